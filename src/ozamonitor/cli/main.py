@@ -1,0 +1,60 @@
+"""The ``ozamonitor`` command.
+
+Each command group lives in its own module exposing ``register(app)``; this
+module only assembles them, so groups can evolve independently.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from ozamonitor import __version__
+from ozamonitor.cli import (
+    causal_cmds,
+    counting_cmds,
+    register_cmds,
+    report_cmds,
+    sequence_cmds,
+    synth_cmds,
+    trajectory_cmds,
+)
+
+app = typer.Typer(
+    name="ozamonitor",
+    help="Register, thuiszitter counts, trajectories and impact of education-care "
+    "arrangements (OZA).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ozamonitor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """ozamonitor command line."""
+
+
+for _module in (
+    register_cmds,
+    synth_cmds,
+    counting_cmds,
+    sequence_cmds,
+    trajectory_cmds,
+    causal_cmds,
+    report_cmds,
+):
+    _module.register(app)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,220 @@
+"""Storage of a register: one Parquet file per table plus ``manifest.json``.
+
+A register is a folder::
+
+    REGISTER/
+        manifest.json
+        persons.parquet
+        enrolments.parquet
+        ...
+
+:func:`write_register` writes all tables at once and atomically (into a
+temporary sibling folder that is renamed into place), so a failed import or
+generation never leaves a half-written register. :class:`Register` opens one
+for reading as polars lazy frames or as DuckDB views.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+
+from ozamonitor.register.schema import SCHEMA_VERSION, TABLES, conform, empty_frame, table
+
+MANIFEST = "manifest.json"
+
+
+class RegisterError(Exception):
+    """A register folder is missing, incomplete or inconsistent."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_table_parquet(df: pl.DataFrame, path: Path) -> None:
+    """Write one table deterministically (same frame -> same bytes)."""
+    df.write_parquet(path, compression="zstd", statistics=True, row_group_size=1 << 20)
+
+
+@dataclass
+class RegisterWriter:
+    """Writes a register table by table into a temporary folder, then commits it.
+
+    Use as a context manager; on an exception nothing is left behind::
+
+        with RegisterWriter(out, extraction_date=d) as w:
+            w.write("persons", persons_df)
+            ...
+            w.manifest_extra["synth"] = {...}
+
+    Tables not written are stored empty. Large tables may be streamed with
+    :meth:`open_stream` (a pyarrow ParquetWriter) to bound memory.
+    """
+
+    out: Path
+    extraction_date: dt.date
+    overwrite: bool = True
+    manifest_extra: dict[str, Any] = field(default_factory=dict)
+    _tmp: Path | None = None
+    _written: set[str] = field(default_factory=set)
+
+    def __enter__(self) -> RegisterWriter:
+        self.out = Path(self.out)
+        if self.out.exists() and not self.overwrite:
+            raise RegisterError(f"{self.out} exists; refusing to overwrite")
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
+        return self
+
+    def path(self, name: str) -> Path:
+        assert self._tmp is not None
+        return self._tmp / table(name).file
+
+    def write(self, name: str, df: pl.DataFrame) -> None:
+        """Write a whole table (columns are selected and cast to the schema)."""
+        write_table_parquet(conform(name, df), self.path(name))
+        self._written.add(name)
+
+    def open_stream(self, name: str) -> pq.ParquetWriter:
+        """A ParquetWriter for writing ``name`` in chunks (call ``.close()``)."""
+        schema = empty_frame(name).to_arrow().schema
+        self._written.add(name)
+        return pq.ParquetWriter(self.path(name), schema, compression="zstd")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self._tmp is not None
+        if exc_type is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            return
+        try:
+            for name in TABLES:
+                if name not in self._written:
+                    write_table_parquet(empty_frame(name), self.path(name))
+            manifest = {
+                "schema_version": SCHEMA_VERSION,
+                "extraction_date": self.extraction_date.isoformat(),
+                "tables": {
+                    name: {
+                        "file": table(name).file,
+                        "rows": pq.ParquetFile(self.path(name)).metadata.num_rows,
+                        "sha256": _sha256(self.path(name)),
+                    }
+                    for name in TABLES
+                },
+                **self.manifest_extra,
+            }
+            (self._tmp / MANIFEST).write_text(
+                json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+            )
+            if self.out.exists():
+                backup = self.out.with_name(f".{self.out.name}.old")
+                shutil.rmtree(backup, ignore_errors=True)
+                os.replace(self.out, backup)
+                os.replace(self._tmp, self.out)
+                shutil.rmtree(backup, ignore_errors=True)
+            else:
+                os.replace(self._tmp, self.out)
+        except BaseException:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            raise
+
+
+def write_register(
+    out: str | Path,
+    tables: Mapping[str, pl.DataFrame],
+    *,
+    extraction_date: dt.date,
+    manifest_extra: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a complete register atomically and return its path."""
+    with RegisterWriter(Path(out), extraction_date=extraction_date) as w:
+        for name, df in tables.items():
+            table(name)  # clear error for an unknown table
+            w.write(name, df)
+        w.manifest_extra.update(manifest_extra or {})
+    return Path(out)
+
+
+class Register:
+    """A register folder opened for reading.
+
+    >>> reg = Register("demo-register")            # doctest: +SKIP
+    >>> reg.scan("enrolments").filter(pl.col("end").is_null()).collect()  # doctest: +SKIP
+    >>> reg.sql("select count(*) from persons").fetchone()  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        mf = self.path / MANIFEST
+        if not mf.is_file():
+            raise RegisterError(
+                f"{self.path}: not a register (no {MANIFEST}); create one with "
+                "`ozamonitor import` or `ozamonitor synth`"
+            )
+        try:
+            self.manifest: dict[str, Any] = json.loads(mf.read_text())
+        except json.JSONDecodeError as e:
+            raise RegisterError(f"{mf}: invalid JSON: {e}") from None
+        missing = [n for n in TABLES if not (self.path / table(n).file).is_file()]
+        if missing:
+            raise RegisterError(f"{self.path}: missing table files: {', '.join(missing)}")
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def extraction_date(self) -> dt.date:
+        return dt.date.fromisoformat(self.manifest["extraction_date"])
+
+    def file(self, name: str) -> Path:
+        return self.path / table(name).file
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """Lazy polars frame over one table."""
+        return pl.scan_parquet(self.file(name))
+
+    def read(self, name: str, columns: Iterable[str] | None = None) -> pl.DataFrame:
+        """Read one table (optionally only some columns) into memory."""
+        return pl.read_parquet(self.file(name), columns=list(columns) if columns else None)
+
+    def rows(self, name: str) -> int:
+        return int(pq.ParquetFile(self.file(name)).metadata.num_rows)
+
+    @property
+    def duckdb(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with one view per table."""
+        if self._con is None:
+            con = duckdb.connect(":memory:")
+            for name in TABLES:
+                path = str(self.file(name)).replace("'", "''")
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+            self._con = con
+        return self._con
+
+    def sql(self, query: str) -> duckdb.DuckDBPyRelation:
+        """Run SQL over the register's tables (DuckDB)."""
+        return self.duckdb.sql(query)
+
+    @property
+    def ground_truth(self) -> dict[str, Any] | None:
+        """True OZA effects planted by the synthetic generator, if any."""
+        synth = self.manifest.get("synth")
+        return synth.get("ground_truth") if isinstance(synth, dict) else None
+
+    def __repr__(self) -> str:
+        return f"Register({str(self.path)!r}, extraction_date={self.extraction_date})"
