@@ -12,6 +12,7 @@ from ozamonitor import __version__
 from ozamonitor.cli import (
     causal_cmds,
     counting_cmds,
+    did_cmds,
     register_cmds,
     report_cmds,
     sequence_cmds,
@@ -51,6 +52,7 @@ for _module in (
     sequence_cmds,
     trajectory_cmds,
     causal_cmds,
+    did_cmds,
     report_cmds,
 ):
     _module.register(app)
