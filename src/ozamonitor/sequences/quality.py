@@ -79,7 +79,7 @@ _ROW_CHUNK = 1024
 
 
 def _check_condensed_size(m: int) -> int:
-    n = int(round((1 + np.sqrt(1 + 8 * m)) / 2))
+    n = round((1 + np.sqrt(1 + 8 * m)) / 2)
     if n * (n - 1) // 2 != m:
         raise ValueError(
             f"distance vector of length {m} is not a condensed matrix (n(n-1)/2 for some n)"
@@ -215,10 +215,7 @@ def _kendall_pass(
     # The diagonal cells (distance 0, same cluster) join the group of zero distances.
     pending_diag = diag_w
     while p < p_tot or pending_diag > 0.0:
-        if p < p_tot:
-            x = vals[p]
-        else:
-            x = 0.0
+        x = vals[p] if p < p_tot else 0.0
         d0 = 0.0
         d1 = 0.0
         if pending_diag > 0.0 and (p >= p_tot or x > 0.0):
@@ -234,10 +231,7 @@ def _kendall_pass(
             while q < p_tot and vals[q] == x:
                 i = si[q]
                 j = sj[q]
-                if weighted:
-                    ww = 2.0 * w[i] * w[j]
-                else:
-                    ww = 2.0
+                ww = 2.0 * w[i] * w[j] if weighted else 2.0
                 if lab[i] == lab[j]:
                     d0 += ww
                 else:
@@ -403,9 +397,7 @@ class QualityEvaluator:
             "R2sq": float(r2sq),
             "HC": float(hc),
         }
-        cluster_asw = {
-            _py(lv): (float(per_i[c]), float(per_w[c])) for c, lv in enumerate(levels)
-        }
+        cluster_asw = {_py(lv): (float(per_i[c]), float(per_w[c])) for c, lv in enumerate(levels)}
         return ClusterQuality(stats=stats, cluster_asw=cluster_asw)
 
 
