@@ -1,0 +1,496 @@
+"""Group-time average treatment effects, Callaway & Sant'Anna (2021), as R's ``did::att_gt``.
+
+For every treated cohort ``g`` and period ``t`` a two-period DiD compares cohort ``g``
+with a comparison group between ``t`` and a base period:
+
+- ``base_period="varying"`` (default): before treatment the base is the previous
+  period (``t-1``), after treatment the last period before ``g - anticipation``;
+- ``base_period="universal"``: always the last period before ``g - anticipation``;
+  the cell of the base period itself is reported as 0 (with zero influence).
+
+The comparison group is the never treated (``control_group="never"``) or the never
+treated plus the cohorts not yet treated by ``max(t, base) + anticipation`` other than
+``g`` (``"notyet"``). Covariates are taken from the earlier of the two periods, as
+``did`` does for panel data. Estimation per cell uses :mod:`did_drdid` ("dr", "ipw",
+"reg"); without covariates all three reduce to the difference in mean changes, which is
+computed from cohort sums in O(n) per cell (only the influence function touches the
+units). Influence functions are kept per unit (``psi``, shape ``n x cells``) and scaled
+as in ``did`` (``V = psi' psi / n``, analytical ``se = sqrt(diag(V) / n)``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import polars as pl
+from scipy import stats
+
+from ozamonitor.causal.did_bootstrap import (
+    bootstrap_se,
+    multiplier_bootstrap,
+    sup_t_critical_value,
+)
+from ozamonitor.causal.did_drdid import (
+    drdid_panel,
+    logit_fit,
+    reg_did_panel,
+    std_ipw_did_panel,
+)
+from ozamonitor.causal.did_panel import DidInputError, PanelData, prepare_panel
+
+__all__ = ["AttGtResult", "att_gt", "att_gt_panel"]
+
+_TINY = float(np.sqrt(np.finfo(float).eps) * 10)
+_CONTROL_ALIASES = {
+    "never": "never",
+    "nevertreated": "never",
+    "notyet": "notyet",
+    "notyettreated": "notyet",
+}
+
+
+@dataclass
+class AttGtResult:
+    """ATT(g,t) estimates with influence functions and inference.
+
+    ``se`` is the bootstrap standard error when ``bootstrap`` is true, else analytical
+    (``se_analytical`` always holds the latter). ``crit_val`` is the sup-t critical value
+    of the uniform band (pointwise normal value without bootstrap / ``cband``).
+    ``wald_stat``/``wald_pvalue`` test that all pre-treatment ATT(g,t) are zero, with the
+    analytical covariance as ``did`` does (``None`` when not computable).
+    """
+
+    group: np.ndarray
+    time: np.ndarray
+    att: np.ndarray
+    se: np.ndarray
+    se_analytical: np.ndarray
+    inf_func: np.ndarray
+    n: int
+    crit_val: float
+    alpha: float
+    wald_stat: float | None
+    wald_pvalue: float | None
+    panel: PanelData
+    control_group: str
+    est_method: str
+    base_period: str
+    anticipation: float
+    bootstrap: bool
+    biters: int
+    cband: bool
+    seed: int | None
+    boot_weights: str
+    base_time: np.ndarray = field(default_factory=lambda: np.empty(0))
+    boot_draws: np.ndarray | None = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def post(self) -> np.ndarray:
+        """True for post-treatment cells (``group <= time``)."""
+        return self.group <= self.time
+
+    @property
+    def vcov_analytical(self) -> np.ndarray:
+        """Analytical covariance of the estimates, ``psi' psi / n^2``."""
+        psi = np.nan_to_num(self.inf_func)
+        return psi.T @ psi / self.n**2
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per cell: group, time, att, se, lower, upper (uniform band if cband)."""
+        lo = self.att - self.crit_val * self.se
+        hi = self.att + self.crit_val * self.se
+        return pd.DataFrame(
+            {
+                "group": self.group,
+                "time": self.time,
+                "att": self.att,
+                "se": self.se,
+                "lower": lo,
+                "upper": hi,
+                "post": self.post.astype(int),
+            }
+        )
+
+    def summary(self) -> str:
+        """A short text summary as ``did``'s ``summary(att_gt)``."""
+        lines = [
+            f"Group-time ATT ({self.est_method}, control: {self.control_group}, "
+            f"base period: {self.base_period}, n = {self.n})"
+        ]
+        band = "simultaneous" if (self.bootstrap and self.cband) else "pointwise"
+        lines.append(f"{'group':>8} {'time':>8} {'att':>10} {'se':>10}  [{band} 95% band]")
+        for row in self.to_frame().itertuples():
+            lines.append(
+                f"{row.group:8g} {row.time:8g} {row.att:10.4f} {row.se:10.4f}  "
+                f"[{row.lower:.4f}, {row.upper:.4f}]"
+            )
+        if self.wald_pvalue is not None:
+            lines.append(
+                f"P-value for pre-test of parallel trends assumption: {self.wald_pvalue:.5f}"
+            )
+        return "\n".join(lines)
+
+
+def _control_ranges(panel: PanelData, g: float, cutoff: float | None) -> list[tuple[int, int]]:
+    """Slices of the comparison units (never treated, or cohort > cutoff and != g)."""
+    vals = panel.cohort_values
+    out: list[tuple[int, int]] = []
+    for j, c in enumerate(vals):
+        ok = not np.isfinite(c) or (cutoff is not None and c > cutoff and c != g)
+        if not ok:
+            continue
+        s, e = int(panel.cohort_start[j]), int(panel.cohort_end[j])
+        if out and out[-1][1] == s:
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _fast_cell(
+    panel: PanelData,
+    tslice: tuple[int, int],
+    cranges: list[tuple[int, int]],
+    tc: int,
+    tb: int,
+    psi: np.ndarray,
+    col: int,
+    method: str,
+    label: str,
+    msgs: list[str],
+) -> float:
+    """Difference in mean changes (no covariates), influence written into ``psi[:, col]``."""
+    n = panel.n
+    y, w = panel.y, panel.weights
+    s, e = tslice
+    dy_t = y[s:e, tc] - y[s:e, tb]
+    wt = w[s:e]
+    sw_t = wt.sum()
+    m_t = float(wt @ dy_t) / sw_t
+    sw_c = 0.0
+    sy_c = 0.0
+    n_c = 0
+    for a, b in cranges:
+        dy = y[a:b, tc] - y[a:b, tb]
+        sw_c += w[a:b].sum()
+        sy_c += float(w[a:b] @ dy)
+        n_c += b - a
+    if method in ("dr", "ipw"):
+        p_unw = (e - s) / ((e - s) + n_c)
+        p_w = sw_t / (sw_t + sw_c)
+        if p_unw >= 0.999 or p_w >= 0.995:
+            msgs.append(f"overlap condition violated for {label}; ATT set to NaN")
+            psi[:, col] = np.nan
+            return float("nan")
+    m_c = sy_c / sw_c
+    psi[s:e, col] = n * wt * (dy_t - m_t) / sw_t
+    for a, b in cranges:
+        dy = y[a:b, tc] - y[a:b, tb]
+        psi[a:b, col] = -n * w[a:b] * (dy - m_c) / sw_c
+    return m_t - m_c
+
+
+def _separating_covariates(X: np.ndarray, D: np.ndarray, names: Sequence[str]) -> list[str]:
+    """Covariates on their own (quasi-)separating treated from comparison units."""
+    out = []
+    tr, co = D == 1, D == 0
+    for j, name in enumerate(names):
+        xt, xc = X[tr, j + 1], X[co, j + 1]
+        if xt.min() >= xc.max() or xt.max() <= xc.min():
+            out.append(name)
+    return out
+
+
+def _cov_cell(
+    panel: PanelData,
+    tslice: tuple[int, int],
+    cranges: list[tuple[int, int]],
+    tc: int,
+    tb: int,
+    tx: int,
+    psi: np.ndarray,
+    col: int,
+    method: str,
+    label: str,
+    msgs: list[str],
+) -> float:
+    """One ATT(g,t) with covariates through the DRDID estimators."""
+    n = panel.n
+    idx = np.concatenate([np.arange(*tslice)] + [np.arange(a, b) for a, b in cranges])
+    n1 = len(idx)
+    D = np.zeros(n1)
+    D[: tslice[1] - tslice[0]] = 1.0
+    y1 = panel.y[idx, tc]
+    y0 = panel.y[idx, tb]
+    X = np.column_stack([np.ones(n1), panel.x[idx, tx, :]])
+    w = panel.weights[idx]
+    ps = None
+    try:
+        if method in ("dr", "ipw"):
+            with np.errstate(all="ignore"):
+                prelim = logit_fit(X, D)
+            if not np.all(np.isfinite(prelim.fitted)) or prelim.fitted.max() >= 0.999:
+                sep = _separating_covariates(X, D, panel.covariate_names)
+                who = (
+                    f"covariate(s) {', '.join(repr(s) for s in sep)} separate"
+                    if sep
+                    else "the covariates (jointly) nearly separate"
+                )
+                msgs.append(
+                    f"overlap condition violated for {label}: {who} treated and comparison "
+                    "units (propensity score >= 0.999); ATT set to NaN"
+                )
+                psi[:, col] = np.nan
+                return float("nan")
+            if np.all(w == w[0]):
+                ps = prelim
+        if method in ("dr", "reg"):
+            xc = X[D == 0]
+            xtx = xc.T @ xc
+            if 1.0 / np.linalg.cond(xtx, 1) < np.finfo(float).eps:
+                msgs.append(
+                    f"not enough comparison units for {label} to run the outcome regression; "
+                    "ATT set to NaN"
+                )
+                psi[:, col] = np.nan
+                return float("nan")
+        with np.errstate(all="ignore"):
+            if method == "dr":
+                res = drdid_panel(y1, y0, D, X, w, ps=ps)
+            elif method == "ipw":
+                res = std_ipw_did_panel(y1, y0, D, X, w, ps=ps)
+            else:
+                res = reg_did_panel(y1, y0, D, X, w)
+    except np.linalg.LinAlgError as exc:
+        msgs.append(f"estimation failed for {label}: {exc}; ATT set to NaN")
+        psi[:, col] = np.nan
+        return float("nan")
+    if not np.isfinite(res.att):
+        msgs.append(f"estimate for {label} is not finite; ATT set to NaN")
+        psi[:, col] = np.nan
+        return float("nan")
+    psi[idx, col] = (n / n1) * res.inf_func
+    return res.att
+
+
+def att_gt_panel(
+    panel: PanelData,
+    control_group: str = "never",
+    est_method: str = "dr",
+    base_period: str = "varying",
+    anticipation: float = 0,
+    bootstrap: bool = True,
+    biters: int = 999,
+    cband: bool = True,
+    alpha: float = 0.05,
+    seed: int | None = None,
+    boot_weights: str = "rademacher",
+) -> AttGtResult:
+    """ATT(g,t) for a prepared :class:`PanelData` (see :func:`att_gt`)."""
+    control_group = _CONTROL_ALIASES.get(control_group, control_group)
+    if control_group not in ("never", "notyet"):
+        raise DidInputError("control_group must be 'never' or 'notyet'")
+    if est_method not in ("dr", "ipw", "reg"):
+        raise DidInputError("est_method must be 'dr', 'ipw' or 'reg'")
+    if base_period not in ("varying", "universal"):
+        raise DidInputError("base_period must be 'varying' or 'universal'")
+    periods = panel.periods
+    T = len(periods)
+    tfac = 1 if base_period == "varying" else 0
+    n = panel.n
+    has_x = panel.x.shape[2] > 0
+    cells: list[tuple[float, int, int | None]] = []
+    for g in panel.groups:
+        pre = np.flatnonzero(periods + anticipation < g)
+        pret_g = int(pre[-1]) if pre.size else None
+        for tt in range(T - tfac):
+            tc = tt + tfac
+            pret: int | None = tt if base_period == "varying" else pret_g
+            if g <= periods[tc]:
+                pret = pret_g
+            cells.append((float(g), tc, pret))
+    K = len(cells)
+    psi = np.zeros((n, K), order="F")
+    att = np.full(K, np.nan)
+    base = np.full(K, np.nan)
+    msgs: list[str] = []
+    slices = {
+        float(v): (int(s), int(e))
+        for v, s, e in zip(panel.cohort_values, panel.cohort_start, panel.cohort_end, strict=True)
+    }
+    for k, (g, tc, pret) in enumerate(cells):
+        label = f"group {g:g} in period {periods[tc]:g}"
+        if pret is None:
+            msgs.append(f"no pre-treatment period for group {g:g}; cell dropped (NaN)")
+            psi[:, k] = np.nan
+            continue
+        base[k] = periods[pret]
+        if base_period == "universal" and pret == tc:
+            att[k] = 0.0
+            continue
+        cutoff = None
+        if control_group == "notyet":
+            cutoff = periods[max(tc - tfac, pret) + tfac] + anticipation
+        cranges = _control_ranges(panel, g, cutoff)
+        tsl = slices[g]
+        if not cranges or tsl[1] <= tsl[0]:
+            msgs.append(f"no comparison units for {label}; ATT set to NaN")
+            psi[:, k] = np.nan
+            continue
+        if has_x:
+            tx = min(pret, tc - tfac)
+            att[k] = _cov_cell(panel, tsl, cranges, tc, pret, tx, psi, k, est_method, label, msgs)
+        else:
+            att[k] = _fast_cell(panel, tsl, cranges, tc, pret, psi, k, est_method, label, msgs)
+    for m in msgs:
+        warnings.warn(m, stacklevel=3)
+
+    group = np.array([c[0] for c in cells])
+    time = np.array([periods[c[1]] for c in cells])
+    ss = np.einsum("ij,ij->j", psi, psi)
+    se_an = np.sqrt(ss / n) / np.sqrt(n)
+    se_an[~(se_an > _TINY)] = np.nan
+    se = se_an.copy()
+    crit = float(stats.norm.ppf(1 - alpha / 2))
+    draws = None
+    do_band = cband and T > 2
+    if bootstrap:
+        bd = multiplier_bootstrap(
+            [psi], biters=biters, seed=seed, cluster=panel.cluster, weights=boot_weights
+        )
+        draws = bd.draws[0]
+        se_b = bootstrap_se(draws, bd.n_clusters)
+        ok = ~np.isnan(se_an)
+        se[ok] = se_b[ok]
+        se[~(se > _TINY)] = np.nan
+        if do_band:
+            cv = sup_t_critical_value(draws, alpha)
+            if np.isfinite(cv):
+                crit = cv
+                if cv >= 7:
+                    warnings.warn(
+                        "simultaneous critical value is >= 7 and arguably too "
+                        "large to be reliable (small groups?)",
+                        stacklevel=2,
+                    )
+    wald, wp = _pretest(psi, att, group, time, se_an, n)
+    return AttGtResult(
+        group=group,
+        time=time,
+        att=att,
+        se=se,
+        se_analytical=se_an,
+        inf_func=psi,
+        n=n,
+        crit_val=crit,
+        alpha=alpha,
+        wald_stat=wald,
+        wald_pvalue=wp,
+        panel=panel,
+        control_group=control_group,
+        est_method=est_method,
+        base_period=base_period,
+        anticipation=float(anticipation),
+        bootstrap=bootstrap,
+        biters=biters,
+        cband=do_band,
+        seed=seed,
+        boot_weights=boot_weights,
+        base_time=base,
+        boot_draws=draws,
+        messages=msgs,
+    )
+
+
+def _pretest(
+    psi: np.ndarray, att: np.ndarray, group: np.ndarray, time: np.ndarray, se_an: np.ndarray, n: int
+) -> tuple[float | None, float | None]:
+    """Wald test of all pre-treatment ATT(g,t) = 0 with the analytical covariance."""
+    pre = np.flatnonzero((group > time) & ~np.isnan(se_an))
+    if pre.size == 0:
+        return None, None
+    sub = psi[:, pre]
+    if np.isnan(sub).any() or np.isnan(att[pre]).any():
+        return None, None
+    V = sub.T @ sub / n
+    if 1.0 / np.linalg.cond(V, 1) <= np.finfo(float).eps:
+        warnings.warn(
+            "no pre-test Wald statistic: singular covariance of pre-treatment ATT(g,t)",
+            stacklevel=3,
+        )
+        return None, None
+    a = att[pre]
+    W = float(n * a @ np.linalg.solve(V, a))
+    return W, float(stats.chi2.sf(W, pre.size))
+
+
+def att_gt(
+    data: pd.DataFrame | pl.DataFrame | pl.LazyFrame,
+    unit: str,
+    time: str,
+    cohort: str,
+    outcome: str,
+    covariates: Sequence[str] = (),
+    control_group: str = "never",
+    est_method: str = "dr",
+    base_period: str = "varying",
+    anticipation: float = 0,
+    weights: str | None = None,
+    cluster: str | None = None,
+    bootstrap: bool = True,
+    biters: int = 999,
+    cband: bool = True,
+    alpha: float = 0.05,
+    seed: int | None = None,
+    boot_weights: str = "rademacher",
+    balance: str = "drop",
+) -> AttGtResult:
+    """Callaway & Sant'Anna group-time ATTs from a long, balanced panel (R ``did::att_gt``).
+
+    Parameters
+    ----------
+    data: long frame (pandas or polars), one row per unit and period.
+    unit, time, cohort, outcome: column names; ``cohort`` is the first treated period
+        (0 or empty: never treated), R's ``gname``.
+    covariates: covariate columns (values of the base period are used), R's ``xformla``.
+    control_group: ``"never"`` (never treated) or ``"notyet"`` (not yet treated).
+    est_method: ``"dr"`` (doubly robust, default), ``"ipw"`` or ``"reg"``.
+    base_period: ``"varying"`` (default) or ``"universal"``.
+    anticipation: periods of anticipation (R's ``anticipation``).
+    weights: optional time-invariant sampling weights column (R's ``weightsname``).
+    cluster: optional time-invariant cluster column for the bootstrap (``clustervars``).
+    bootstrap, biters, cband, alpha, seed: multiplier bootstrap (Rademacher weights as
+        in ``did``; ``boot_weights="mammen"`` for Mammen's two-point weights).
+    balance: ``"drop"`` units not observed in every period (warning) or ``"error"``.
+    """
+    panel = prepare_panel(
+        data,
+        unit,
+        time,
+        cohort,
+        outcome,
+        covariates,
+        weights=weights,
+        cluster=cluster,
+        control_group=_CONTROL_ALIASES.get(control_group, control_group),
+        anticipation=anticipation,
+        balance=balance,
+    )
+    return att_gt_panel(
+        panel,
+        control_group=control_group,
+        est_method=est_method,
+        base_period=base_period,
+        anticipation=anticipation,
+        bootstrap=bootstrap,
+        biters=biters,
+        cband=cband,
+        alpha=alpha,
+        seed=seed,
+        boot_weights=boot_weights,
+    )
