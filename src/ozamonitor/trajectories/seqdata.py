@@ -1,0 +1,229 @@
+"""State sequences as an integer matrix: :class:`SequenceData`.
+
+Rows are persons, columns are periods (calendar months, months of age, months
+relative to an event, ...). Cells hold the integer code of a state of an
+:class:`~ozamonitor.trajectories.states.Alphabet` (its position),
+:data:`~ozamonitor.trajectories.states.MISSING` (254) for a missing position
+inside a sequence, or :data:`~ozamonitor.trajectories.states.VOID` (255) for a
+position that is not part of the sequence (TraMineR's *void*, e.g. after the
+trailing missing positions were deleted).
+
+The tabular form (:meth:`SequenceData.to_polars`) is one ``id`` column plus one
+string column per period holding state codes (null = missing/void); it is the
+input format of the sequence-distance CLI and is what ``sequences.parquet``
+holds. The alphabet travels in the Parquet file's metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow.parquet as pq
+
+from ozamonitor.trajectories.states import (
+    DEFAULT_CONFIG,
+    MISSING,
+    VOID,
+    Alphabet,
+    State,
+)
+
+_META_KEY = b"ozamonitor.sequences"
+
+
+@dataclass
+class SequenceData:
+    """Integer-coded state sequences with ids, period labels and alphabet."""
+
+    codes: np.ndarray
+    ids: np.ndarray
+    columns: list[str]
+    alphabet: Alphabet
+    #: What a column is: ``"month"``, ``"week"``, ``"quarter"``, ``"year"``,
+    #: ``"age_month"``, ``"event_month"``, ...
+    period: str = "month"
+    #: Per-person birth dates (``datetime64[D]``), used by age alignment.
+    birth_dates: np.ndarray | None = None
+    #: First day of each column for calendar sequences (``datetime64[D]``).
+    period_starts: np.ndarray | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.codes = np.ascontiguousarray(self.codes, dtype=np.uint8)
+        self.ids = np.asarray(self.ids, dtype=object)
+        if self.codes.ndim != 2:
+            raise ValueError(f"codes must be 2-D, got shape {self.codes.shape}")
+        if self.codes.shape != (len(self.ids), len(self.columns)):
+            raise ValueError(
+                f"codes shape {self.codes.shape} does not match {len(self.ids)} ids x "
+                f"{len(self.columns)} columns"
+            )
+        k = len(self.alphabet)
+        bad = (self.codes >= k) & (self.codes != MISSING) & (self.codes != VOID)
+        if bad.any():
+            r, c = np.argwhere(bad)[0]
+            raise ValueError(
+                f"code {self.codes[r, c]} at row {r} ({self.ids[r]}), column "
+                f"{self.columns[c]!r} is outside the alphabet of {k} states"
+            )
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def length(self) -> int:
+        return int(self.codes.shape[1])
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Sequence lengths: positions before the trailing void positions."""
+        notvoid = self.codes != VOID
+        rev = notvoid[:, ::-1]
+        last = self.length - np.argmax(rev, axis=1)
+        return np.where(notvoid.any(axis=1), last, 0).astype(np.int64)
+
+    @property
+    def valid(self) -> np.ndarray:
+        """Boolean matrix: position holds a state (not missing, not void)."""
+        return self.codes < len(self.alphabet)
+
+    def subset(self, rows: np.ndarray | Sequence[int] | slice) -> SequenceData:
+        """Rows ``rows`` (indices, boolean mask or slice) as a new object."""
+        idx = rows if isinstance(rows, slice) else np.asarray(rows)
+        return replace(
+            self,
+            codes=self.codes[idx],
+            ids=self.ids[idx],
+            birth_dates=None if self.birth_dates is None else self.birth_dates[idx],
+            meta=dict(self.meta),
+        )
+
+    def with_missing_state(self, code: str = "missing") -> SequenceData:
+        """Turn MISSING into an explicit extra state of the alphabet (TraMineR's
+        ``with.missing=TRUE``); void stays void."""
+        alph = self.alphabet
+        k = len(alph)
+        new = Alphabet((*alph.states, State(code, alph.missing_label_nl, alph.missing_label_en,
+                                            "#F0F0F0", "False")))
+        codes = self.codes.copy()
+        codes[codes == MISSING] = k
+        return replace(self, codes=codes, alphabet=new, meta=dict(self.meta))
+
+    def delete_trailing_missing(self) -> SequenceData:
+        """Right-delete: trailing missing positions become void (variable length)."""
+        codes = self.codes.copy()
+        is_gap = (codes == MISSING) | (codes == VOID)
+        # positions after the last valid one
+        valid = ~is_gap
+        last = np.where(valid.any(axis=1), self.length - 1 - np.argmax(valid[:, ::-1], axis=1),
+                        -1)
+        after = np.arange(self.length)[None, :] > last[:, None]
+        codes[after] = VOID
+        return replace(self, codes=codes, meta=dict(self.meta))
+
+    # ---------------------------------------------------------------- tabular
+    def to_polars(self, id_column: str = "id", *, void_as_missing: bool = True) -> pl.DataFrame:
+        """``id`` + one string column per period (state code; null = missing/void)."""
+        lut = np.array([*self.alphabet.codes] + [None] * (256 - len(self.alphabet)),
+                       dtype=object)
+        if not void_as_missing:
+            lut[VOID] = "%"
+        data: dict[str, Any] = {id_column: pl.Series(id_column, self.ids.tolist(),
+                                                     dtype=pl.String)}
+        for j, c in enumerate(self.columns):
+            data[c] = pl.Series(c, lut[self.codes[:, j]].tolist(), dtype=pl.String)
+        return pl.DataFrame(data)
+
+    def to_long(self, id_column: str = "id") -> pl.DataFrame:
+        """Long form: id, position, column label, state (valid positions only)."""
+        r, c = np.nonzero(self.valid)
+        return pl.DataFrame({
+            id_column: self.ids[r].tolist(),
+            "position": c.astype(np.int32),
+            "period": np.asarray(self.columns, dtype=object)[c].tolist(),
+            "state": np.asarray(self.alphabet.codes, dtype=object)[self.codes[r, c]].tolist(),
+        })
+
+    @classmethod
+    def from_polars(
+        cls,
+        df: pl.DataFrame | Any,
+        alphabet: Alphabet | None = None,
+        *,
+        id_column: str = "id",
+        period: str = "month",
+    ) -> SequenceData:
+        """Read the tabular form (pandas accepted); unknown codes raise."""
+        if not isinstance(df, pl.DataFrame):
+            df = pl.from_pandas(df)
+        if id_column not in df.columns:
+            raise ValueError(f"sequence table has no id column {id_column!r}")
+        alph = alphabet or DEFAULT_CONFIG.alphabet
+        cols = [c for c in df.columns if c != id_column]
+        codes = np.empty((df.height, len(cols)), dtype=np.uint8)
+        for j, c in enumerate(cols):
+            try:
+                codes[:, j] = alph.encode(df[c].cast(pl.String).to_list())
+            except KeyError as e:
+                raise ValueError(f"column {c!r}: {e.args[0]}") from None
+        return cls(codes, df[id_column].cast(pl.String).to_numpy().astype(object), cols, alph,
+                   period=period)
+
+    def write_parquet(self, path: str | Path) -> Path:
+        """Write the tabular form atomically, alphabet and period in the metadata."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = self.to_polars().to_arrow()
+        meta = {
+            "period": self.period,
+            "alphabet": [s.__dict__ for s in self.alphabet.states],
+            "meta": {k: v for k, v in self.meta.items() if _jsonable(v)},
+        }
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               _META_KEY: json.dumps(meta).encode()})
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def read_parquet(cls, path: str | Path, alphabet: Alphabet | None = None) -> SequenceData:
+        """Read a file written by :meth:`write_parquet` (or any id + periods table)."""
+        path = Path(path)
+        table = pq.read_table(path)
+        raw = (table.schema.metadata or {}).get(_META_KEY)
+        period = "month"
+        meta: dict[str, Any] = {}
+        if raw and alphabet is None:
+            m = json.loads(raw)
+            alphabet = Alphabet(tuple(State(**s) for s in m["alphabet"]))
+            period = m.get("period", period)
+            meta = m.get("meta", {})
+        df = pl.from_arrow(table)
+        assert isinstance(df, pl.DataFrame)
+        seq = cls.from_polars(df, alphabet, period=period)
+        seq.meta.update(meta)
+        return seq
+
+
+def _jsonable(v: Any) -> bool:
+    try:
+        json.dumps(v)
+    except TypeError:
+        return False
+    return True
