@@ -1,0 +1,710 @@
+"""Greedy nearest-neighbour matching that mirrors MatchIt 4.5's ``method = "nearest"``.
+
+What is mirrored (ATT; treated units are matched to controls):
+
+* **Order** (``m_order``): ``"largest"`` (default when the distance is a
+  propensity score: treated units in descending score, ties in data order),
+  ``"smallest"``, ``"data"`` (default for Mahalanobis) or ``"random"``. As in
+  MatchIt, matching *with* replacement always uses data order (the order does
+  not change the result then).
+* **Rounds**: with ``ratio = k`` every treated unit gets its first control, then
+  every treated unit its second, and so on.
+* **Propensity-score distance** (MatchIt's ``nn_matchC_vec``): all units are
+  sorted by the distance (stable, so ties keep data order); a treated unit looks
+  for the nearest eligible control to its left and to its right in that order
+  and takes the left one when both are equally far (``<=``). A caliper is
+  checked against these two nearest candidates.
+* **Mahalanobis distance** (MatchIt's ``nn_matchC``): the distance to every
+  eligible control is computed and the first control (in data order) with the
+  smallest distance is taken; with replacement the ``k`` nearest (ties in data
+  order). The covariance is the pooled within-group covariance of the scaled
+  covariates; factors enter with one column per level divided by sqrt(2), as in
+  MatchIt's ``transform_covariates``.
+* **Caliper** in standard deviations of the distance (``std_caliper=True``):
+  ``caliper * sd(distance)`` with the SD over *all* units (treated and control,
+  ``n - 1`` denominator), a control is eligible when ``|d_t - d_c| <= caliper``.
+* **Exact** matching restricts candidates to the treated unit's stratum.
+* **Weights** as ``MatchIt``'s ``weights.matrix``: matched treated units get 1,
+  each control the sum over the treated units it serves of ``1 / (number of
+  controls of that treated unit)``; control weights are then scaled to sum to
+  the number of distinct matched controls. Unmatched units get 0.
+
+``m_order="random"`` draws its permutation with numpy (seeded by ``seed``); it
+cannot reproduce R's random stream.
+
+Speed: the propensity-score path keeps, over the controls sorted by distance,
+two union-find "next available" arrays (to the left and to the right) so each
+match costs near-constant time after one ``O(n log n)`` sort; exact strata are
+handled by sorting on (stratum, distance) and rejecting candidates from another
+stratum. Mahalanobis matching scans all eligible controls of the stratum for
+every treated unit (``O(n_t * n_c * p)``): use exact strata for large pools.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numba as nb
+import numpy as np
+import pandas as pd
+
+from ozamonitor.causal.propensity import (
+    PropensityModel,
+    as_pandas,
+    design_matrix,
+    estimate_propensity,
+    treatment_vector,
+)
+
+__all__ = ["MatchResult", "mahalanobis_transform", "match_nearest", "nearest_neighbour_indices"]
+
+Order = Literal["largest", "smallest", "data", "random"]
+
+
+# ---------------------------------------------------------------------------
+# numba kernels
+# ---------------------------------------------------------------------------
+
+
+@nb.njit(cache=True)
+def _find(parent: np.ndarray, i: int) -> int:
+    """Union-find root with path halving (``parent[i] == i`` means available)."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@nb.njit(cache=True)
+def _vec_norep(
+    cdist: np.ndarray,
+    cstrat: np.ndarray,
+    tdist: np.ndarray,
+    tstrat: np.ndarray,
+    tsplit: np.ndarray,
+    order: np.ndarray,
+    ratio: int,
+    caliper: float,
+    use_caliper: bool,
+) -> np.ndarray:
+    """Greedy matching without replacement on a 1-D distance.
+
+    ``cdist``/``cstrat``: controls sorted by (stratum, distance, data order).
+    ``tsplit[i]``: number of sorted controls that precede treated unit ``i``.
+    Returns an ``(n_t, ratio)`` array of positions into the sorted controls
+    (``-1`` where no match).
+    """
+    nc = cdist.shape[0]
+    nt = tdist.shape[0]
+    out = np.full((nt, ratio), -1, dtype=np.int64)
+    # right[j]: smallest available index >= j (nc = none); left[j+1]: largest available <= j
+    right = np.arange(nc + 1)
+    left = np.arange(nc + 1)  # index shifted by one: left[0] is the "none" sentinel
+    remaining = nc
+    for r in range(ratio):
+        for oi in range(order.shape[0]):
+            if remaining == 0:
+                return out
+            i = order[oi]
+            d = tdist[i]
+            s = tstrat[i]
+            p = tsplit[i]
+            kl = _find(left, p) - 1  # largest available index <= p - 1
+            kr = _find(right, p)  # smallest available index >= p
+            okl = kl >= 0 and cstrat[kl] == s
+            okr = kr < nc and cstrat[kr] == s
+            if okl and use_caliper and abs(d - cdist[kl]) > caliper:
+                okl = False
+            if okr and use_caliper and abs(d - cdist[kr]) > caliper:
+                okr = False
+            if okl and okr:
+                k = kl if abs(cdist[kl] - d) <= abs(cdist[kr] - d) else kr
+            elif okl:
+                k = kl
+            elif okr:
+                k = kr
+            else:
+                continue
+            out[i, r] = k
+            right[k] = k + 1
+            left[k + 1] = k
+            remaining -= 1
+    return out
+
+
+@nb.njit(cache=True)
+def _vec_rep(
+    cdist: np.ndarray,
+    cstrat: np.ndarray,
+    tdist: np.ndarray,
+    tstrat: np.ndarray,
+    tsplit: np.ndarray,
+    ratio: int,
+    caliper: float,
+    use_caliper: bool,
+) -> np.ndarray:
+    """Matching with replacement on a 1-D distance: the ``ratio`` nearest controls.
+
+    Equivalent to MatchIt's rounds (each round the nearest control not yet
+    matched to this treated unit, left preferred on ties).
+    """
+    nc = cdist.shape[0]
+    nt = tdist.shape[0]
+    out = np.full((nt, ratio), -1, dtype=np.int64)
+    for i in range(nt):
+        d = tdist[i]
+        s = tstrat[i]
+        kl = tsplit[i] - 1
+        kr = tsplit[i]
+        for r in range(ratio):
+            okl = kl >= 0 and cstrat[kl] == s
+            okr = kr < nc and cstrat[kr] == s
+            if okl and use_caliper and abs(d - cdist[kl]) > caliper:
+                okl = False
+            if okr and use_caliper and abs(d - cdist[kr]) > caliper:
+                okr = False
+            if okl and okr:
+                if abs(cdist[kl] - d) <= abs(cdist[kr] - d):
+                    out[i, r] = kl
+                    kl -= 1
+                else:
+                    out[i, r] = kr
+                    kr += 1
+            elif okl:
+                out[i, r] = kl
+                kl -= 1
+            elif okr:
+                out[i, r] = kr
+                kr += 1
+            else:
+                break
+    return out
+
+
+@nb.njit(cache=True)
+def _mah_match(
+    tcov: np.ndarray,
+    ccov: np.ndarray,
+    tstrat: np.ndarray,
+    cstrat_start: np.ndarray,
+    cstrat_end: np.ndarray,
+    tps: np.ndarray,
+    cps: np.ndarray,
+    caliper: float,
+    use_caliper: bool,
+    order: np.ndarray,
+    ratio: int,
+    replace: bool,
+) -> np.ndarray:
+    """MatchIt's ``nn_matchC`` on Mahalanobis-transformed covariates.
+
+    Controls are grouped by stratum (``cstrat_start/end`` index ranges, data
+    order inside a stratum). Returns control positions, ``-1`` where none.
+    """
+    nt = tcov.shape[0]
+    nc = ccov.shape[0]
+    p = tcov.shape[1]
+    out = np.full((nt, ratio), -1, dtype=np.int64)
+    used = np.zeros(nc, dtype=np.bool_)
+    n_used = 0
+    rounds = 1 if replace else ratio
+    for r in range(rounds):
+        for oi in range(order.shape[0]):
+            if not replace and n_used == nc:
+                return out
+            i = order[oi]
+            s = tstrat[i]
+            if s < 0:
+                continue
+            a = cstrat_start[s]
+            b = cstrat_end[s]
+            m = b - a
+            dist = np.empty(m)
+            ok = np.zeros(m, dtype=np.bool_)
+            n_ok = 0
+            for jj in range(m):
+                j = a + jj
+                if used[j]:
+                    continue
+                if use_caliper and abs(cps[j] - tps[i]) > caliper:
+                    continue
+                acc = 0.0
+                for q in range(p):
+                    diff = tcov[i, q] - ccov[j, q]
+                    acc += diff * diff
+                dist[jj] = np.sqrt(acc)
+                ok[jj] = True
+                n_ok += 1
+            if n_ok == 0:
+                continue
+            if replace:
+                idx = np.empty(n_ok, dtype=np.int64)
+                dd = np.empty(n_ok)
+                c = 0
+                for jj in range(m):
+                    if ok[jj]:
+                        idx[c] = a + jj
+                        dd[c] = dist[jj]
+                        c += 1
+                if n_ok <= ratio:
+                    for c in range(n_ok):
+                        out[i, c] = idx[c]
+                else:
+                    srt = np.argsort(dd, kind="mergesort")
+                    for c in range(ratio):
+                        out[i, c] = idx[srt[c]]
+            else:
+                best = -1
+                bestd = np.inf
+                for jj in range(m):
+                    if ok[jj] and (best < 0 or dist[jj] < bestd):
+                        best = jj
+                        bestd = dist[jj]
+                out[i, r] = a + best
+                used[a + best] = True
+                n_used += 1
+    return out
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+def _stable_order(values: np.ndarray, decreasing: bool) -> np.ndarray:
+    """R's ``order(x, decreasing=)`` with the radix method: stable for ties."""
+    if decreasing:
+        return np.argsort(-values, kind="stable")
+    return np.argsort(values, kind="stable")
+
+
+def _strata_codes(df: pd.DataFrame, exact: Sequence[str]) -> np.ndarray:
+    """Integer stratum code per row from the ``exact`` variables."""
+    missing = [c for c in exact if c not in df.columns]
+    if missing:
+        raise ValueError(f"exact-matching column(s) not in the data: {', '.join(missing)}")
+    for c in exact:
+        if df[c].isna().any():
+            row = int(np.flatnonzero(df[c].isna().to_numpy())[0])
+            raise ValueError(f"exact-matching column {c!r} has missing values (first row {row})")
+    codes = np.zeros(len(df), dtype=np.int64)
+    for c in exact:
+        k, uniq = pd.factorize(df[c], sort=True)
+        codes = codes * (len(uniq) + 1) + k
+    _, inv = np.unique(codes, return_inverse=True)
+    return inv.astype(np.int64)
+
+
+def nearest_neighbour_indices(
+    distance: np.ndarray,
+    treat: np.ndarray,
+    *,
+    ratio: int = 1,
+    replace: bool = False,
+    caliper: float | None = None,
+    strata: np.ndarray | None = None,
+    order: np.ndarray | None = None,
+) -> np.ndarray:
+    """Greedy matching on a 1-D distance; returns row indices of controls.
+
+    ``distance``: one value per unit; ``treat``: 0/1; ``caliper`` in raw units;
+    ``order``: positions (among treated units, in data order) in which the
+    treated units are matched. Returns an ``(n_treated, ratio)`` array of row
+    indices into the data (``-1`` where unmatched), rows in treated data order.
+    """
+    distance = np.asarray(distance, dtype=float)
+    treat = np.asarray(treat).astype(bool)
+    n = len(distance)
+    strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, np.int64)
+    rows = np.arange(n)
+    # Sort all units by (stratum, distance), stable: ties keep data order, as R's order().
+    srt = np.lexsort((distance, strata))
+    is_c_sorted = ~treat[srt]
+    ctrl_before = np.cumsum(is_c_sorted) - is_c_sorted  # controls strictly before each position
+    c_rows = srt[is_c_sorted]
+    pos_of = np.empty(n, dtype=np.int64)
+    pos_of[srt] = np.arange(n)
+    t_rows = rows[treat]
+    tsplit = ctrl_before[pos_of[t_rows]].astype(np.int64)
+    cdist = distance[c_rows]
+    cstrat = strata[c_rows]
+    tdist = distance[t_rows]
+    tstrat = strata[t_rows]
+    cal = float(caliper) if caliper is not None else np.inf
+    if order is None:
+        order = np.arange(len(t_rows))
+    if replace:
+        mm = _vec_rep(cdist, cstrat, tdist, tstrat, tsplit, int(ratio), cal, caliper is not None)
+    else:
+        mm = _vec_norep(
+            cdist,
+            cstrat,
+            tdist,
+            tstrat,
+            tsplit,
+            np.asarray(order, np.int64),
+            int(ratio),
+            cal,
+            caliper is not None,
+        )
+    res = np.where(mm >= 0, c_rows[np.maximum(mm, 0)], -1)
+    return res
+
+
+def mahalanobis_transform(data: Any, covariates: Sequence[str], treat: np.ndarray) -> np.ndarray:
+    """Covariates transformed so Euclidean distance equals MatchIt's Mahalanobis distance.
+
+    Factor dummies (all levels) are divided by sqrt(2); constant columns are
+    dropped; columns are standardised; the scaling matrix is the pooled
+    within-group covariance (group-mean centred, denominator ``n - 2``), inverted
+    or pseudo-inverted when singular.
+    """
+    dm = design_matrix(data, covariates, intercept=False, full_dummies=True)
+    X = dm.X.copy()
+    for j, lev in enumerate(dm.level):
+        if lev is not None:
+            X[:, j] /= np.sqrt(2.0)
+    keep = np.abs(X.max(axis=0) - X.min(axis=0)) >= np.sqrt(np.finfo(float).eps)
+    if not keep.any():
+        return X[:, :1]
+    X = X[:, keep]
+    X = (X - X.mean(axis=0)) / X.std(axis=0, ddof=1)
+    t = np.asarray(treat).astype(bool)
+    Xc = X.copy()
+    for g in (t, ~t):
+        Xc[g] -= Xc[g].mean(axis=0)
+    n = X.shape[0]
+    S = Xc.T @ Xc / (n - 2)
+    inv = np.linalg.inv(S) if np.linalg.det(S) > 1e-08 else np.linalg.pinv(S)
+    w, V = np.linalg.eigh((inv + inv.T) / 2)
+    w = np.clip(w, 0, None)
+    root = V * np.sqrt(w)
+    return X @ root
+
+
+# ---------------------------------------------------------------------------
+# result
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class MatchResult:
+    """Result of :func:`match_nearest`.
+
+    ``match_matrix``: ``(n_treated, ratio)`` row positions (into the input
+    data) of the matched controls, ``-1`` where none; rows follow the treated
+    units in data order (``treated_rows``). ``weights`` (one per input row),
+    ``subclass`` (pair/set number, ``NaN`` for unmatched; all ``NaN`` with
+    replacement, as MatchIt omits it), ``distance`` (the score used, if any).
+    """
+
+    treated_rows: np.ndarray
+    match_matrix: np.ndarray
+    weights: np.ndarray
+    subclass: np.ndarray
+    treat: np.ndarray
+    ids: np.ndarray
+    distance: np.ndarray | None
+    caliper: float | None
+    settings: dict[str, Any] = field(default_factory=dict)
+    propensity: PropensityModel | None = None
+
+    @property
+    def n_matched_treated(self) -> int:
+        """Number of treated units with at least one match."""
+        return int((self.match_matrix >= 0).any(axis=1).sum())
+
+    @property
+    def n_matched_controls(self) -> int:
+        """Number of distinct controls used."""
+        return int(((self.weights > 0) & (self.treat == 0)).sum())
+
+    def pairs(self) -> dict[Any, list[Any]]:
+        """Mapping treated id -> list of matched control ids (empty if unmatched)."""
+        out: dict[Any, list[Any]] = {}
+        for i, row in enumerate(self.treated_rows):
+            out[self.ids[row]] = [self.ids[c] for c in self.match_matrix[i] if c >= 0]
+        return out
+
+    def pairs_frame(self) -> pd.DataFrame:
+        """One row per treated unit: ``treated, control1..controlK`` (missing where none)."""
+        k = self.match_matrix.shape[1]
+        frame: dict[str, Any] = {"treated": self.ids[self.treated_rows]}
+        for j in range(k):
+            col = self.match_matrix[:, j]
+            vals = pd.Series(self.ids[np.maximum(col, 0)], dtype=object)
+            vals[col < 0] = None
+            frame[f"control{j + 1}"] = vals.to_numpy()
+        return pd.DataFrame(frame)
+
+    def matched_data(self, data: Any, *, id_col: str | None = None) -> Any:
+        """The matched units of ``data`` with ``weights``, ``subclass`` and ``distance``.
+
+        Returns the same kind of frame (pandas or polars) as given; units with
+        weight 0 are left out, as MatchIt's ``match.data()`` does.
+        """
+        is_polars = not isinstance(data, pd.DataFrame)
+        df = as_pandas(data)
+        if len(df) != len(self.weights):
+            raise ValueError("data has a different number of rows than the matched data")
+        out = df.copy()
+        out["weights"] = self.weights
+        out["subclass"] = pd.array(
+            np.where(np.isnan(self.subclass), 0, self.subclass).astype(int), dtype="Int64"
+        )
+        out.loc[np.isnan(self.subclass), "subclass"] = pd.NA
+        if self.distance is not None:
+            out["distance"] = self.distance
+        out = out[self.weights > 0].reset_index(drop=True)
+        if is_polars:
+            import polars as pl
+
+            return pl.from_pandas(out)
+        return out
+
+
+def _weights_from_mm(mm: np.ndarray, t_rows: np.ndarray, n: int, treat: np.ndarray) -> np.ndarray:
+    w = np.zeros(n)
+    counts = (mm >= 0).sum(axis=1)
+    has = mm[:, 0] >= 0 if mm.shape[1] else np.zeros(len(t_rows), bool)
+    has = has | (counts > 0)
+    w[t_rows[has]] = 1.0
+    for j in range(mm.shape[1]):
+        sel = (mm[:, j] >= 0) & has
+        np.add.at(w, mm[sel, j], 1.0 / counts[sel])
+    ctrl = treat == 0
+    total = w[ctrl].sum()
+    if total > 0:
+        w[ctrl] *= (w[ctrl] > 0).sum() / total
+    return w
+
+
+def _subclass_from_mm(mm: np.ndarray, t_rows: np.ndarray, n: int) -> np.ndarray:
+    sub = np.full(n, np.nan)
+    k = 0
+    for i in range(mm.shape[0]):
+        row = mm[i][mm[i] >= 0]
+        if len(row):
+            k += 1
+            sub[t_rows[i]] = k
+            sub[row] = k
+    return sub
+
+
+def match_nearest(
+    data: Any,
+    treatment: str,
+    covariates: Sequence[str] | None = None,
+    *,
+    id_col: str | None = None,
+    distance: str | np.ndarray | Sequence[float] = "glm",
+    link: Literal["logit", "linear.logit"] = "logit",
+    exact: Sequence[str] | None = None,
+    mahvars: Sequence[str] | None = None,
+    ratio: int = 1,
+    replace: bool = False,
+    caliper: float | None = None,
+    std_caliper: bool = True,
+    m_order: Order | None = None,
+    seed: int | None = None,
+) -> MatchResult:
+    """Greedy nearest-neighbour matching (ATT) mirroring MatchIt 4.5.
+
+    Parameters
+    ----------
+    data: pandas or polars frame, one row per unit.
+    treatment: 0/1 (or boolean) treatment column.
+    covariates: covariates of the propensity model (or of the Mahalanobis
+        distance when ``distance="mahalanobis"``).
+    id_col: unit identifier used in :meth:`MatchResult.pairs`; row numbers if omitted.
+    distance: ``"glm"`` (logistic propensity score, MatchIt's default),
+        ``"gbm"`` (gradient boosting score), ``"mahalanobis"``, or a numeric
+        vector of scores (MatchIt's user-supplied distance).
+    link: ``"logit"`` or ``"linear.logit"`` for ``distance="glm"``.
+    exact: variables to match exactly on (e.g. region, sector).
+    mahvars: match on the Mahalanobis distance of these variables while the
+        propensity score is used for the caliper (MatchIt's ``mahvars``).
+    ratio: controls per treated unit (``k`` in 1:k).
+    replace: match with replacement.
+    caliper: caliper width, in SDs of the distance (``std_caliper=True``) or raw.
+    m_order: ``"largest"``, ``"smallest"``, ``"data"`` or ``"random"``.
+    seed: seed for ``m_order="random"`` and the boosting model.
+    """
+    df = as_pandas(data)
+    treat = treatment_vector(df, treatment).astype(np.int64)
+    n = len(df)
+    ids = df[id_col].to_numpy() if id_col is not None else np.arange(n)
+    if id_col is not None:
+        if id_col not in df.columns:
+            raise ValueError(f"id column {id_col!r} not in the data")
+        if pd.Series(ids).duplicated().any():
+            dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
+            raise ValueError(f"id column {id_col!r} is not unique (e.g. {dup!r})")
+    ratio = int(ratio)
+    if ratio < 1:
+        raise ValueError("ratio must be a whole number >= 1")
+    if caliper is not None and not np.isfinite(caliper):
+        caliper = None
+    covariates = list(covariates) if covariates is not None else []
+
+    propensity: PropensityModel | None = None
+    score: np.ndarray | None
+    if isinstance(distance, str):
+        dname = distance.lower()
+        if dname == "mahalanobis":
+            if not covariates:
+                raise ValueError("covariates must be given when distance='mahalanobis'")
+            if mahvars:
+                raise ValueError("mahvars cannot be combined with distance='mahalanobis'")
+            score = None
+        elif dname in ("glm", "gbm"):
+            if not covariates:
+                raise ValueError(f"covariates must be given when distance={distance!r}")
+            propensity = estimate_propensity(
+                df, treatment, covariates, method=dname, link=link, seed=seed
+            )
+            score = propensity.distance
+        else:
+            raise ValueError(
+                f"unknown distance {distance!r}; use 'glm', 'gbm', 'mahalanobis' or a vector"
+            )
+    else:
+        dname = "user"
+        score = np.asarray(distance, dtype=float)
+        if score.shape != (n,):
+            raise ValueError(f"distance vector has length {score.size}, expected {n}")
+        if not np.isfinite(score).all():
+            raise ValueError("distance vector has missing or non-finite values")
+
+    use_mah = dname == "mahalanobis" or bool(mahvars)
+
+    if score is None:
+        order_name = m_order or "data"
+        if order_name not in ("data", "random"):
+            raise ValueError("m_order must be 'data' or 'random' when distance='mahalanobis'")
+    else:
+        order_name = m_order or "largest"
+        if order_name not in ("largest", "smallest", "data", "random"):
+            raise ValueError(f"unknown m_order {order_name!r}")
+    if replace:
+        order_name = "data"  # MatchIt: reuse.max >= n1 forces data order
+
+    cal_raw: float | None = None
+    if caliper is not None:
+        if score is None:
+            raise ValueError(
+                "a caliper needs a propensity score; with distance='mahalanobis' use "
+                "distance='glm' with mahvars instead"
+            )
+        if np.unique(score).size > 1:
+            cal_raw = abs(caliper) * (float(np.std(score, ddof=1)) if std_caliper else 1.0)
+
+    t_rows = np.flatnonzero(treat == 1)
+    n1 = len(t_rows)
+    n0 = n - n1
+    if order_name == "largest":
+        order = _stable_order(score[t_rows], decreasing=True)
+    elif order_name == "smallest":
+        order = _stable_order(score[t_rows], decreasing=False)
+    elif order_name == "random":
+        order = np.random.default_rng(seed).permutation(n1)
+    else:
+        order = np.arange(n1)
+
+    strata = _strata_codes(df, list(exact)) if exact else np.zeros(n, dtype=np.int64)
+    if not replace:
+        if exact:
+            nt_s = np.bincount(strata[treat == 1], minlength=strata.max() + 1)
+            nc_s = np.bincount(strata[treat == 0], minlength=strata.max() + 1)
+            if not ((nt_s > 0) & (nc_s > 0)).any():
+                raise ValueError(
+                    "no exact-matching stratum contains both treated and control units"
+                )
+            if (nc_s[nt_s > 0] < nt_s[nt_s > 0]).any():
+                warnings.warn(
+                    "fewer control units than treated units in some exact strata; not all "
+                    "treated units will get a match",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            elif ratio > 1 and (nc_s[nt_s > 0] < ratio * nt_s[nt_s > 0]).any():
+                warnings.warn(
+                    f"not all treated units will get {ratio} matches", UserWarning, stacklevel=2
+                )
+        elif n0 < n1:
+            warnings.warn(
+                "fewer control units than treated units; not all treated units will get a match",
+                UserWarning,
+                stacklevel=2,
+            )
+        elif n0 < ratio * n1:
+            warnings.warn(
+                f"not all treated units will get {ratio} matches", UserWarning, stacklevel=2
+            )
+
+    if use_mah:
+        mah_cols = list(mahvars) if mahvars else covariates
+        Z = mahalanobis_transform(df, mah_cols, treat)
+        c_rows_all = np.flatnonzero(treat == 0)
+        c_str = strata[c_rows_all]
+        csort = np.argsort(c_str, kind="stable")
+        c_rows = c_rows_all[csort]
+        c_str = c_str[csort]
+        n_str = int(strata.max()) + 1
+        starts = np.searchsorted(c_str, np.arange(n_str), side="left").astype(np.int64)
+        ends = np.searchsorted(c_str, np.arange(n_str), side="right").astype(np.int64)
+        tps = score[t_rows] if score is not None else np.zeros(n1)
+        cps = score[c_rows] if score is not None else np.zeros(len(c_rows))
+        mm_pos = _mah_match(
+            np.ascontiguousarray(Z[t_rows]),
+            np.ascontiguousarray(Z[c_rows]),
+            strata[t_rows].astype(np.int64),
+            starts,
+            ends,
+            tps,
+            cps,
+            cal_raw if cal_raw is not None else np.inf,
+            cal_raw is not None,
+            order.astype(np.int64),
+            ratio,
+            bool(replace),
+        )
+        mm = np.where(mm_pos >= 0, c_rows[np.maximum(mm_pos, 0)], -1)
+    else:
+        mm = nearest_neighbour_indices(
+            score, treat, ratio=ratio, replace=replace, caliper=cal_raw, strata=strata, order=order
+        )
+
+    if not (mm >= 0).any():
+        raise ValueError("no units were matched (check the caliper and exact variables)")
+    weights = _weights_from_mm(mm, t_rows, n, treat)
+    subclass = np.full(n, np.nan) if replace else _subclass_from_mm(mm, t_rows, n)
+    settings = {
+        "distance": dname,
+        "link": link if dname == "glm" else None,
+        "ratio": ratio,
+        "replace": bool(replace),
+        "caliper": caliper,
+        "std_caliper": std_caliper,
+        "exact": list(exact) if exact else [],
+        "mahvars": list(mahvars) if mahvars else [],
+        "m_order": order_name,
+        "seed": seed,
+        "covariates": covariates,
+        "treatment": treatment,
+    }
+    return MatchResult(
+        treated_rows=t_rows,
+        match_matrix=mm,
+        weights=weights,
+        subclass=subclass,
+        treat=treat,
+        ids=ids,
+        distance=score,
+        caliper=cal_raw,
+        settings=settings,
+        propensity=propensity,
+    )
