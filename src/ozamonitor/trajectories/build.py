@@ -276,6 +276,15 @@ def layer_spells(reg: Register, persons: pl.DataFrame, far_end: int) -> pl.DataF
 # Core: spells -> period states (numpy)
 # ---------------------------------------------------------------------------
 
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """Sorted unique values (sort-based; faster than hash-based np.unique here)."""
+    x = np.sort(x)
+    keep = np.empty(len(x), dtype=bool)
+    keep[:1] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
+
+
 def states_from_spells(
     pidx: np.ndarray,
     layer: np.ndarray,
@@ -304,7 +313,7 @@ def states_from_spells(
     pidx, layer, s, e = (np.asarray(pidx, dtype=np.int64)[keep], np.asarray(layer)[keep],
                          s[keep], e[keep])
     rows = np.arange(n, dtype=np.int64)
-    keys = np.unique(np.concatenate([
+    keys = _sorted_unique(np.concatenate([
         pidx * span + (s - b0), pidx * span + (e - b0), rows * span, rows * span + (bT - b0),
     ]))
     nb = len(keys)
@@ -313,7 +322,7 @@ def states_from_spells(
     si = np.searchsorted(keys, pidx * span + (s - b0))
     ei = np.searchsorted(keys, pidx * span + (e - b0))
     mask = np.zeros(nb, dtype=np.uint32)
-    for lid in np.unique(layer):
+    for lid in np.flatnonzero(np.bincount(layer, minlength=1)):
         sel = layer == lid
         diff = np.bincount(si[sel], minlength=nb) - np.bincount(ei[sel], minlength=nb)
         mask |= (np.cumsum(diff) > 0).astype(np.uint32) << np.uint32(lid)
