@@ -1,0 +1,576 @@
+"""Import of source files (CSV, Parquet, Excel) into a register, all or nothing.
+
+``import_register(source, out)`` reads the field's files, renames columns and
+translates codes with an optional mapping file (:mod:`.mapping`), parses every
+value into the schema's type, checks and pseudonymises BSNs
+(:mod:`.pseudonym`), validates everything (:mod:`.validate`) and only then
+writes the register with :class:`~ozamonitor.register.store.RegisterWriter`
+(atomic). When anything is wrong nothing is written and
+:class:`ImportValidationError` carries the problems, located by *source* file,
+1-based data row (header not counted) and *source* column name.
+
+Sources
+-------
+* a folder: one file per table named after the table (``enrolments.csv``,
+  ``persons.xlsx``, ``schools.parquet``), or files named in the mapping
+  (``tables.<name>.file``); an ``.xlsx`` whose name is not a table holds one
+  sheet per table (sheet name = table name, or ``tables.<name>.sheet``);
+* one file plus ``table=``; or one ``.xlsx`` workbook with a sheet per table.
+
+Person tables carry a ``bsn`` column, which is replaced by ``person_id``; a
+source already pseudonymised elsewhere carries ``person_id`` and no ``bsn``
+(taken as is, but refused when it looks like a BSN). Columns that are not in
+the schema are dropped (and reported in :attr:`ImportResult.dropped_columns`):
+names, addresses and other direct identifiers never reach the register.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ozamonitor.register.mapping import Mapping, load_mapping
+from ozamonitor.register.pseudonym import (
+    PSEUDONYM_LENGTH,
+    elfproef_expr,
+    key_id,
+    load_key,
+    normalise_bsn,
+    pseudonymise,
+)
+from ozamonitor.register.schema import PERSON_TABLES, TABLES, Column
+from ozamonitor.register.store import RegisterWriter
+from ozamonitor.register.validate import (
+    ROW,
+    Problem,
+    ValidationReport,
+    problem_frame,
+    validate_tables,
+)
+
+SOURCE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+_TRUE = ("true", "1", "ja", "j", "yes", "y", "waar", "t")
+_FALSE = ("false", "0", "nee", "n", "no", "onwaar", "f")
+_PROBLEM_SCHEMA = {"file": pl.String, "row": pl.Int64, "field": pl.String, "message": pl.String,
+                   "check": pl.String}
+_PROBLEM_COLUMNS = list(_PROBLEM_SCHEMA)
+#: Extra date formats always tried after the mapping's format.
+_DATE_FALLBACKS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+
+
+class SourceError(Exception):
+    """The source as a whole cannot be read (missing file, unknown table, ...)."""
+
+
+class ImportValidationError(Exception):
+    """The source has problems; nothing was written. ``report`` holds them."""
+
+    def __init__(self, report: ValidationReport, rows_failed: int) -> None:
+        self.report = report
+        self.rows_failed = rows_failed
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(report.counts.items()))
+        super().__init__(
+            f"import refused, nothing written: {report.total} problem(s) in "
+            f"{rows_failed} source row(s) ({counts})"
+        )
+
+
+@dataclass
+class SourceTable:
+    """Where one table comes from."""
+
+    table: str
+    path: Path
+    sheet: str | None = None
+
+    @property
+    def display(self) -> str:
+        """File name used in problem reports: ``file`` or ``file[sheet]``."""
+        return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
+
+
+@dataclass
+class ImportResult:
+    """What an import did (returned by :func:`import_tables`)."""
+
+    tables: dict[str, pl.DataFrame]
+    sources: dict[str, SourceTable]
+    report: ValidationReport
+    dropped_columns: dict[str, list[str]] = field(default_factory=dict)
+    rows_failed: int = 0
+    key_id: str | None = None
+
+
+# --------------------------------------------------------------------------
+# Finding and reading sources
+# --------------------------------------------------------------------------
+
+
+def _excel_sheets(path: Path) -> list[str]:
+    import fastexcel
+
+    return list(fastexcel.read_excel(str(path)).sheet_names)
+
+
+def discover_sources(
+    source: str | Path, mapping: Mapping | None = None, table: str | None = None
+) -> list[SourceTable]:
+    """Work out which file (and sheet) holds which table. Raises :class:`SourceError`."""
+    m = mapping or Mapping()
+    src = Path(source)
+    if not src.exists():
+        raise SourceError(f"{src}: no such file or folder")
+    if table is not None and table not in TABLES:
+        raise SourceError(f"unknown table {table!r}; known tables: {', '.join(TABLES)}")
+    found: dict[str, SourceTable] = {}
+
+    def add(st: SourceTable) -> None:
+        if st.table in found:
+            raise SourceError(f"table {st.table!r} found twice: {found[st.table].display} "
+                              f"and {st.display}")
+        found[st.table] = st
+
+    def workbook(path: Path) -> None:
+        sheets = _excel_sheets(path)
+        wanted = {(m.table(n).sheet or n): n for n in TABLES}
+        lower = {s.strip().lower(): s for s in sheets}
+        hits = [(lower[k.lower()], n) for k, n in wanted.items() if k.lower() in lower]
+        if not hits:
+            raise SourceError(f"{path.name}: no sheet named after a table "
+                              f"(sheets: {', '.join(sheets)}; tables: {', '.join(TABLES)})")
+        for sheet, n in hits:
+            add(SourceTable(n, path, sheet))
+
+    def single(path: Path, name: str) -> None:
+        sheet = m.table(name).sheet
+        if path.suffix.lower() == ".xlsx" and sheet is None:
+            sheets = _excel_sheets(path)
+            sheet = next((s for s in sheets if s.strip().lower() == name), sheets[0])
+        add(SourceTable(name, path, sheet))
+
+    if src.is_file():
+        if src.suffix.lower() not in SOURCE_SUFFIXES:
+            raise SourceError(f"{src}: unsupported file type; use {', '.join(SOURCE_SUFFIXES)}")
+        name = table or next((n for n in TABLES if m.table(n).file == src.name), None)
+        if name is None and src.stem.lower() in TABLES:
+            name = src.stem.lower()
+        if name is not None:
+            single(src, name)
+        elif src.suffix.lower() == ".xlsx":
+            workbook(src)
+        else:
+            raise SourceError(f"{src}: cannot tell which table this is; pass --table")
+        return list(found.values())
+    if table is not None:
+        raise SourceError("--table goes with a single source file, not a folder")
+    by_mapping = {m.table(n).file: n for n in TABLES if m.table(n).file}
+    for f in by_mapping:
+        if not (src / f).is_file():
+            raise SourceError(f"{src / f}: file named in the mapping "
+                              f"(tables.{by_mapping[f]}.file) not found")
+    files = sorted(p for p in src.iterdir()
+                   if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES
+                   and not p.name.startswith(("~$", ".")))
+    for p in files:
+        if p.name in by_mapping:
+            single(p, by_mapping[p.name])
+        elif p.stem.lower() in TABLES:
+            single(p, p.stem.lower())
+        elif p.suffix.lower() == ".xlsx":
+            workbook(p)
+        else:
+            raise SourceError(f"{p}: not a table name ({', '.join(TABLES)}); rename the file "
+                              "or name it under tables.<table>.file in the mapping")
+    if not found:
+        raise SourceError(f"{src}: no source files ({', '.join(SOURCE_SUFFIXES)}) found")
+    return [found[n] for n in TABLES if n in found]
+
+
+def _detect_separator(head: str) -> str:
+    line = head.splitlines()[0] if head else ""
+    counts = {sep: line.count(sep) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def read_source(st: SourceTable, mapping: Mapping | None = None) -> pl.DataFrame:
+    """Read one source table as it is, adding :data:`ROW` (1-based data row).
+
+    CSV is read as text; Parquet and Excel keep their types. Rows that are
+    entirely empty are dropped (their numbers are skipped, not reused).
+    """
+    m = mapping or Mapping()
+    suffix = st.path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            raw = st.path.read_bytes()
+            enc = m.encoding.lower().replace("_", "-")
+            if enc not in ("utf-8", "utf8"):
+                raw = raw.decode(m.encoding).encode("utf-8")
+            text_head = raw[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
+            sep = m.separator or _detect_separator(text_head)
+            df = pl.read_csv(io.BytesIO(raw), separator=sep, infer_schema=False,
+                             truncate_ragged_lines=False, raise_if_empty=False)
+        elif suffix == ".parquet":
+            df = pl.read_parquet(st.path)
+        elif suffix == ".xlsx":
+            df = pl.read_excel(st.path, sheet_name=st.sheet, drop_empty_rows=False,
+                               infer_schema_length=None, raise_if_empty=False)
+        else:  # pragma: no cover - discover_sources filters suffixes
+            raise SourceError(f"{st.path}: unsupported file type")
+    except SourceError:
+        raise
+    except Exception as e:  # polars/fastexcel/pyarrow raise many kinds
+        raise SourceError(f"{st.display}: cannot read: {e}") from None
+    df = df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    data_cols = [c for c in df.columns if c != ROW]
+    if data_cols:
+        df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in data_cols))
+    return df
+
+
+# --------------------------------------------------------------------------
+# Parsing values into the schema
+# --------------------------------------------------------------------------
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower()
+
+
+def _rename(
+    df: pl.DataFrame, name: str, m: Mapping, display: str
+) -> tuple[pl.DataFrame, dict[str, str], list[str], list[dict[str, Any]]]:
+    """Rename source columns to schema names.
+
+    Returns the frame (schema names + ROW), schema->source names, dropped
+    columns and schema problems (duplicates).
+    """
+    renames = {_norm(k): v for k, v in m.renames(name).items()}
+    targets = set(TABLES[name].column_names) | ({"bsn"} if name in PERSON_TABLES else set())
+    chosen: dict[str, str] = {}  # schema -> source
+    dropped: list[str] = []
+    problems: list[dict[str, Any]] = []
+    for col in df.columns:
+        if col == ROW:
+            continue
+        key = _norm(col)
+        target = renames.get(key) or (key if key in targets else None)
+        if target is None or target not in targets:
+            dropped.append(col)
+            continue
+        if target in chosen:
+            problems.append(dict(file=display, row=0, field=col, check="schema",
+                                 message=f"column {col!r} maps to {target!r}, like column "
+                                 f"{chosen[target]!r}"))
+            continue
+        chosen[target] = col
+    out = df.select([pl.col(ROW), *(pl.col(src).alias(dst) for dst, src in chosen.items())])
+    return out, chosen, dropped, problems
+
+
+def _as_text(e: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Any column as trimmed text; integral floats lose their '.0'; empty -> null."""
+    if dtype.is_float():
+        e = pl.when(e == e.floor()).then(e.cast(pl.Int64).cast(pl.String)).otherwise(
+            e.cast(pl.String))
+    elif dtype == pl.Date or isinstance(dtype, pl.Datetime):
+        e = e.cast(pl.String)
+    else:
+        e = e.cast(pl.String)
+    e = e.str.strip_chars()
+    return pl.when(e == "").then(None).otherwise(e)
+
+
+def _translate(text: pl.Expr, c: Column, code_map: dict[str, Any]) -> pl.Expr:
+    """Map source values to codes: mapping entries, then case-insensitive code names."""
+    lookup: dict[str, str] = {}
+    if c.codes is not None:
+        lookup.update({str(code).lower(): str(code) for code in c.codes})
+    lookup.update({_norm(k): str(v) for k, v in code_map.items()})
+    if not lookup:
+        return text
+    if c.multi:
+        parts = text.str.split(";").list.eval(
+            pl.element().str.strip_chars().str.to_lowercase().replace_strict(
+                lookup, default=pl.element().str.strip_chars(), return_dtype=pl.String)
+        )
+        return pl.when(text.is_null()).then(None).otherwise(parts.list.join(";"))
+    return text.str.to_lowercase().replace_strict(lookup, default=text, return_dtype=pl.String)
+
+
+def _parse_column(
+    df: pl.DataFrame, name: str, c: Column, m: Mapping
+) -> tuple[pl.Expr, pl.Expr]:
+    """Expression parsing column ``c`` to its dtype, and the source text (for errors)."""
+    dtype = df.schema[c.name]
+    src = pl.col(c.name)
+    if dtype == c.dtype and c.codes is None:
+        return src, _as_text(src, dtype)
+    text = _as_text(src, dtype)
+    code_map = m.code_map(name, c.name)
+    if c.kind == "str":
+        return _translate(text, c, code_map), text
+    if c.kind == "date":
+        if dtype == pl.Date:
+            return src, text
+        if isinstance(dtype, pl.Datetime):
+            return src.dt.date(), text
+        fmts = [f for f in (m.date_format_for(name, c.name),) if f] + list(_DATE_FALLBACKS)
+        return pl.coalesce([text.str.to_date(f, strict=False) for f in fmts]), text
+    if c.kind == "int":
+        t = _translate(text, c, code_map) if (c.codes or code_map) else text
+        num = t.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False)
+        return pl.when(num == num.floor()).then(num).cast(pl.Int32, strict=False), text
+    if c.kind == "float":
+        if dtype.is_numeric():
+            return src.cast(pl.Float64), text
+        return text.str.replace(",", ".", literal=True).cast(pl.Float64, strict=False), text
+    if c.kind == "bool":
+        if dtype == pl.Boolean:
+            return src, text
+        low = text.str.to_lowercase()
+        trues = list(_TRUE) + [_norm(v) for v in m.true_values]
+        falses = list(_FALSE) + [_norm(v) for v in m.false_values]
+        return (pl.when(low.is_in(trues)).then(True)
+                .when(low.is_in(falses)).then(False).otherwise(None)), text
+    raise AssertionError(c.kind)  # pragma: no cover
+
+
+def _parse_table(
+    st: SourceTable, df: pl.DataFrame, m: Mapping, key: Callable[[], bytes]
+) -> tuple[pl.DataFrame, dict[str, str], list[str], list[pl.DataFrame]]:
+    """Source frame -> schema frame (+ ROW), schema->source names, dropped, problems."""
+    name = st.table
+    t = TABLES[name]
+    df, names, dropped, schema_problems = _rename(df, name, m, st.display)
+    problems: list[pl.DataFrame] = []
+    if schema_problems:
+        problems.append(pl.DataFrame(schema_problems, schema_overrides={"row": pl.Int64}))
+    exprs: list[pl.Expr] = [pl.col(ROW)]
+    checks: list[pl.Expr] = []
+    for c in t.columns:
+        if c.name not in df.columns:
+            continue  # missing columns are reported by validate_tables
+        parsed, text = _parse_column(df, name, c, m)
+        exprs.append(parsed.alias(c.name))
+        checks.append(pl.struct(text.alias("t"), parsed.is_null().alias("n")).alias(c.name))
+    parsed_df = df.select(exprs)
+    if checks:
+        chk = df.select(pl.col(ROW), *checks)
+        for c in t.columns:
+            if c.name not in chk.columns:
+                continue
+            bad = chk.filter(pl.col(c.name).struct.field("t").is_not_null()
+                             & pl.col(c.name).struct.field("n"))
+            if bad.height:
+                what = {"date": "a date" + (f" ({m.date_format_for(name, c.name)})"
+                                            if m.date_format_for(name, c.name) else ""),
+                        "int": "a whole number", "float": "a number",
+                        "bool": "true/false (ja/nee)"}.get(c.kind, c.kind)
+                problems.append(problem_frame(
+                    bad, st.display, names[c.name],
+                    pl.format("cannot read {} as {}", pl.concat_str(
+                        [pl.lit("'"), pl.col(c.name).struct.field("t"), pl.lit("'")]),
+                        pl.lit(what)), "parse").collect())
+    if name in PERSON_TABLES:
+        parsed_df, pproblems = _person_ids(st, df, parsed_df, names, m, key)
+        problems.extend(pproblems)
+    return parsed_df, names, dropped, problems
+
+
+def _person_ids(
+    st: SourceTable,
+    df: pl.DataFrame,
+    parsed: pl.DataFrame,
+    names: dict[str, str],
+    m: Mapping,
+    key: Callable[[], bytes],
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Replace ``bsn`` by its pseudonym, or check a delivered ``person_id``."""
+    problems: list[pl.DataFrame] = []
+    if "bsn" in df.columns and "person_id" in df.columns:
+        problems.append(pl.DataFrame([dict(
+            file=st.display, row=0, field=names["person_id"], check="schema",
+            message="both a BSN and a person_id column; deliver one of them")],
+            schema_overrides={"row": pl.Int64}))
+        return parsed.drop("person_id"), problems
+    if "bsn" in df.columns:
+        bsn = normalise_bsn(df.get_column("bsn"))
+        pad = m.bsn_zero_pad or st.path.suffix.lower() == ".xlsx"
+        if pad:
+            bsn = pl.select(pl.when(bsn.str.contains(r"^[0-9]{1,8}$"))
+                            .then(bsn.str.zfill(9)).otherwise(bsn)).to_series()
+        ok = pl.select(elfproef_expr(pl.lit(bsn))).to_series()
+        rows = df.get_column(ROW)
+        bad = pl.DataFrame({ROW: rows, "ok": ok}).filter(pl.col("ok").not_())
+        # the message never contains the BSN itself
+        problems.append(problem_frame(
+            bad, st.display, names["bsn"],
+            pl.lit("invalid BSN: not 9 digits passing the eleven-test (elfproef)"),
+            "bsn").collect())
+        person_id = pseudonymise(bsn, key(), check=False)
+        parsed = parsed.with_columns(person_id=person_id)
+        names["person_id"] = names.pop("bsn")
+    elif "person_id" in parsed.columns:
+        pid = parsed.get_column("person_id").cast(pl.String)
+        looks = pl.select(elfproef_expr(pl.lit(pid.str.strip_chars()))).to_series().fill_null(False)
+        bad = parsed.select(ROW).filter(looks)
+        problems.append(problem_frame(
+            bad, st.display, names["person_id"],
+            pl.lit("person_id looks like a BSN; deliver it in a column named bsn so it is "
+                   "pseudonymised"), "bsn").collect())
+    return parsed, problems
+
+
+# --------------------------------------------------------------------------
+# Import
+# --------------------------------------------------------------------------
+
+
+def _rename_fields(problems: pl.DataFrame, fields: dict[str, dict[str, str]],
+                   files: dict[str, str]) -> pl.DataFrame:
+    """Schema column names -> source column names in problems of each source file."""
+    rows = [(files[t], schema_col, src_col)
+            for t, cols in fields.items() for schema_col, src_col in cols.items()]
+    if not rows or problems.height == 0:
+        return problems
+    lut = pl.DataFrame(rows, schema={"file": pl.String, "field": pl.String, "_src": pl.String},
+                       orient="row")
+    return (problems.join(lut, on=["file", "field"], how="left")
+            .with_columns(field=pl.coalesce("_src", "field")).drop("_src"))
+
+
+def import_tables(
+    source: str | Path,
+    *,
+    mapping: str | Path | Mapping | dict[str, Any] | None = None,
+    key: bytes | str | None = None,
+    key_file: str | Path | None = None,
+    extraction_date: dt.date | None = None,
+    table: str | None = None,
+    max_problems: int | None = 1000,
+) -> ImportResult:
+    """Read, parse, pseudonymise and validate sources without writing anything.
+
+    See :func:`import_register`. The result's ``report`` lists the problems
+    (by source file, row and column); ``tables`` are the parsed register
+    tables (only meaningful when the report is empty).
+    """
+    m = load_mapping(mapping)
+    ext = extraction_date or dt.date.today()
+    sources = discover_sources(source, m, table)
+    key_cache: dict[str, bytes] = {}
+
+    def get_key() -> bytes:
+        if "k" not in key_cache:
+            key_cache["k"] = load_key(key, key_file)
+        return key_cache["k"]
+
+    raw = {st.table: read_source(st, m) for st in sources}
+    # refuse before any parsing when BSNs are present and no key is given
+    if any("bsn" in _rename(df.head(0), n, m, "")[1] for n, df in raw.items()):
+        get_key()
+    tables: dict[str, pl.DataFrame] = {}
+    fields: dict[str, dict[str, str]] = {}
+    dropped: dict[str, list[str]] = {}
+    problems: list[pl.DataFrame] = []
+    for st in sources:
+        df, names, drop, probs = _parse_table(st, raw.pop(st.table), m, get_key)
+        tables[st.table] = df
+        fields[st.table] = names
+        if drop:
+            dropped[st.display] = drop
+        problems.extend(p.select(_PROBLEM_COLUMNS) for p in probs if p.height)
+    files = {st.table: st.display for st in sources}
+    report = validate_tables(tables, ext, file_names=files, extra_problems=problems,
+                             max_problems=None)
+    report, rows_failed = _source_report(report, fields, files, max_problems)
+    return ImportResult(tables=tables, sources={st.table: st for st in sources},
+                        report=report, dropped_columns=dropped, rows_failed=rows_failed,
+                        key_id=key_id(key_cache["k"]) if key_cache else None)
+
+
+def _source_report(
+    report: ValidationReport,
+    fields: dict[str, dict[str, str]],
+    files: dict[str, str],
+    max_problems: int | None,
+) -> tuple[ValidationReport, int]:
+    """Problems in source terms (column names), deduplicated; and the failed row count."""
+    if report.ok:
+        return report, 0
+    allp = pl.DataFrame([vars(p) for p in report], schema=_PROBLEM_SCHEMA)
+    allp = _rename_fields(allp, fields, files)
+    # a value that failed to parse (or a bad BSN) is not reported again as empty
+    first = allp.filter(pl.col("check").is_in(["parse", "bsn"])).select("file", "row", "field")
+    allp = allp.join(
+        allp.filter(pl.col("check") == "null").join(first, on=["file", "row", "field"],
+                                                    how="semi"),
+        on=_PROBLEM_COLUMNS, how="anti",
+    ).with_columns(
+        message=pl.when((pl.col("check") == "schema") & (pl.col("row") == 0)
+                        & (pl.col("message") == "missing column 'person_id'"))
+        .then(pl.lit("missing column 'bsn' (or 'person_id' when pseudonymised elsewhere)"))
+        .otherwise(pl.col("message"))
+    ).sort("file", "row", "field", "check", "message")
+    counts = dict(allp.group_by("check").len().iter_rows())
+    kept = allp.head(max_problems) if max_problems is not None else allp
+    rows_failed = allp.filter(pl.col("row") > 0).select("file", "row").n_unique()
+    return ValidationReport((Problem(*r) for r in kept.iter_rows()), counts), rows_failed
+
+
+def import_register(
+    source: str | Path,
+    out: str | Path,
+    *,
+    mapping: str | Path | Mapping | dict[str, Any] | None = None,
+    key: bytes | str | None = None,
+    key_file: str | Path | None = None,
+    extraction_date: dt.date | None = None,
+    table: str | None = None,
+    max_problems: int | None = 1000,
+) -> Path:
+    """Import source files into a register folder ``out``, all or nothing.
+
+    ``source``: a folder of table files, one file (with ``table``) or one
+    workbook with a sheet per table (CSV, Parquet, ``.xlsx``). ``mapping``: a
+    mapping file (YAML/TOML/JSON, see :mod:`ozamonitor.register.mapping`).
+    ``key``/``key_file``: the pseudonymisation key (else the environment
+    variable ``OZAMONITOR_PSEUDONYM_KEY``); required when a source has BSNs.
+    ``extraction_date``: date the source registers were extracted (default:
+    today); no date may lie after it.
+
+    Raises :class:`SourceError` (unreadable source),
+    :class:`~ozamonitor.register.mapping.MappingError`,
+    :class:`~ozamonitor.register.pseudonym.PseudonymKeyError` or
+    :class:`ImportValidationError` (problems by source file, row and column;
+    at most ``max_problems`` kept). Returns ``out``.
+    """
+    ext = extraction_date or dt.date.today()
+    res = import_tables(source, mapping=mapping, key=key, key_file=key_file,
+                        extraction_date=ext, table=table, max_problems=max_problems)
+    if not res.report.ok:
+        raise ImportValidationError(res.report, res.rows_failed)
+    m = load_mapping(mapping)
+    with RegisterWriter(Path(out), extraction_date=ext) as w:
+        for name, df in res.tables.items():
+            w.write(name, df.drop(ROW))
+        w.manifest_extra["import"] = {
+            "imported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "mapping": Path(m.path).name if m.path else None,
+            "sources": {n: {"file": st.display, "rows": res.tables[n].height}
+                        for n, st in res.sources.items()},
+            "dropped_columns": res.dropped_columns,
+            "pseudonym": {
+                "method": f"HMAC-SHA256(key, 9-digit BSN), first {PSEUDONYM_LENGTH} hex",
+                "key_id": res.key_id,
+            },
+        }
+    return Path(out)
