@@ -160,7 +160,7 @@ def aggte_all(
     cband: bool | None = None,
     alpha: float | None = None,
     seed: int | None = None,
-    mirror_r: bool = True,
+    mirror_r: bool = False,
 ) -> dict[str, AggteResult]:
     """Several aggregations at once, sharing one influence-matrix product and bootstrap.
 
@@ -356,7 +356,7 @@ def aggte(
     cband: bool | None = None,
     alpha: float | None = None,
     seed: int | None = None,
-    mirror_r: bool = True,
+    mirror_r: bool = False,
 ) -> AggteResult:
     """One aggregation of ATT(g,t), as ``did::aggte(MP, type=...)``."""
     return aggte_all(

@@ -106,8 +106,8 @@ class AttGtResult:
         hi = self.att + self.crit_val * self.se
         return pd.DataFrame(
             {
-                "group": self.group,
-                "time": self.time,
+                "group": _maybe_int(self.group),
+                "time": _maybe_int(self.time),
                 "att": self.att,
                 "se": self.se,
                 "lower": lo,
@@ -134,6 +134,14 @@ class AttGtResult:
                 f"P-value for pre-test of parallel trends assumption: {self.wald_pvalue:.5f}"
             )
         return "\n".join(lines)
+
+
+def _maybe_int(v: np.ndarray) -> np.ndarray:
+    """Integer array when every value is integral (periods are usually years)."""
+    v = np.asarray(v, dtype=float)
+    if v.size and np.all(np.isfinite(v)) and np.all(v == np.round(v)):
+        return v.astype(np.int64)
+    return v
 
 
 def _control_ranges(panel: PanelData, g: float, cutoff: float | None) -> list[tuple[int, int]]:

@@ -1,0 +1,89 @@
+"""Event-study plot: dynamic ATT(e) with pointwise intervals and the uniform band."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy import stats
+
+from ozamonitor.causal.did_aggregate import AggteResult
+
+__all__ = ["event_study_figure", "save_event_study_plot"]
+
+
+def event_study_figure(
+    dyn: AggteResult, title: str | None = None, ylabel: str = "ATT"
+) -> matplotlib.figure.Figure:
+    """Figure of an event-study (``type="dynamic"``) aggregation.
+
+    Thick bars: pointwise ``1 - alpha`` intervals; thin caps: the uniform band with the
+    sup-t critical value (same as pointwise when no bootstrap band was computed).
+    Pre-treatment event times are grey, post-treatment ones blue.
+    """
+    if dyn.type != "dynamic":
+        raise ValueError("event_study_figure needs a 'dynamic' aggregation")
+    e, att, se = dyn.egt, dyn.att_egt, dyn.se_egt
+    z = float(stats.norm.ppf(1 - dyn.alpha / 2))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.axhline(0, color="black", lw=0.8)
+    ax.axvline(-0.5, color="grey", lw=0.8, ls=":")
+    post = e >= 0
+    for mask, color, lab in ((~post, "#7f7f7f", "pre"), (post, "#1f77b4", "post")):
+        if not mask.any():
+            continue
+        ax.errorbar(
+            e[mask],
+            att[mask],
+            yerr=dyn.crit_val * np.nan_to_num(se[mask]),
+            fmt="none",
+            ecolor=color,
+            elinewidth=1,
+            capsize=4,
+            alpha=0.7,
+        )
+        ax.errorbar(
+            e[mask],
+            att[mask],
+            yerr=z * np.nan_to_num(se[mask]),
+            fmt="o",
+            color=color,
+            elinewidth=3,
+            label=lab,
+        )
+    ax.set_xlabel("event time (periods since start of treatment)")
+    ax.set_ylabel(ylabel)
+    band = "uniform" if dyn.crit_val > z + 1e-12 else "pointwise"
+    ax.set_title(
+        title
+        or f"Event study ({round(100 * (1 - dyn.alpha))}% pointwise; "
+        f"caps: {band} band, c = {dyn.crit_val:.2f})"
+    )
+    ax.legend(loc="best", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def save_event_study_plot(dyn: AggteResult, path: str | Path, title: str | None = None) -> Path:
+    """Write the event-study figure as PNG or SVG (by suffix), atomically."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower() or "png"
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"plot format must be png or svg, got {fmt!r}")
+    fig = event_study_figure(dyn, title=title)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=f".{fmt}")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format=fmt, dpi=150)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
