@@ -120,7 +120,7 @@ class All:
 
 
 @dataclass(frozen=True)
-class Any_:
+class AnyOf:
     items: tuple[Node, ...]
 
 
@@ -129,7 +129,7 @@ class Not:
     item: Node
 
 
-Node = Cond | Duration | All | Any_ | Not
+Node = Cond | Duration | All | AnyOf | Not
 
 
 def _duration_atoms(cond: str, unit: str, op: str, n: float, path: str) -> Duration:
@@ -172,7 +172,7 @@ def parse_criterion(obj: Any, path: str = "when") -> Node:
         if not isinstance(val, list) or not val:
             raise ValueError(f"{path}.{key}: expected a non-empty list")
         items = tuple(parse_criterion(o, f"{path}.{key}[{i}]") for i, o in enumerate(val))
-        return All(items) if key == "all" else Any_(items)
+        return All(items) if key == "all" else AnyOf(items)
     if key == "not":
         return Not(parse_criterion(val, f"{path}.not"))
     m = _DURATION.match(key)
@@ -218,7 +218,7 @@ def compile_node(node: Node, t: pl.Expr | None = None) -> pl.Expr:
         return running & cmp.fill_null(False)
     if isinstance(node, All):
         return pl.all_horizontal([compile_node(i, t) for i in node.items])
-    if isinstance(node, Any_):
+    if isinstance(node, AnyOf):
         return pl.any_horizontal([compile_node(i, t) for i in node.items])
     return ~compile_node(node.item, t)
 
@@ -227,7 +227,7 @@ def durations_in(node: Node) -> list[Duration]:
     """All duration atoms of a criterion (their crossing dates split flow segments)."""
     if isinstance(node, Duration):
         return [node]
-    if isinstance(node, All | Any_):
+    if isinstance(node, All | AnyOf):
         return [d for i in node.items for d in durations_in(i)]
     if isinstance(node, Not):
         return durations_in(node.item)

@@ -155,7 +155,7 @@ class Timeline:
                     pl.col(start).alias("start"),
                     pl.min_horizontal(pl.col(end).fill_null(cap), cap).alias("end"),
                 )
-                .filter((pl.col("start") <= pl.col("end")))
+                .filter(pl.col("start") <= pl.col("end"))
             )
 
         enr = register.scan("enrolments")
