@@ -102,6 +102,8 @@ class ImportResult:
     tables: dict[str, pl.DataFrame]
     sources: dict[str, SourceTable]
     report: ValidationReport
+    extraction_date: dt.date
+    mapping: Mapping
     dropped_columns: dict[str, list[str]] = field(default_factory=dict)
     rows_failed: int = 0
     key_id: str | None = None
@@ -493,7 +495,8 @@ def import_tables(
                              max_problems=None)
     report, rows_failed = _source_report(report, fields, files, max_problems)
     return ImportResult(tables=tables, sources={st.table: st for st in sources},
-                        report=report, dropped_columns=dropped, rows_failed=rows_failed,
+                        report=report, extraction_date=ext, mapping=m,
+                        dropped_columns=dropped, rows_failed=rows_failed,
                         key_id=key_id(key_cache["k"]) if key_cache else None)
 
 
@@ -556,21 +559,28 @@ def import_register(
     ext = extraction_date or dt.date.today()
     res = import_tables(source, mapping=mapping, key=key, key_file=key_file,
                         extraction_date=ext, table=table, max_problems=max_problems)
-    if not res.report.ok:
-        raise ImportValidationError(res.report, res.rows_failed)
-    m = load_mapping(mapping)
-    with RegisterWriter(Path(out), extraction_date=ext) as w:
-        for name, df in res.tables.items():
+    return write_import(res, out)
+
+
+def write_import(result: ImportResult, out: str | Path) -> Path:
+    """Write a checked :class:`ImportResult` as a register (atomically).
+
+    Raises :class:`ImportValidationError` when the result has problems.
+    """
+    if not result.report.ok:
+        raise ImportValidationError(result.report, result.rows_failed)
+    with RegisterWriter(Path(out), extraction_date=result.extraction_date) as w:
+        for name, df in result.tables.items():
             w.write(name, df.drop(ROW))
         w.manifest_extra["import"] = {
             "imported_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-            "mapping": Path(m.path).name if m.path else None,
-            "sources": {n: {"file": st.display, "rows": res.tables[n].height}
-                        for n, st in res.sources.items()},
-            "dropped_columns": res.dropped_columns,
+            "mapping": Path(result.mapping.path).name if result.mapping.path else None,
+            "sources": {n: {"file": st.display, "rows": result.tables[n].height}
+                        for n, st in result.sources.items()},
+            "dropped_columns": result.dropped_columns,
             "pseudonym": {
                 "method": f"HMAC-SHA256(key, 9-digit BSN), first {PSEUDONYM_LENGTH} hex",
-                "key_id": res.key_id,
+                "key_id": result.key_id,
             },
         }
     return Path(out)
