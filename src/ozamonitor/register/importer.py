@@ -120,6 +120,15 @@ def _excel_sheets(path: Path) -> list[str]:
     return list(fastexcel.read_excel(str(path)).sheet_names)
 
 
+def _file_matches(name: str | None, path: Path) -> bool:
+    """A mapping's ``file`` matches a path by name, or by stem when it has no suffix."""
+    if not name:
+        return False
+    if Path(name).suffix.lower() in SOURCE_SUFFIXES:
+        return path.name.lower() == name.lower()
+    return path.stem.lower() == name.lower()
+
+
 def discover_sources(
     source: str | Path, mapping: Mapping | None = None, table: str | None = None
 ) -> list[SourceTable]:
@@ -159,7 +168,7 @@ def discover_sources(
     if src.is_file():
         if src.suffix.lower() not in SOURCE_SUFFIXES:
             raise SourceError(f"{src}: unsupported file type; use {', '.join(SOURCE_SUFFIXES)}")
-        name = table or next((n for n in TABLES if m.table(n).file == src.name), None)
+        name = table or next((n for n in TABLES if _file_matches(m.table(n).file, src)), None)
         if name is None and src.stem.lower() in TABLES:
             name = src.stem.lower()
         if name is not None:
@@ -171,17 +180,17 @@ def discover_sources(
         return list(found.values())
     if table is not None:
         raise SourceError("--table goes with a single source file, not a folder")
-    by_mapping = {m.table(n).file: n for n in TABLES if m.table(n).file}
-    for f in by_mapping:
-        if not (src / f).is_file():
-            raise SourceError(f"{src / f}: file named in the mapping "
-                              f"(tables.{by_mapping[f]}.file) not found")
+    by_mapping = {str(m.table(n).file): n for n in TABLES if m.table(n).file}
     files = sorted(p for p in src.iterdir()
                    if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES
                    and not p.name.startswith(("~$", ".")))
+    for f, n in by_mapping.items():
+        if not any(_file_matches(f, p) for p in files):
+            raise SourceError(f"{src / f}: file named in the mapping (tables.{n}.file) not found")
     for p in files:
-        if p.name in by_mapping:
-            single(p, by_mapping[p.name])
+        mapped = next((n for f, n in by_mapping.items() if _file_matches(f, p)), None)
+        if mapped is not None:
+            single(p, mapped)
         elif p.stem.lower() in TABLES:
             single(p, p.stem.lower())
         elif p.suffix.lower() == ".xlsx":
@@ -477,7 +486,8 @@ def import_tables(
 
     raw = {st.table: read_source(st, m) for st in sources}
     # refuse before any parsing when BSNs are present and no key is given
-    if any("bsn" in _rename(df.head(0), n, m, "")[1] for n, df in raw.items()):
+    bsn_tables = {n for n, df in raw.items() if "bsn" in _rename(df.head(0), n, m, "")[1]}
+    if bsn_tables:
         get_key()
     tables: dict[str, pl.DataFrame] = {}
     fields: dict[str, dict[str, str]] = {}
@@ -493,7 +503,7 @@ def import_tables(
     files = {st.table: st.display for st in sources}
     report = validate_tables(tables, ext, file_names=files, extra_problems=problems,
                              max_problems=None)
-    report, rows_failed = _source_report(report, fields, files, max_problems)
+    report, rows_failed = _source_report(report, fields, files, bsn_tables, max_problems)
     return ImportResult(tables=tables, sources={st.table: st for st in sources},
                         report=report, extraction_date=ext, mapping=m,
                         dropped_columns=dropped, rows_failed=rows_failed,
@@ -504,6 +514,7 @@ def _source_report(
     report: ValidationReport,
     fields: dict[str, dict[str, str]],
     files: dict[str, str],
+    bsn_tables: set[str],
     max_problems: int | None,
 ) -> tuple[ValidationReport, int]:
     """Problems in source terms (column names), deduplicated; and the failed row count."""
@@ -522,7 +533,18 @@ def _source_report(
                         & (pl.col("message") == "missing column 'person_id'"))
         .then(pl.lit("missing column 'bsn' (or 'person_id' when pseudonymised elsewhere)"))
         .otherwise(pl.col("message"))
-    ).sort("file", "row", "field", "check", "message")
+    )
+    # references in source terms: name the referenced source file; never show pseudonyms
+    msg = pl.col("message")
+    for table, file in files.items():
+        msg = msg.str.replace(f"(not in {table})", f"(not in {table}: {file})", literal=True)
+    bsn_files = [files[t] for t in bsn_tables]
+    person_file = files.get("persons", "persons (missing)")
+    allp = allp.with_columns(message=pl.when(
+        (pl.col("check") == "reference") & pl.col("file").is_in(bsn_files)
+        & pl.col("message").str.starts_with("unknown person_id "))
+        .then(pl.lit(f"BSN not found in persons ({person_file})"))
+        .otherwise(msg)).sort("file", "row", "field", "check", "message")
     counts = dict(allp.group_by("check").len().iter_rows())
     kept = allp.head(max_problems) if max_problems is not None else allp
     rows_failed = allp.filter(pl.col("row") > 0).select("file", "row").n_unique()
