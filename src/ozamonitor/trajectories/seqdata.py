@@ -34,6 +34,7 @@ from ozamonitor.trajectories.states import (
     VOID,
     Alphabet,
     State,
+    alphabet_from_codes,
 )
 
 _META_KEY = b"ozamonitor.sequences"
@@ -168,8 +169,15 @@ class SequenceData:
             df = pl.from_pandas(df)
         if id_column not in df.columns:
             raise ValueError(f"sequence table has no id column {id_column!r}")
-        alph = alphabet or DEFAULT_CONFIG.alphabet
         cols = [c for c in df.columns if c != id_column]
+        alph = alphabet
+        if alph is None:
+            seen = set()
+            for c in cols:
+                seen.update(v for v in df[c].cast(pl.String).unique().to_list()
+                            if v not in (None, "", "*", "%"))
+            default = DEFAULT_CONFIG.alphabet
+            alph = default if seen <= set(default.codes) else alphabet_from_codes(sorted(seen))
         codes = np.empty((df.height, len(cols)), dtype=np.uint8)
         for j, c in enumerate(cols):
             try:

@@ -207,6 +207,22 @@ class Alphabet:
         return out
 
 
+#: Colour-blind-friendly fallback palette (Paul Tol) for alphabets without colours.
+FALLBACK_COLOURS = ("#88CCEE", "#44AA99", "#117733", "#332288", "#DDCC77", "#999933",
+                    "#CC6677", "#882255", "#AA4499", "#EE8866", "#77AADD", "#BBBBBB",
+                    "#DDDDDD", "#000000")
+
+
+def alphabet_from_codes(codes: Sequence[str]) -> Alphabet:
+    """An alphabet for arbitrary state codes: known codes keep their default
+    labels and colours, others get the fallback palette."""
+    known = {s.code: s for s in _DEFAULT_STATES}
+    return Alphabet(tuple(
+        known.get(c) or State(c, c, c, FALLBACK_COLOURS[i % len(FALLBACK_COLOURS)], "False")
+        for i, c in enumerate(codes)
+    ))
+
+
 class RuleError(ValueError):
     """A precedence rule could not be parsed or names an unknown layer."""
 
