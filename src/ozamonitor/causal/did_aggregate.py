@@ -136,15 +136,22 @@ class _Builder:
             alpha[g] = alpha.get(g, 0.0) + v
         return self.add(np.asarray(a, dtype=float), alpha)
 
-    def build(self, psi: np.ndarray, w: np.ndarray, unit_cohort: np.ndarray) -> np.ndarray:
+    def matrices(self) -> tuple[np.ndarray, np.ndarray]:
+        """``A`` (cells x aggregates) and ``Alpha`` (cohorts x aggregates)."""
         A = np.column_stack(self.cols_a) if self.cols_a else np.zeros((self.n_cells, 0))
+        Alpha = np.array(
+            [[alpha.get(float(c), 0.0) for alpha in self.alphas] for c in self.cohorts]
+        ).reshape(len(self.cohorts), len(self.alphas))
+        return A, Alpha
+
+    def build(self, psi: np.ndarray, w: np.ndarray, unit_cohort: np.ndarray) -> np.ndarray:
+        """Aggregated influence functions ``psi @ A + w * Alpha[cohort]`` (n x aggregates)."""
+        A, Alpha = self.matrices()
         out = psi @ A if A.shape[1] else np.zeros((psi.shape[0], 0))
-        cvals = self.cohorts
-        codes = np.searchsorted(cvals, unit_cohort)
-        for j, alpha in enumerate(self.alphas):
-            if alpha:
-                lut = np.array([alpha.get(float(c), 0.0) for c in cvals])
-                out[:, j] += w * lut[codes]
+        codes = np.searchsorted(self.cohorts, unit_cohort)
+        for j in range(Alpha.shape[1]):
+            if np.any(Alpha[:, j]):
+                out[:, j] += w * Alpha[codes, j]
         return out
 
 
@@ -171,7 +178,8 @@ def aggte_all(
             raise DidInputError(f"unknown aggregation type {t!r}; use one of {_TYPES}")
     bootstrap = res.bootstrap if bootstrap is None else bootstrap
     biters = res.biters if biters is None else biters
-    cband = res.cband if cband is None else cband
+    if cband is None:
+        cband = res.cband and bootstrap
     alpha = res.alpha if alpha is None else alpha
     seed = res.seed if seed is None else seed
 
@@ -295,15 +303,27 @@ def aggte_all(
     se = se_an.copy()
     draws = None
     if bootstrap:
-        bd = multiplier_bootstrap(
-            [IF],
-            biters=biters,
-            seed=None if seed is None else seed + 1,
-            cluster=panel.cluster,
-            weights=res.boot_weights,
+        reuse = (
+            res.boot_draws is not None
+            and res.boot_cohort_draws is not None
+            and biters == res.biters
+            and seed == res.seed
         )
-        draws = bd.draws[0]
-        se = bootstrap_se(draws, bd.n_clusters)
+        if reuse:
+            # same multipliers as the ATT(g,t) draws; the map to aggregates is linear
+            A, Alpha = b.matrices()
+            draws = np.nan_to_num(res.boot_draws) @ A + res.boot_cohort_draws @ Alpha
+            n_cl = res.boot_n_clusters
+        else:
+            bd = multiplier_bootstrap(
+                [IF],
+                biters=biters,
+                seed=None if seed is None else seed + 1,
+                cluster=panel.cluster,
+                weights=res.boot_weights,
+            )
+            draws, n_cl = bd.draws[0], bd.n_clusters
+        se = bootstrap_se(draws, n_cl)
     se[~(se > _TINY)] = np.nan
     z = float(stats.norm.ppf(1 - alpha / 2))
     out: dict[str, AggteResult] = {}

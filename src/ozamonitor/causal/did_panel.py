@@ -267,7 +267,8 @@ def prepare_panel(
     order = np.argsort(unit_g, kind="stable")
     sel = (starts[order][:, None] + np.arange(T)[None, :]).ravel()
     src = rows[sel]
-    y = work.get_column("_y").to_numpy()[src].reshape(n, T)
+    # Fortran order: one period of all units is contiguous (cell computations read columns)
+    y = np.asfortranarray(work.get_column("_y").to_numpy()[src].reshape(n, T))
     k = len(covariates)
     x = np.empty((n, T, k))
     for j in range(k):

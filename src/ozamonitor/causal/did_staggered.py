@@ -87,6 +87,8 @@ class AttGtResult:
     boot_weights: str
     base_time: np.ndarray = field(default_factory=lambda: np.empty(0))
     boot_draws: np.ndarray | None = None
+    boot_cohort_draws: np.ndarray | None = None
+    boot_n_clusters: int = 0
     messages: list[str] = field(default_factory=list)
 
     @property
@@ -183,8 +185,10 @@ def _fast_cell(
     sw_c = 0.0
     sy_c = 0.0
     n_c = 0
+    dys = []
     for a, b in cranges:
         dy = y[a:b, tc] - y[a:b, tb]
+        dys.append(dy)
         sw_c += w[a:b].sum()
         sy_c += float(w[a:b] @ dy)
         n_c += b - a
@@ -196,10 +200,12 @@ def _fast_cell(
             psi[:, col] = np.nan
             return float("nan")
     m_c = sy_c / sw_c
-    psi[s:e, col] = n * wt * (dy_t - m_t) / sw_t
-    for a, b in cranges:
-        dy = y[a:b, tc] - y[a:b, tb]
-        psi[a:b, col] = -n * w[a:b] * (dy - m_c) / sw_c
+    out = psi[:, col]
+    np.subtract(dy_t, m_t, out=out[s:e])
+    out[s:e] *= wt * (n / sw_t)
+    for (a, b), dy in zip(cranges, dys, strict=True):
+        np.subtract(dy, m_c, out=out[a:b])
+        out[a:b] *= w[a:b] * (-n / sw_c)
     return m_t - m_c
 
 
@@ -366,12 +372,21 @@ def att_gt_panel(
     se = se_an.copy()
     crit = float(stats.norm.ppf(1 - alpha / 2))
     draws = None
-    do_band = cband and T > 2
+    cohort_draws = None
+    n_clusters = n
+    do_band = cband and bootstrap and T > 2
     if bootstrap:
+        # cohort indicators (times weights) ride along, so that aggregations can reuse
+        # these draws: their influence functions are psi @ A + H @ alpha (linear)
+        H = np.zeros((n, len(panel.cohort_values)), order="F")
+        for j, (a, b) in enumerate(zip(panel.cohort_start, panel.cohort_end, strict=True)):
+            H[a:b, j] = panel.weights[a:b]
         bd = multiplier_bootstrap(
-            [psi], biters=biters, seed=seed, cluster=panel.cluster, weights=boot_weights
+            [psi, H], biters=biters, seed=seed, cluster=panel.cluster, weights=boot_weights
         )
         draws = bd.draws[0]
+        cohort_draws = bd.draws[1]
+        n_clusters = bd.n_clusters
         se_b = bootstrap_se(draws, bd.n_clusters)
         ok = ~np.isnan(se_an)
         se[ok] = se_b[ok]
@@ -411,6 +426,8 @@ def att_gt_panel(
         boot_weights=boot_weights,
         base_time=base,
         boot_draws=draws,
+        boot_cohort_draws=cohort_draws,
+        boot_n_clusters=n_clusters,
         messages=msgs,
     )
 
