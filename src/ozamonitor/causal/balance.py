@@ -14,8 +14,11 @@ Definitions (binary treatment, ATT, as ``cobalt::bal.tab`` on a ``matchit`` obje
   ``sum(w (x - m)^2) * sum(w) / (sum(w)^2 - sum(w^2))`` (``n - 1`` unweighted).
 * **eCDF mean / max**: mean and maximum absolute difference between the
   weighted empirical CDFs of the two groups, evaluated at every distinct value
-  in the sample (units with weight 0 are left out). For binary covariates both
-  equal the absolute difference in proportions (MatchIt's ``qqsum``).
+  of the covariate in the *full* sample (unmatched units contribute evaluation
+  points but no weight), exactly as ``MatchIt::summary`` (``qqsum``) computes
+  them. For binary covariates both equal the absolute difference in proportions.
+* For ``binary="std"`` the SD of a binary covariate is ``sqrt(p (1 - p))`` of
+  the treated group (no ``n - 1`` correction), as in cobalt and MatchIt.
 
 Factors are split into one binary row per level named ``<covariate>_<level>``,
 as cobalt does; the propensity score, when given, is the first row
@@ -51,8 +54,6 @@ def _wvar(x: np.ndarray, w: np.ndarray) -> float:
 
 
 def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray, binary: bool) -> tuple[float, float]:
-    keep = w > 0
-    x, t, w = x[keep], t[keep], w[keep]
     wt, wc = w * t, w * (1 - t)
     if wt.sum() <= 0 or wc.sum() <= 0:
         return float("nan"), float("nan")
@@ -114,7 +115,11 @@ def balance_table(
     tr = t == 1
     records = []
     for name, x, is_bin in rows:
-        sd_t = float(np.std(x[tr], ddof=1)) if tr.sum() > 1 else float("nan")
+        if is_bin:  # cobalt/MatchIt: binary SD is sqrt(p (1 - p)), no n - 1 correction
+            p_t = float(np.mean(x[tr] == x.max()))
+            sd_t = float(np.sqrt(p_t * (1 - p_t)))
+        else:
+            sd_t = float(np.std(x[tr], ddof=1)) if tr.sum() > 1 else float("nan")
         rec: dict[str, Any] = {"variable": name, "type": "Binary" if is_bin else "Contin."}
         for suffix, w in (("un", ones), ("adj", w_adj)):
             if w is None:

@@ -128,6 +128,13 @@ def _is_factor(col: pd.Series) -> bool:
     )
 
 
+def _level_str(level: Any) -> str:
+    """A level as R prints it (``TRUE``/``FALSE`` for logicals)."""
+    if isinstance(level, bool | np.bool_):
+        return "TRUE" if level else "FALSE"
+    return str(level)
+
+
 def _factor_levels(col: pd.Series) -> list[Any]:
     """Levels as R's ``factor()`` would order them (categoricals keep their order)."""
     if isinstance(col.dtype, pd.CategoricalDtype):
@@ -180,13 +187,13 @@ def design_matrix(
         if _is_factor(col):
             levels = _factor_levels(col)
             values = col.to_numpy()
-            reference[cov] = str(levels[0])
+            reference[cov] = _level_str(levels[0])
             use = levels if full_dummies else levels[1:]
             for lev in use:
                 cols.append((values == lev).astype(float))
-                names.append(f"{cov}{lev}")
+                names.append(f"{cov}{_level_str(lev)}")
                 source.append(cov)
-                level.append(str(lev))
+                level.append(_level_str(lev))
         else:
             x = col.to_numpy(dtype=float)
             bad = ~np.isfinite(x)
