@@ -1,9 +1,203 @@
-"""CLI commands: counting."""
+"""CLI commands: counting (``count``, ``reconcile``, ``inspectie-export``, ``calibration``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import typer
+
+from ozamonitor.cli.common import console, err_console, fail
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}: invalid date {value!r}; expected YYYY-MM-DD") from None
+
+
+def _open(register: Path):  # type: ignore[no-untyped-def]
+    from ozamonitor.register.store import Register, RegisterError
+
+    try:
+        return Register(register)
+    except RegisterError as e:
+        raise fail(str(e)) from None
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to app."""
+
+    @app.command("count")
+    def count_cmd(
+        register_path: Path = typer.Option(..., "--register", "-r", help="Register folder."),
+        definitions: str = typer.Option(
+            "all", "--definitions", "-d", help="'all' or comma-separated names."),
+        peildatum: str | None = typer.Option(
+            None, "--peildatum", help="Reference date (stock), e.g. 2023-10-01."),
+        schoolyear: str | None = typer.Option(
+            None, "--schoolyear", help="School year (flow), e.g. 2022-2023."),
+        by: str = typer.Option(
+            "nation", "--by", help="nation, gemeente, swv, school, sector, age, sex, "
+            "parent_education, migration_background, household_type, income_decile."),
+        fmt: str | None = typer.Option(
+            None, "--format", help="csv, parquet or xlsx (default: from --out's suffix)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output file."),
+        per_child: Path | None = typer.Option(
+            None, "--per-child", help="Also write which definitions count each child "
+            "(MICRODATA: never publish)."),
+        threshold: int = typer.Option(
+            10, "--threshold", help="Suppress cells of 1..threshold-1 children."),
+        definitions_file: list[Path] = typer.Option(
+            [], "--definitions-file", help="Extra definitions (TOML/YAML); repeatable."),
+        swv_rule: str = typer.Option(
+            "largest_share", "--swv-rule",
+            help="Gemeente in several SWVs: largest_share or fractional."),
+    ) -> None:
+        """Count thuiszitters under one or more definitions (disclosure-controlled)."""
+        from ozamonitor.counting.count import SWV_RULES, Counter
+        from ozamonitor.counting.definition import DefinitionError
+        from ozamonitor.counting.output import OutputError, infer_format, write_table
+        from ozamonitor.counting.timeline import CountingError
+        from ozamonitor.privacy.disclosure import render
+
+        d = _date(peildatum, "--peildatum")
+        if (d is None) == (schoolyear is None):
+            raise fail("give exactly one of --peildatum (stock) or --schoolyear (flow)")
+        if swv_rule not in SWV_RULES:
+            raise fail(f"--swv-rule: unknown rule {swv_rule!r}; use {' or '.join(SWV_RULES)}")
+        if threshold < 1:
+            raise fail("--threshold must be at least 1")
+        try:
+            fmt_ = infer_format(out, fmt)
+            if per_child is not None:
+                infer_format(per_child, None)
+        except OutputError as e:
+            raise fail(str(e)) from None
+        reg = _open(register_path)
+        try:
+            counter = Counter(reg, definitions, definitions_file=definitions_file or None)
+            pc = counter.per_child(peildatum=d, schoolyear=schoolyear)
+            table = counter.table(pc, by, swv_rule=swv_rule,  # type: ignore[arg-type]
+                                  threshold=threshold)
+        except (DefinitionError, CountingError) as e:
+            raise fail(str(e)) from None
+        table = table.drop("period")
+        if fmt_ != "parquet":
+            table = render(table, "count", threshold=threshold)
+        write_table(table, out, fmt_)
+        period = d.isoformat() if d else f"school year {schoolyear}"
+        console.print(f"wrote {out} ({table.height} rows; {period}; by {by}; "
+                      f"cells < {threshold} suppressed)")
+        if by == "swv":
+            multi = counter.multi_swv_gemeenten()
+            if multi.height:
+                console.print(
+                    f"{multi['gemeente_code'].n_unique()} gemeente(n) lie in several SWVs; "
+                    f"children not enrolled are attributed by rule '{swv_rule}'"
+                    + (" (use --swv-rule fractional for fractional counts)"
+                       if swv_rule == "largest_share" else ""))
+        if per_child is not None:
+            cols = ["person_id", "definition", "category", "period", "t", "gemeente",
+                    "school", "sector", "age", "age_band"]
+            write_table(pc.select(cols), per_child)
+            err_console.print(
+                f"[bold yellow]warning:[/] {per_child} is MICRODATA (one row per child): it is "
+                "not disclosure-controlled and must never be published or leave the "
+                "secure environment.", highlight=False)
+
+    @app.command("reconcile")
+    def reconcile_cmd(
+        register_path: Path = typer.Option(..., "--register", "-r", help="Register folder."),
+        schoolyear: str = typer.Option(..., "--schoolyear", help="School year, e.g. 2022-2023."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+        definitions: str = typer.Option("all", "--definitions", "-d"),
+        definitions_file: list[Path] = typer.Option([], "--definitions-file"),
+        threshold: int = typer.Option(10, "--threshold"),
+        lang: str = typer.Option("nl", "--lang", help="nl or en."),
+    ) -> None:
+        """Waterfall, overlap matrix and trend (CSV + PNG), disclosure-controlled."""
+        from ozamonitor.counting import reconcile as rc
+        from ozamonitor.counting.count import Counter
+        from ozamonitor.counting.definition import DefinitionError
+        from ozamonitor.counting.output import write_table
+        from ozamonitor.counting.timeline import CountingError
+        from ozamonitor.privacy.disclosure import render
+
+        if lang not in ("nl", "en"):
+            raise fail(f"--lang: use nl or en, not {lang!r}")
+        reg = _open(register_path)
+        try:
+            c = Counter(reg, definitions, definitions_file=definitions_file or None)
+            pc = c.flow(schoolyear)
+            wf = rc.publishable_waterfall(rc.waterfall(pc), threshold)
+            ov = rc.publishable_overlap(rc.overlap(pc, [x.name for x in c.definitions]),
+                                        threshold)
+            trd = rc.publishable_trend(rc.trend(c), threshold)
+        except (DefinitionError, CountingError) as e:
+            raise fail(str(e)) from None
+        out.mkdir(parents=True, exist_ok=True)
+        labels = {x.name: x.display(lang) for x in c.definitions}
+        for name, df, fig in (
+            ("waterfall", wf, rc.waterfall_figure(wf, lang=lang, labels=labels)),
+            ("overlap", ov, rc.overlap_figure(ov, lang=lang, labels=labels)),
+            ("trend", trd, rc.trend_figure(trd, lang=lang, labels=labels)),
+        ):
+            if "suppression" in df.columns:
+                df = render(df, "count", threshold=threshold)
+            write_table(df, out / f"{name}.csv")
+            fig.savefig(out / f"{name}.png", dpi=120)
+        console.print(f"wrote waterfall, overlap and trend (.csv, .png) to {out}")
+
+    @app.command("inspectie-export")
+    def inspectie_cmd(
+        register_path: Path = typer.Option(..., "--register", "-r", help="Register folder."),
+        swv: str = typer.Option("all", "--swv", help="SWV id or 'all'."),
+        quarter: str = typer.Option(..., "--quarter", help="Quarter, e.g. 2023Q4."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+        since: str | None = typer.Option(
+            None, "--since", help="Start of the cumulative list (default: register start)."),
+    ) -> None:
+        """The Inspectie's cumulative quarterly thuiszitter registration per SWV (xlsx + csv)."""
+        from ozamonitor.counting.inspectie import export
+        from ozamonitor.counting.timeline import CountingError
+
+        reg = _open(register_path)
+        try:
+            paths = export(reg, quarter, out, swv=swv, since=_date(since, "--since"))
+        except CountingError as e:
+            raise fail(str(e)) from None
+        console.print(f"wrote {len(paths)} files to {out}")
+        err_console.print(
+            "[yellow]note:[/] these are anonymised person-level rows for the Inspectie, "
+            "not a published table.", highlight=False)
+
+    @app.command("calibration")
+    def calibration_cmd(
+        register_path: Path = typer.Option(..., "--register", "-r", help="Register folder."),
+        scale: float | None = typer.Option(
+            None, "--scale", help="Population scale (default: from the manifest, else 1)."),
+    ) -> None:
+        """Observed flows vs the published national figures."""
+        from ozamonitor.counting.calibration import calibration_table
+        from ozamonitor.counting.timeline import CountingError
+
+        reg = _open(register_path)
+        try:
+            t = calibration_table(reg, scale=scale)
+        except CountingError as e:
+            raise fail(str(e)) from None
+        from rich.table import Table
+
+        rt = Table("definition", "school year", "published", "expected", "observed", "ratio",
+                   "tolerance", "ok")
+        for r in t.iter_rows(named=True):
+            rt.add_row(r["definition"], r["school_year"], f"{r['published']:,}",
+                       f"{r['expected']:,.0f}",
+                       "-" if r["observed"] is None else f"{r['observed']:,}",
+                       "-" if r["ratio"] is None else f"{r['ratio']:.3f}",
+                       f"±{r['tolerance']:.3f}", "-" if r["ok"] is None else str(r["ok"]))
+        console.print(rt)

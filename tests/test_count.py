@@ -1,0 +1,174 @@
+"""Thuiszitter counts on hand-made registers whose answers are known by construction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ozamonitor.counting import Counter, CountingError, DefinitionError
+from ozamonitor.counting.reconcile import overlap, trend, waterfall
+from ozamonitor.privacy.disclosure import unsafe_groups
+from ozamonitor.register.store import Register
+from test_count_fixtures import EXPECTED, Builder, D, P, stock_register
+
+
+@pytest.fixture(scope="module")
+def reg(tmp_path_factory: pytest.TempPathFactory) -> Register:
+    return stock_register(tmp_path_factory.mktemp("stock") / "reg")
+
+
+@pytest.fixture(scope="module")
+def counter(reg: Register) -> Counter:
+    return Counter(reg, "all")
+
+
+def _members(pc: pl.DataFrame) -> dict[str, dict[str, set[str]]]:
+    got: dict[str, dict[str, set[str]]] = {}
+    for r in pc.select("definition", "category", "person_id").iter_rows():
+        got.setdefault(r[0], {}).setdefault(r[1], set()).add(r[2])
+    return got
+
+
+def test_stock_per_definition_known_by_construction(counter: Counter) -> None:
+    got = _members(counter.stock(P))
+    for name, cats in EXPECTED.items():
+        assert got.get(name, {}) == cats, name
+
+
+def test_exempt_5a_only_in_wide_definitions(counter: Counter) -> None:
+    got = _members(counter.stock(P))
+    counted_by = {d for d, cats in got.items() for m in cats.values() if "exempt5a" in m}
+    assert counted_by == {"vws", "balans", "oza", "latent"}
+
+
+def test_table_counts_and_totals(counter: Counter) -> None:
+    t = counter.count(peildatum=P, by="nation", threshold=None)
+    assert t.columns == ["definition", "category", "region", "period", "count"]
+    for name, cats in EXPECTED.items():
+        sub = t.filter(pl.col("definition") == name)
+        counts = dict(zip(sub["category"], sub["count"], strict=True))
+        for cat, members in cats.items():
+            assert counts[cat] == len(members)
+        assert counts["total"] == len(set().union(*cats.values()))
+
+
+def test_disclosure_by_default(counter: Counter) -> None:
+    t = counter.count(peildatum=P, by="nation")
+    assert t["count"].null_count() == t.filter(pl.col("suppression").is_not_null()).height
+    shown = t.filter(pl.col("count").is_not_null())["count"].to_list()
+    assert all(v == 0 or v >= 10 for v in shown)
+    assert sorted(v for v in shown if v) == [10, 12]  # oza and latent totals
+    groups = [["definition", "region", "period"], ["definition", "category", "period"]]
+    assert unsafe_groups(t, groups).height == 0
+
+
+def test_stock_boundaries_shift_with_the_date(counter: Counter) -> None:
+    # one day later lrv28 has 29 days; "young_not_yet" is still not leerplichtig
+    got = _members(counter.stock(dt.date(2023, 10, 2)))
+    assert "lrv28" in got["ocw2016"]["lrv_4w"]
+    assert "lrv3m_eq" in got["vsvkompas"]["lrv_3m"]  # 2 Jul + 3 months reached
+    assert "young_not_yet" not in set().union(*got["ocw2016"].values())
+    got = _members(counter.stock(dt.date(2023, 11, 1)))
+    assert "young_not_yet" in got["ocw2016"]["av"]
+
+
+def test_flow_any_day_and_max_duration(tmp_path: Path) -> None:
+    b = Builder()
+    school = [("01AA00", D(2017, 4, 1), None)]
+    born = D(2012, 3, 15)
+    b.child("lrv_28_ended", born, enrol=school, absence=[("lrv", D(2024, 1, 1), D(2024, 1, 28))])
+    b.child("lrv_29_ended", born, enrol=school, absence=[("lrv", D(2024, 1, 1), D(2024, 1, 29))])
+    # AV from 1 March to the extraction date: more than 3 months reached on 1 June
+    b.child("av_long", born, enrol=[("01AA00", D(2017, 4, 1), D(2024, 2, 29), "removed")])
+    # AV from 16 May: 2.5 months by the extraction date (capped)
+    b.child("av_short", born, enrol=[("01AA00", D(2017, 4, 1), D(2024, 5, 15), "removed")])
+    # AV in the previous school year only
+    b.child("av_prev", born, enrol=[("01AA00", D(2017, 4, 1), D(2023, 3, 31), "removed"),
+                                     ("01AA00", D(2023, 5, 1), None)])
+    reg = b.write(tmp_path / "reg")
+    c = Counter(reg, ["ocw2016", "balans", "vsvkompas"])
+    got = _members(c.flow("2023-2024"))
+    assert got["ocw2016"]["lrv_4w"] == {"lrv_29_ended"}
+    assert got["ocw2016"]["av"] == {"av_long", "av_short"}
+    assert got["balans"]["not_enrolled_3m"] == {"av_long"}
+    assert got["balans"]["not_enrolled_lt3m"] == {"av_short"}
+    assert got["vsvkompas"] == {"av_3m": {"av_long"}}
+    prev = _members(c.flow("2022-2023"))
+    assert prev["ocw2016"]["av"] == {"av_prev"}
+    assert "av_prev" not in prev.get("vsvkompas", {}).get("av_3m", set())
+
+
+def test_qualification_duty(counter: Counter) -> None:
+    got = _members(counter.stock(P))
+    everyone = {m for cats in got.values() for ms in cats.values() for m in ms}
+    assert "q_nosq" in got["vsvkompas"]["av_3m"]
+    assert "q_nosq" not in set().union(*got["ocw2016"].values())  # not leerplichtig
+    assert "q_sq" not in everyone  # start qualification ends the duty
+    assert "adult" not in everyone and "abroad" not in everyone and "ordinary" not in everyone
+
+
+def test_attribution_gemeente_swv_school(counter: Counter) -> None:
+    pc = counter.stock(P)
+    ocw = pl.col("definition") == "ocw2016"
+    t = counter.table(pc, "gemeente", threshold=None).filter(ocw, pl.col("category") == "total")
+    counts = dict(zip(t["region"], t["count"], strict=True))
+    assert counts == {"GM0001": 5, "GM0002": 1}
+    # av3m lives in GM0002 (30% PO01, 70% PO02) and is not enrolled
+    s = counter.table(pc, "swv", threshold=None).filter(ocw, pl.col("category") == "av")
+    assert dict(zip(s["region"], s["count"], strict=True)) == {"PO01": 2, "PO02": 1, "VO01": 0}
+    f = counter.table(pc, "swv", swv_rule="fractional", threshold=None).filter(
+        ocw, pl.col("category") == "av")
+    frac = dict(zip(f["region"], f["count"], strict=True))
+    assert frac["PO01"] == pytest.approx(2.3) and frac["PO02"] == pytest.approx(0.7)
+    sch = counter.table(pc, "school", threshold=None).filter(ocw, pl.col("category") == "lrv_4w")
+    assert dict(zip(sch["region"], sch["count"], strict=True))["01AA00"] == 3
+    sec = counter.table(pc, "sector", threshold=None).filter(
+        ocw, pl.col("category") == "total")
+    assert dict(zip(sec["region"], sec["count"], strict=True)) == {"not_enrolled": 3, "po": 3}
+
+
+def test_waterfall_and_overlap_brute_force(counter: Counter) -> None:
+    pc = counter.flow("2023-2024")
+    sets = {d: set(g["person_id"]) for (d,), g in pc.group_by("definition")}
+    wf = waterfall(pc)
+    seen: set[str] = set()
+    for r in wf.iter_rows(named=True):
+        s = sets[r["definition"]]
+        assert r["count"] == len(s)
+        assert r["added"] == len(s - seen)
+        seen |= s
+        assert r["cumulative"] == len(seen)
+    assert wf["count"].to_list() == sorted(wf["count"].to_list())
+    ov = overlap(pc)
+    for a, b, n in ov.iter_rows():
+        assert n == len(sets.get(a, set()) & sets.get(b, set()))
+
+
+def test_trend(counter: Counter) -> None:
+    tr = trend(counter, ["2022-2023", "2023-2024"])
+    flow = tr.filter((pl.col("measure") == "flow") & (pl.col("school_year") == "2023-2024"))
+    direct = counter.flow("2023-2024").group_by("definition").agg(pl.n_unique("person_id"))
+    assert dict(zip(flow["definition"], flow["count"], strict=True)) == dict(
+        zip(direct["definition"], direct["person_id"], strict=True)) | {
+        d: 0 for d in flow["definition"] if d not in direct["definition"]}
+    stock = tr.filter((pl.col("measure") == "stock_1oct") & (pl.col("school_year") == "2023-2024"))
+    st = dict(zip(stock["definition"], stock["count"], strict=True))
+    assert st["ocw2016"] == 6 and st["latent"] == 12
+
+
+def test_errors(reg: Register, counter: Counter) -> None:
+    with pytest.raises(DefinitionError, match=r"unknown definition.*nope"):
+        Counter(reg, "ocw2016,nope")
+    with pytest.raises(CountingError, match="outside the register"):
+        counter.stock(dt.date(2030, 1, 1))
+    with pytest.raises(CountingError, match="outside the register"):
+        counter.flow("2031-2032")
+    with pytest.raises(CountingError, match="exactly one"):
+        counter.per_child()
+    with pytest.raises(CountingError, match="--by"):
+        counter.count(peildatum=P, by="planet")
+    with pytest.raises(CountingError, match="school year"):
+        counter.per_child(schoolyear="2023/24")
