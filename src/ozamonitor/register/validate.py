@@ -399,7 +399,8 @@ def _primary_key(ctx: _Ctx, name: str, lf: pl.LazyFrame) -> None:
         return
     pk = list(t.primary_key)
     first = pl.col(ROW).min().over(pk)
-    bad = lf.filter((pl.len().over(pk) > 1) & (pl.col(ROW) != first)).with_columns(_first=first)
+    bad = lf.with_columns(_first=first, _n=pl.len().over(pk)).filter(
+        (pl.col("_n") > 1) & (pl.col(ROW) != pl.col("_first")))
     values = pl.concat_str([_txt(pl.col(k)) for k in pk], separator=", ")
     ctx.add(problem_frame(bad, ctx.file(name), ",".join(pk),
                           pl.format("duplicate primary key ({}) = ({}); first on row {}",
