@@ -1,0 +1,372 @@
+"""Sequence plots with one fixed colour per state (matplotlib, no pyplot).
+
+=========================  ================  ===========================================
+function                   TraMineR          what
+=========================  ================  ===========================================
+:func:`plot_distribution`  ``seqdplot``      state distribution per period (chronogram)
+:func:`plot_index`         ``seqIplot``      every sequence as a row, sorted
+:func:`plot_frequencies`   ``seqfplot``      the most frequent sequences, bar height ~ n
+:func:`plot_mean_time`     ``seqmtplot``     mean time in each state
+:func:`plot_entropy`       ``seqHtplot``     transversal entropy per period
+=========================  ================  ===========================================
+
+Every function accepts ``group`` (one label per sequence) and then draws small
+multiples (one panel per group, shared axes), and ``lang`` (``"nl"`` or
+``"en"``) for the labels. Colours come from the alphabet
+(:mod:`ozamonitor.trajectories.states`), missing positions are white. Figures
+are :class:`matplotlib.figure.Figure` objects (thread-safe, no global state);
+:func:`save_figure` writes PNG and/or SVG.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from ozamonitor.sequences.describe import (
+    _groups,
+    _prepare,
+    as_trajectory_data,
+    mean_time,
+    top_sequences,
+    transversal_entropy,
+)
+from ozamonitor.trajectories.seqdata import SequenceData
+from ozamonitor.trajectories.states import MISSING, VOID
+
+_T = {
+    "nl": {
+        "share": "aandeel",
+        "period": "periode",
+        "sequences": "reeksen",
+        "mean": "gemiddeld aantal perioden",
+        "entropy": "transversale entropie",
+        "cum": "cum. %",
+        "all": "alle",
+        "missing": "onbekend",
+    },
+    "en": {
+        "share": "share",
+        "period": "period",
+        "sequences": "sequences",
+        "mean": "mean number of periods",
+        "entropy": "transversal entropy",
+        "cum": "cum. %",
+        "all": "all",
+        "missing": "missing",
+    },
+}
+
+
+def _tr(lang: str, key: str) -> str:
+    if lang not in _T:
+        raise ValueError(f"unknown language {lang!r}; choose nl or en")
+    return _T[lang][key]
+
+
+def _grid(n_panels: int, ncols: int | None, size: tuple[float, float]) -> tuple[Figure, list[Any]]:
+    ncols = ncols or min(n_panels, 3)
+    nrows = math.ceil(n_panels / ncols)
+    fig = Figure(figsize=(size[0] * ncols + 2.6, size[1] * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    flat = list(axes.ravel())
+    for ax in flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, flat[:n_panels]
+
+
+def _legend(
+    fig: Figure, seq: SequenceData, lang: str, used: np.ndarray | None = None, missing: bool = False
+) -> None:
+    k = len(seq.alphabet)
+    handles = [
+        Patch(
+            facecolor=seq.alphabet.states[i].colour,
+            edgecolor="#666666",
+            linewidth=0.3,
+            label=seq.alphabet.states[i].label(lang),
+        )
+        for i in range(k)
+        if used is None or used[i]
+    ]
+    if missing:
+        handles.append(
+            Patch(
+                facecolor=seq.alphabet.missing_colour,
+                edgecolor="#666666",
+                linewidth=0.3,
+                label=_tr(lang, "missing"),
+            )
+        )
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
+
+
+def _xticks(ax: Any, columns: Sequence[str], max_ticks: int = 8) -> None:
+    T = len(columns)
+    step = max(1, math.ceil(T / max_ticks))
+    ticks = list(range(0, T, step))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([columns[t] for t in ticks], rotation=45, ha="right", fontsize=7)
+
+
+def _panel_title(lab: str, n: int, lang: str) -> str:
+    name = _tr(lang, "all") if lab == "all" else lab
+    return f"{name} (n = {n:,})".replace(",", "\u202f")
+
+
+def plot_distribution(
+    seq: Any,
+    group: Any = None,
+    *,
+    lang: str = "nl",
+    with_missing: bool = False,
+    ncols: int | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Chronogram: stacked state shares per period (``seqdplot``)."""
+    s = as_trajectory_data(seq)
+    _, m, k = _prepare(s, with_missing)
+    groups = _groups(s.n, group)
+    fig, axes = _grid(len(groups), ncols, (4.2, 2.8))
+    colours = [*s.alphabet.colours, s.alphabet.missing_colour]
+    x = np.arange(s.length)
+    used = np.zeros(k, dtype=bool)
+    for ax, (lab, rows) in zip(axes, groups, strict=True):
+        sub = m[rows]
+        cnt = np.stack([(sub == j).sum(axis=0) for j in range(k)])
+        tot = np.maximum(cnt.sum(axis=0), 1)
+        share = cnt / tot
+        used |= cnt.sum(axis=1) > 0
+        # one polygon per state: step edges at the period boundaries
+        xe = np.append(x, s.length) - 0.5
+        ye = np.concatenate([share, share[:, -1:]], axis=1)
+        ax.stackplot(xe, ye, colors=colours[:k], step="post", linewidth=0)
+        ax.set_xlim(-0.5, s.length - 0.5)
+        ax.set_ylim(0, 1)
+        ax.set_title(_panel_title(lab, len(rows), lang), fontsize=9)
+        _xticks(ax, s.columns)
+    axes[0].set_ylabel(_tr(lang, "share"))
+    _legend(fig, s, lang, used[: len(s.alphabet)], missing=with_missing and k > len(s.alphabet))
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _cmap(s: SequenceData) -> ListedColormap:
+    """256-entry colormap: code i -> state colour, MISSING/VOID -> white."""
+    k = len(s.alphabet)
+    palette = [*s.alphabet.colours] + ["#FFFFFF"] * (256 - k)
+    palette[MISSING] = s.alphabet.missing_colour
+    palette[VOID] = "#FFFFFF"
+    return ListedColormap(palette)
+
+
+def _sort_rows(codes: np.ndarray, sort: str | np.ndarray | None) -> np.ndarray:
+    n = codes.shape[0]
+    if sort is None:
+        return np.arange(n)
+    if isinstance(sort, np.ndarray):
+        return np.argsort(sort, kind="stable")
+    keys = codes.astype(np.int16)
+    if sort == "from_start":
+        return np.lexsort(keys[:, ::-1].T)
+    if sort == "from_end":
+        return np.lexsort(keys.T)
+    raise ValueError(f"sort must be 'from_start', 'from_end', None or an array, got {sort!r}")
+
+
+def plot_index(
+    seq: Any,
+    group: Any = None,
+    *,
+    lang: str = "nl",
+    sort: str | np.ndarray | None = "from_start",
+    max_rows: int = 5000,
+    seed: int = 0,
+    ncols: int | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Sorted index plot: every sequence a row of coloured cells (``seqIplot``).
+
+    Groups with more than ``max_rows`` sequences show a random sample of that
+    size (seeded). ``sort``: ``from_start`` (TraMineR ``sortv="from.start"``),
+    ``from_end``, None, or a numeric sort key per sequence (e.g. a cluster
+    label or a multidimensional-scaling score).
+    """
+    s = as_trajectory_data(seq)
+    groups = _groups(s.n, group)
+    fig, axes = _grid(len(groups), ncols, (4.2, 3.2))
+    k = len(s.alphabet)
+    cmap = _cmap(s)
+    rng = np.random.default_rng(seed)
+    key = sort if isinstance(sort, np.ndarray) else None
+    if key is not None and len(key) != s.n:
+        raise ValueError(f"sort key has {len(key)} values for {s.n} sequences")
+    used = np.zeros(k, dtype=bool)
+    for ax, (lab, rows) in zip(axes, groups, strict=True):
+        if len(rows) > max_rows:
+            rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
+        codes = s.codes[rows]
+        used |= np.bincount(codes[codes < k].astype(np.int64), minlength=k) > 0
+        order = _sort_rows(codes, key[rows] if key is not None else sort)
+        ax.imshow(
+            codes[order],
+            aspect="auto",
+            interpolation="nearest",
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=255.5,
+            origin="lower",
+        )
+        ax.set_title(_panel_title(lab, len(rows), lang), fontsize=9)
+        _xticks(ax, s.columns)
+    axes[0].set_ylabel(_tr(lang, "sequences"))
+    _legend(fig, s, lang, used, missing=bool((s.codes == MISSING).any()))
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_frequencies(
+    seq: Any,
+    group: Any = None,
+    *,
+    top: int = 10,
+    lang: str = "nl",
+    ncols: int | None = None,
+    title: str | None = None,
+) -> Figure:
+    """The ``top`` most frequent sequences, bar heights proportional to their
+    frequency (``seqfplot``); the axis shows the cumulated percentage."""
+    s = as_trajectory_data(seq)
+    groups = _groups(s.n, group)
+    fig, axes = _grid(len(groups), ncols, (4.2, 3.2))
+    k = len(s.alphabet)
+    cmap = _cmap(s)
+    used = np.zeros(k, dtype=bool)
+    for ax, (lab, rows) in zip(axes, groups, strict=True):
+        codes, counts, n = top_sequences(s, top, rows)
+        pct = 100.0 * counts / max(n, 1)
+        used |= np.bincount(codes[codes < k].astype(np.int64), minlength=k) > 0
+        y_edges = np.concatenate([[0.0], np.cumsum(pct)])
+        x_edges = np.arange(s.length + 1) - 0.5
+        if len(codes):
+            ax.pcolormesh(
+                x_edges, y_edges, codes, cmap=cmap, vmin=-0.5, vmax=255.5, edgecolors="none"
+            )
+        ax.set_xlim(-0.5, s.length - 0.5)
+        ax.set_ylim(0, max(float(y_edges[-1]), 1e-9))
+        ax.set_title(_panel_title(lab, n, lang), fontsize=9)
+        _xticks(ax, s.columns)
+    axes[0].set_ylabel(_tr(lang, "cum"))
+    _legend(fig, s, lang, used)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_mean_time(
+    seq: Any,
+    group: Any = None,
+    *,
+    lang: str = "nl",
+    ncols: int | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Mean number of periods in each state, with 95% error bars (``seqmtplot``)."""
+    s = as_trajectory_data(seq)
+    mt = mean_time(s, group)
+    labels = [st.label(lang) for st in s.alphabet.states]
+    glabels = mt["group"].unique(maintain_order=True).to_list()
+    fig, axes = _grid(len(glabels), ncols, (4.0, 0.28 * len(labels) + 1.0))
+    for ax, g in zip(axes, glabels, strict=True):
+        sub = mt.filter(mt["group"] == g)
+        y = np.arange(len(labels))
+        ax.barh(
+            y,
+            sub["mean"].to_numpy(),
+            xerr=1.96 * np.nan_to_num(sub["se"].to_numpy()),
+            color=s.alphabet.colours,
+            edgecolor="#666666",
+            linewidth=0.3,
+            error_kw={"elinewidth": 0.6},
+        )
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_title(_panel_title(g, int(sub["n"][0]), lang), fontsize=9)
+        ax.set_xlabel(_tr(lang, "mean"), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_entropy(
+    seq: Any, group: Any = None, *, lang: str = "nl", title: str | None = None
+) -> Figure:
+    """Transversal entropy per period (``seqHtplot``); one line per group."""
+    s = as_trajectory_data(seq)
+    ent = transversal_entropy(s, group)
+    fig = Figure(figsize=(7.0, 3.2), layout="constrained")
+    ax = fig.subplots()
+    palette = [
+        "#332288",
+        "#CC6677",
+        "#117733",
+        "#DDCC77",
+        "#88CCEE",
+        "#AA4499",
+        "#44AA99",
+        "#999933",
+        "#882255",
+    ]
+    for i, g in enumerate(ent["group"].unique(maintain_order=True).to_list()):
+        sub = ent.filter(ent["group"] == g)
+        name = _tr(lang, "all") if g == "all" else g
+        ax.plot(
+            sub["position"].to_numpy(),
+            sub["entropy"].to_numpy(),
+            color=palette[i % len(palette)],
+            label=name,
+            linewidth=1.4,
+        )
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(_tr(lang, "entropy"))
+    _xticks(ax, s.columns)
+    if ent["group"].n_unique() > 1:
+        ax.legend(fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def save_figure(
+    fig: Figure, path: str | Path, formats: Sequence[str] = ("png", "svg"), dpi: int = 120
+) -> list[Path]:
+    """Write ``fig`` as ``path`` with each suffix in ``formats`` (atomically)."""
+    base = Path(path)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    out = []
+    for fmt in formats:
+        if fmt not in ("png", "svg", "pdf"):
+            raise ValueError(f"unsupported figure format {fmt!r}; use png, svg or pdf")
+        target = base.with_suffix(f".{fmt}")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format=fmt, dpi=dpi)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        out.append(target)
+    return out
