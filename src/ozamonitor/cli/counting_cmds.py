@@ -146,7 +146,9 @@ def register(app: typer.Typer) -> None:
             ("overlap", ov, rc.overlap_figure(ov, lang=lang, labels=labels)),
             ("trend", trd, rc.trend_figure(trd, lang=lang, labels=labels)),
         ):
-            if "suppression" in df.columns:
+            if name == "waterfall":
+                df = rc.render_waterfall(df, threshold)
+            else:
                 df = render(df, "count", threshold=threshold)
             write_table(df, out / f"{name}.csv")
             fig.savefig(out / f"{name}.png", dpi=120)

@@ -310,7 +310,13 @@ class Definition(BaseModel):
 
 def _format_validation(err: ValidationError, source: str) -> str:
     parts = []
-    for e in err.errors():
+    errors = err.errors()
+    deeper = [tuple(e["loc"]) for e in errors]
+    for e in errors:
+        here = tuple(e["loc"])
+        if e["type"] == "too_short" and any(
+                len(o) > len(here) and o[:len(here)] == here for o in deeper):
+            continue  # a consequence of an invalid item reported below
         loc = ".".join(str(x) for x in e["loc"]) or "(top)"
         msg = e["msg"].removeprefix("Value error, ")
         parts.append(f"{source}: field {loc}: {msg}")

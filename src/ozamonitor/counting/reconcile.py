@@ -124,6 +124,19 @@ def publishable_waterfall(wf: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) 
     return s.rename({"suppression": "count_suppression"})
 
 
+def render_waterfall(wf: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+    """Display strings for :func:`publishable_waterfall` (``<10`` / ``x``)."""
+
+    def shown(value: str) -> pl.Expr:
+        f = pl.col(f"{value}_suppression")
+        return (pl.when(f == "primary").then(pl.lit(f"<{threshold}"))
+                .when(f == "secondary").then(pl.lit("x"))
+                .otherwise(pl.col(value).cast(pl.String)).alias(value))
+
+    return wf.with_columns(shown("added"), shown("count")).drop(
+        "added_suppression", "count_suppression")
+
+
 def publishable_overlap(ov: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
     """Overlap matrix with cells of 1..threshold-1 children suppressed."""
     return suppress(ov, "count", threshold=threshold)

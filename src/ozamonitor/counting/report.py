@@ -15,6 +15,7 @@ from ozamonitor.counting.reconcile import (
     publishable_overlap,
     publishable_trend,
     publishable_waterfall,
+    render_waterfall,
     trend,
     trend_figure,
     waterfall,
@@ -23,13 +24,6 @@ from ozamonitor.counting.reconcile import (
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, render, suppress
 from ozamonitor.register.store import Register
 from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
-
-
-def _shown(value: str, flag: str, threshold: int) -> pl.Expr:
-    f = pl.col(flag)
-    return (pl.when(f == "primary").then(pl.lit(f"<{threshold}"))
-            .when(f == "secondary").then(pl.lit("x"))
-            .otherwise(pl.col(value).cast(pl.String)).alias(value))
 
 
 def _rendered(df: pl.DataFrame, value: str, threshold: int) -> pl.DataFrame:
@@ -118,10 +112,7 @@ def counting_section(
     wf = publishable_waterfall(waterfall(flow_pc), threshold)
     labels = names
     fig = waterfall_figure(wf, lang=lang, labels=labels)
-    wf_show = wf.with_columns(
-        _shown("added", "added_suppression", threshold),
-        _shown("count", "count_suppression", threshold),
-    ).drop("added_suppression", "count_suppression")
+    wf_show = render_waterfall(wf, threshold)
     wf_show = wf_show.with_columns(definition=pl.col("definition").replace_strict(names))
     subs.append(Section(
         id="counting-waterfall",
