@@ -85,10 +85,10 @@ def import_cmd(
         raise fail(str(e), code=2) from None
     for file, cols in res.dropped_columns.items():
         err_console.print(f"[yellow]note:[/] {file}: column(s) not in the schema were not "
-                          f"imported: {', '.join(cols)}", highlight=False)
+                          f"imported: {', '.join(cols)}", highlight=False, soft_wrap=True)
     rows = sum(df.height for df in res.tables.values())
     console.print(f"imported {rows:,} rows from {len(res.tables)} table(s) into {out} "
-                  f"in {time.perf_counter() - t0:.1f} s", highlight=False)
+                  f"in {time.perf_counter() - t0:.1f} s", highlight=False, soft_wrap=True)
 
 
 def validate_cmd(
@@ -112,7 +112,7 @@ def validate_cmd(
     secs = time.perf_counter() - t0
     if report.ok:
         console.print(f"{register_path}: valid ({sum(reg.rows(n) for n in _tables()):,} rows, "
-                      f"{secs:.1f} s)", highlight=False)
+                      f"{secs:.1f} s)", highlight=False, soft_wrap=True)
         return
     _print_problems(report, max_errors, f"{register_path}: problems per check")
     raise fail(f"{register_path}: {report.total:,} problem(s)")
@@ -190,7 +190,7 @@ def export_template_cmd(
     if fmt not in ("csv", "xlsx", "parquet"):
         raise fail(f"--format: {fmt!r}; use csv, xlsx or parquet", code=2)
     paths = export_template(outdir, fmt, example=example)  # type: ignore[arg-type]
-    console.print(f"wrote {len(paths)} files to {outdir}", highlight=False)
+    console.print(f"wrote {len(paths)} files to {outdir}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,11 +89,15 @@ class SourceTable:
     table: str
     path: Path
     sheet: str | None = None
+    #: whether the workbook has several sheets (then reports name the sheet)
+    several_sheets: bool = False
 
     @property
     def display(self) -> str:
-        """File name used in problem reports: ``file`` or ``file[sheet]``."""
-        return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
+        """File name used in problem reports: ``file``, or ``file[sheet]`` in a workbook."""
+        if self.sheet and self.several_sheets:
+            return f"{self.path.name}[{self.sheet}]"
+        return self.path.name
 
 
 @dataclass
@@ -156,14 +161,17 @@ def discover_sources(
             raise SourceError(f"{path.name}: no sheet named after a table "
                               f"(sheets: {', '.join(sheets)}; tables: {', '.join(TABLES)})")
         for sheet, n in hits:
-            add(SourceTable(n, path, sheet))
+            add(SourceTable(n, path, sheet, several_sheets=len(sheets) > 1))
 
     def single(path: Path, name: str) -> None:
         sheet = m.table(name).sheet
-        if path.suffix.lower() == ".xlsx" and sheet is None:
+        several = False
+        if path.suffix.lower() == ".xlsx":
             sheets = _excel_sheets(path)
-            sheet = next((s for s in sheets if s.strip().lower() == name), sheets[0])
-        add(SourceTable(name, path, sheet))
+            several = len(sheets) > 1
+            if sheet is None:
+                sheet = next((s for s in sheets if s.strip().lower() == name), sheets[0])
+        add(SourceTable(name, path, sheet, several_sheets=several))
 
     if src.is_file():
         if src.suffix.lower() not in SOURCE_SUFFIXES:
@@ -231,8 +239,15 @@ def read_source(st: SourceTable, mapping: Mapping | None = None) -> pl.DataFrame
         elif suffix == ".parquet":
             df = pl.read_parquet(st.path)
         elif suffix == ".xlsx":
-            df = pl.read_excel(st.path, sheet_name=st.sheet, drop_empty_rows=False,
-                               infer_schema_length=None, raise_if_empty=False)
+            # fastexcel logs a warning for every all-empty column; that is not news here
+            log = logging.getLogger("fastexcel")
+            level = log.level
+            log.setLevel(logging.ERROR)
+            try:
+                df = pl.read_excel(st.path, sheet_name=st.sheet, drop_empty_rows=False,
+                                   infer_schema_length=None, raise_if_empty=False)
+            finally:
+                log.setLevel(level)
         else:  # pragma: no cover - discover_sources filters suffixes
             raise SourceError(f"{st.path}: unsupported file type")
     except SourceError:
