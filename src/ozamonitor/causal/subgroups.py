@@ -103,10 +103,11 @@ def _encode(
             codes = {lv: i for i, lv in enumerate(levels)}
             unknown = set(s.drop_nulls().unique().to_list()) - set(codes)
             if unknown:
-                raise ValueError(f"column {c!r}: values {sorted(map(str, unknown))} are not "
-                                 "among the given ordinal levels")
-            v = np.array([np.nan if x is None else codes[x] for x in s.to_list()],
-                         dtype=np.float64)
+                raise ValueError(
+                    f"column {c!r}: values {sorted(map(str, unknown))} are not "
+                    "among the given ordinal levels"
+                )
+            v = np.array([np.nan if x is None else codes[x] for x in s.to_list()], dtype=np.float64)
             nominal[j] = kind == "nominal"
         values[:, j] = v
         if kind != "nominal":
@@ -359,8 +360,12 @@ def _kprototypes(
     lab = np.asarray(kp.fit_predict(x.astype(object), categorical=cat), dtype=np.int64)
     # Representative rows: the member with the smallest total Gower distance to its cluster.
     med = np.array(
-        [np.flatnonzero(lab == c)[np.argmin(d_fit[np.ix_(lab == c, lab == c)].sum(axis=1))]
-         if (lab == c).any() else 0 for c in range(k)],
+        [
+            np.flatnonzero(lab == c)[np.argmin(d_fit[np.ix_(lab == c, lab == c)].sum(axis=1))]
+            if (lab == c).any()
+            else 0
+            for c in range(k)
+        ],
         dtype=np.int64,
     )
     return lab, med
