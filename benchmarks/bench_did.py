@@ -12,6 +12,8 @@ compared; the ATT(g,t) on that subsample are checked to agree.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import time
 import warnings
 
@@ -51,7 +53,7 @@ def run_csdid(df: pl.DataFrame, biters: int) -> tuple[float, np.ndarray]:
 
     pdf = df.to_pandas()
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         m = ATTgt(yname="y", tname="t", idname="id", gname="g", data=pdf, biters=biters)
         m = m.fit(est_method="dr", bstrap=True)

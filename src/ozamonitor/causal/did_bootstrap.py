@@ -118,6 +118,35 @@ def multiplier_bootstrap(
     return BootstrapDraws(draws=[a * scale for a in acc], n_clusters=n)
 
 
+def segment_sums_bootstrap(
+    basis: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    biters: int = 999,
+    seed: int | None = None,
+    weights: str = "rademacher",
+    tile_rows: int = 4096,
+) -> np.ndarray:
+    """Per-segment multiplier sums ``S[c] = U_c' @ basis_c`` (shape ``segments x biters x m``).
+
+    When every influence column is, within a segment (cohort) of rows, a fixed linear
+    combination of the few ``basis`` columns (outcomes by period and a constant, as for
+    ATT(g,t) without covariates), the draws of all columns follow from these sums with
+    ``n x biters x m`` work instead of ``n x biters x n_cells``.
+    """
+    if biters < 2:
+        raise ValueError("biters must be at least 2")
+    rng = np.random.default_rng(seed)
+    m = basis.shape[1]
+    out = np.zeros((len(starts), biters, m))
+    for c, (s, e) in enumerate(zip(starts, ends, strict=True)):
+        for r0 in range(int(s), int(e), tile_rows):
+            r1 = min(int(e), r0 + tile_rows)
+            u = _weights_tile(rng, r1 - r0, biters, weights)
+            out[c] += u.T @ basis[r0:r1]
+    return out
+
+
 def _quantile_type1(x: np.ndarray, q: float, axis: int = 0) -> np.ndarray:
     """R's ``quantile(x, q, type = 1)`` ignoring NaN."""
     return np.nanquantile(x, q, axis=axis, method="inverted_cdf")

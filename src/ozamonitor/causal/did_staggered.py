@@ -32,6 +32,7 @@ from scipy import stats
 from ozamonitor.causal.did_bootstrap import (
     bootstrap_se,
     multiplier_bootstrap,
+    segment_sums_bootstrap,
     sup_t_critical_value,
 )
 from ozamonitor.causal.did_drdid import (
@@ -146,20 +147,27 @@ def _maybe_int(v: np.ndarray) -> np.ndarray:
     return v
 
 
-def _control_ranges(panel: PanelData, g: float, cutoff: float | None) -> list[tuple[int, int]]:
-    """Slices of the comparison units (never treated, or cohort > cutoff and != g)."""
+def _control_ranges(
+    panel: PanelData, g: float, cutoff: float | None
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """Slices of the comparison units (never treated, or cohort > cutoff and != g).
+
+    Returns the merged row ranges and the indices of the comparison cohorts.
+    """
     vals = panel.cohort_values
     out: list[tuple[int, int]] = []
+    idx: list[int] = []
     for j, c in enumerate(vals):
         ok = not np.isfinite(c) or (cutoff is not None and c > cutoff and c != g)
         if not ok:
             continue
+        idx.append(j)
         s, e = int(panel.cohort_start[j]), int(panel.cohort_end[j])
         if out and out[-1][1] == s:
             out[-1] = (out[-1][0], e)
         else:
             out.append((s, e))
-    return out
+    return out, idx
 
 
 def _fast_cell(
@@ -173,8 +181,16 @@ def _fast_cell(
     method: str,
     label: str,
     msgs: list[str],
+    coef: np.ndarray | None = None,
+    jt: int = 0,
+    cidx: Sequence[int] = (),
 ) -> float:
-    """Difference in mean changes (no covariates), influence written into ``psi[:, col]``."""
+    """Difference in mean changes (no covariates), influence written into ``psi[:, col]``.
+
+    Within a cohort the influence is ``w_i * (coef[c, :T, col] @ y_i + coef[c, T, col])``;
+    these coefficients are recorded in ``coef`` (cohorts x (T + 1) x cells) for the
+    fast bootstrap.
+    """
     n = panel.n
     y, w = panel.y, panel.weights
     s, e = tslice
@@ -206,6 +222,15 @@ def _fast_cell(
     for (a, b), dy in zip(cranges, dys, strict=True):
         np.subtract(dy, m_c, out=out[a:b])
         out[a:b] *= w[a:b] * (-n / sw_c)
+    if coef is not None:
+        T = panel.y.shape[1]
+        coef[jt, tc, col] += n / sw_t
+        coef[jt, tb, col] -= n / sw_t
+        coef[jt, T, col] = -n * m_t / sw_t
+        for j in cidx:
+            coef[j, tc, col] -= n / sw_c
+            coef[j, tb, col] += n / sw_c
+            coef[j, T, col] = n * m_c / sw_c
     return m_t - m_c
 
 
@@ -337,6 +362,9 @@ def att_gt_panel(
         float(v): (int(s), int(e))
         for v, s, e in zip(panel.cohort_values, panel.cohort_start, panel.cohort_end, strict=True)
     }
+    structured = bootstrap and not has_x and panel.cluster is None
+    coef = np.zeros((len(panel.cohort_values), T + 1, K)) if structured else None
+    cohort_index = {float(v): j for j, v in enumerate(panel.cohort_values)}
     for k, (g, tc, pret) in enumerate(cells):
         label = f"group {g:g} in period {periods[tc]:g}"
         if pret is None:
@@ -350,7 +378,7 @@ def att_gt_panel(
         cutoff = None
         if control_group == "notyet":
             cutoff = periods[max(tc - tfac, pret) + tfac] + anticipation
-        cranges = _control_ranges(panel, g, cutoff)
+        cranges, cidx = _control_ranges(panel, g, cutoff)
         tsl = slices[g]
         if not cranges or tsl[1] <= tsl[0]:
             msgs.append(f"no comparison units for {label}; ATT set to NaN")
@@ -360,7 +388,21 @@ def att_gt_panel(
             tx = min(pret, tc - tfac)
             att[k] = _cov_cell(panel, tsl, cranges, tc, pret, tx, psi, k, est_method, label, msgs)
         else:
-            att[k] = _fast_cell(panel, tsl, cranges, tc, pret, psi, k, est_method, label, msgs)
+            att[k] = _fast_cell(
+                panel,
+                tsl,
+                cranges,
+                tc,
+                pret,
+                psi,
+                k,
+                est_method,
+                label,
+                msgs,
+                coef=coef,
+                jt=cohort_index[g],
+                cidx=cidx,
+            )
     for m in msgs:
         warnings.warn(m, stacklevel=3)
 
@@ -376,18 +418,39 @@ def att_gt_panel(
     n_clusters = n
     do_band = cband and bootstrap and T > 2
     if bootstrap:
-        # cohort indicators (times weights) ride along, so that aggregations can reuse
-        # these draws: their influence functions are psi @ A + H @ alpha (linear)
-        H = np.zeros((n, len(panel.cohort_values)), order="F")
-        for j, (a, b) in enumerate(zip(panel.cohort_start, panel.cohort_end, strict=True)):
-            H[a:b, j] = panel.weights[a:b]
-        bd = multiplier_bootstrap(
-            [psi, H], biters=biters, seed=seed, cluster=panel.cluster, weights=boot_weights
-        )
-        draws = bd.draws[0]
-        cohort_draws = bd.draws[1]
-        n_clusters = bd.n_clusters
-        se_b = bootstrap_se(draws, bd.n_clusters)
+        if structured:
+            # no covariates: psi is linear in (w * y, w) within each cohort, so the
+            # draws follow from per-cohort multiplier sums (n x biters x (T + 1) work)
+            basis = np.empty((n, T + 1), order="F")
+            basis[:, :T] = panel.y * panel.weights[:, None]
+            basis[:, T] = panel.weights
+            S = segment_sums_bootstrap(
+                basis,
+                panel.cohort_start,
+                panel.cohort_end,
+                biters=biters,
+                seed=seed,
+                weights=boot_weights,
+            )
+            scale = np.sqrt(n) / n
+            draws = scale * np.einsum("cbm,cmk->bk", S, coef)
+            draws[:, np.isnan(att)] = np.nan
+            cohort_draws = scale * S[:, :, T].T
+            n_clusters = n
+            del basis, S
+        else:
+            # cohort indicators (times weights) ride along, so that aggregations can
+            # reuse these draws: their influence functions are psi @ A + H @ alpha
+            H = np.zeros((n, len(panel.cohort_values)), order="F")
+            for j, (a, b) in enumerate(zip(panel.cohort_start, panel.cohort_end, strict=True)):
+                H[a:b, j] = panel.weights[a:b]
+            bd = multiplier_bootstrap(
+                [psi, H], biters=biters, seed=seed, cluster=panel.cluster, weights=boot_weights
+            )
+            draws = bd.draws[0]
+            cohort_draws = bd.draws[1]
+            n_clusters = bd.n_clusters
+        se_b = bootstrap_se(draws, n_clusters)
         ok = ~np.isnan(se_an)
         se[ok] = se_b[ok]
         se[~(se > _TINY)] = np.nan
