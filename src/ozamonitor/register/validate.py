@@ -237,20 +237,29 @@ def overlaps(
     lf = df.lazy()
     e = pl.col(end).fill_null(pl.lit(_OPEN))
     valid = pl.col(start).is_not_null() & (pl.col(end).is_null() | (pl.col(end) >= pl.col(start)))
+    # Running maximum per group without window functions (slow with millions of groups):
+    # rows are sorted by group, so group g's keys g * 2**22 + end_day exceed all earlier
+    # groups' keys and a global cum_max restarts at each group by itself.
+    new_group = pl.col(by) != pl.col(by).shift(1)
+    key = pl.col("_g") * (1 << 22) + pl.col("_e").cast(pl.Int64)
     s = (
         lf.select(by, start, end, row)
         .filter(valid & pl.col(by).is_not_null())
-        .with_columns(_e=e)
-        .sort(by, start, "_e", row)
+        .with_columns(_e=e, _h=pl.col(by).hash())
+        # grouping only needs equal ids adjacent: sort by their hash first (faster than
+        # comparing strings), the id itself breaking hash ties (exact)
+        .sort("_h", by, start, "_e", row)
+        .with_columns(_g=new_group.fill_null(True).cum_sum().cast(pl.Int64))
+        .with_columns(_k=key)
+        .with_columns(_m=pl.col("_k").cum_max())
         .with_columns(
-            _prev_max=pl.col("_e").cum_max().shift(1).over(by),
-            _prev_row=pl.when(pl.col("_e") == pl.col("_e").cum_max())
-            .then(pl.col(row))
-            .forward_fill()
-            .shift(1)
-            .over(by),
+            _same=~new_group.fill_null(True),
+            _prev_max=(pl.col("_m") - pl.col("_g") * (1 << 22)).shift(1).cast(pl.Int32)
+            .cast(pl.Date),
+            _prev_row=pl.when(pl.col("_k") == pl.col("_m")).then(pl.col(row)).forward_fill()
+            .shift(1),
         )
-        .filter(pl.col(start) <= pl.col("_prev_max"))
+        .filter(pl.col("_same") & (pl.col(start) <= pl.col("_prev_max")))
     )
     partner = lf.select(
         pl.col(row).alias("_prev_row"),
