@@ -1,0 +1,141 @@
+"""End to end: `ozamonitor trajectories` on a small random register, and the report section."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from ozamonitor.cli.main import app
+from ozamonitor.register.store import write_register
+from ozamonitor.trajectories.analysis import TrajectoryResults, run_trajectory_analysis
+
+D = dt.date
+
+
+def random_register(path: Path, n: int = 150, seed: int = 0) -> Path:
+    """Children with three kinds of trajectories: regular, absence -> OZA, exemption."""
+    rng = np.random.default_rng(seed)
+    ids = [f"c{i:04d}" for i in range(n)]
+    births = [D(2008, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 1500, n)]
+    kind = rng.choice(["regular", "oza", "exempt", "special"], n, p=[0.4, 0.25, 0.15, 0.2])
+    persons = pl.DataFrame({
+        "person_id": ids, "birth_date": births,
+        "sex": np.where(kind == "oza", rng.choice(["M", "F"], n, p=[0.8, 0.2]),
+                        rng.choice(["M", "F"], n)).tolist(),
+        "parent_education": rng.choice(["low", "middle", "high"], n).tolist(),
+        "income_decile": rng.integers(1, 11, n).tolist(),
+        "migration_background": rng.choice(["dutch", "europe", "outside_europe"], n).tolist(),
+        "household_type": rng.choice(["two_parents", "single_parent"], n).tolist(),
+        "newcomer_arrival_date": [None] * n, "child_protection": (rng.random(n) < 0.2).tolist(),
+    })
+    res = pl.DataFrame({"person_id": ids, "gemeente_code": ["GM0363"] * n,
+                        "start": births, "end": [None] * n})
+    schools = pl.DataFrame({
+        "school_id": ["00AA00", "00BB00", "00CC00"], "brin": ["00AA", "00BB", "00CC"],
+        "name": ["po", "vo", "vso"], "sector": ["po", "vo", "vso"],
+        "wec_cluster": [None, None, 4], "gemeente_code": ["GM0363"] * 3,
+        "swv_id": ["PO1", "VO1", "VO1"],
+    })
+    enr, oza, absn, ex = [], [], [], []
+    for i, pid in enumerate(ids):
+        b = births[i]
+        s = D(b.year + 5, 8, 1)
+        shift = dt.timedelta(days=int(rng.integers(0, 700)))
+        t1 = D(2019, 3, 1) + shift
+        if kind[i] == "regular":
+            enr.append((pid, "00AA00", s, None, None, None))
+        elif kind[i] == "special":
+            enr.append((pid, "00AA00", s, t1, "transfer", None))
+            enr.append((pid, "00CC00", t1 + dt.timedelta(days=1), None, None, "middle"))
+        elif kind[i] == "oza":
+            enr.append((pid, "00BB00", s, None, None, None))
+            absn.append((f"r{i}", pid, "00BB00", t1, "lrv", t1,
+                         t1 + dt.timedelta(days=int(rng.integers(90, 300)))))
+            o = t1 + dt.timedelta(days=330)
+            oza.append((pid, "A1", o, o + dt.timedelta(days=int(rng.integers(200, 600))),
+                        None))
+        else:
+            enr.append((pid, "00AA00", s, t1, "exemption", None))
+            ex.append((pid, "5a", t1 + dt.timedelta(days=1), None, "GM0363"))
+    enrolments = pl.DataFrame(enr, schema=["person_id", "school_id", "start", "end",
+                                           "end_reason", "tlv_category"], orient="row")
+    return write_register(path, {
+        "persons": persons, "residences": res, "schools": schools, "enrolments": enrolments,
+        "oza_participation": pl.DataFrame(oza, schema=["person_id", "arrangement_id", "start",
+                                                       "end", "end_reason"], orient="row"),
+        "absence_reports": pl.DataFrame(absn, schema=["report_id", "person_id", "school_id",
+                                                      "report_date", "kind", "absence_start",
+                                                      "absence_end"], orient="row"),
+        "exemptions": pl.DataFrame(ex, schema=["person_id", "article", "start", "end",
+                                               "gemeente_code"], orient="row"),
+    }, extraction_date=D(2025, 1, 1))
+
+
+@pytest.fixture(scope="module")
+def reg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return random_register(tmp_path_factory.mktemp("pipe") / "reg")
+
+
+def test_cli_end_to_end(reg: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["trajectories", "--register", str(reg), "--from", "2018-08",
+                                 "--to", "2024-07", "--period", "quarter", "--k", "2..4",
+                                 "--formats", "png", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((out / "results.json").read_text())
+    assert meta["k"] in (2, 3, 4)
+    seqs = pl.read_parquet(out / "sequences.parquet")
+    assert seqs.columns[0] == "id" and seqs.columns[1] == "2018-Q3"
+    cl = pl.read_parquet(out / "clusters.parquet")
+    assert cl.height == seqs.height
+    for name in ("state_distribution_cluster", "mean_time_all", "transition_rates_all",
+                 "crosstab_background", "cluster_quality", "indicators_cluster"):
+        assert (out / "tables" / f"{name}.csv").stat().st_size > 0
+    assert (out / "figures" / "chronogram_by_cluster.png").stat().st_size > 1000
+    # the section builds from the folder alone
+    from ozamonitor.report.document import ReportDocument
+    from ozamonitor.trajectories.report import trajectories_section
+
+    sec = trajectories_section(reg, out, lang="en")
+    assert sec.id == "trajectories" and sec.subsections
+    doc = ReportDocument(title="t", lang="en")
+    doc.add(sec)
+    page = doc.render()
+    assert "data:image/png;base64" in page and "Types of trajectories" in page
+
+
+def test_event_alignment_and_groups(reg: Path, tmp_path: Path) -> None:
+    res = run_trajectory_analysis(reg, tmp_path / "ev", alignment="event:oza",
+                                  start="2016-08", end="2024-12", window=(-12, 24),
+                                  population="oza", ks=[2], figure_formats=("png",))
+    seq = res.sequences
+    assert seq.columns[0] == "t-12" and seq.columns[-1] == "t+24"
+    col0 = seq.columns.index("t+0")
+    oza = seq.alphabet.index("oza")
+    # the OZA starts within month 0 (majority rule) and certainly holds in month 1
+    assert (seq.codes[:, col0 + 1] == oza).all()
+    lrv = seq.alphabet.index("lrv")
+    assert (seq.codes[:, :col0] == lrv).any(axis=1).mean() > 0.9  # LRV before the OZA
+    assert res.k == 2
+    loaded = TrajectoryResults.load(tmp_path / "ev")
+    np.testing.assert_array_equal(loaded.sequences.codes, seq.codes)
+    assert loaded.clusters is not None and (loaded.clusters == res.clusters).all()
+
+
+def test_cli_errors(reg: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    r = runner.invoke(app, ["trajectories", "--register", str(tmp_path / "nope"),
+                            "--out", str(tmp_path / "o")])
+    assert r.exit_code != 0 and "not a register" in r.output
+    r = runner.invoke(app, ["trajectories", "--register", str(reg), "--period", "day",
+                            "--out", str(tmp_path / "o")])
+    assert r.exit_code != 0 and "unknown period" in r.output
+    r = runner.invoke(app, ["trajectories", "--register", str(reg), "--k", "1",
+                            "--out", str(tmp_path / "o")])
+    assert r.exit_code != 0 and "at least 2" in r.output
