@@ -320,6 +320,46 @@ class _Scores:
         }[criterion]
 
 
+@nb.njit(cache=True)
+def _score_chunk(
+    dc: np.ndarray,
+    w: np.ndarray,
+    cols: np.ndarray,
+    offs: np.ndarray,
+    labels: np.ndarray,
+    start: int,
+    d1sum: np.ndarray,
+    silsum: np.ndarray,
+    diam: np.ndarray,
+    size: np.ndarray,
+) -> None:  # pragma: no cover - numba
+    """Nearest and second-nearest medoid of every row for every medoid set; adds the
+    weighted sums of the criteria (``seqclararange``'s crisp branch)."""
+    m = dc.shape[0]
+    for s in range(offs.shape[0] - 1):
+        a, b = offs[s], offs[s + 1]
+        for r in range(m):
+            best = 0
+            d1 = np.inf
+            d2 = np.inf
+            for c in range(a, b):
+                v = dc[r, cols[c]]
+                if v < d1:
+                    d2 = d1
+                    d1 = v
+                    best = c - a
+                elif v < d2:
+                    d2 = v
+            wr = w[r]
+            labels[s, start + r] = best
+            d1sum[s] += wr * d1
+            hi = d2 if d2 > d1 else d1
+            if hi > 0:
+                silsum[s] += wr * (d2 - d1) / hi
+            diam[s, best] += wr * d1
+            size[s, best] += wr
+
+
 def _score_partitions(
     data: _Data,
     units: np.ndarray,
@@ -330,43 +370,48 @@ def _score_partitions(
     tick: Callable[[int], None] | None = None,
 ) -> dict[int, _Scores]:
     """Assign ``units`` to each medoid set in chunks and compute the criteria."""
-    cand, inv = np.unique(np.concatenate(list(medoid_sets.values())), return_inverse=True)
-    cols: dict[int, np.ndarray] = {}
-    pos = 0
-    for k, meds in medoid_sets.items():
-        cols[k] = inv[pos : pos + meds.shape[0]]
-        pos += meds.shape[0]
+    keys = list(medoid_sets)
+    cand, inv = np.unique(np.concatenate([medoid_sets[k] for k in keys]), return_inverse=True)
+    cols = inv.astype(np.int64)
+    offs = np.concatenate([[0], np.cumsum([medoid_sets[k].shape[0] for k in keys])])
     cand_obj = data.take(cand)
     n_u = units.shape[0]
-    lab_dtype = np.int16 if max(medoid_sets) < 32000 else np.int32
-    labels = {k: np.empty(n_u, dtype=lab_dtype) for k in medoid_sets}
-    d1sum = {k: 0.0 for k in medoid_sets}
-    silsum = {k: 0.0 for k in medoid_sets}
-    diam = {k: np.zeros(k) for k in medoid_sets}
-    size = {k: np.zeros(k) for k in medoid_sets}
+    nk, kmax = len(keys), max(medoid_sets[k].shape[0] for k in keys)
+    labels = np.empty((nk, n_u), dtype=np.int16 if kmax < 32000 else np.int32)
+    d1sum = np.zeros(nk)
+    silsum = np.zeros(nk)
+    diam_a = np.zeros((nk, kmax))
+    size_a = np.zeros((nk, kmax))
+    w_all = np.ascontiguousarray(unit_w, dtype=np.float64)
     for start in range(0, n_u, chunk_size):
         idx = units[start : start + chunk_size]
-        w = unit_w[start : start + chunk_size]
-        dc = np.asarray(dist(data.take(idx), cand_obj), dtype=np.float64)
-        for k in medoid_sets:
-            sub = dc[:, cols[k]]
-            lab = np.argmin(sub, axis=1)
-            part = np.partition(sub, 1, axis=1)
-            d1, d2 = part[:, 0], part[:, 1]
-            labels[k][start : start + idx.shape[0]] = lab
-            d1sum[k] += float(w @ d1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                sil = np.where(np.maximum(d1, d2) > 0, (d2 - d1) / np.maximum(d1, d2), 0.0)
-            silsum[k] += float(w @ sil)
-            diam[k] += np.bincount(lab, weights=w * d1, minlength=k)
-            size[k] += np.bincount(lab, weights=w, minlength=k)
+        dc = np.ascontiguousarray(dist(data.take(idx), cand_obj), dtype=np.float64)
+        if dc.shape != (idx.shape[0], cand.shape[0]):
+            raise ValueError(
+                f"dist returned shape {dc.shape}, expected {(idx.shape[0], cand.shape[0])}"
+            )
+        _score_chunk(
+            dc,
+            w_all[start : start + idx.shape[0]],
+            cols,
+            offs,
+            labels,
+            start,
+            d1sum,
+            silsum,
+            diam_a,
+            size_a,
+        )
         if tick is not None:
             tick(idx.shape[0])
+    pos = {k: i for i, k in enumerate(keys)}
+    diam = {k: diam_a[pos[k], :k] for k in keys}
+    size = {k: size_a[pos[k], :k] for k in keys}
     total = float(unit_w.sum())
     out = {}
     for k, meds in medoid_sets.items():
         mm = np.asarray(dist(data.take(meds), data.take(meds)), dtype=np.float64)
-        mean_d = d1sum[k] / total
+        mean_d = d1sum[pos[k]] / total
         off = mm[~np.eye(k, dtype=bool)]
         with np.errstate(divide="ignore", invalid="ignore"):
             # Davies-Bouldin: diameters = weighted mean distance to the medoid;
@@ -379,12 +424,12 @@ def _score_partitions(
             pbm = float(((1.0 / k) * (mm.max() / mean_d)) ** 2) if mean_d > 0 else np.inf
             xb = float(mean_d / off.min()) if off.min() > 0 else np.inf
         out[k] = _Scores(
-            labels=labels[k],
+            labels=labels[pos[k]],
             avg_dist=mean_d,
             pbm=pbm,
             db=db,
             xb=xb,
-            ams=silsum[k] / total,
+            ams=silsum[pos[k]] / total,
             sizes=size[k],
         )
     return out

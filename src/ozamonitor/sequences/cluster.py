@@ -98,7 +98,7 @@ class PamResult:
         return self.cost / total if total > 0 else float("nan")
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True)
 def _build(d: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:  # pragma: no cover - numba
     """Weighted PAM BUILD (greedy): each step adds the object that lowers
     ``sum_o w_o min_m d(o, m)`` most. ``d`` must be symmetric (rows are read).
@@ -107,7 +107,7 @@ def _build(d: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:  # pragma: no co
     """
     n = d.shape[0]
     gain = np.empty(n)
-    for j in nb.prange(n):
+    for j in range(n):
         s = 0.0
         for o in range(n):
             s += w[o] * d[j, o]
@@ -124,7 +124,7 @@ def _build(d: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:  # pragma: no co
     is_med = np.zeros(n, dtype=np.bool_)
     is_med[first] = True
     for step in range(1, k):
-        for j in nb.prange(n):
+        for j in range(n):
             if is_med[j]:
                 gain[j] = np.inf
                 continue

@@ -1,0 +1,192 @@
+"""Benchmark: CLARA on 1,000,000 sequences of 120 months (target < 15 min on 2 cores),
+and PAM + all quality indices on a 5,000 x 5,000 distance matrix.
+
+Sequences are synthetic: a sticky 8-state Markov chain (stay probability 0.96 by
+default, a skewed start distribution), which gives realistic long spells and some
+duplicate trajectories. Distances come from ``sequences.distances.seqdist_cross``
+(``--method HAM`` by default, or ``OM``) when that module is importable; otherwise
+the numba ``hamming_cross`` fallback is used and the output says so.
+
+References measured in the same run, printed as ratios:
+
+* CLARA at ``--ref-n`` cases (default 100,000) with identical settings: the ratio
+  full / reference against the case ratio shows how close to linear the run scales;
+* scikit-learn's ``silhouette_score`` (ASW only) on the same 5,000 x 5,000 matrix,
+  against our PAM + all ten WeightedCluster indices for each k.
+
+Example::
+
+    python benchmarks/bench_clara.py                       # full benchmark
+    python benchmarks/bench_clara.py --n 200000 --ref-n 20000 --pam-n 2000   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ozamonitor.sequences.clara import clara, hamming_cross
+from ozamonitor.sequences.cluster import pam_range
+
+TARGET_S = 15 * 60
+
+
+def markov_sequences(
+    n: int, length: int = 120, states: int = 8, stay: float = 0.96, seed: int = 0
+) -> np.ndarray:
+    """``n`` sequences of a sticky Markov chain, uint8 codes ``0..states-1``."""
+    rng = np.random.default_rng(seed)
+    trans = np.empty((states, states))
+    for s in range(states):
+        row = rng.dirichlet(np.ones(states - 1)) * (1 - stay)
+        trans[s] = np.insert(row, s, stay)
+    cum = np.cumsum(trans, axis=1)
+    start = np.array([0.5] + [0.5 / (states - 1)] * (states - 1))
+    x = np.empty((n, length), dtype=np.uint8)
+    x[:, 0] = rng.choice(states, size=n, p=start)
+    for t in range(1, length):
+        u = rng.random(n)
+        x[:, t] = (u[:, None] > cum[x[:, t - 1]]).sum(axis=1)
+    return x
+
+
+def peak_rss_gib() -> float:
+    """Peak resident memory of this process so far (GiB)."""
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024**2
+
+
+def distance_backend(
+    method: str, states: int
+) -> tuple[str, Callable[[Any, Any], np.ndarray], Callable[[Any], np.ndarray], Any]:
+    """``(description, dist, dist_self, wrap)``; ``wrap`` turns codes into the input."""
+    try:
+        from ozamonitor.sequences import distances
+    except ImportError:
+        distances = None
+    if distances is None or not hasattr(distances, "seqdist_cross"):
+        if method != "HAM":
+            sys.exit(f"sequences.distances is not available; {method} needs it")
+        return (
+            "FALLBACK numba hamming_cross (sequences.distances not available)",
+            hamming_cross,
+            lambda a: hamming_cross(a, a),
+            lambda codes: codes,
+        )
+    kw: dict[str, Any] = {"method": method}
+    if method == "OM":
+        kw.update(sm="CONSTANT", indel=1.0)
+
+    def cross(a: Any, b: Any) -> np.ndarray:
+        return distances.seqdist_cross(a, b, **kw)
+
+    def square(a: Any) -> np.ndarray:
+        return distances.seqdist(a, **kw)
+
+    return f"distances.seqdist_cross({kw})", cross, square, lambda codes: codes
+
+
+def run_clara(x: np.ndarray, args: argparse.Namespace, dist: Any, dist_self: Any) -> Any:
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 30 or done == total:
+            last[0] = now
+            print(f"    {stage}: {done}/{total}", flush=True)
+
+    return clara(
+        x,
+        ks=args.ks,
+        dist=dist,
+        dist_self=dist_self,
+        R=args.R,
+        sample_size=args.sample_size,
+        eval_sample=args.eval_sample,
+        stability=args.stability,
+        quality_sample=args.quality_sample,
+        seed=1,
+        progress=progress,
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--n", type=int, default=1_000_000, help="cases for the CLARA target")
+    p.add_argument("--ref-n", type=int, default=100_000, help="cases of the reference run")
+    p.add_argument("--length", type=int, default=120, help="months per sequence")
+    p.add_argument("--ks", type=int, nargs="+", default=[4, 5, 6, 7, 8])
+    p.add_argument("--R", type=int, default=100, help="CLARA iterations")
+    p.add_argument("--sample-size", type=int, default=1000)
+    p.add_argument("--eval-sample", type=int, default=None)
+    p.add_argument("--stability", action="store_true")
+    p.add_argument("--quality-sample", type=int, default=2000)
+    p.add_argument("--method", default="HAM", choices=["HAM", "OM"])
+    p.add_argument("--pam-n", type=int, default=5000, help="size of the PAM matrix (0: skip)")
+    p.add_argument("--skip-clara", action="store_true")
+    args = p.parse_args()
+
+    desc, dist, dist_self, wrap = distance_backend(args.method, 8)
+    print(f"distance backend: {desc}")
+
+    if not args.skip_clara:
+        t = time.perf_counter()
+        x = markov_sequences(args.n, args.length, seed=0)
+        print(f"generated {args.n:,} x {args.length} in {time.perf_counter() - t:.1f} s")
+        xs = wrap(x)
+        print(f"reference CLARA on {args.ref_n:,} cases ...")
+        t = time.perf_counter()
+        ref = run_clara(wrap(x[: args.ref_n]), args, dist, dist_self)
+        t_ref = time.perf_counter() - t
+        print(f"  {t_ref:.1f} s, {ref.n_distinct:,} distinct sequences")
+        print(f"CLARA on {args.n:,} cases, k = {args.ks}, R = {args.R}, ")
+        print(f"  sample_size = {args.sample_size}, eval_sample = {args.eval_sample} ...")
+        t = time.perf_counter()
+        res = run_clara(xs, args, dist, dist_self)
+        t_full = time.perf_counter() - t
+        print(f"  {t_full:.1f} s ({t_full / 60:.2f} min), {res.n_distinct:,} distinct sequences")
+        print(f"  peak RSS so far {peak_rss_gib():.2f} GiB")
+        print(
+            f"  ratio full/reference time {t_full / t_ref:.2f} for {args.n / args.ref_n:.0f}x "
+            f"the cases; target {TARGET_S} s: {'OK' if t_full < TARGET_S else 'MISSED'} "
+            f"({t_full / TARGET_S:.2f} of budget)"
+        )
+        table = res.to_polars()
+        cols = ["k", "avg_dist", "PBM", "DB", "XB", "AMS", "best_iter"]
+        cols += [c for c in ("sample_ASW", "sample_PBC", "sample_HC") if c in table.columns]
+        print(table.select(cols))
+        del x, xs, res, ref
+
+    if args.pam_n:
+        n = args.pam_n
+        xq = wrap(markov_sequences(n, args.length, seed=2))
+        t = time.perf_counter()
+        d = np.asarray(dist_self(xq), dtype=np.float64)
+        t_dist = time.perf_counter() - t
+        print(f"{n:,} x {n:,} distance matrix in {t_dist:.1f} s")
+        t = time.perf_counter()
+        rng_res = pam_range(d, ks=range(2, 11))
+        t_ours = time.perf_counter() - t
+        from sklearn.metrics import silhouette_score
+
+        t = time.perf_counter()
+        for k in rng_res.ks:
+            silhouette_score(d, rng_res.labels_for(k), metric="precomputed")
+        t_sk = time.perf_counter() - t
+        print(
+            f"PAM k=2..10 + all 10 indices: {t_ours:.1f} s; sklearn silhouette_score "
+            f"(ASW only) for the same 9 partitions: {t_sk:.1f} s; ratio ours/sklearn "
+            f"{t_ours / t_sk:.2f}"
+        )
+        print(f"  peak RSS so far {peak_rss_gib():.2f} GiB")
+        print(rng_res.to_polars())
+
+
+if __name__ == "__main__":
+    main()
