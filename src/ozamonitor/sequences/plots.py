@@ -73,11 +73,12 @@ def _tr(lang: str, key: str) -> str:
     return _T[lang][key]
 
 
-def _grid(n_panels: int, ncols: int | None, size: tuple[float, float]) -> tuple[Figure, list[Any]]:
+def _grid(n_panels: int, ncols: int | None, size: tuple[float, float], *,
+          sharey: bool = True) -> tuple[Figure, list[Any]]:
     ncols = ncols or min(n_panels, 3)
     nrows = math.ceil(n_panels / ncols)
     fig = Figure(figsize=(size[0] * ncols + 2.6, size[1] * nrows), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=sharey)
     flat = list(axes.ravel())
     for ax in flat[n_panels:]:
         ax.set_visible(False)
@@ -111,9 +112,16 @@ def _legend(
 
 
 def _xticks(ax: Any, columns: Sequence[str], max_ticks: int = 8) -> None:
+    """Ticks at school-year starts (``YYYY-08``, ``YYYY-Q3``) when there are
+    such columns, else evenly spaced; at most ``max_ticks``."""
     T = len(columns)
-    step = max(1, math.ceil(T / max_ticks))
-    ticks = list(range(0, T, step))
+    anchors = [t for t, c in enumerate(columns) if c.endswith(("-08", "-Q3"))]
+    if len(anchors) >= 2:
+        step = max(1, math.ceil(len(anchors) / max_ticks))
+        ticks = anchors[::step]
+    else:
+        step = max(1, math.ceil(T / max_ticks))
+        ticks = list(range(0, T, step))
     ax.set_xticks(ticks)
     ax.set_xticklabels([columns[t] for t in ticks], rotation=45, ha="right", fontsize=7)
 
@@ -204,7 +212,7 @@ def plot_index(
     """
     s = as_trajectory_data(seq)
     groups = _groups(s.n, group)
-    fig, axes = _grid(len(groups), ncols, (4.2, 3.2))
+    fig, axes = _grid(len(groups), ncols, (4.2, 3.2), sharey=False)
     k = len(s.alphabet)
     cmap = _cmap(s)
     rng = np.random.default_rng(seed)
@@ -249,7 +257,7 @@ def plot_frequencies(
     frequency (``seqfplot``); the axis shows the cumulated percentage."""
     s = as_trajectory_data(seq)
     groups = _groups(s.n, group)
-    fig, axes = _grid(len(groups), ncols, (4.2, 3.2))
+    fig, axes = _grid(len(groups), ncols, (4.2, 3.2), sharey=False)
     k = len(s.alphabet)
     cmap = _cmap(s)
     used = np.zeros(k, dtype=bool)
