@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-LANES = 16
+LANES = 32
 
 NORM_CODES = {"none": 0, "maxlength": 1, "gmean": 2, "maxdist": 3, "YujianBo": 4}
 
@@ -79,12 +79,18 @@ def cond_index(i: int, j: int, n: int) -> int:
 def om_build_groups(
     codes: np.ndarray, lens: np.ndarray, sm: np.ndarray, indel: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Target-block profiles ``prof (G, S, L, K)``, ``ins (G, L, K)``, lengths, max lengths."""
+    """Target-block profiles for the reduced OM recursion (flat, lane-minor).
+
+    Returns ``prof (G, S, L * K)`` with
+    ``prof[g, s, j * K + k] = sm[s, t] - indel[s] - indel[t]`` for ``t = t_k[j]``
+    (``sm`` taken as 0 when ``s == t``, as TraMineR), the total indel cost of
+    each target ``(G, K)``, the lengths ``(G, K)`` and each block's longest length.
+    """
     n, width = codes.shape
     s = sm.shape[0]
     g_count = (n + LANES - 1) // LANES
-    prof = np.zeros((g_count, s, width, LANES))
-    ins = np.zeros((g_count, width, LANES))
+    prof = np.zeros((g_count, s, width * LANES))
+    ttot = np.zeros((g_count, LANES))
     glen = np.zeros((g_count, LANES), dtype=np.int64)
     gmax = np.zeros(g_count, dtype=np.int64)
     for g in prange(g_count):
@@ -95,54 +101,67 @@ def om_build_groups(
                 t = n - 1
             ln = lens[t]
             glen[g, k] = ln
-            if ln > mx:
-                mx = ln
+            mx = max(mx, ln)
+            tot = 0.0
             for j in range(ln):
                 c = codes[t, j]
-                ins[g, j, k] = indel[c]
+                tot += indel[c]
                 for a in range(s):
-                    prof[g, a, j, k] = sm[a, c]
+                    sub = 0.0 if a == c else sm[a, c]
+                    prof[g, a, j * LANES + k] = sub - indel[a] - indel[c]
+            ttot[g, k] = tot
         gmax[g] = mx
-    return prof, ins, glen, gmax
+    return prof, ttot, glen, gmax
 
 
 @njit(cache=True)
 def _om_block(
     q: np.ndarray,
     m: int,
-    dq: np.ndarray,
     prof: np.ndarray,
-    ins: np.ndarray,
-    glen: np.ndarray,
     lb: int,
     prev: np.ndarray,
     curr: np.ndarray,
-    res: np.ndarray,
-) -> None:
-    """Raw OM distances of query ``q[:m]`` to the ``LANES`` targets of one block."""
+) -> np.ndarray:
+    """Reduced OM DP of query ``q[:m]`` against the ``LANES`` targets of one block.
+
+    With ``A_i`` / ``B_j`` the cumulated indel costs of the prefixes, the
+    reduced value ``F[i, j] = D[i, j] - A_i - B_j`` obeys
+    ``F[i, j] = min(F[i-1, j], F[i, j-1], F[i-1, j-1] + sm(a_i, b_j) - indel(a_i) - indel(b_j))``
+    with ``F = 0`` on the borders: three operations per cell instead of five,
+    exact up to floating-point rounding. Rows are flat ``(lb + 1) * LANES``
+    vectors (cell ``(j, k)`` at ``j * LANES + k``): the loop over ``idx`` has a
+    dependency distance of ``LANES`` and vectorises. Returns the last row.
+    """
+    n = (lb + 1) * LANES
+    for idx in range(n):
+        prev[idx] = 0.0
     for k in range(LANES):
-        prev[0, k] = 0.0
-    for j in range(1, lb + 1):
-        for k in range(LANES):
-            prev[j, k] = prev[j - 1, k] + ins[j - 1, k]
-    for i in range(1, m + 1):
-        p = prof[q[i - 1]]
-        d = dq[i - 1]
-        for k in range(LANES):
-            curr[0, k] = prev[0, k] + d
-        for j in range(1, lb + 1):
-            for k in range(LANES):
-                x = prev[j, k] + d
-                y = curr[j - 1, k] + ins[j - 1, k]
-                if y < x:
-                    x = y
-                z = prev[j - 1, k] + p[j - 1, k]
-                if z < x:
-                    x = z
-                curr[j, k] = x
+        curr[k] = 0.0
+    for i in range(m):
+        p = prof[q[i]]
+        for idx in range(LANES, n):
+            curr[idx] = min(min(prev[idx], curr[idx - LANES]), prev[idx - LANES] + p[idx - LANES])
         prev, curr = curr, prev
-    for k in range(LANES):
-        res[k] = prev[glen[k], k]
+    return prev
+
+
+@njit(cache=True, inline="always")
+def _om_finish(
+    f: float,
+    qtot: float,
+    ttot: float,
+    m: int,
+    ln: int,
+    indel_max: float,
+    maxscost: float,
+    norm: int,
+) -> float:
+    raw = f + qtot + ttot
+    if raw < 1e-10 * (qtot + ttot):  # exact zero up to the rounding of the reduction
+        raw = 0.0
+    mx = abs(ln - m) * indel_max + maxscost * min(m, ln)
+    return normalize(raw, mx, m, ln, norm)
 
 
 @njit(parallel=True, cache=True)
@@ -151,7 +170,7 @@ def om_condensed(
     lens: np.ndarray,
     indel: np.ndarray,
     prof: np.ndarray,
-    ins: np.ndarray,
+    ttot: np.ndarray,
     glen: np.ndarray,
     gmax: np.ndarray,
     norm: int,
@@ -164,10 +183,8 @@ def om_condensed(
     g_count = prof.shape[0]
     half = (n + 1) // 2
     for w in prange(half):
-        prev = np.empty((width + 1, LANES))
-        curr = np.empty((width + 1, LANES))
-        res = np.empty(LANES)
-        dq = np.empty(width)
+        prev = np.empty((width + 1) * LANES)
+        curr = np.empty((width + 1) * LANES)
         for rep in range(2):
             r = np.int64(w)
             if rep == 1:
@@ -175,16 +192,18 @@ def om_condensed(
                 if r == w:
                     break
             m = lens[r]
+            qtot = 0.0
             for i in range(m):
-                dq[i] = indel[codes[r, i]]
+                qtot += indel[codes[r, i]]
             for g in range((r + 1) // LANES, g_count):
-                _om_block(codes[r], m, dq, prof[g], ins[g], glen[g], gmax[g], prev, curr, res)
+                last = _om_block(codes[r], m, prof[g], gmax[g], prev, curr)
                 for k in range(LANES):
                     c = g * LANES + k
                     if c > r and c < n:
                         ln = glen[g, k]
-                        mx = abs(ln - m) * indel_max + maxscost * min(m, ln)
-                        out[cond_index(r, c, n)] = normalize(res[k], mx, m, ln, norm)
+                        out[cond_index(r, c, n)] = _om_finish(
+                            last[ln * LANES + k], qtot, ttot[g, k], m, ln, indel_max, maxscost, norm
+                        )
 
 
 @njit(parallel=True, cache=True)
@@ -194,7 +213,7 @@ def om_cross(
     n_targets: int,
     indel: np.ndarray,
     prof: np.ndarray,
-    ins: np.ndarray,
+    ttot: np.ndarray,
     glen: np.ndarray,
     gmax: np.ndarray,
     norm: int,
@@ -203,25 +222,25 @@ def om_cross(
     out: np.ndarray,
 ) -> None:
     """OM distances of every query to every target, into ``out (nq, nt)``."""
-    nq, width = qcodes.shape
-    wmax = max(width, ins.shape[1])
+    nq = qcodes.shape[0]
+    wmax = prof.shape[2] // LANES
     g_count = prof.shape[0]
     for r in prange(nq):
-        prev = np.empty((wmax + 1, LANES))
-        curr = np.empty((wmax + 1, LANES))
-        res = np.empty(LANES)
-        dq = np.empty(max(width, 1))
+        prev = np.empty((wmax + 1) * LANES)
+        curr = np.empty((wmax + 1) * LANES)
         m = qlens[r]
+        qtot = 0.0
         for i in range(m):
-            dq[i] = indel[qcodes[r, i]]
+            qtot += indel[qcodes[r, i]]
         for g in range(g_count):
-            _om_block(qcodes[r], m, dq, prof[g], ins[g], glen[g], gmax[g], prev, curr, res)
+            last = _om_block(qcodes[r], m, prof[g], gmax[g], prev, curr)
             for k in range(LANES):
                 c = g * LANES + k
                 if c < n_targets:
                     ln = glen[g, k]
-                    mx = abs(ln - m) * indel_max + maxscost * min(m, ln)
-                    out[r, c] = normalize(res[k], mx, m, ln, norm)
+                    out[r, c] = _om_finish(
+                        last[ln * LANES + k], qtot, ttot[g, k], m, ln, indel_max, maxscost, norm
+                    )
 
 
 # ---------------------------------------------------------------------------

@@ -434,13 +434,13 @@ def _unique_condensed(seqs: SequenceData, setup: DistanceSetup, dtype: np.dtype)
         lens = seqs.lengths.astype(np.int64)
         if codes.shape[1] == 0:
             return out
-        prof, ins, glen, gmax = kern.om_build_groups(codes, lens, setup.sm, setup.indel)
+        prof, ttot, glen, gmax = kern.om_build_groups(codes, lens, setup.sm, setup.indel)
         kern.om_condensed(
             codes,
             lens,
             setup.indel,
             prof,
-            ins,
+            ttot,
             glen,
             gmax,
             norm_code,
@@ -476,14 +476,14 @@ def _cross(a: SequenceData, b: SequenceData, setup: DistanceSetup, dtype: np.dty
         acodes = a.codes.astype(np.int64)
         if acodes.shape[1] == 0:
             acodes = np.zeros((a.n_sequences, 1), dtype=np.int64)
-        prof, ins, glen, gmax = kern.om_build_groups(bcodes, blens, setup.sm, setup.indel)
+        prof, ttot, glen, gmax = kern.om_build_groups(bcodes, blens, setup.sm, setup.indel)
         kern.om_cross(
             acodes,
             a.lengths.astype(np.int64),
             b.n_sequences,
             setup.indel,
             prof,
-            ins,
+            ttot,
             glen,
             gmax,
             norm_code,
