@@ -36,7 +36,7 @@ from typing import Literal
 import polars as pl
 
 from ozamonitor.counting.definition import Definition, compile_node, resolve_definitions
-from ozamonitor.counting.timeline import CountingError, Timeline
+from ozamonitor.counting.timeline import CountingError, Timeline, _pid
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, suppress
 from ozamonitor.register.calendar import age_expr, parse_school_year
 from ozamonitor.register.store import Register
@@ -104,7 +104,7 @@ def classify_points(points: pl.DataFrame, definitions: Sequence[Definition]) -> 
             .select("pid", "period", "t", pl.lit(d.name).alias("definition"), "cat")
         )
     if not parts:
-        return pl.DataFrame(schema={"pid": pl.Int32, "period": pl.String, "t": pl.Date,
+        return pl.DataFrame(schema={"pid": pl.UInt64, "period": pl.String, "t": pl.Date,
                                     "definition": pl.String, "cat": pl.Int32})
     return pl.concat(parts).collect()
 
@@ -195,17 +195,18 @@ class Counter:
     def _tables(self) -> dict[str, pl.DataFrame]:
         if not self._attr:
             reg = self.register
-            pid = self.timeline.persons.select("pid", "person_id")
             ext = reg.extraction_date
             self._attr["res"] = (
-                reg.scan("residences").join(pid.lazy(), on="person_id")
-                .select("pid", "start", pl.col("end").fill_null(ext), "gemeente_code")
+                reg.scan("residences")
+                .select(_pid(pl.col("person_id")).alias("pid"), "start",
+                        pl.col("end").fill_null(ext), "gemeente_code")
                 .sort("start").collect()
             )
             schools = reg.read("schools", ["school_id", "sector", "swv_id"])
             self._attr["enr"] = (
-                reg.scan("enrolments").join(pid.lazy(), on="person_id")
-                .select("pid", "start", pl.col("end").fill_null(ext), "school_id")
+                reg.scan("enrolments")
+                .select(_pid(pl.col("person_id")).alias("pid"), "start",
+                        pl.col("end").fill_null(ext), "school_id")
                 .sort("start").collect()
                 .join(schools, on="school_id", how="left")
             )

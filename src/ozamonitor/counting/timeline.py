@@ -136,21 +136,19 @@ class Timeline:
         """Compute the segments from a register (all children if needed)."""
         ext = register.extraction_date
         all_children = ordinary_can_count(definitions) if definitions else True
-        persons = (
-            with_compulsory_periods(register.scan("persons"))
-            .with_row_index("pid")
-            .with_columns(pl.col("pid").cast(pl.Int32))
-            .collect()
-        )
-        pid_map = persons.lazy().select("person_id", "pid")
+        persons = register.read("persons").with_columns(pid=_pid(pl.col("person_id")))
+        if persons["pid"].n_unique() != persons.height:  # pragma: no cover - 1e-6 at 5M
+            raise CountingError("person_id hash collision; please report this register")
+        # the calendar expressions run once per distinct birth date
+        periods = with_compulsory_periods(persons.select("birth_date").unique()).collect()
+        persons = persons.join(periods, on="birth_date", how="left")
         cap = pl.lit(ext)
 
         def spells(lf: pl.LazyFrame, kind: str, start: str = "start",
                    end: str = "end") -> pl.LazyFrame:
             return (
-                lf.join(pid_map, on="person_id", how="inner")
-                .select(
-                    "pid",
+                lf.select(
+                    _pid(pl.col("person_id")).alias("pid"),
                     pl.lit(kind).alias("kind"),
                     pl.col(start).alias("start"),
                     pl.min_horizontal(pl.col(end).fill_null(cap), cap).alias("end"),
@@ -162,7 +160,7 @@ class Timeline:
         sq = (
             enr.filter(pl.col("end_reason") == "start_qualification")
             .group_by("person_id").agg(sq=pl.col("end").min())
-            .join(pid_map, on="person_id").select("pid", "sq")
+            .select(_pid(pl.col("person_id")).alias("pid"), "sq")
         )
         duty = persons.lazy().join(sq, on="pid", how="left")
         compulsory = duty.select(
@@ -190,9 +188,8 @@ class Timeline:
 
         def kinded(lf: pl.LazyFrame, start: str = "start", end: str = "end") -> pl.LazyFrame:
             return (
-                lf.join(pid_map, on="person_id", how="inner")
-                .select(
-                    "pid", "kind",
+                lf.select(
+                    _pid(pl.col("person_id")).alias("pid"), "kind",
                     pl.col(start).alias("start"),
                     pl.min_horizontal(pl.col(end).fill_null(cap), cap).alias("end"),
                 )
@@ -289,14 +286,31 @@ class Timeline:
         return pl.concat(parts).with_columns(period=pl.lit(label)).collect()
 
 
+def _pid(person_id: pl.Expr) -> pl.Expr:
+    """Integer key of a person: a 64-bit hash of the pseudonym (checked for collisions)."""
+    return person_id.hash(seed=20231001)
+
+
+def _group_key(frame_sorted_by_pid: pl.Expr) -> pl.Expr:
+    """0, 1, 2, ... per run of equal pids in a frame sorted by pid."""
+    return (frame_sorted_by_pid != frame_sorted_by_pid.shift(1)).fill_null(True).cum_sum()
+
+
 def _duty_gaps(enrol: pl.DataFrame, duty: pl.DataFrame) -> pl.DataFrame:
     """Children with a day under duty not covered by any enrolment (superset test)."""
     period = duty.group_by("pid").agg(ds=pl.col("start").min(), de=pl.col("end").max())
-    e = (
-        enrol.lazy().sort("pid", "start")
-        .with_columns(prev_end=pl.col("end").cum_max().shift(1).over("pid"))
-        .join(period.lazy(), on="pid", how="inner")
-    )
+    # running maximum of the end date per child without a window: groups are
+    # numbered in sort order, so (group, end) combined in one integer only grows
+    e = enrol.select("pid", "start", "end").sort("pid", "start")
+    g = _group_key(pl.col("pid")).cast(pl.Int64)
+    days = pl.col("end").cast(pl.Int32).cast(pl.Int64) + 1_000_000
+    e = e.with_columns(__g=g).with_columns(
+        __run=(pl.col("__g") * 10_000_000 + days).cum_max() - pl.col("__g") * 10_000_000
+    ).with_columns(
+        prev_end=pl.when(pl.col("__g") == pl.col("__g").shift(1))
+        .then((pl.col("__run").shift(1) - 1_000_000).cast(pl.Int32).cast(pl.Date))
+        .otherwise(None)
+    ).lazy().join(period.lazy(), on="pid", how="inner")
     internal = e.filter(
         pl.col("prev_end").is_not_null()
         & (pl.col("start") > pl.col("prev_end").dt.offset_by("1d"))
@@ -325,7 +339,8 @@ def _segments(spells: pl.DataFrame) -> pl.DataFrame:
         .agg([pl.col("delta").filter(pl.col("kind") == k).sum().alias(f"d_{k}") for k in kinds])
         .sort("pid", "date")
         .with_columns(
-            [(pl.col(f"d_{k}").cum_sum().over("pid") > 0).alias(f"c_{k}") for k in kinds]
+            # every child's +1/-1 events balance, so a global running sum is per child
+            [(pl.col(f"d_{k}").cum_sum() > 0).alias(f"c_{k}") for k in kinds]
         )
         .drop([f"d_{k}" for k in kinds])
         .rename({"date": "start"})
