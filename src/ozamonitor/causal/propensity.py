@@ -261,6 +261,47 @@ def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
     return float(-2.0 * (np.log(mu[y == 1]).sum() + np.log1p(-mu[y == 0]).sum()))
 
 
+def _tsqr_r(A: np.ndarray, block: int = 8192) -> np.ndarray:
+    """R factor of a tall matrix by blocked (TSQR) Householder QR: same R as one QR."""
+    if A.shape[0] <= 2 * block:
+        return np.linalg.qr(A, mode="r")
+    parts = [np.linalg.qr(A[i : i + block], mode="r") for i in range(0, A.shape[0], block)]
+    return np.linalg.qr(np.vstack(parts), mode="r")
+
+
+def _wls(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Least squares ``min |A x - b|`` by corrected semi-normal equations.
+
+    The columns are equilibrated, the triangular factor comes from a Cholesky
+    factorisation of the Gram matrix (one BLAS pass over 2.5 million rows; a full
+    Householder QR is ~20x slower there) and two refinement steps bring the
+    accuracy to that of a QR solve for the moderately conditioned designs of
+    propensity models (Bjorck 1987). Falls back to a blocked QR when the Gram
+    matrix is numerically singular.
+    """
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve, solve_triangular
+
+    scale = np.sqrt(np.einsum("ij,ij->j", A, A))
+    scale[scale == 0] = 1.0
+    As = A / scale
+    try:
+        factor = cho_factor(As.T @ As, lower=False)
+
+        def solve(rhs: np.ndarray) -> np.ndarray:
+            return cho_solve(factor, rhs)
+
+    except LinAlgError:
+        R = _tsqr_r(As)
+
+        def solve(rhs: np.ndarray) -> np.ndarray:
+            return solve_triangular(R, solve_triangular(R, rhs, trans="T"))
+
+    x = solve(As.T @ b)
+    for _ in range(2):
+        x += solve(As.T @ (b - As @ x))
+    return x / scale
+
+
 def _irls(X: np.ndarray, y: np.ndarray, epsilon: float = 1e-8, maxit: int = 25):
     """R's ``glm.fit`` for the binomial family with logit link (unit weights)."""
     mu = (y + 0.5) / 2.0
@@ -273,8 +314,7 @@ def _irls(X: np.ndarray, y: np.ndarray, epsilon: float = 1e-8, maxit: int = 25):
         mev = _mu_eta(eta)
         z = eta + (y - mu) / mev
         w = np.sqrt(mev * mev / (mu * (1.0 - mu)))
-        Q, R = np.linalg.qr(X * w[:, None], mode="reduced")
-        coef = np.linalg.solve(R, Q.T @ (z * w))
+        coef = _wls(X * w[:, None], z * w)
         eta = X @ coef
         mu = _linkinv(eta)
         dev = _deviance(y, mu)
