@@ -1,9 +1,174 @@
-"""CLI commands: sequence."""
+"""CLI commands: sequence distances (``ozamonitor seqdist``)."""
 
 from __future__ import annotations
 
+import csv
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
 import typer
+
+from ozamonitor.cli.common import console, fail
+
+_MISSING_RULES = ("none", "del", "state")
+
+
+def _read_sequence_csv(
+    path: Path, id_col: str, missing: str
+) -> tuple[list[str], list[str], list[list[str | None]]]:
+    """Read ``id, t1, t2, ...`` rows; returns (ids, time columns, cells with None = missing)."""
+    if not path.exists():
+        raise ValueError(f"{path}: file not found")
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise ValueError(f"{path}: empty file")
+    header = [h.strip() for h in rows[0]]
+    if id_col not in header:
+        raise ValueError(f"{path}: id column {id_col!r} not in header {header}")
+    if len(rows) < 2:
+        raise ValueError(f"{path}: no sequences (header only)")
+    id_idx = header.index(id_col)
+    tcols = [h for i, h in enumerate(header) if i != id_idx]
+    if not tcols:
+        raise ValueError(f"{path}: no time columns besides {id_col!r}")
+    ids: list[str] = []
+    cells: list[list[str | None]] = []
+    for lineno, r in enumerate(rows[1:], start=2):
+        if len(r) > len(header):
+            raise ValueError(f"{path}: row {lineno} has {len(r)} fields, header has {len(header)}")
+        if len(r) < len(header) and missing == "none":
+            raise ValueError(
+                f"{path}: row {lineno} has {len(r)} fields, header has {len(header)} "
+                "(non-rectangular data: use --missing del or --missing state)"
+            )
+        r = r + [""] * (len(header) - len(r))
+        vals: list[str | None] = []
+        for i, c in enumerate(r):
+            if i == id_idx:
+                continue
+            c = c.strip()
+            if c in ("", "NA"):
+                if missing == "none":
+                    raise ValueError(
+                        f"{path}: row {lineno}, column {header[i]!r}: missing value "
+                        "(use --missing del or --missing state)"
+                    )
+                vals.append(None)
+            else:
+                vals.append(c)
+        ids.append(r[id_idx].strip())
+        cells.append(vals)
+    return ids, tcols, cells
+
+
+def _parse_indel(text: str) -> float | np.ndarray | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        parts = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(
+            f"--indel must be 'auto', a number or comma-separated numbers: {text!r}"
+        ) from None
+    return parts[0] if len(parts) == 1 else np.array(parts)
+
+
+def _write_atomic(out: Path, d: np.ndarray) -> None:
+    """Write ``d`` to ``out`` (.csv without header, or .npy) via a temporary file."""
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".npy"):
+        raise ValueError(f"{out}: output must end in .csv or .npy")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=suffix, dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if suffix == ".npy":
+                np.save(fh, d)
+            else:
+                fmt = "%.9g" if d.dtype == np.float32 else "%.17g"
+                np.savetxt(fh, d, delimiter=",", fmt=fmt)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to app."""
+
+    @app.command("seqdist")
+    def seqdist_cmd(
+        input: Path = typer.Option(
+            ..., "--input", "-i", help="CSV: id column + one column per period."
+        ),
+        out: Path = typer.Option(
+            ..., "--out", "-o", help="Output D.csv (N x N, no header) or D.npy."
+        ),
+        method: str = typer.Option("OM", help="OM|HAM|DHD|LCS|LCP|RLCP|OMspell|CHI2|EUCLID."),
+        sm: str = typer.Option(
+            None, help="CONSTANT, TRATE, or a CSV cost-matrix file (default as TraMineR)."
+        ),
+        indel: str = typer.Option(
+            "auto", help="'auto', a number, or one cost per state (a,b,...)."
+        ),
+        norm: str = typer.Option("none", help="none|auto|maxlength|gmean|maxdist|YujianBo."),
+        id_col: str = typer.Option("id", "--id-col", help="Identifier column."),
+        alphabet: str = typer.Option(
+            None, help="Comma-separated states in order; other values are an error."
+        ),
+        missing: str = typer.Option(
+            "none",
+            help="none: missing/ragged input is an error; del: TraMineR seqdef defaults "
+            "(trailing missing deleted, others the missing state); state: all missing "
+            "values are the missing state.",
+        ),
+        expcost: float = typer.Option(0.5, help="OMspell: duration cost."),
+        tpow: float = typer.Option(1.0, help="OMspell: duration exponent."),
+        step: int = typer.Option(1, help="CHI2/EUCLID: interval length."),
+        float32: bool = typer.Option(False, "--float32", help="Store float32."),
+        threads: int = typer.Option(None, help="Number of threads (default: all)."),
+    ) -> None:
+        """Pairwise sequence distances as TraMineR's seqdist (rows in input order)."""
+        from ozamonitor.sequences.costs import read_cost_matrix
+        from ozamonitor.sequences.distances import seqdist
+        from ozamonitor.sequences.seqdata import seqdef
+
+        try:
+            if missing not in _MISSING_RULES:
+                raise ValueError(f"--missing must be one of {', '.join(_MISSING_RULES)}")
+            if out.suffix.lower() not in (".csv", ".npy"):
+                raise ValueError(f"{out}: output must end in .csv or .npy")
+            ids, tcols, cells = _read_sequence_csv(input, id_col, missing)
+            alpha = [a.strip() for a in alphabet.split(",")] if alphabet else None
+            right = "NA" if missing == "state" else "DEL"
+            try:
+                seqs = seqdef(cells, alphabet=alpha, right=right)
+            except ValueError as exc:
+                raise ValueError(f"{input}: {exc}") from None
+            sm_arg: str | np.ndarray | None = sm
+            if sm is not None and sm.upper() not in ("CONSTANT", "TRATE"):
+                sm_arg = read_cost_matrix(sm, seqs.alphabet)
+            d = seqdist(
+                seqs,
+                method,
+                sm=sm_arg,
+                indel=_parse_indel(indel),
+                norm=norm,
+                with_missing=seqs.has_missing,
+                expcost=expcost,
+                tpow=tpow,
+                step=step,
+                dtype=np.float32 if float32 else np.float64,
+                n_threads=threads,
+            )
+            _write_atomic(out, d)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        console.print(
+            f"{method}: {len(ids)} sequences x {len(tcols)} periods, "
+            f"{len(seqs.alphabet)} states -> {out}"
+        )
