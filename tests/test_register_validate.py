@@ -87,7 +87,8 @@ CASES: list[Case] = [
     ("age", lambda t: edit(t, "enrolments", 6, start=D("2016-09-01")),
      "enrolments.parquet:6:start: age 2 on start 2016-09-01 (born 2014-07-20); expected 3 to 23"),
     ("age", lambda t: edit(t, "residences", 1, start=D("2012-03-14")),
-     "residences.parquet:1:start: age -1 on start 2012-03-14"),
+     "residences.parquet:1:start: age -1 on start 2012-03-14 (born 2012-03-15); "
+     "expected at least 0"),
     ("reference", lambda t: edit(t, "enrolments", 2, school_id="99ZZ00"),
      "enrolments.parquet:2:school_id: unknown school_id '99ZZ00' (not in schools)"),
     ("reference", lambda t: edit(t, "oza_participation", 2, arrangement_id="OZA99"),

@@ -74,10 +74,11 @@ ROW = "_row"
 MIN_DATE = dt.date(1980, 1, 1)
 
 #: Age (completed years, :func:`ozamonitor.register.calendar.age_expr`) a
-#: person may have on a date: ``(table, column) -> (min, max)`` inclusive.
-AGE_RULES: dict[tuple[str, str], tuple[int, int]] = {
+#: person may have on a date: ``(table, column) -> (min, max)`` inclusive
+#: (``None``: no upper bound; young adults move house at any age).
+AGE_RULES: dict[tuple[str, str], tuple[int, int | None]] = {
     ("persons", "newcomer_arrival_date"): (0, 25),
-    ("residences", "start"): (0, 25),
+    ("residences", "start"): (0, None),
     ("enrolments", "start"): (3, 23),
     ("absence_reports", "absence_start"): (3, 25),
     ("attendance", "month"): (3, 25),
@@ -441,10 +442,11 @@ def _ages(ctx: _Ctx, persons: pl.LazyFrame) -> None:
         age = age_expr(pl.col("_birth"), pl.col(column))
         bad = j.filter(pl.col(column).is_not_null() & pl.col("_birth").is_not_null()).with_columns(
             _age=age
-        ).filter((pl.col("_age") < lo) | (pl.col("_age") > hi))
-        msg = pl.format("age {} on {} {} (born {}); expected {} to {}",
+        ).filter((pl.col("_age") < lo) | ((pl.col("_age") > hi) if hi is not None else False))
+        expected = f"{lo} to {hi}" if hi is not None else f"at least {lo}"
+        msg = pl.format("age {} on {} {} (born {}); expected {}",
                         pl.col("_age"), pl.lit(column), pl.col(column), pl.col("_birth"),
-                        pl.lit(lo), pl.lit(hi))
+                        pl.lit(expected))
         ctx.add(problem_frame(bad, ctx.file(name), column, msg, "age"))
 
 
