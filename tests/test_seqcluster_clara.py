@@ -182,3 +182,28 @@ def test_clara_bad_input() -> None:
         clara(x, ks=2, dist=hamming_cross, weights=np.ones(3))
     with pytest.raises(ValueError, match="dist_kwargs"):
         clara(x, ks=2, dist=hamming_cross, dist_kwargs={"method": "HAM"})
+
+
+def test_clara_default_distance_is_seqdist() -> None:
+    distances = pytest.importorskip("ozamonitor.sequences.distances")
+    seqdata = pytest.importorskip("ozamonitor.sequences.seqdata")
+    x, truth = planted_sequences(400, length=24, seed=10)
+    sd = seqdata.SequenceData(
+        codes=x.astype(np.int16), lengths=np.full(400, 24), alphabet=("a", "b", "c", "d")
+    )
+    res = clara(sd, ks=4, dist_kwargs={"method": "HAM"}, R=3, sample_size=60, quality_sample=0)
+    assert adjusted_rand_score(truth, res.results[4].labels) == 1.0
+    # whole-data run equals PAM on the full seqdist matrix (OM, constant costs)
+    small = sd[np.arange(60)]
+    d = distances.seqdist(small, method="OM", sm="CONSTANT", indel=1.0)
+    whole = clara(
+        small,
+        ks=3,
+        dist_kwargs={"method": "OM", "sm": "CONSTANT", "indel": 1.0},
+        sample_size=1000,
+        quality_sample=0,
+    )
+    assert np.array_equal(whole.results[3].medoids, pam(d, 3).medoids)
+    # a raw array goes through seqdef
+    raw = clara(x[:200], ks=2, dist_kwargs={"method": "HAM"}, R=2, sample_size=50, quality_sample=0)
+    assert raw.results[2].labels.shape == (200,)

@@ -97,18 +97,28 @@ def hamming_cross(a: Any, b: Any) -> np.ndarray:
     return out
 
 
-def _default_dist(dist_kwargs: dict[str, Any]) -> tuple[DistFn, Callable[[Any], np.ndarray]]:
+def _default_dist(
+    seqs: Any, dist_kwargs: dict[str, Any]
+) -> tuple[Any, DistFn, Callable[[Any], np.ndarray]]:
+    """``sequences.distances`` with costs resolved once on the whole data (TRATE rates,
+    indels, normalisation), so every sample and chunk uses the same costs.
+
+    Returns the data as a ``SequenceData`` (raw arrays go through ``seqdef``) and
+    the cross / square distance functions."""
     from ozamonitor.sequences import distances
 
-    kw = {"method": "OM", **dist_kwargs}
+    sd = distances.as_seqdata(seqs)
+    call_kw = {k: dist_kwargs[k] for k in ("dtype", "n_threads") if k in dist_kwargs}
+    setup_kw = {k: v for k, v in dist_kwargs.items() if k not in call_kw}
+    setup = distances.DistanceSetup.create(sd, **{"method": "OM", **setup_kw})
 
     def cross(a: Any, b: Any) -> np.ndarray:
-        return np.asarray(distances.seqdist_cross(a, b, **kw))
+        return distances.seqdist_cross_setup(a, b, setup, **call_kw)
 
     def square(a: Any) -> np.ndarray:
-        return np.asarray(distances.seqdist(a, **kw))
+        return distances.seqdist_setup(a, setup, **call_kw)
 
-    return cross, square
+    return sd, cross, square
 
 
 # ------------------------------------------------------------------- the data
@@ -466,12 +476,14 @@ def clara(
             trajectories one) or a 2-D integer code array, one row per case.
         ks: the number(s) of clusters.
         dist: ``dist(A, B) -> (len(A), len(B))`` distances between two subsets of
-            ``seqs`` (what ``take`` of the container returns). Default:
-            ``distances.seqdist_cross(A, B, **dist_kwargs)`` (``method="OM"`` unless
-            given).
+            ``seqs`` (row subsets of the array / container). Default:
+            ``sequences.distances`` (``seqdist_cross``/``seqdist`` semantics,
+            ``method="OM"`` unless given) with the costs resolved once on all of
+            ``seqs``; a raw array is first turned into a ``SequenceData`` by ``seqdef``.
         dist_self: optional ``dist_self(A) -> square matrix``; default ``dist(A, A)``
             (or ``distances.seqdist`` with the default ``dist``).
-        dist_kwargs: keyword arguments of the default distance (method, sm, indel...).
+        dist_kwargs: keyword arguments of the default distance (``method``, ``sm``,
+            ``indel``, ``norm``, ... and ``dtype``, ``n_threads``).
         weights: case weights (default: the container's ``weights`` if any, else 1).
         R: number of iterations (samples).
         sample_size: cases drawn per iteration (see the module docstring for the
@@ -492,7 +504,6 @@ def clara(
         A :class:`ClaraRange`.
     """
     t0 = time.perf_counter()
-    data = _Data(seqs)
     klist = sorted({int(ks)} if isinstance(ks, int | np.integer) else {int(k) for k in ks})
     if not klist or klist[0] < 2:
         raise ValueError(f"every k must be at least 2, got {klist}")
@@ -501,10 +512,11 @@ def clara(
     if R < 1:
         raise ValueError("R must be at least 1")
     if dist is None:
-        dist, default_self = _default_dist(dist_kwargs or {})
+        seqs, dist, default_self = _default_dist(seqs, dist_kwargs or {})
         dist_self = dist_self or default_self
     elif dist_kwargs:
         raise ValueError("dist_kwargs only applies to the default distance")
+    data = _Data(seqs)
     cross = dist
 
     def square(a: Any) -> np.ndarray:
