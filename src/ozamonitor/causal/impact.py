@@ -1,0 +1,651 @@
+"""What works for whom: the OZA impact pipeline (subgroups -> matching -> DiD).
+
+Design (seed 000, phase 2), as implemented here:
+
+1. **Monthly trajectories** of every child who could have been selected
+   (any long absence, exemption, waiting list, OZA participation or a
+   disrupted enrolment since ``history_from``): the default state alphabet
+   (:mod:`ozamonitor.trajectories.states`) and the education outcome
+   (:data:`ozamonitor.causal.outcomes.OUTCOME_CONFIG`).
+2. **Stacks by start month.** Participation starts at different months
+   (staggered adoption). For every start month *g*, the *pool* is every child
+   of compulsory age (61-203 months old at *g*) who, in month *g-1*, belonged
+   to an OZA target group - ``long_term_absent`` (state ``lrv``),
+   ``not_enrolled`` (``av`` or ``wait``), ``exempt_5a`` (``ex5a``) or
+   ``at_risk`` (in education with a long absence in the 24 months before) - and
+   had not started an arrangement yet. Participants starting in *g* are the
+   treated; pool members not starting in *g* are the candidate controls
+   (not-yet-treated: they may start later).
+3. **Matching** within each stack (:func:`ozamonitor.causal.matching.match_nearest`):
+   logistic propensity score on pre-*g* history and background, greedy
+   nearest neighbour 1:``ratio`` without replacement, caliper in SDs, exact
+   on target group, primary age (< 12 at *g*) and the ``by`` variable (and
+   optionally region).
+4. **Difference-in-differences** per matched set with the month before the
+   start as the base period: ``d(s, e) = dY(treated, e) - mean dY(controls, e)``
+   with ``dY(., e) = Y(g+e) - Y(g-1)`` and ``Y`` = in education
+   (:func:`ozamonitor.causal.outcomes.in_education`). For a single stack this
+   equals Callaway and Sant'Anna's ATT(g, g+e) with a universal base period
+   and the matched controls as comparison group (tested against
+   :func:`ozamonitor.causal.did.att_gt`).
+5. **Aggregation** per group: ATT(e) = mean over matched sets; the overall ATT
+   averages all post cells (e = 0..``max_e``) with equal weight per treated
+   child-month, as did's ``simple`` aggregation does. Standard errors are
+   cluster-robust at the matched-set level (Abadie and Spiess 2021 for
+   matching without replacement); the pre-trend test is a Wald test of
+   ATT(e) = 0 for e = ``-pre``..-2.
+
+The estimand is the effect of starting an arrangement in *g* against not
+starting in *g* among comparable children. Because controls may start later,
+it is slightly diluted relative to the effect against never starting when
+arrangements take a large share of the pool (small synthetic scales).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+from scipy import stats
+
+from ozamonitor.causal.matching import match_nearest
+from ozamonitor.causal.outcomes import OUTCOME_CONFIG, in_education
+from ozamonitor.causal.propensity import SeparationWarning, estimate_propensity
+from ozamonitor.register.store import Register
+from ozamonitor.trajectories.build import build_trajectories
+from ozamonitor.trajectories.states import DEFAULT_CONFIG
+
+TARGET_GROUPS = ("at_risk", "long_term_absent", "not_enrolled", "exempt_5a")
+
+#: Covariates of the propensity model (pre-start history and background).
+DEFAULT_COVARIATES = (
+    "state_months",
+    "waiting",
+    "recent_newcomer",
+    "lrv_months_6",
+    "lrv_months_24",
+    "lrv_months_total",
+    "months_since_lrv",
+    "no_education_months_12",
+    "special_education",
+    "age_months",
+    "sex",
+    "parent_education",
+    "migration_background",
+    "household_type",
+    "income_decile",
+    "child_protection",
+)
+
+
+class ImpactError(ValueError):
+    """The register does not support an impact analysis (e.g. no participants)."""
+
+
+@dataclass
+class ImpactResult:
+    """Estimates of :func:`impact_analysis`."""
+
+    #: overall ATT per group: by, group, n_treated, n_controls, att, se, lower, upper,
+    #: pretrend_chi2, pretrend_df, pretrend_p
+    summary: pl.DataFrame
+    #: ATT per event time: by, group, e, att, se, lower, upper, n_sets
+    event_study: pl.DataFrame
+    #: balance before/after matching, pooled over stacks (pandas, cobalt-style columns)
+    balance: pd.DataFrame
+    #: matched sets: stack (start month), treated, controls, group
+    matched: pl.DataFrame
+    #: stacked analysis data (one row per child per stack) with covariates and weights
+    data: pl.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+    truth: pl.DataFrame | None = None
+
+
+def _reg(register: Register | str) -> Register:
+    return register if isinstance(register, Register) else Register(register)
+
+
+def _month_index(d: dt.date, first: dt.date) -> int:
+    return (d.year - first.year) * 12 + (d.month - first.month)
+
+
+def candidate_persons(register: Register | str, history_from: dt.date) -> list[str]:
+    """Children who could belong to an OZA target group since ``history_from``.
+
+    Anyone with a long absence or illness report, an exemption, a waiting-list
+    spell or an OZA participation ending on or after ``history_from`` (or
+    open), an enrolment that ended then for a reason other than a transfer or
+    diploma, or a newcomer arriving then.
+    """
+    reg = _reg(register)
+    h = pl.lit(history_from)
+
+    def open_after(lf: pl.LazyFrame, end: str) -> pl.LazyFrame:
+        return lf.filter(pl.col(end).is_null() | (pl.col(end) >= h)).select("person_id")
+
+    parts = [
+        open_after(
+            reg.scan("absence_reports").filter(pl.col("kind").is_in(["lrv", "ill"])), "absence_end"
+        ),
+        open_after(reg.scan("exemptions"), "end"),
+        open_after(reg.scan("waiting_lists"), "end"),
+        reg.scan("oza_participation").select("person_id"),
+        reg.scan("enrolments")
+        .filter(
+            (pl.col("end") >= h)
+            & ~pl.col("end_reason").is_in(["transfer", "diploma", "start_qualification"])
+        )
+        .select("person_id"),
+        reg.scan("persons").filter(pl.col("newcomer_arrival_date") >= h).select("person_id"),
+    ]
+    ids = pl.concat(parts).unique().sort("person_id").collect()
+    return ids["person_id"].to_list()
+
+
+def _months_since(mask: np.ndarray) -> np.ndarray:
+    """Months since the last True per row (0 = the last column); row length + 1 if never."""
+    t = mask.shape[1]
+    last = np.where(mask.any(axis=1), t - 1 - np.argmax(mask[:, ::-1], axis=1), -1)
+    return np.where(last >= 0, t - 1 - last, t + 1).astype(np.float64)
+
+
+def _run_length(codes: np.ndarray) -> np.ndarray:
+    """Consecutive months, up to the last column, in the state of the last column."""
+    same = codes == codes[:, -1:]
+    rev = same[:, ::-1]
+    return np.where(rev.all(axis=1), rev.shape[1], np.argmin(rev, axis=1)).astype(np.float64)
+
+
+def _stacks(
+    reg: Register,
+    ids: np.ndarray,
+    codes: np.ndarray,
+    y: np.ndarray,
+    first: dt.date,
+    starts: dict[str, int],
+    persons: pl.DataFrame,
+    min_age: int,
+    max_age: int,
+) -> pl.DataFrame:
+    """One row per (stack g, child in the pool at g-1) with covariates."""
+    alph = DEFAULT_CONFIG.alphabet
+    ix = {c: alph.index(c) for c in alph.codes}
+    edu_states = np.array([ix["regular"], ix["special"], ix["mbo"], ix["oza"]])
+    lrv = codes == ix["lrv"]
+    no_edu = y == 0
+    special = codes == ix["special"]
+    n, T = codes.shape
+    bm = persons["birth_date"].to_numpy().astype("datetime64[M]")
+    first_m = np.datetime64(first, "M")
+    birth_idx = (bm - first_m).astype(np.int64)  # month index of birth
+    start_idx = np.array([starts.get(p, 10**6) for p in ids.tolist()], dtype=np.int64)
+    arr = persons["newcomer_arrival_date"].to_numpy().astype("datetime64[M]")
+    arrival_idx = np.where(np.isnat(arr), -(10**6), (arr - first_m).astype(np.int64))
+    frames = []
+    for g in sorted(set(starts.values())):
+        pre = g - 1
+        if pre < 24 or g >= T:
+            continue
+        age = g - birth_idx
+        st = codes[:, pre]
+        had_lrv = lrv[:, pre - 23 : pre + 1].any(axis=1)
+        group = np.full(n, -1, dtype=np.int64)
+        group[np.isin(st, edu_states) & had_lrv] = 0
+        group[st == ix["lrv"]] = 1
+        group[(st == ix["av"]) | (st == ix["wait"])] = 2
+        group[st == ix["ex5a"]] = 3
+        in_pool = (group >= 0) & (age >= min_age) & (age <= max_age) & (start_idx >= g)
+        rows = np.flatnonzero(in_pool)
+        treated = start_idx[rows] == g
+        if not treated.any():
+            continue
+        frames.append(
+            pl.DataFrame(
+                {
+                    "stack": np.full(len(rows), g, dtype=np.int32),
+                    "row": rows.astype(np.int64),
+                    "person_id": ids[rows].astype(str),
+                    "treated": treated.astype(np.int8),
+                    "target_group": np.asarray(TARGET_GROUPS, dtype=object)[group[rows]].astype(
+                        str
+                    ),
+                    "primary": (age[rows] < 144).astype(np.int8),
+                    "age_months": age[rows].astype(np.float64),
+                    "lrv_months_6": lrv[rows, pre - 5 : pre + 1].sum(axis=1).astype(np.float64),
+                    "lrv_months_24": lrv[rows, pre - 23 : pre + 1].sum(axis=1).astype(np.float64),
+                    "lrv_months_total": lrv[rows, : pre + 1].sum(axis=1).astype(np.float64),
+                    "months_since_lrv": _months_since(lrv[rows, : pre + 1]),
+                    "no_education_months_12": np.nansum(
+                        no_edu[rows, pre - 11 : pre + 1], axis=1
+                    ).astype(np.float64),
+                    "special_education": special[rows, pre].astype(np.int8),
+                    "waiting": (st[rows] == ix["wait"]).astype(np.int8),
+                    "state_months": _run_length(codes[rows, : pre + 1]),
+                    "recent_newcomer": (
+                        (arrival_idx[rows] > g - 25) & (arrival_idx[rows] <= g)
+                    ).astype(np.int8),
+                }
+            )
+        )
+    if not frames:
+        raise ImpactError("no participant starts inside the window; nothing to estimate")
+    stacked = pl.concat(frames)
+    bg = persons.select(
+        "person_id",
+        "sex",
+        "parent_education",
+        "migration_background",
+        "household_type",
+        pl.col("income_decile").fill_null(0).cast(pl.Float64),
+        pl.col("child_protection").cast(pl.Int8),
+    )
+    return stacked.join(bg, on="person_id", how="left")
+
+
+def _match_stacks(
+    stacked: pl.DataFrame,
+    covariates: Sequence[str],
+    exact: Sequence[str],
+    ratio: int,
+    caliper: float | None,
+    seed: int,
+    on_stack: Callable[[int, int], None] | None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Match within each stack on one propensity score estimated on all stacks.
+
+    Pooling the score model over stacks keeps it stable when a start month has
+    few participants (a per-stack logit on a dozen covariates overfits and
+    leaves scores at 0 or 1). Matching itself stays within the stack, exactly
+    on ``exact``. Returns (matched sets, stacked data with ``score`` and
+    ``weight``).
+    """
+    pdf_all = stacked.to_pandas()
+    usable = [c for c in covariates if pdf_all[c].nunique() > 1]
+    model_vars = usable + [e for e in exact if e in pdf_all and pdf_all[e].nunique() > 1]
+    # Start-month fixed effects: the number of places per month varies, so the
+    # probability of starting in month g given the pool at g-1 does too.
+    pdf_all["start_month"] = pdf_all["stack"].astype(str)
+    if pdf_all["start_month"].nunique() > 1:
+        model_vars.append("start_month")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SeparationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ps = estimate_propensity(pdf_all, "treated", model_vars, link="linear.logit")
+    score = np.asarray(ps.distance, dtype=float)
+    prob = 1.0 / (1.0 + np.exp(-score))
+    sets = []
+    weights = np.zeros(stacked.height)
+    stack = stacked["stack"].to_numpy()
+    stacks = np.unique(stack)
+    for k, g in enumerate(stacks):
+        if on_stack:
+            on_stack(k, len(stacks))
+        idx = np.flatnonzero(stack == g)
+        pdf = pdf_all.iloc[idx].assign(_i=idx)
+        if pdf["treated"].sum() == 0 or (pdf["treated"] == 0).sum() == 0:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                res = match_nearest(
+                    pdf,
+                    "treated",
+                    id_col="_i",
+                    distance=score[idx],
+                    exact=[e for e in exact if pdf[e].nunique() > 1] or None,
+                    ratio=ratio,
+                    caliper=caliper,
+                    seed=seed,
+                )
+        except ValueError as e:
+            if "no units were matched" not in str(e):
+                raise
+            continue  # no comparable control in this stack: its participants stay unmatched
+        weights[idx] = res.weights
+        for t, ctrls in res.pairs().items():
+            if ctrls:
+                sets.append((int(t), [int(c) for c in ctrls]))
+    if not sets:
+        raise ImpactError("no participant could be matched to a comparable non-participant")
+    matched = pl.DataFrame(
+        {
+            "set": np.arange(len(sets), dtype=np.int32),
+            "treated_i": [t for t, _ in sets],
+            "control_i": [c for _, c in sets],
+        },
+        schema={"set": pl.Int32, "treated_i": pl.UInt32, "control_i": pl.List(pl.UInt32)},
+    )
+    return matched, stacked.with_columns(
+        score=pl.Series(score), p_start=pl.Series(prob), weight=pl.Series(weights)
+    )
+
+
+def _set_differences(
+    stacked: pl.DataFrame,
+    matched: pl.DataFrame,
+    y: np.ndarray,
+    pre: int,
+    post: int,
+    start_idx: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """d[s, k] for event times e = -pre..post (k = e + pre); NaN where unobserved.
+
+    Controls are censored from the month they start an arrangement themselves.
+    While uncensored, a control matched in stack g is weighted at event time e
+    by the inverse probability of having stayed unselected through g+e:
+    ``prod(1 / (1 - p(c, t)))`` over the start months t in (g, g+e] at which it
+    was in the pool, with ``p`` the pooled propensity model's probability
+    (inverse probability of censoring weighting).
+    """
+    rows = stacked["row"].to_numpy()
+    stack = stacked["stack"].to_numpy()
+    es = np.arange(-pre, post + 1)
+    n_rows, T = y.shape
+    # cumulative log-survival of not being selected, per child and month
+    haz = np.zeros((n_rows, T), dtype=np.float64)
+    p = np.clip(stacked["p_start"].to_numpy(), 0.0, 0.99)
+    untreated = stacked["treated"].to_numpy() == 0
+    haz[rows[untreated], stack[untreated]] = -np.log1p(-p[untreated])
+    cumhaz = np.cumsum(haz, axis=1)
+
+    def cols_of(i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cols = stack[i][:, None] + es[None, :]
+        return cols, (cols >= 0) & (cols < T)
+
+    def dy(i: np.ndarray) -> np.ndarray:
+        cols, ok = cols_of(i)
+        vals = np.where(ok, y[rows[i][:, None], np.clip(cols, 0, T - 1)], np.nan)
+        return vals - y[rows[i], stack[i] - 1][:, None]
+
+    t_i = matched["treated_i"].to_numpy().astype(np.int64)
+    d_t = dy(t_i)
+    ctrl = matched.explode("control_i")
+    c_i = ctrl["control_i"].to_numpy().astype(np.int64)
+    c_set = ctrl["set"].to_numpy().astype(np.int64)
+    d_c = dy(c_i)
+    cols, ok = cols_of(c_i)
+    cc = np.clip(cols, 0, T - 1)
+    r = rows[c_i][:, None]
+    g = stack[c_i][:, None]
+    logw = np.where(es[None, :] > 0, cumhaz[r, cc] - cumhaz[r, g], 0.0)
+    uncensored = cols < start_idx[rows[c_i]][:, None]
+    w = np.where(ok & uncensored & np.isfinite(d_c), np.exp(logw), 0.0)
+    S = matched.height
+    sums = np.zeros((S, len(es)))
+    wsum = np.zeros((S, len(es)))
+    np.add.at(sums, c_set, w * np.nan_to_num(d_c))
+    np.add.at(wsum, c_set, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = d_t - sums / wsum
+    return d, es
+
+
+def _aggregate(d: np.ndarray, es: np.ndarray, max_e: int, alpha: float) -> dict[str, Any]:
+    z = stats.norm.ppf(1 - alpha / 2)
+    post = (es >= 0) & (es <= max_e)
+    dp = d[:, post]
+    ok = np.isfinite(dp)
+    n_s = ok.sum(axis=1).astype(float)
+    tot = n_s.sum()
+    if tot == 0:
+        return {"att": np.nan, "se": np.nan}
+    att = float(np.nansum(dp) / tot)
+    # cluster-robust (matched set) variance of the ratio estimator
+    resid = np.where(ok, dp - att, 0.0).sum(axis=1)
+    S = d.shape[0]
+    se = float(np.sqrt(np.sum(resid**2) * S / max(S - 1, 1)) / tot)
+    out: dict[str, Any] = {"att": att, "se": se, "lower": att - z * se, "upper": att + z * se}
+    # event-time profile
+    prof = []
+    for k, e in enumerate(es):
+        col = d[:, k]
+        m = np.isfinite(col)
+        nn = int(m.sum())
+        if nn < 2:
+            prof.append((int(e), np.nan, np.nan, nn))
+            continue
+        a = float(col[m].mean())
+        s = float(col[m].std(ddof=1) / np.sqrt(nn))
+        prof.append((int(e), a, s, nn))
+    out["profile"] = prof
+    # pre-trend Wald test on e = -pre..-2 using sets observed at all those e
+    pre = es <= -2
+    dpre = d[:, pre]
+    full = np.isfinite(dpre).all(axis=1)
+    if pre.any() and full.sum() > pre.sum() + 1:
+        x = dpre[full]
+        mu = x.mean(axis=0)
+        cov = np.cov(x, rowvar=False, ddof=1).reshape(len(mu), len(mu)) / x.shape[0]
+        stat = float(mu @ np.linalg.pinv(cov) @ mu)
+        dfree = int(np.linalg.matrix_rank(cov))
+        out.update(
+            pretrend_chi2=stat,
+            pretrend_df=dfree,
+            pretrend_p=float(stats.chi2.sf(stat, dfree)) if dfree else np.nan,
+        )
+    return out
+
+
+def impact_analysis(
+    register: Register | str,
+    *,
+    by: str | None = "target_group",
+    covariates: Sequence[str] = DEFAULT_COVARIATES,
+    exact: Sequence[str] = ("target_group", "primary"),
+    ratio: int = 3,
+    caliper: float | None = 0.2,
+    pre: int = 12,
+    max_e: int = 23,
+    history_from: dt.date | None = None,
+    subgroup_k: int | None = None,
+    alpha: float = 0.05,
+    seed: int = 0,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ImpactResult:
+    """Run subgroups -> matching -> DiD for the OZA experiment on a register.
+
+    Parameters
+    ----------
+    by:
+        Split estimates by ``"target_group"`` (default), ``"subgroup"`` (Gower +
+        PAM clusters of participants on history and background; controls take
+        their nearest medoid's cluster), ``"primary"``, any covariate column, or
+        ``None`` for one overall estimate.
+    exact:
+        Variables matched exactly (add ``"swv"`` for matching within region).
+    ratio, caliper:
+        Controls per participant and caliper (SDs of the propensity score).
+    pre, max_e:
+        Months before the start shown in the event study (and tested for
+        pre-trends), and the last month after the start in the overall ATT.
+    """
+    reg = _reg(register)
+    part = reg.read("oza_participation")
+    if part.is_empty():
+        raise ImpactError(f"{reg.path}: no OZA participation in the register")
+    first_start = part["start"].min()
+    history_from = history_from or dt.date(first_start.year - 3, first_start.month, 1)
+    end = reg.extraction_date
+    ids_list = candidate_persons(reg, history_from)
+    say = progress or (lambda *_: None)
+    say("trajectories", 0, 2)
+    kw = {
+        "start": history_from.strftime("%Y-%m"),
+        "end": end.strftime("%Y-%m"),
+        "person_ids": ids_list,
+    }
+    seq = build_trajectories(reg, config=DEFAULT_CONFIG, **kw)
+    say("trajectories", 1, 2)
+    status = build_trajectories(reg, config=OUTCOME_CONFIG, **kw)
+    say("trajectories", 2, 2)
+    assert (seq.ids == status.ids).all()
+    y = in_education(status)
+    first_starts = part.group_by("person_id").agg(pl.col("start").min())
+    starts = {
+        p: _month_index(d, history_from)
+        for p, d in zip(
+            first_starts["person_id"].to_list(), first_starts["start"].to_list(), strict=True
+        )
+    }
+    persons = (
+        reg.scan("persons")
+        .join(pl.DataFrame({"person_id": seq.ids.astype(str)}).lazy(), on="person_id", how="semi")
+        .collect()
+    )
+    order = {p: i for i, p in enumerate(persons["person_id"].to_list())}
+    persons = persons[[order[p] for p in seq.ids.tolist()]]
+    stacked = _stacks(reg, seq.ids, seq.codes, y, history_from, starts, persons, 61, 203)
+
+    by_col = by
+    if by == "subgroup":
+        stacked = _add_subgroups(stacked, k=subgroup_k, seed=seed)
+    if by is not None and by not in stacked.columns:
+        raise ImpactError(
+            f"unknown split variable {by!r}; use target_group, subgroup, "
+            f"primary or one of {', '.join(covariates)}"
+        )
+    exact_all = list(dict.fromkeys([*exact, *([by_col] if by_col else [])]))
+    covs = [c for c in covariates if c not in exact_all]
+    matched, stacked = _match_stacks(
+        stacked,
+        covs,
+        exact_all,
+        ratio,
+        caliper,
+        seed,
+        (lambda k, n: say("matching", k + 1, n)) if progress else None,
+    )
+    start_idx = np.array([starts.get(p, 10**6) for p in seq.ids.tolist()], dtype=np.int64)
+    d, es = _set_differences(stacked, matched, y, pre, max_e, start_idx)
+
+    t_i = matched["treated_i"].to_numpy().astype(np.int64)
+    labels = stacked[by_col].to_numpy()[t_i] if by_col else np.array(["all"] * len(t_i))
+    summary_rows, es_rows = [], []
+    for grp in sorted(set(labels.tolist()), key=str):
+        sel = labels == grp
+        agg = _aggregate(d[sel], es, max_e, alpha)
+        n_ctrl = int(matched.filter(pl.Series(sel))["control_i"].list.len().sum())
+        summary_rows.append(
+            {
+                "by": by_col or "all",
+                "group": str(grp),
+                "n_treated": int(sel.sum()),
+                "n_controls": n_ctrl,
+                "att": agg["att"],
+                "se": agg["se"],
+                "lower": agg.get("lower", np.nan),
+                "upper": agg.get("upper", np.nan),
+                "pretrend_chi2": agg.get("pretrend_chi2", np.nan),
+                "pretrend_df": agg.get("pretrend_df", 0),
+                "pretrend_p": agg.get("pretrend_p", np.nan),
+            }
+        )
+        z = stats.norm.ppf(1 - alpha / 2)
+        for e, a, s, nn in agg.get("profile", []):
+            es_rows.append(
+                {
+                    "by": by_col or "all",
+                    "group": str(grp),
+                    "e": e,
+                    "att": a,
+                    "se": s,
+                    "lower": a - z * s,
+                    "upper": a + z * s,
+                    "n_sets": nn,
+                }
+            )
+    if by_col:
+        allagg = _aggregate(d, es, max_e, alpha)
+        summary_rows.append(
+            {
+                "by": by_col,
+                "group": "all",
+                "n_treated": len(t_i),
+                "n_controls": int(matched["control_i"].list.len().sum()),
+                "att": allagg["att"],
+                "se": allagg["se"],
+                "lower": allagg.get("lower", np.nan),
+                "upper": allagg.get("upper", np.nan),
+                "pretrend_chi2": allagg.get("pretrend_chi2", np.nan),
+                "pretrend_df": allagg.get("pretrend_df", 0),
+                "pretrend_p": allagg.get("pretrend_p", np.nan),
+            }
+        )
+    summary = pl.DataFrame(summary_rows)
+    event_study = pl.DataFrame(es_rows)
+
+    from ozamonitor.causal.balance import balance_table
+
+    bal_covs = [c for c in [*exact_all, *covs] if stacked[c].n_unique() > 1]
+    balance = balance_table(stacked.to_pandas(), "treated", bal_covs, stacked["weight"].to_numpy())
+    matched_out = matched.with_columns(
+        stack=pl.Series(stacked["stack"].to_numpy()[t_i]),
+        treated=pl.Series(stacked["person_id"].to_numpy()[t_i]),
+        group=pl.Series(labels.astype(str)),
+    )
+    return ImpactResult(
+        summary=summary,
+        event_study=event_study,
+        balance=balance,
+        matched=matched_out,
+        data=stacked,
+        settings={
+            "by": by_col,
+            "exact": exact_all,
+            "covariates": covs,
+            "ratio": ratio,
+            "caliper": caliper,
+            "pre": pre,
+            "max_e": max_e,
+            "alpha": alpha,
+            "history_from": history_from.isoformat(),
+            "seed": seed,
+        },
+        truth=None,
+    )
+
+
+def _add_subgroups(stacked: pl.DataFrame, *, k: int | None, seed: int) -> pl.DataFrame:
+    """Gower + PAM subgroups fitted on participants; everyone gets the nearest medoid."""
+    from ozamonitor.causal.subgroups import _encode, _gower_block, find_subgroups
+
+    variables = [
+        "target_group",
+        "age_months",
+        "lrv_months_24",
+        "no_education_months_12",
+        "special_education",
+        "parent_education",
+        "migration_background",
+        "household_type",
+        "child_protection",
+    ]
+    tr = stacked.filter(pl.col("treated") == 1).unique("person_id", keep="first")
+    res = find_subgroups(
+        tr,
+        variables,
+        k=k,
+        ks=range(2, 7),
+        n_boot=0,
+        seed=seed,
+        kinds={"special_education": "nominal", "child_protection": "nominal"},
+    )
+    both = pl.concat([tr.select(variables), stacked.select(variables)])
+    enc = _encode(
+        both, variables, {"special_education": "nominal", "child_protection": "nominal"}, None, None
+    )
+    med = res.medoids
+    n_tr = tr.height
+    lab_of_medoid = res.labels[med]
+    out = np.empty(stacked.height, dtype=np.int64)
+    for lo in range(0, stacked.height, 20_000):
+        idx = np.arange(lo, min(stacked.height, lo + 20_000)) + n_tr
+        out[idx - n_tr] = lab_of_medoid[np.argmin(_gower_block(enc, idx, med), axis=1)]
+    return stacked.with_columns(subgroup=pl.Series(out.astype(str)))
