@@ -10,7 +10,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from ozamonitor.causal.matching import match_nearest, nearest_neighbour_indices
+from ozamonitor.causal.matching import RRandom, match_nearest, nearest_neighbour_indices
 from ozamonitor.causal.propensity import SeparationWarning, estimate_propensity
 
 # ---------------------------------------------------------------------------
@@ -174,10 +174,33 @@ def test_random_order_matches_bruteforce_with_same_permutation():
     df, dist = _data(seed=5)
     treat = df.t.to_numpy()
     res = match_nearest(df, "t", distance=dist, m_order="random", seed=11)
-    perm = np.random.default_rng(11).permutation(int(treat.sum()))
+    perm = RRandom(11).sample_int(int(treat.sum())) - 1
     np.testing.assert_array_equal(
         res.match_matrix, brute_vec(dist, treat, order="random", perm=perm)
     )
+
+
+def test_r_random_stream_matches_r():
+    # R >= 3.6: set.seed(42); runif(3) / set.seed(42); sample(10) / set.seed(1); sample(5)
+    r = RRandom(42)
+    assert [round(r.unif_rand(), 7) for _ in range(3)] == [0.914806, 0.9370754, 0.2861395]
+    assert RRandom(42).sample_int(10).tolist() == [1, 5, 10, 8, 2, 4, 6, 9, 7, 3]
+    assert RRandom(1).sample_int(5).tolist() == [1, 4, 3, 5, 2]
+
+
+def test_random_order_with_exact_draws_per_stratum():
+    df, dist = _data(seed=3)
+    treat = df.t.to_numpy()
+    res = match_nearest(df, "t", distance=dist, m_order="random", seed=7, exact=["region"])
+    strata = pd.factorize(df.region, sort=True)[0]
+    t_str = strata[treat == 1]
+    rng = RRandom(7)
+    perm = []
+    for st in pd.unique(t_str):  # strata in order of their first treated unit
+        members = np.flatnonzero(t_str == st)
+        perm.extend(members[rng.sample_int(len(members)) - 1])
+    ref = brute_vec(dist, treat, strata=strata, order="random", perm=perm)
+    np.testing.assert_array_equal(res.match_matrix, ref)
 
 
 def test_more_treated_than_controls_warns_and_matches_greedily():

@@ -29,8 +29,10 @@ What is mirrored (ATT; treated units are matched to controls):
   controls of that treated unit)``; control weights are then scaled to sum to
   the number of distinct matched controls. Unmatched units get 0.
 
-``m_order="random"`` draws its permutation with numpy (seeded by ``seed``); it
-cannot reproduce R's random stream.
+``m_order="random"`` reproduces R: ``seed`` plays the part of ``set.seed(seed)``
+before ``matchit()``, and the permutation comes from a re-implementation of R's
+Mersenne-Twister and ``sample.int`` (rejection sampling, R >= 3.6); with exact
+strata one permutation is drawn per stratum, as MatchIt does.
 
 Speed: the propensity-score path keeps, over the controls sorted by distance,
 two union-find "next available" arrays (to the left and to the right) so each
@@ -270,6 +272,84 @@ def _mah_match(
 
 
 # ---------------------------------------------------------------------------
+# R's random number stream, for m_order="random"
+# ---------------------------------------------------------------------------
+
+
+class RRandom:
+    """R's default generator: ``set.seed(seed)`` + Mersenne-Twister + ``sample.int``.
+
+    Reproduces R (>= 3.6, ``sample.kind = "Rejection"``) so that
+    ``m_order="random"`` with ``seed=s`` gives the order MatchIt draws after
+    ``set.seed(s)``. Written here because no Python package exposes R's stream.
+    """
+
+    _N, _M = 624, 397
+
+    def __init__(self, seed: int) -> None:
+        s = int(seed) & 0xFFFFFFFF
+        for _ in range(50):  # R's initial scrambling
+            s = (69069 * s + 1) & 0xFFFFFFFF
+        state = []
+        for _ in range(self._N + 1):
+            s = (69069 * s + 1) & 0xFFFFFFFF
+            state.append(s)
+        self.mt = state[1:]
+        self.mti = self._N  # FixupSeeds: dummy[0] = 624
+
+    def _genrand(self) -> float:
+        mt = self.mt
+        n, m = self._N, self._M
+        if self.mti >= n:
+            for kk in range(n):
+                y = (mt[kk] & 0x80000000) | (mt[(kk + 1) % n] & 0x7FFFFFFF)
+                mt[kk] = mt[(kk + m) % n] ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
+            self.mti = 0
+        y = mt[self.mti]
+        self.mti += 1
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9D2C5680
+        y ^= (y << 15) & 0xEFC60000
+        y ^= y >> 18
+        return y * 2.3283064365386963e-10
+
+    def unif_rand(self) -> float:
+        """R's ``unif_rand()`` (values in (0, 1))."""
+        x = self._genrand()
+        i2_32m1 = 2.328306437080797e-10
+        if x <= 0.0:
+            return 0.5 * i2_32m1
+        if 1.0 - x <= 0.0:
+            return 1.0 - 0.5 * i2_32m1
+        return x
+
+    def unif_index(self, dn: int) -> int:
+        """R's ``R_unif_index`` with rejection sampling."""
+        if dn <= 0:
+            return 0
+        bits = int(np.ceil(np.log2(dn)))
+        while True:
+            v = 0
+            for _ in range(0, bits + 1, 16):
+                v = 65536 * v + int(np.floor(self.unif_rand() * 65536))
+            dv = v & ((1 << bits) - 1)
+            if dv < dn:
+                return dv
+
+    def sample_int(self, n: int) -> np.ndarray:
+        """``sample.int(n)``: a random permutation of ``1..n``."""
+        x = list(range(n))
+        out = np.empty(n, dtype=np.int64)
+        m = n
+        for i in range(n):
+            j = self.unif_index(m)
+            out[i] = x[j] + 1
+            m -= 1
+            x[j] = x[m]
+        return out
+
+
+# ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
 
@@ -296,6 +376,27 @@ def _strata_codes(df: pd.DataFrame, exact: Sequence[str]) -> np.ndarray:
         codes = codes * (len(uniq) + 1) + k
     _, inv = np.unique(codes, return_inverse=True)
     return inv.astype(np.int64)
+
+
+def _random_order(strata: np.ndarray, treat: np.ndarray, seed: int | None) -> np.ndarray:
+    """MatchIt's random order: ``sample.int(n1)`` after ``set.seed(seed)``.
+
+    With exact strata MatchIt draws one permutation per stratum, visiting the
+    strata that hold both groups in order of their first treated unit.
+    """
+    if seed is None:
+        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+    rng = RRandom(seed)
+    t_str = strata[treat == 1]
+    c_set = set(np.unique(strata[treat == 0]).tolist())
+    _, first = np.unique(t_str, return_index=True)
+    visit = [int(t_str[i]) for i in np.sort(first) if int(t_str[i]) in c_set]
+    parts = []
+    for st in visit:
+        members = np.flatnonzero(t_str == st)
+        parts.append(members[rng.sample_int(len(members)) - 1])
+    rest = np.flatnonzero(~np.isin(t_str, visit))
+    return np.concatenate([*parts, rest]).astype(np.int64)
 
 
 def nearest_neighbour_indices(
@@ -531,7 +632,7 @@ def match_nearest(
     replace: match with replacement.
     caliper: caliper width, in SDs of the distance (``std_caliper=True``) or raw.
     m_order: ``"largest"``, ``"smallest"``, ``"data"`` or ``"random"``.
-    seed: seed for ``m_order="random"`` and the boosting model.
+    seed: R's ``set.seed()`` value for ``m_order="random"``; also seeds boosting.
     """
     df = as_pandas(data)
     treat = treatment_vector(df, treatment).astype(np.int64)
@@ -605,16 +706,15 @@ def match_nearest(
     t_rows = np.flatnonzero(treat == 1)
     n1 = len(t_rows)
     n0 = n - n1
+    strata = _strata_codes(df, list(exact)) if exact else np.zeros(n, dtype=np.int64)
     if order_name == "largest":
         order = _stable_order(score[t_rows], decreasing=True)
     elif order_name == "smallest":
         order = _stable_order(score[t_rows], decreasing=False)
     elif order_name == "random":
-        order = np.random.default_rng(seed).permutation(n1)
+        order = _random_order(strata, treat, seed)
     else:
         order = np.arange(n1)
-
-    strata = _strata_codes(df, list(exact)) if exact else np.zeros(n, dtype=np.int64)
     if not replace:
         if exact:
             nt_s = np.bincount(strata[treat == 1], minlength=strata.max() + 1)
