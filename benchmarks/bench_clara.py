@@ -5,7 +5,9 @@ Sequences are synthetic: a sticky 8-state Markov chain (stay probability 0.96 by
 default, a skewed start distribution), which gives realistic long spells and some
 duplicate trajectories. Distances come from ``sequences.distances.seqdist_cross``
 (``--method HAM`` by default, or ``OM``) when that module is importable; otherwise
-the numba ``hamming_cross`` fallback is used and the output says so.
+(or with ``--backend numba``) the numba ``hamming_cross`` fallback is used and the
+output says so. ``--eval-sample`` scores CLARA iterations on a subsample (needed for
+OM at this scale, see ``docs/sequences-clustering.md``).
 
 References measured in the same run, printed as ratios:
 
@@ -26,7 +28,6 @@ import argparse
 import resource
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -62,37 +63,37 @@ def peak_rss_gib() -> float:
     return kib / 1024**2
 
 
-def distance_backend(
-    method: str, states: int
-) -> tuple[str, Callable[[Any, Any], np.ndarray], Callable[[Any], np.ndarray], Any]:
-    """``(description, dist, dist_self, wrap)``; ``wrap`` turns codes into the input."""
-    try:
-        from ozamonitor.sequences import distances
-    except ImportError:
-        distances = None
-    if distances is None or not hasattr(distances, "seqdist_cross"):
+def distance_backend(method: str, backend: str) -> tuple[str, dict[str, Any] | None, Any]:
+    """``(description, dist_kwargs or None for the numba fallback, wrap)``; ``wrap``
+    turns a code matrix into CLARA's input."""
+    distances = None
+    if backend == "seqdist":
+        try:
+            from ozamonitor.sequences import distances
+            from ozamonitor.sequences.seqdata import SequenceData
+        except ImportError:
+            distances = None
+    if distances is None:
         if method != "HAM":
             sys.exit(f"sequences.distances is not available; {method} needs it")
-        return (
-            "FALLBACK numba hamming_cross (sequences.distances not available)",
-            hamming_cross,
-            lambda a: hamming_cross(a, a),
-            lambda codes: codes,
-        )
+        why = "requested" if backend == "numba" else "sequences.distances not available"
+        return f"numba hamming_cross FALLBACK ({why})", None, lambda codes: codes
     kw: dict[str, Any] = {"method": method}
     if method == "OM":
         kw.update(sm="CONSTANT", indel=1.0)
 
-    def cross(a: Any, b: Any) -> np.ndarray:
-        return distances.seqdist_cross(a, b, **kw)
+    def wrap(codes: np.ndarray) -> Any:
+        # built directly: seqdef would re-derive the alphabet from 120M cells
+        return SequenceData(
+            codes=codes.astype(np.int16),
+            lengths=np.full(codes.shape[0], codes.shape[1], dtype=np.int32),
+            alphabet=tuple(str(i) for i in range(8)),
+        )
 
-    def square(a: Any) -> np.ndarray:
-        return distances.seqdist(a, **kw)
-
-    return f"distances.seqdist_cross({kw})", cross, square, lambda codes: codes
+    return f"sequences.distances (seqdist_cross_setup) {kw}", kw, wrap
 
 
-def run_clara(x: np.ndarray, args: argparse.Namespace, dist: Any, dist_self: Any) -> Any:
+def run_clara(x: Any, args: argparse.Namespace, dist_kwargs: dict[str, Any] | None) -> Any:
     last = [0.0]
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -104,8 +105,8 @@ def run_clara(x: np.ndarray, args: argparse.Namespace, dist: Any, dist_self: Any
     return clara(
         x,
         ks=args.ks,
-        dist=dist,
-        dist_self=dist_self,
+        dist=hamming_cross if dist_kwargs is None else None,
+        dist_kwargs=dist_kwargs,
         R=args.R,
         sample_size=args.sample_size,
         eval_sample=args.eval_sample,
@@ -128,11 +129,17 @@ def main() -> None:
     p.add_argument("--stability", action="store_true")
     p.add_argument("--quality-sample", type=int, default=2000)
     p.add_argument("--method", default="HAM", choices=["HAM", "OM"])
+    p.add_argument(
+        "--backend",
+        default="seqdist",
+        choices=["seqdist", "numba"],
+        help="sequences.distances (default) or the numba hamming_cross fallback",
+    )
     p.add_argument("--pam-n", type=int, default=5000, help="size of the PAM matrix (0: skip)")
     p.add_argument("--skip-clara", action="store_true")
     args = p.parse_args()
 
-    desc, dist, dist_self, wrap = distance_backend(args.method, 8)
+    desc, dist_kwargs, wrap = distance_backend(args.method, args.backend)
     print(f"distance backend: {desc}")
 
     if not args.skip_clara:
@@ -140,15 +147,19 @@ def main() -> None:
         x = markov_sequences(args.n, args.length, seed=0)
         print(f"generated {args.n:,} x {args.length} in {time.perf_counter() - t:.1f} s")
         xs = wrap(x)
+        t = time.perf_counter()
+        warm = argparse.Namespace(**{**vars(args), "R": 2, "quality_sample": 200})
+        run_clara(wrap(x[:3000]), warm, dist_kwargs)  # numba compilation, not timed below
+        print(f"warm-up (JIT compilation) {time.perf_counter() - t:.1f} s")
         print(f"reference CLARA on {args.ref_n:,} cases ...")
         t = time.perf_counter()
-        ref = run_clara(wrap(x[: args.ref_n]), args, dist, dist_self)
+        ref = run_clara(wrap(x[: args.ref_n]), args, dist_kwargs)
         t_ref = time.perf_counter() - t
         print(f"  {t_ref:.1f} s, {ref.n_distinct:,} distinct sequences")
         print(f"CLARA on {args.n:,} cases, k = {args.ks}, R = {args.R}, ")
         print(f"  sample_size = {args.sample_size}, eval_sample = {args.eval_sample} ...")
         t = time.perf_counter()
-        res = run_clara(xs, args, dist, dist_self)
+        res = run_clara(xs, args, dist_kwargs)
         t_full = time.perf_counter() - t
         print(f"  {t_full:.1f} s ({t_full / 60:.2f} min), {res.n_distinct:,} distinct sequences")
         print(f"  peak RSS so far {peak_rss_gib():.2f} GiB")
@@ -167,7 +178,12 @@ def main() -> None:
         n = args.pam_n
         xq = wrap(markov_sequences(n, args.length, seed=2))
         t = time.perf_counter()
-        d = np.asarray(dist_self(xq), dtype=np.float64)
+        if dist_kwargs is None:
+            d = hamming_cross(xq, xq)
+        else:
+            from ozamonitor.sequences.distances import seqdist
+
+            d = np.asarray(seqdist(xq, **dist_kwargs), dtype=np.float64)
         t_dist = time.perf_counter() - t
         print(f"{n:,} x {n:,} distance matrix in {t_dist:.1f} s")
         t = time.perf_counter()
