@@ -362,8 +362,9 @@ def att_gt_panel(
         float(v): (int(s), int(e))
         for v, s, e in zip(panel.cohort_values, panel.cohort_start, panel.cohort_end, strict=True)
     }
+    # without covariates psi is, within a cohort, linear in (w * y, w): keep coefficients
+    coef = np.zeros((len(panel.cohort_values), T + 1, K)) if not has_x else None
     structured = bootstrap and not has_x and panel.cluster is None
-    coef = np.zeros((len(panel.cohort_values), T + 1, K)) if structured else None
     cohort_index = {float(v): j for j, v in enumerate(panel.cohort_values)}
     for k, (g, tc, pret) in enumerate(cells):
         label = f"group {g:g} in period {periods[tc]:g}"
@@ -408,8 +409,30 @@ def att_gt_panel(
 
     group = np.array([c[0] for c in cells])
     time = np.array([periods[c[1]] for c in cells])
-    ss = np.einsum("ij,ij->j", psi, psi)
-    se_an = np.sqrt(ss / n) / np.sqrt(n)
+    basis = None
+    if coef is not None:
+        # V = psi' psi / n from per-cohort second moments of (w * y, w): O(n T^2)
+        # outcomes centred within cohort (constant absorbed in the coefficients), so
+        # that large outcome levels do not cancel in the moments and draws
+        basis = np.empty((n, T + 1), order="F")
+        for j, (a, b) in enumerate(zip(panel.cohort_start, panel.cohort_end, strict=True)):
+            ybar = panel.y[a:b].mean(axis=0)
+            basis[a:b, :T] = (panel.y[a:b] - ybar) * panel.weights[a:b, None]
+            coef[j, T] += ybar @ coef[j, :T]
+        basis[:, T] = panel.weights
+        V_an = np.zeros((K, K))
+        for j, (a, b) in enumerate(zip(panel.cohort_start, panel.cohort_end, strict=True)):
+            m = basis[a:b].T @ basis[a:b]
+            V_an += coef[j].T @ m @ coef[j]
+        V_an /= n
+        bad = np.isnan(att)
+        V_an[bad, :] = np.nan
+        V_an[:, bad] = np.nan
+        ss = np.diag(V_an) * n
+    else:
+        V_an = None
+        ss = np.einsum("ij,ij->j", psi, psi)
+    se_an = np.sqrt(np.maximum(ss, 0.0) / n) / np.sqrt(n)
     se_an[~(se_an > _TINY)] = np.nan
     se = se_an.copy()
     crit = float(stats.norm.ppf(1 - alpha / 2))
@@ -421,9 +444,6 @@ def att_gt_panel(
         if structured:
             # no covariates: psi is linear in (w * y, w) within each cohort, so the
             # draws follow from per-cohort multiplier sums (n x biters x (T + 1) work)
-            basis = np.empty((n, T + 1), order="F")
-            basis[:, :T] = panel.y * panel.weights[:, None]
-            basis[:, T] = panel.weights
             S = segment_sums_bootstrap(
                 basis,
                 panel.cohort_start,
@@ -437,7 +457,7 @@ def att_gt_panel(
             draws[:, np.isnan(att)] = np.nan
             cohort_draws = scale * S[:, :, T].T
             n_clusters = n
-            del basis, S
+            del S
         else:
             # cohort indicators (times weights) ride along, so that aggregations can
             # reuse these draws: their influence functions are psi @ A + H @ alpha
@@ -464,7 +484,8 @@ def att_gt_panel(
                         "large to be reliable (small groups?)",
                         stacklevel=2,
                     )
-    wald, wp = _pretest(psi, att, group, time, se_an, n)
+    wald, wp = _pretest(psi, att, group, time, se_an, n, V_an)
+    del basis
     return AttGtResult(
         group=group,
         time=time,
@@ -496,16 +517,29 @@ def att_gt_panel(
 
 
 def _pretest(
-    psi: np.ndarray, att: np.ndarray, group: np.ndarray, time: np.ndarray, se_an: np.ndarray, n: int
+    psi: np.ndarray,
+    att: np.ndarray,
+    group: np.ndarray,
+    time: np.ndarray,
+    se_an: np.ndarray,
+    n: int,
+    V_all: np.ndarray | None = None,
 ) -> tuple[float | None, float | None]:
     """Wald test of all pre-treatment ATT(g,t) = 0 with the analytical covariance."""
     pre = np.flatnonzero((group > time) & ~np.isnan(se_an))
     if pre.size == 0:
         return None, None
-    sub = psi[:, pre]
-    if np.isnan(sub).any() or np.isnan(att[pre]).any():
+    if np.isnan(att[pre]).any():
         return None, None
-    V = sub.T @ sub / n
+    if V_all is not None:
+        V = V_all[np.ix_(pre, pre)]
+    else:
+        sub = psi[:, pre]
+        if np.isnan(sub).any():
+            return None, None
+        V = sub.T @ sub / n
+    if np.isnan(V).any():
+        return None, None
     if 1.0 / np.linalg.cond(V, 1) <= np.finfo(float).eps:
         warnings.warn(
             "no pre-test Wald statistic: singular covariance of pre-treatment ATT(g,t)",
