@@ -479,7 +479,11 @@ def mahalanobis_transform(data: Any, covariates: Sequence[str], treat: np.ndarra
         Xc[g] -= Xc[g].mean(axis=0)
     n = X.shape[0]
     S = Xc.T @ Xc / (n - 2)
-    inv = np.linalg.inv(S) if np.linalg.det(S) > 1e-08 else np.linalg.pinv(S)
+    # MatchIt: solve() when det > 1e-8, else a generalised inverse (MASS::ginv tolerance)
+    if np.linalg.det(S) > 1e-8:
+        inv = np.linalg.inv(S)
+    else:
+        inv = np.linalg.pinv(S, rtol=np.sqrt(np.finfo(float).eps), hermitian=True)
     w, V = np.linalg.eigh((inv + inv.T) / 2)
     w = np.clip(w, 0, None)
     root = V * np.sqrt(w)
