@@ -522,7 +522,8 @@ def _codes_and_states(
     if hasattr(seqs, "codes") and hasattr(seqs, "alphabet"):
         codes = np.asarray(seqs.codes)
         if states is None:
-            states = list(seqs.alphabet.codes)
+            alph = seqs.alphabet
+            states = list(alph.codes) if hasattr(alph, "codes") else [str(a) for a in alph]
     else:
         codes = np.asarray(seqs)
     if codes.ndim == 1:
@@ -534,9 +535,9 @@ def _codes_and_states(
 
 def spells(row: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
     """Run-length encoding of one sequence: ``[(code, duration), ...]``; void
-    positions (code 255) are dropped."""
-    r = np.asarray(row).ravel()
-    r = r[r != _VOID_CODE]
+    positions (255 in the trajectories coding, -1 in ``sequences.seqdata``) are dropped."""
+    r = np.asarray(row).ravel().astype(np.int64)
+    r = r[(r != _VOID_CODE) & (r >= 0)]
     if r.size == 0:
         return []
     cut = np.flatnonzero(r[1:] != r[:-1]) + 1
@@ -554,14 +555,16 @@ def spell_string(
 ) -> str:
     """A sequence as compact spells, e.g. ``"enrolled/24-absent/6-oza/42"``.
 
-    ``states`` names the codes (position = code); a missing position (code 254)
-    shows as ``*`` (TraMineR's missing symbol); without ``states`` codes are printed.
+    ``states`` names the codes (position = code). A missing position shows as ``*``
+    (TraMineR's missing symbol): code 254 (trajectories coding) or, with ``states``,
+    any code past the alphabet (``sequences.seqdata`` uses ``len(alphabet)``).
+    Without ``states`` codes are printed.
     """
     parts = []
     for code, dur in spells(row):
-        if code == _MISSING_CODE:
+        if code == _MISSING_CODE or (states is not None and code >= len(states)):
             name = "*"
-        elif states is not None and 0 <= code < len(states):
+        elif states is not None:
             name = str(states[code])
         else:
             name = str(code)
