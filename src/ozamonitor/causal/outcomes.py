@@ -5,8 +5,9 @@ below is one documented measure; all are computed from monthly trajectories
 (:func:`ozamonitor.trajectories.build.build_trajectories`) or directly from the
 ``oza_participation`` table.
 
-Monthly education status (:data:`OUTCOME_CONFIG`), decided on the majority of
-days of the month, highest precedence first:
+Monthly education status (:data:`OUTCOME_CONFIG`), decided on the last day of
+the month (a census date, as the synthetic generator's ground truth defines
+``in_education``), highest precedence first:
 
 * ``absent`` - enrolled (any sector, OZA participants are enrolled at their
   host school) but in a long-term relative absence (``lrv``) or a long
@@ -52,8 +53,13 @@ from ozamonitor.trajectories.states import DEFAULT_CONFIG, MISSING, State, Traje
 #: Three-state alphabet for outcomes (see module docstring).
 OUTCOME_CONFIG = TrajectoryConfig(
     states=(
-        State("absent", "ingeschreven, langdurig afwezig", "enrolled, long-term absent",
-              "#DDCC77", "enrolled and (lrv or ill)"),
+        State(
+            "absent",
+            "ingeschreven, langdurig afwezig",
+            "enrolled, long-term absent",
+            "#DDCC77",
+            "enrolled and (lrv or ill)",
+        ),
         State("educated", "in onderwijs", "in education", "#117733", "enrolled"),
         State("outside", "niet ingeschreven", "not enrolled", "#CC6677", "not enrolled"),
     )
@@ -77,8 +83,9 @@ def education_status(
     """Monthly education status (``absent``/``educated``/``outside``) per child."""
     reg = _reg(register)
     end = end or reg.extraction_date.strftime("%Y-%m")
-    return build_trajectories(reg, start=start, end=end, config=OUTCOME_CONFIG,
-                              person_ids=person_ids)
+    return build_trajectories(
+        reg, start=start, end=end, config=OUTCOME_CONFIG, person_ids=person_ids
+    )
 
 
 def in_education(status: SequenceData) -> np.ndarray:
@@ -117,8 +124,13 @@ def months_without_education(register: Register | str, status: SequenceData) -> 
     trajectory alphabet: a month not ``notcomp``, ``abroad`` or missing).
     """
     reg = _reg(register)
-    duty_seq = build_trajectories(reg, start=status.columns[0], end=status.columns[-1],
-                                  config=DEFAULT_CONFIG, person_ids=list(status.ids))
+    duty_seq = build_trajectories(
+        reg,
+        start=status.columns[0],
+        end=status.columns[-1],
+        config=DEFAULT_CONFIG,
+        person_ids=list(status.ids),
+    )
     order = {pid: i for i, pid in enumerate(duty_seq.ids.tolist())}
     rows = np.array([order[p] for p in status.ids.tolist()], dtype=np.int64)
     dcodes = duty_seq.codes[rows]
@@ -175,12 +187,7 @@ def accessibility(
         run = np.where(outside[:, j], run + 1, 0)
         hit = (run >= min_months) & (eligible < 0)
         eligible[hit] = j - min_months + 1
-    ex = (
-        reg.scan("exemptions")
-        .group_by("person_id")
-        .agg(pl.col("start").min())
-        .collect()
-    )
+    ex = reg.scan("exemptions").group_by("person_id").agg(pl.col("start").min()).collect()
     starts = _month_starts(status)
     ex_map = dict(zip(ex["person_id"].to_list(), ex["start"].to_list(), strict=True))
     for i, pid in enumerate(status.ids.tolist()):
@@ -233,8 +240,11 @@ def continuity(status: SequenceData, *, min_months: int = 3) -> pl.DataFrame:
             "discontinuity_month": [cols[d] if d >= 0 else None for d in disc],
             "restored_month": [cols[r] if r >= 0 else None for r in restored],
         },
-        schema={"person_id": pl.String, "discontinuity_month": pl.String,
-                "restored_month": pl.String},
+        schema={
+            "person_id": pl.String,
+            "discontinuity_month": pl.String,
+            "restored_month": pl.String,
+        },
     ).filter(pl.col("discontinuity_month").is_not_null())
 
 
@@ -250,8 +260,9 @@ def arrangement_durations(register: Register | str) -> pl.DataFrame:
         reg.scan("oza_participation")
         .with_columns(
             censored=pl.col("end").is_null(),
-            duration_days=((pl.col("end").fill_null(x) - pl.col("start")).dt.total_days() + 1)
-            .cast(pl.Int32),
+            duration_days=((pl.col("end").fill_null(x) - pl.col("start")).dt.total_days() + 1).cast(
+                pl.Int32
+            ),
         )
         .sort("arrangement_id", "start", "person_id")
         .collect()
@@ -268,9 +279,15 @@ def arrangement_flows(register: Register | str, *, by_arrangement: bool = False)
     part = reg.read("oza_participation")
     keys = ["arrangement_id"] if by_arrangement else []
     if part.is_empty():
-        return pl.DataFrame(schema={"month": pl.Date, **dict.fromkeys(keys, pl.String),
-                                    "inflow": pl.UInt32, "outflow": pl.UInt32,
-                                    "active_end": pl.Int64})
+        return pl.DataFrame(
+            schema={
+                "month": pl.Date,
+                **dict.fromkeys(keys, pl.String),
+                "inflow": pl.UInt32,
+                "outflow": pl.UInt32,
+                "active_end": pl.Int64,
+            }
+        )
     first = part["start"].min()
     last = reg.extraction_date
     months = pl.date_range(dt.date(first.year, first.month, 1), last, "1mo", eager=True)
@@ -278,7 +295,8 @@ def arrangement_flows(register: Register | str, *, by_arrangement: bool = False)
     if by_arrangement:
         grid = grid.join(part.select("arrangement_id").unique(), how="cross")
     inflow = part.group_by([pl.col("start").dt.month_start().alias("month"), *keys]).agg(
-        inflow=pl.len())
+        inflow=pl.len()
+    )
     outflow = (
         part.filter(pl.col("end").is_not_null())
         .group_by([pl.col("end").dt.month_start().alias("month"), *keys])
@@ -310,9 +328,7 @@ def end_reasons(register: Register | str) -> pl.DataFrame:
     )
 
 
-def destination_after_oza(
-    register: Register | str, *, months_after: int = 3
-) -> pl.DataFrame:
+def destination_after_oza(register: Register | str, *, months_after: int = 3) -> pl.DataFrame:
     """Where each ended participation leads ``months_after`` months after its end.
 
     Uses the default trajectory alphabet: ``regular`` (po/vo), ``special``
@@ -322,14 +338,21 @@ def destination_after_oza(
     """
     reg = _reg(register)
     part = reg.read("oza_participation").filter(pl.col("end").is_not_null())
-    schema = {"person_id": pl.String, "arrangement_id": pl.String, "end": pl.Date,
-              "destination": pl.String}
+    schema = {
+        "person_id": pl.String,
+        "arrangement_id": pl.String,
+        "end": pl.Date,
+        "destination": pl.String,
+    }
     if part.is_empty():
         return pl.DataFrame(schema=schema)
     first = part["end"].min()
-    seq = build_trajectories(reg, start=f"{first.year:04d}-{first.month:02d}",
-                             end=reg.extraction_date.strftime("%Y-%m"),
-                             person_ids=part["person_id"].unique().to_list())
+    seq = build_trajectories(
+        reg,
+        start=f"{first.year:04d}-{first.month:02d}",
+        end=reg.extraction_date.strftime("%Y-%m"),
+        person_ids=part["person_id"].unique().to_list(),
+    )
     starts = _month_starts(seq)
     row = {pid: i for i, pid in enumerate(seq.ids.tolist())}
     alph = seq.alphabet
