@@ -91,6 +91,7 @@ def test_pam_range_quality_picks_planted_k() -> None:
     assert rng.ks == [2, 3, 4, 5, 6]
     assert rng.best_k("ASW") == 4
     assert rng.best_k("PBC") == 4
+    assert rng.best_k("HC") == 4
     assert adjusted_rand_score(truth, rng.labels_for(4)) == 1.0
     table = rng.to_polars()
     assert table.columns[:4] == ["k", "PBC", "HG", "HGSD"]

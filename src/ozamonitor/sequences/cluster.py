@@ -277,11 +277,13 @@ class ClusterRange:
         return pl.DataFrame({"k": self.ks, **{n: table[n] for n in INDEX_NAMES}})
 
     def best_k(self, index: str = "ASW") -> int:
-        """k with the largest value of ``index`` (all indices: larger is better)."""
+        """k with the best value of ``index``: the largest, except for ``HC``
+        (Hubert's C, 0 = perfect), where the smallest."""
         vals = np.array([self.quality[k].stats[index] for k in self.ks], dtype=float)
         if np.all(np.isnan(vals)):
             raise ValueError(f"index {index} is undefined for every k")
-        return self.ks[int(np.nanargmax(vals))]
+        pick = np.nanargmin if index == "HC" else np.nanargmax
+        return self.ks[int(pick(vals))]
 
 
 def _check_ks(ks: Iterable[int], n: int) -> list[int]:
