@@ -81,17 +81,23 @@ def brute_vec(
     return np.array(mm)
 
 
-def brute_mahal(Z, treat, *, ratio=1, replace=False, strata=None):
-    """MatchIt nn_matchC with Mahalanobis covariates (already transformed), data order."""
+def brute_mahal(
+    Z, treat, *, ratio=1, replace=False, strata=None, ps=None, caliper=None, order=None
+):
+    """MatchIt nn_matchC with Mahalanobis covariates (already transformed)."""
     n = len(treat)
     strata = [0] * n if strata is None else list(strata)
     t_idx = [i for i in range(n) if treat[i] == 1]
     c_idx = [i for i in range(n) if treat[i] == 0]
     used = set()
     mm = [[-1] * ratio for _ in t_idx]
+    seq = range(len(t_idx)) if order is None else order
     for r in range(1 if replace else ratio):
-        for j, i in enumerate(t_idx):
+        for j in seq:
+            i = t_idx[j]
             elig = [c for c in c_idx if c not in used and strata[c] == strata[i]]
+            if caliper is not None:
+                elig = [c for c in elig if abs(ps[c] - ps[i]) <= caliper]
             if not elig:
                 continue
             d = [float(np.sqrt(((Z[i] - Z[c]) ** 2).sum())) for c in elig]
@@ -259,6 +265,19 @@ def test_mahalanobis_matches_bruteforce(ratio, replace, exact):
         np.testing.assert_array_equal(np.sort(res.match_matrix, 1), np.sort(ref, 1))
     else:
         np.testing.assert_array_equal(res.match_matrix, ref)
+
+
+@pytest.mark.parametrize("ratio", [1, 2])
+def test_mahvars_within_ps_caliper_matches_bruteforce(ratio):
+    from ozamonitor.causal.matching import mahalanobis_transform
+
+    df, dist = _data(n=150, seed=12)
+    treat = df.t.to_numpy()
+    res = match_nearest(df, "t", distance=dist, mahvars=["x1", "x2"], caliper=0.1, ratio=ratio)
+    Z = mahalanobis_transform(df, ["x1", "x2"], treat)
+    order = sorted(range(int(treat.sum())), key=lambda j: (-dist[treat == 1][j], j))
+    ref = brute_mahal(Z, treat, ratio=ratio, ps=dist, caliper=res.caliper, order=order)
+    np.testing.assert_array_equal(res.match_matrix, ref)
 
 
 def test_mahalanobis_distance_uses_pooled_within_group_covariance():
