@@ -270,6 +270,11 @@ def test_seqdata_roundtrip(reg: Path, tmp_path: Path) -> None:
     df = pl.read_parquet(path)
     assert df.columns[0] == "id" and df.columns[1:] == MONTHS
     assert df.schema["2022-08"] == pl.String
+    dpath = seq.write_parquet(tmp_path / "dict.parquet", dictionary=True)
+    back2 = SequenceData.read_parquet(dpath)
+    np.testing.assert_array_equal(back2.codes, seq.codes)
+    assert pl.read_parquet(dpath)["2022-08"].cast(pl.String).to_list() == df[
+        "2022-08"].to_list()
     ws = seq.with_missing_state()
     assert ws.alphabet.codes[-1] == "missing"
     assert (ws.codes == MISSING).sum() == 0

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ozamonitor.trajectories.states import (
@@ -133,17 +134,11 @@ class SequenceData:
         return replace(self, codes=codes, meta=dict(self.meta))
 
     # ---------------------------------------------------------------- tabular
-    def to_polars(self, id_column: str = "id", *, void_as_missing: bool = True) -> pl.DataFrame:
+    def to_polars(self, id_column: str = "id") -> pl.DataFrame:
         """``id`` + one string column per period (state code; null = missing/void)."""
-        lut = np.array([*self.alphabet.codes] + [None] * (256 - len(self.alphabet)),
-                       dtype=object)
-        if not void_as_missing:
-            lut[VOID] = "%"
-        data: dict[str, Any] = {id_column: pl.Series(id_column, self.ids.tolist(),
-                                                     dtype=pl.String)}
-        for j, c in enumerate(self.columns):
-            data[c] = pl.Series(c, lut[self.codes[:, j]].tolist(), dtype=pl.String)
-        return pl.DataFrame(data)
+        df = pl.from_arrow(self.to_arrow(id_column))
+        assert isinstance(df, pl.DataFrame)
+        return df
 
     def to_long(self, id_column: str = "id") -> pl.DataFrame:
         """Long form: id, position, column label, state (valid positions only)."""
@@ -179,19 +174,45 @@ class SequenceData:
             default = DEFAULT_CONFIG.alphabet
             alph = default if seen <= set(default.codes) else alphabet_from_codes(sorted(seen))
         codes = np.empty((df.height, len(cols)), dtype=np.uint8)
+        mapping = {c: i for i, c in enumerate(alph.codes)}
+        mapping.update({"*": MISSING, "%": VOID, "": MISSING})
         for j, c in enumerate(cols):
-            try:
-                codes[:, j] = alph.encode(df[c].cast(pl.String).to_list())
-            except KeyError as e:
-                raise ValueError(f"column {c!r}: {e.args[0]}") from None
+            col = df[c].cast(pl.String)
+            unknown = col.drop_nulls().unique().filter(~col.drop_nulls().unique().is_in(
+                list(mapping)))
+            if unknown.len():
+                raise ValueError(f"column {c!r}: unknown state {unknown[0]!r}; alphabet: "
+                                 f"{', '.join(alph.codes)}")
+            codes[:, j] = col.replace_strict(mapping, default=MISSING,
+                                             return_dtype=pl.UInt8).to_numpy()
         return cls(codes, df[id_column].cast(pl.String).to_numpy().astype(object), cols, alph,
                    period=period)
 
-    def write_parquet(self, path: str | Path) -> Path:
-        """Write the tabular form atomically, alphabet and period in the metadata."""
+    def to_arrow(self, id_column: str = "id", *, dictionary: bool = False) -> pa.Table:
+        """The tabular form as an Arrow table; ``dictionary=True`` keeps the state
+        columns dictionary-encoded (strings in Parquet, Categorical in polars):
+        much faster and smaller for millions of sequences."""
+        n, k = self.n, len(self.alphabet)
+        states = pa.array(self.alphabet.codes, type=pa.string())
+        flat = np.ascontiguousarray(self.codes.T).ravel()
+        big = pa.DictionaryArray.from_arrays(pa.array(flat, mask=flat >= k), states)
+        cols: list[pa.Array] = [pa.array(self.ids.tolist(), type=pa.string())]
+        for j in range(self.length):
+            col = big.slice(j * n, n)
+            cols.append(col if dictionary else col.cast(pa.string()))
+        return pa.table(cols, names=[id_column, *self.columns])
+
+    def write_parquet(self, path: str | Path, *, dictionary: bool | None = None) -> Path:
+        """Write the tabular form atomically, alphabet and period in the metadata.
+
+        State columns are plain strings, or dictionary-encoded strings when
+        ``dictionary`` is true (default: when there are more than 10 million cells).
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        table = self.to_polars().to_arrow()
+        if dictionary is None:
+            dictionary = self.n * self.length > 10_000_000
+        table = self.to_arrow(dictionary=dictionary)
         meta = {
             "period": self.period,
             "alphabet": [s.__dict__ for s in self.alphabet.states],
@@ -210,6 +231,29 @@ class SequenceData:
         return path
 
     @classmethod
+    def _from_dictionary_table(cls, table: pa.Table, alphabet: Alphabet, period: str
+                               ) -> SequenceData:
+        """Fast path: dictionary-encoded state columns -> codes via their indices."""
+        names = table.column_names
+        codes = np.empty((table.num_rows, len(names) - 1), dtype=np.uint8)
+        mapping = {c: i for i, c in enumerate(alphabet.codes)}
+        mapping.update({"*": MISSING, "%": VOID, "": MISSING})
+        for j, c in enumerate(names[1:]):
+            col = table.column(c).combine_chunks()
+            if isinstance(col, pa.ChunkedArray):  # pragma: no cover - empty table
+                col = pa.concat_arrays(col.chunks) if col.num_chunks else pa.array([])
+            words = col.dictionary.to_pylist()
+            bad = [w for w in words if w not in mapping]
+            if bad:
+                raise ValueError(f"column {c!r}: unknown state {bad[0]!r}; alphabet: "
+                                 f"{', '.join(alphabet.codes)}")
+            lut = np.array([mapping[w] for w in words] + [MISSING], dtype=np.uint8)
+            idx = col.indices.fill_null(len(words)).to_numpy(zero_copy_only=False)
+            codes[:, j] = lut[idx.astype(np.int64)]
+        ids = np.asarray(table.column(0).to_pylist(), dtype=object)
+        return cls(codes, ids, list(names[1:]), alphabet, period=period)
+
+    @classmethod
     def read_parquet(cls, path: str | Path, alphabet: Alphabet | None = None) -> SequenceData:
         """Read a file written by :meth:`write_parquet` (or any id + periods table)."""
         path = Path(path)
@@ -222,9 +266,14 @@ class SequenceData:
             alphabet = Alphabet(tuple(State(**s) for s in m["alphabet"]))
             period = m.get("period", period)
             meta = m.get("meta", {})
-        df = pl.from_arrow(table)
-        assert isinstance(df, pl.DataFrame)
-        seq = cls.from_polars(df, alphabet, period=period)
+        names = table.column_names
+        if alphabet is not None and len(names) > 1 and all(
+                pa.types.is_dictionary(table.schema.field(c).type) for c in names[1:]):
+            seq = cls._from_dictionary_table(table, alphabet, period)
+        else:
+            df = pl.from_arrow(table)
+            assert isinstance(df, pl.DataFrame)
+            seq = cls.from_polars(df, alphabet, id_column=names[0], period=period)
         seq.meta.update(meta)
         return seq
 
