@@ -115,6 +115,16 @@ def test_clara_deterministic_and_stability() -> None:
     assert np.isnan(c.results[4].ari08)
 
 
+def test_clara_ward_start() -> None:
+    x, truth = planted_sequences(1000, seed=11)
+    res = clara(
+        x, ks=[3, 4], dist=hamming_cross, R=3, sample_size=100, start="ward", quality_sample=0
+    )
+    assert adjusted_rand_score(truth, res.labels_for(4)) == 1.0
+    with pytest.raises(ValueError, match="start"):
+        clara(x, ks=2, dist=hamming_cross, start="nope")  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("criterion", ["db", "xb", "pbm", "ams"])
 def test_clara_other_criteria(criterion: str) -> None:
     x, truth = planted_sequences(600, seed=6)

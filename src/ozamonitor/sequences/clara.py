@@ -6,8 +6,8 @@ Never builds the ``N x N`` matrix. For each of ``R`` iterations:
    their (aggregated) weight, and re-aggregate the draws (a case drawn 3 times
    weighs 3), exactly as ``seqclararange``;
 2. compute the sample's distance matrix and run weighted PAM (FasterPAM from the
-   BUILD medoids; ``seqclararange`` starts ``wcKMedoids`` from a Ward tree) for every
-   k;
+   BUILD medoids, or with ``start="ward"`` from the medoids of a weighted Ward.D tree
+   as ``seqclararange``) for every k;
 3. assign every case to its nearest medoid with ``dist(cases, medoids)`` in chunks
    and score the partition: mean (weighted) distance to the medoid (``"distance"``,
    the default criterion), Davies-Bouldin ``"db"``, Xie-Beni-like ``"xb"``, ``"pbm"``
@@ -46,7 +46,7 @@ from typing import Any, Literal
 import numba as nb
 import numpy as np
 
-from ozamonitor.sequences.cluster import _build, pam
+from ozamonitor.sequences.cluster import _build, cutree, medoids_of, pam, ward
 from ozamonitor.sequences.quality import INDEX_NAMES, ClusterQuality, QualityEvaluator, as_square
 
 __all__ = [
@@ -465,6 +465,7 @@ def clara(
     stability: bool = False,
     quality_sample: int = 2000,
     eval_sample: int | None = None,
+    start: Literal["build", "ward"] = "build",
     chunk_size: int = 50_000,
     seed: int = 0,
     progress: ProgressFn | None = None,
@@ -494,6 +495,8 @@ def clara(
             (keeps every iteration's partition in memory: ``R x distinct`` int16 per k).
         quality_sample: cases on which all WeightedCluster indices are computed from
             a full distance matrix (0 to skip).
+        start: PAM start on each sample: ``"build"`` (PAM BUILD) or ``"ward"``
+            (medoids of the weighted Ward.D tree cut at k, as ``seqclararange``).
         eval_sample: score iterations on this many distinct sequences only (drawn
             once, proportional to weight), then assign all cases for the winners.
         chunk_size: rows per ``dist`` call when assigning cases to medoids.
@@ -511,6 +514,8 @@ def clara(
         raise ValueError(f"unknown criterion {criterion!r}")
     if R < 1:
         raise ValueError("R must be at least 1")
+    if start not in ("build", "ward"):
+        raise ValueError(f"unknown start {start!r}; use 'build' or 'ward'")
     if dist is None:
         seqs, dist, default_self = _default_dist(seqs, dist_kwargs or {})
         dist_self = dist_self or default_self
@@ -584,10 +589,14 @@ def clara(
                 f"k = {klist[-1]}; increase sample_size"
             )
         ds = as_square(square(data.take(first[s_units])), dtype=np.float64)
-        starts = _build(np.ascontiguousarray(ds), s_w, klist[-1])
+        if start == "ward":
+            tree = ward(ds, method="ward.D", weights=s_w)
+        else:
+            starts = _build(np.ascontiguousarray(ds), s_w, klist[-1])
         meds = {}
         for k in klist:
-            res = pam(ds, k, weights=s_w, init=starts[:k])
+            init = medoids_of(ds, cutree(tree, k), s_w) if start == "ward" else starts[:k]
+            res = pam(ds, k, weights=s_w, init=init)
             meds[k] = s_units[res.medoids]
         # medoids as row indices of the data: first row of each distinct sequence
         med_rows = {k: first[m] for k, m in meds.items()}
