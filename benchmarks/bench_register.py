@@ -6,6 +6,7 @@ three school careers each, residences, attendance), then times
 * ``pseudonymise`` + ``elfproef`` of all BSNs (distinct),
 * ``validate_register`` (every check; expects zero problems),
 * ``register_info`` (DuckDB),
+* ``import_register`` of the same data written as a CSV delivery with BSNs,
 
 and prints each against a reference measured in the same run: the time to
 read every table into memory with ``pl.read_parquet`` (validation must be a
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ozamonitor.register.importer import import_register
 from ozamonitor.register.info import register_info
 from ozamonitor.register.pseudonym import elfproef, pseudonymise
 from ozamonitor.register.schema import TABLES
@@ -36,6 +38,7 @@ from ozamonitor.register.store import Register, write_register
 from ozamonitor.register.validate import validate_register
 
 EXT = dt.date(2025, 10, 15)
+KEY = b"benchmark-key-0123456789"
 
 
 def valid_bsns(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -58,8 +61,8 @@ def valid_bsns(n: int, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(out)[:n]
 
 
-def build(n: int, seed: int = 0) -> tuple[dict[str, pl.DataFrame], float]:
-    """A valid register of ``n`` persons; returns tables and the pseudonymisation time."""
+def build(n: int, seed: int = 0) -> tuple[dict[str, pl.DataFrame], float, pl.DataFrame]:
+    """A valid register of ``n`` persons: tables, pseudonymisation time, bsn -> person_id."""
     rng = np.random.default_rng(seed)
     gm = [f"GM{i:04d}" for i in range(1, 343)]
     po = [f"PO{i:04d}" for i in range(1, 76)]
@@ -94,7 +97,7 @@ def build(n: int, seed: int = 0) -> tuple[dict[str, pl.DataFrame], float]:
     bsn = valid_bsns(n, rng)
     t0 = time.perf_counter()
     assert bool(elfproef(pl.Series(bsn)).all())
-    pid = pseudonymise(pl.Series(bsn), b"benchmark-key-0123456789", check=False)
+    pid = pseudonymise(pl.Series(bsn), KEY, check=False)
     t_pseudo = time.perf_counter() - t0
 
     birth = pl.Series(np.datetime64("2000-01-01") + rng.integers(0, 21 * 365, n)).cast(pl.Date)
@@ -137,7 +140,7 @@ def build(n: int, seed: int = 0) -> tuple[dict[str, pl.DataFrame], float]:
     )
     tables = dict(regions=regions, gemeente_regions=gemeente_regions, schools=schools,
                   persons=persons, residences=residences, enrolments=enr, attendance=attendance)
-    return tables, t_pseudo
+    return tables, t_pseudo, pl.DataFrame({"bsn": bsn, "person_id": pid})
 
 
 def read_all(path: Path) -> float:
@@ -149,9 +152,25 @@ def read_all(path: Path) -> float:
 
 def run(n: int, tmp: Path) -> dict[str, float]:
     t0 = time.perf_counter()
-    tables, t_pseudo = build(n)
+    tables, t_pseudo, ids = build(n)
     out = write_register(tmp / f"reg{n}", tables, extraction_date=EXT)
     t_build = time.perf_counter() - t0
+    # the same data as a CSV delivery with BSNs, imported again
+    src = tmp / f"src{n}"
+    src.mkdir()
+    for name, df in tables.items():
+        if "person_id" in df.columns:
+            df = df.join(ids, on="person_id", how="left", maintain_order="left").select(
+                [("bsn" if c == "person_id" else c) for c in df.columns])
+        df.write_csv(src / f"{name}.csv")
+    t0 = time.perf_counter()
+    for f in src.iterdir():
+        pl.read_csv(f, infer_schema=False)
+    t_csv = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    imported = import_register(src, tmp / f"imp{n}", key=KEY, extraction_date=EXT)
+    t_import = time.perf_counter() - t0
+    assert Register(imported).read("persons").equals(tables["persons"])
     rows = sum(Register(out).rows(t) for t in TABLES)
     t_read = read_all(out)
     t0 = time.perf_counter()
@@ -161,11 +180,14 @@ def run(n: int, tmp: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     register_info(out)
     t_info = time.perf_counter() - t0
+    print(f"persons {n:>10,}  rows {rows:>12,}  import CSV {t_import:6.1f} s "
+          f"({t_import / t_csv:4.1f}x pl.read_csv, {rows / t_import:,.0f} rows/s)")
     print(f"persons {n:>10,}  rows {rows:>12,}  build {t_build:6.1f} s  "
           f"pseudonyms {t_pseudo:6.2f} s ({n / t_pseudo:,.0f}/s)  read {t_read:5.2f} s  "
           f"validate {t_val:6.1f} s ({t_val / t_read:4.1f}x read, {rows / t_val:,.0f} rows/s)  "
           f"info {t_info:5.2f} s", flush=True)
-    return dict(rows=rows, validate=t_val, read=t_read, info=t_info, pseudo=t_pseudo)
+    return dict(rows=rows, validate=t_val, read=t_read, info=t_info, pseudo=t_pseudo,
+                imp=t_import)
 
 
 def main() -> None:

@@ -369,8 +369,28 @@ def _parse_column(
     raise AssertionError(c.kind)  # pragma: no cover
 
 
+class _Pseudonyms:
+    """Pseudonymises BSN columns, hashing each distinct BSN once over all tables."""
+
+    def __init__(self, key: Callable[[], bytes]) -> None:
+        self.key = key
+        self.known = pl.DataFrame(schema={"bsn": pl.String, "person_id": pl.String})
+
+    def __call__(self, bsn: pl.Series) -> pl.Series:
+        uniq = bsn.drop_nulls().unique()
+        new = uniq.filter(~uniq.is_in(self.known.get_column("bsn").implode()))
+        if len(new):
+            ids = pseudonymise(new, self.key(), check=False)
+            self.known = pl.concat([self.known, pl.DataFrame({"bsn": new, "person_id": ids})])
+        return (
+            pl.DataFrame({"bsn": bsn})
+            .join(self.known, on="bsn", how="left", maintain_order="left")
+            .get_column("person_id")
+        )
+
+
 def _parse_table(
-    st: SourceTable, df: pl.DataFrame, m: Mapping, key: Callable[[], bytes]
+    st: SourceTable, df: pl.DataFrame, m: Mapping, key: _Pseudonyms
 ) -> tuple[pl.DataFrame, dict[str, str], list[str], list[pl.DataFrame]]:
     """Source frame -> schema frame (+ ROW), schema->source names, dropped, problems."""
     name = st.table
@@ -380,31 +400,30 @@ def _parse_table(
     if schema_problems:
         problems.append(pl.DataFrame(schema_problems, schema_overrides={"row": pl.Int64}))
     exprs: list[pl.Expr] = [pl.col(ROW)]
-    checks: list[pl.Expr] = []
+    present: list[Column] = []
     for c in t.columns:
         if c.name not in df.columns:
             continue  # missing columns are reported by validate_tables
         parsed, text = _parse_column(df, name, c, m)
-        exprs.append(parsed.alias(c.name))
-        checks.append(pl.struct(text.alias("t"), parsed.is_null().alias("n")).alias(c.name))
-    parsed_df = df.select(exprs)
-    if checks:
-        chk = df.select(pl.col(ROW), *checks)
-        for c in t.columns:
-            if c.name not in chk.columns:
-                continue
-            bad = chk.filter(pl.col(c.name).struct.field("t").is_not_null()
-                             & pl.col(c.name).struct.field("n"))
-            if bad.height:
-                what = {"date": "a date" + (f" ({m.date_format_for(name, c.name)})"
-                                            if m.date_format_for(name, c.name) else ""),
-                        "int": "a whole number", "float": "a number",
-                        "bool": "true/false (ja/nee)"}.get(c.kind, c.kind)
-                problems.append(problem_frame(
-                    bad, st.display, names[c.name],
-                    pl.format("cannot read {} as {}", pl.concat_str(
-                        [pl.lit("'"), pl.col(c.name).struct.field("t"), pl.lit("'")]),
-                        pl.lit(what)), "parse").collect())
+        exprs += [parsed.alias(c.name), text.alias(f"_text_{c.name}")]
+        present.append(c)
+    full = df.select(exprs)  # parse every column once, keeping the source text beside it
+
+    def failed(c: Column) -> pl.Expr:
+        return pl.col(f"_text_{c.name}").is_not_null() & pl.col(c.name).is_null()
+
+    flags = full.select([failed(c).any().alias(c.name) for c in present]) if present else None
+    for c in present:
+        if flags is None or not flags.get_column(c.name)[0]:
+            continue
+        fmt = m.date_format_for(name, c.name)
+        what = {"date": "a date" + (f" ({fmt})" if fmt else ""), "int": "a whole number",
+                "float": "a number", "bool": "true/false (ja/nee)"}.get(c.kind, c.kind)
+        problems.append(problem_frame(
+            full.filter(failed(c)), st.display, names[c.name],
+            pl.format("cannot read '{}' as {}", pl.col(f"_text_{c.name}"), pl.lit(what)),
+            "parse").collect())
+    parsed_df = full.select(ROW, *(c.name for c in present))
     if name in PERSON_TABLES:
         parsed_df, pproblems = _person_ids(st, df, parsed_df, names, m, key)
         problems.extend(pproblems)
@@ -417,7 +436,7 @@ def _person_ids(
     parsed: pl.DataFrame,
     names: dict[str, str],
     m: Mapping,
-    key: Callable[[], bytes],
+    key: _Pseudonyms,
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """Replace ``bsn`` by its pseudonym, or check a delivered ``person_id``."""
     problems: list[pl.DataFrame] = []
@@ -441,7 +460,7 @@ def _person_ids(
             bad, st.display, names["bsn"],
             pl.lit("invalid BSN: not 9 digits passing the eleven-test (elfproef)"),
             "bsn").collect())
-        person_id = pseudonymise(bsn, key(), check=False)
+        person_id = key(bsn)
         parsed = parsed.with_columns(person_id=person_id)
         names["person_id"] = names.pop("bsn")
     elif "person_id" in parsed.columns:
@@ -508,8 +527,9 @@ def import_tables(
     fields: dict[str, dict[str, str]] = {}
     dropped: dict[str, list[str]] = {}
     problems: list[pl.DataFrame] = []
+    pseudonyms = _Pseudonyms(get_key)
     for st in sources:
-        df, names, drop, probs = _parse_table(st, raw.pop(st.table), m, get_key)
+        df, names, drop, probs = _parse_table(st, raw.pop(st.table), m, pseudonyms)
         tables[st.table] = df
         fields[st.table] = names
         if drop:

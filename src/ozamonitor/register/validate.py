@@ -243,13 +243,20 @@ def overlaps(
     # groups' keys and a global cum_max restarts at each group by itself.
     new_group = pl.col(by) != pl.col(by).shift(1)
     key = pl.col("_g") * (1 << 22) + pl.col("_e").cast(pl.Int64)
-    s = (
+    base = (
         lf.select(by, start, end, row)
         .filter(valid & pl.col(by).is_not_null())
         .with_columns(_e=e, _h=pl.col(by).hash())
-        # grouping only needs equal ids adjacent: sort by their hash first (faster than
-        # comparing strings), the id itself breaking hash ties (exact)
-        .sort("_h", by, start, "_e", row)
+        # grouping only needs equal ids adjacent: sorting by their 64-bit hash is much
+        # faster than comparing strings; on a hash collision sort by the id itself (exact)
+        .sort("_h", start, "_e", row)
+        .collect()
+    )
+    h, ident = pl.col("_h"), pl.col(by)
+    if base.select(((h == h.shift(1)) & (ident != ident.shift(1))).any()).item():
+        base = base.sort(by, start, "_e", row)
+    s = (
+        base.lazy()
         .with_columns(_g=new_group.fill_null(True).cum_sum().cast(pl.Int64))
         .with_columns(_k=key)
         .with_columns(_m=pl.col("_k").cum_max())
