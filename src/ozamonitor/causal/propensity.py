@@ -186,11 +186,12 @@ def design_matrix(
             )
         if _is_factor(col):
             levels = _factor_levels(col)
-            values = col.to_numpy()
+            codes, uniques = pd.factorize(col)
+            code_of = {u: k for k, u in enumerate(uniques.tolist())}
             reference[cov] = _level_str(levels[0])
             use = levels if full_dummies else levels[1:]
             for lev in use:
-                cols.append((values == lev).astype(float))
+                cols.append((codes == code_of[lev]).astype(float))
                 names.append(f"{cov}{_level_str(lev)}")
                 source.append(cov)
                 level.append(_level_str(lev))
@@ -283,7 +284,8 @@ def _wls(A: np.ndarray, b: np.ndarray) -> np.ndarray:
 
     scale = np.sqrt(np.einsum("ij,ij->j", A, A))
     scale[scale == 0] = 1.0
-    As = A / scale
+    As = A
+    As /= scale  # A is a temporary owned by the caller
     try:
         factor = cho_factor(As.T @ As, lower=False)
 
