@@ -6,11 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from scipy import stats
 
 from ozamonitor.causal.did_aggregate import AggteResult
@@ -18,9 +16,7 @@ from ozamonitor.causal.did_aggregate import AggteResult
 __all__ = ["event_study_figure", "save_event_study_plot"]
 
 
-def event_study_figure(
-    dyn: AggteResult, title: str | None = None, ylabel: str = "ATT"
-) -> matplotlib.figure.Figure:
+def event_study_figure(dyn: AggteResult, title: str | None = None, ylabel: str = "ATT") -> Figure:
     """Figure of an event-study (``type="dynamic"``) aggregation.
 
     Thick bars: pointwise ``1 - alpha`` intervals; thin caps: the uniform band with the
@@ -31,7 +27,10 @@ def event_study_figure(
         raise ValueError("event_study_figure needs a 'dynamic' aggregation")
     e, att, se = dyn.egt, dyn.att_egt, dyn.se_egt
     z = float(stats.norm.ppf(1 - dyn.alpha / 2))
-    fig, ax = plt.subplots(figsize=(7, 4))
+    # a bare Figure (no pyplot): no global backend or figure state is touched
+    fig = Figure(figsize=(7, 4))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(-0.5, color="grey", lw=0.8, ls=":")
     post = e >= 0
@@ -83,7 +82,6 @@ def save_event_study_plot(dyn: AggteResult, path: str | Path, title: str | None 
         fig.savefig(tmp, format=fmt, dpi=150)
         os.replace(tmp, path)
     finally:
-        plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
