@@ -238,6 +238,16 @@ def test_existing_register_untouched_by_failed_import(tmp_path: Path) -> None:
     assert (out / "manifest.json").read_bytes() == before
 
 
+def test_never_replaces_a_folder_that_is_not_a_register(tmp_path: Path) -> None:
+    precious = tmp_path / "documents"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("do not delete")
+    with pytest.raises(SourceError, match="not a register"):
+        import_register(DATA, precious, mapping=DATA / "mapping.yaml", key=KEY,
+                        extraction_date=EXT)
+    assert (precious / "thesis.txt").read_text() == "do not delete"
+
+
 def test_bad_mapping_is_a_clear_error(tmp_path: Path) -> None:
     mp = tmp_path / "m.yaml"
     mp.write_text("tables:\n  persons:\n    columns: {Geboortedatum: geboortedatum}\n")

@@ -46,7 +46,7 @@ from ozamonitor.register.pseudonym import (
     pseudonymise,
 )
 from ozamonitor.register.schema import PERSON_TABLES, TABLES, Column
-from ozamonitor.register.store import RegisterWriter
+from ozamonitor.register.store import MANIFEST, RegisterWriter
 from ozamonitor.register.validate import (
     ROW,
     Problem,
@@ -254,6 +254,8 @@ def read_source(st: SourceTable, mapping: Mapping | None = None) -> pl.DataFrame
         raise
     except Exception as e:  # polars/fastexcel/pyarrow raise many kinds
         raise SourceError(f"{st.display}: cannot read: {e}") from None
+    if ROW in df.columns:  # a source column with our internal name is not a schema column
+        df = df.drop(ROW)
     df = df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
     data_cols = [c for c in df.columns if c != ROW]
     if data_cols:
@@ -626,6 +628,10 @@ def write_import(result: ImportResult, out: str | Path) -> Path:
     """
     if not result.report.ok:
         raise ImportValidationError(result.report, result.rows_failed)
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir())
+                                              and not (out / MANIFEST).is_file())):
+        raise SourceError(f"{out} exists and is not a register; refusing to replace it")
     with RegisterWriter(Path(out), extraction_date=result.extraction_date) as w:
         for name, df in result.tables.items():
             w.write(name, df.drop(ROW))
