@@ -352,9 +352,11 @@ def states_from_spells(
         ta = np.searchsorted(ref_days, a, side="left")
         tb = np.searchsorted(ref_days, b, side="left")
         ok = tb > ta
-        np.add.at(fill, (p[ok], ta[ok]), st[ok] + 1)
-        np.add.at(fill, (p[ok], tb[ok]), -(st[ok] + 1))
-        out = np.cumsum(fill, axis=1)[:, :T] - 1
+        # segments are disjoint, so start cells (and end cells) are distinct
+        fill[p[ok], ta[ok]] += (st[ok] + 1).astype(np.int32)
+        fill[p[ok], tb[ok]] -= (st[ok] + 1).astype(np.int32)
+        np.cumsum(fill, axis=1, out=fill)
+        out = fill[:, :T] - 1
         return np.where(out < 0, MISSING, out).astype(np.uint8)
     if rule != "majority":
         raise ValueError(f"unknown rule {rule!r}; choose 'majority' or 'reference'")
@@ -364,9 +366,10 @@ def states_from_spells(
     ff = np.where(a == bounds[pa], pa, pa + 1)
     lf = np.where(b == bounds[pb + 1], pb, pb - 1)
     ok = ff <= lf
-    np.add.at(fill, (p[ok], ff[ok]), st[ok] + 1)
-    np.add.at(fill, (p[ok], lf[ok] + 1), -(st[ok] + 1))
-    out = np.cumsum(fill, axis=1)[:, :T] - 1
+    fill[p[ok], ff[ok]] += (st[ok] + 1).astype(np.int32)
+    fill[p[ok], lf[ok] + 1] -= (st[ok] + 1).astype(np.int32)
+    np.cumsum(fill, axis=1, out=fill)
+    out = fill[:, :T] - 1
     # partial periods: at most two per segment (its first and its last period)
     part_a = a != bounds[pa]
     part_a |= b < bounds[pa + 1]
