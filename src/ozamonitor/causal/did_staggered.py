@@ -58,6 +58,9 @@ _CONTROL_ALIASES = {
 class AttGtResult:
     """ATT(g,t) estimates with influence functions and inference.
 
+    ``inf_func`` has one row per unit in the order of ``panel.unit_ids`` (units sorted
+    by cohort) and one column per cell.
+
     ``se`` is the bootstrap standard error when ``bootstrap`` is true, else analytical
     (``se_analytical`` always holds the latter). ``crit_val`` is the sup-t critical value
     of the uniform band (pointwise normal value without bootstrap / ``cband``).
