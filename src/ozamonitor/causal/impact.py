@@ -492,6 +492,8 @@ def impact_analysis(
         "end": end.strftime("%Y-%m"),
         "person_ids": ids_list,
     }
+    # Pool states by the majority of days of month g-1 (more robust pre-trends in the
+    # recovery study than the state on its last day, which reacts to one-day changes).
     seq = build_trajectories(reg, config=DEFAULT_CONFIG, **kw)
     say("trajectories", 1, 2)
     status = build_trajectories(
