@@ -583,3 +583,26 @@ def test_cluster_bootstrap():
     assert np.nanmean(b.se / c.se) > 1.5
     agg = aggte_all(b)
     assert np.isfinite(agg["dynamic"].overall_se)
+
+
+def test_categorical_covariate_expands_to_dummies():
+    df = simulate(n=600, T=4, seed=24, x_trend=0.3)
+    df["cat"] = np.where(df.x > 0.5, "b", np.where(df.x < -0.5, "a", "c"))
+    a = att_gt(df, "id", "t", "g", "y", covariates=["cat", "x"], est_method="reg", bootstrap=False)
+    assert a.panel.covariate_names == ["cat=b", "cat=c", "x"]
+    df["cb"] = (df.cat == "b").astype(float)
+    df["cc"] = (df.cat == "c").astype(float)
+    b = att_gt(
+        df, "id", "t", "g", "y", covariates=["cb", "cc", "x"], est_method="reg", bootstrap=False
+    )
+    np.testing.assert_allclose(a.att, b.att, atol=1e-12)
+
+
+def test_small_never_treated_group_is_rejected_like_did():
+    df = simulate(n=300, T=4, seed=25)
+    keep_never = df[df.g == 0].id.unique()[:3]
+    df = df[(df.g > 0) | df.id.isin(keep_never)]
+    with pytest.raises(DidInputError, match="never-treated group is too small"):
+        att_gt(df, "id", "t", "g", "y", bootstrap=False)
+    with pytest.warns(UserWarning, match="small cohorts"):
+        att_gt(df, "id", "t", "g", "y", control_group="notyet", bootstrap=False)

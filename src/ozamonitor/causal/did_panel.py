@@ -130,8 +130,25 @@ def prepare_panel(
         "_g": _numeric(df, cohort, "cohort").fill_null(0.0),
         "_y": _numeric(df, outcome, "outcome"),
     }
-    for j, c in enumerate(covariates):
-        cols[f"_x{j}"] = _numeric(df, c, "covariate")
+    # categorical covariates become 0/1 columns, first level (sorted) left out, as R's
+    # model.matrix does; the ATT does not depend on which level is left out
+    x_names: list[str] = []
+    x_series: list[pl.Series] = []
+    for c in covariates:
+        s = df.get_column(c)
+        if s.dtype in (pl.String, pl.Categorical, pl.Enum, pl.Boolean):
+            s = s.cast(pl.String)
+            levels = sorted(v for v in s.unique().to_list() if v is not None)
+            if len(levels) < 2:
+                raise DidInputError(f"covariate {c!r} has no variance (one level)")
+            for lev in levels[1:]:
+                x_names.append(f"{c}={lev}")
+                x_series.append((s == lev).cast(pl.Float64))  # null stays null
+        else:
+            x_names.append(c)
+            x_series.append(_numeric(df, c, "covariate"))
+    for j, xs in enumerate(x_series):
+        cols[f"_x{j}"] = xs
     if weights:
         cols["_w"] = _numeric(df, weights, "weights")
     if cluster:
@@ -269,7 +286,7 @@ def prepare_panel(
     src = rows[sel]
     # Fortran order: one period of all units is contiguous (cell computations read columns)
     y = np.asfortranarray(work.get_column("_y").to_numpy()[src].reshape(n, T))
-    k = len(covariates)
+    k = len(x_names)
     x = np.empty((n, T, k))
     for j in range(k):
         x[:, :, j] = work.get_column(f"_x{j}").to_numpy()[src].reshape(n, T)
@@ -284,12 +301,23 @@ def prepare_panel(
     unit_ids = work.get_column("_u").to_numpy()[first_rows]
     coh = unit_g[order]
 
-    for j, c in enumerate(covariates):
+    for j, c in enumerate(x_names):
         if np.ptp(x[:, :, j]) == 0:
             raise DidInputError(f"covariate {c!r} has no variance")
 
     cohort_values, cohort_start = np.unique(coh, return_index=True)
     cohort_end = np.r_[cohort_start[1:], n]
+    sizes = cohort_end - cohort_start
+    req = k + 5  # did: number of covariates + 5
+    small = [v for v, sz in zip(cohort_values, sizes, strict=True) if sz < req]
+    if small:
+        names = ", ".join("never" if not np.isfinite(v) else f"{v:g}" for v in small)
+        if control_group == "never" and not np.all(np.isfinite(small)):
+            raise DidInputError(
+                f"the never-treated group is too small (< {req} units); use the not-yet-"
+                "treated comparison (control_group='notyet')"
+            )
+        warnings.warn(f"small cohorts (< {req} units): {names}", stacklevel=2)
     groups = cohort_values[np.isfinite(cohort_values) & (cohort_values > periods[0] + anticipation)]
     if control_group == "notyet" and not (~np.isfinite(g)).any():
         groups = groups[groups < groups.max()] if groups.size else groups
@@ -304,7 +332,7 @@ def prepare_panel(
         cohort=coh,
         y=y,
         x=x,
-        covariate_names=covariates,
+        covariate_names=x_names,
         weights=w,
         cluster=cl,
         groups=groups,
