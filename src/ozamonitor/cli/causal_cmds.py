@@ -80,7 +80,9 @@ def register(app: typer.Typer) -> None:
         order: str = typer.Option(
             None, "--order", help="largest | smallest | data | random (MatchIt's m.order)."
         ),
-        seed: int = typer.Option(None, "--seed", help="Seed for --order random and gbm."),
+        seed: int = typer.Option(
+            None, "--seed", help="R set.seed() value for --order random (as MatchIt); seeds gbm."
+        ),
         out: Path = typer.Option(..., "--out", help="Pairs CSV (balance goes to *_balance.csv)."),
         love_plot: Path = typer.Option(None, "--love-plot", help="Love plot (.png or .svg)."),
     ) -> None:
