@@ -410,6 +410,34 @@ def _scalar_params(
     )
 
 
+GPU_METHODS = ("OM", "LCS", "HAM", "DHD")
+
+
+def _resolve_backend(backend: str, method: str) -> str:
+    """``"cpu"``, ``"cuda"`` (error without a GPU) or ``"auto"`` (GPU when usable)."""
+    if backend not in ("cpu", "cuda", "auto"):
+        raise ValueError("backend must be 'cpu', 'cuda' or 'auto'")
+    if backend == "cpu":
+        return "cpu"
+    from ozamonitor.sequences.cuda import cuda_available
+
+    usable = method in GPU_METHODS and cuda_available()
+    if backend == "cuda" and not usable:
+        if method not in GPU_METHODS:
+            raise ValueError(f"no CUDA kernel for {method}; GPU methods: {', '.join(GPU_METHODS)}")
+        raise ValueError("backend='cuda' but numba.cuda finds no usable GPU")
+    return "cuda" if usable else "cpu"
+
+
+def _gpu_params(setup: DistanceSetup) -> tuple[str, float, float, float]:
+    """(kernel kind, maxscost, indel max, maxdist) for the CUDA kernels."""
+    if setup.method in ("HAM", "DHD"):
+        _, _, _, _, _, maxdist = _scalar_params(setup, setup.width)
+        return "ham", 0.0, 1.0, maxdist
+    assert setup.indel is not None
+    return "om", _maxscost(setup), float(setup.indel.max()), 0.0
+
+
 def _set_threads(n_threads: int | None) -> int:
     old = numba.get_num_threads()
     if n_threads is not None:
@@ -417,7 +445,9 @@ def _set_threads(n_threads: int | None) -> int:
     return old
 
 
-def _unique_condensed(seqs: SequenceData, setup: DistanceSetup, dtype: np.dtype) -> np.ndarray:
+def _unique_condensed(
+    seqs: SequenceData, setup: DistanceSetup, dtype: np.dtype, backend: str = "cpu"
+) -> np.ndarray:
     """Condensed distances between the rows of ``seqs`` (assumed distinct)."""
     n = seqs.n_sequences
     out = np.zeros(n * (n - 1) // 2, dtype=dtype)
@@ -425,6 +455,23 @@ def _unique_condensed(seqs: SequenceData, setup: DistanceSetup, dtype: np.dtype)
         return out
     m = setup.method
     norm_code = kern.NORM_CODES.get(setup.norm, 0)
+    if backend == "cuda":
+        from ozamonitor.sequences import cuda as gpu
+
+        kind, maxs, imax, maxdist = _gpu_params(setup)
+        assert setup.sm is not None and setup.indel is not None
+        return gpu.condensed(
+            kind,
+            seqs.codes,
+            seqs.lengths,
+            setup.sm,
+            setup.indel,
+            norm_code,
+            maxs,
+            imax,
+            maxdist,
+            dtype,
+        )
     if m in ("CHI2", "EUCLID"):
         out[:] = pdist(_chi2_features(seqs, setup))
         return out
@@ -457,13 +504,34 @@ def _unique_condensed(seqs: SequenceData, setup: DistanceSetup, dtype: np.dtype)
     return out
 
 
-def _cross(a: SequenceData, b: SequenceData, setup: DistanceSetup, dtype: np.dtype) -> np.ndarray:
+def _cross(
+    a: SequenceData, b: SequenceData, setup: DistanceSetup, dtype: np.dtype, backend: str = "cpu"
+) -> np.ndarray:
     """Distances of every row of ``a`` to every row of ``b`` (no deduplication)."""
     out = np.zeros((a.n_sequences, b.n_sequences), dtype=dtype)
     if out.size == 0:
         return out
     m = setup.method
     norm_code = kern.NORM_CODES.get(setup.norm, 0)
+    if backend == "cuda":
+        from ozamonitor.sequences import cuda as gpu
+
+        kind, maxs, imax, maxdist = _gpu_params(setup)
+        assert setup.sm is not None and setup.indel is not None
+        return gpu.cross(
+            kind,
+            a.codes,
+            a.lengths,
+            b.codes,
+            b.lengths,
+            setup.sm,
+            setup.indel,
+            norm_code,
+            maxs,
+            imax,
+            maxdist,
+            dtype,
+        )
     if m in ("CHI2", "EUCLID"):
         out[:] = cdist(_chi2_features(a, setup), _chi2_features(b, setup))
         return out
@@ -542,6 +610,7 @@ def seqdist(
     dtype: Any = np.float64,
     condensed: bool = False,
     n_threads: int | None = None,
+    backend: str = "cpu",
 ) -> np.ndarray:
     """All pairwise distances between sequences, as TraMineR's ``seqdist``.
 
@@ -567,6 +636,8 @@ def seqdist(
         condensed: return the condensed upper triangle (scipy ``squareform``
             order, length ``N (N - 1) / 2``) instead of an ``N x N`` matrix.
         n_threads: numba threads to use (default: all).
+        backend: ``"cpu"`` (default), ``"cuda"`` (OM/LCS/HAM/DHD on a GPU via
+            numba.cuda) or ``"auto"`` (GPU when available and supported).
 
     Returns:
         ``(N, N)`` symmetric matrix with zero diagonal, or the condensed vector.
@@ -588,7 +659,9 @@ def seqdist(
         weighted=weighted,
         global_pdotj=global_pdotj,
     )
-    return seqdist_setup(seqs, setup, dtype=dt, condensed=condensed, n_threads=n_threads)
+    return seqdist_setup(
+        seqs, setup, dtype=dt, condensed=condensed, n_threads=n_threads, backend=backend
+    )
 
 
 def seqdist_setup(
@@ -598,17 +671,19 @@ def seqdist_setup(
     dtype: Any = np.float64,
     condensed: bool = False,
     n_threads: int | None = None,
+    backend: str = "cpu",
 ) -> np.ndarray:
     """Pairwise distances with an already resolved :class:`DistanceSetup`."""
     dt = _check_dtype(dtype)
     _check_alphabet(seqs, setup)
+    be = _resolve_backend(backend, setup.method)
     old = _set_threads(n_threads)
     try:
         first, inv = unique_rows(seqs.codes)
         nu = len(first)
         identity = nu == seqs.n_sequences
         useqs = seqs if identity else seqs[first]
-        du = _unique_condensed(useqs, setup, dt)
+        du = _unique_condensed(useqs, setup, dt, be)
         n = seqs.n_sequences
         if condensed:
             if identity:
@@ -654,6 +729,7 @@ def seqdist_cross(
     global_pdotj: np.ndarray | str | None = None,
     dtype: Any = np.float64,
     n_threads: int | None = None,
+    backend: str = "cpu",
 ) -> np.ndarray:
     """Distances from every sequence of ``seqs_a`` to every sequence of ``seqs_b``.
 
@@ -683,7 +759,7 @@ def seqdist_cross(
         weighted=weighted,
         global_pdotj=global_pdotj,
     )
-    return seqdist_cross_setup(a, b, setup, dtype=dtype, n_threads=n_threads)
+    return seqdist_cross_setup(a, b, setup, dtype=dtype, n_threads=n_threads, backend=backend)
 
 
 def seqdist_cross_setup(
@@ -693,9 +769,11 @@ def seqdist_cross_setup(
     *,
     dtype: Any = np.float64,
     n_threads: int | None = None,
+    backend: str = "cpu",
 ) -> np.ndarray:
     """Cross distances with an already resolved :class:`DistanceSetup`."""
     dt = _check_dtype(dtype)
+    be = _resolve_backend(backend, setup.method)
     _check_alphabet(a, setup)
     _check_alphabet(b, setup)
     if setup.method in ("CHI2", "EUCLID") and (
@@ -708,7 +786,7 @@ def seqdist_cross_setup(
         fb, ib = unique_rows(b.codes)
         ua = a if len(fa) == a.n_sequences else a[fa]
         ub = b if len(fb) == b.n_sequences else b[fb]
-        du = _cross(ua, ub, setup, dt)
+        du = _cross(ua, ub, setup, dt, be)
         if len(fa) == a.n_sequences and len(fb) == b.n_sequences:
             return du
         return du[np.ix_(ia, ib)]
