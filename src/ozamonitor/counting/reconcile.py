@@ -19,7 +19,12 @@ from matplotlib.figure import Figure
 from ozamonitor.counting.count import Counter
 from ozamonitor.counting.timeline import CountingError
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, suppress
-from ozamonitor.register.calendar import school_year_label, school_year_of
+from ozamonitor.register.calendar import (
+    FIRST_SCHOOL_YEAR,
+    parse_school_year,
+    school_year_label,
+    school_year_of,
+)
 
 
 def _single_period(per_child: pl.DataFrame) -> pl.DataFrame:
@@ -87,11 +92,12 @@ def trend(counter: Counter, school_years: Sequence[str] | None = None) -> pl.Dat
     """Flow per school year and stock on 1 October of each year, per definition.
 
     Columns ``definition, school_year, measure ("flow"|"stock_1oct"), count``.
-    Years default to all school years the register covers.
+    Years default to the project's school years (``calendar.school_years()``,
+    2014-2015 on) that the register covers.
     """
     tl = counter.timeline
     if school_years is None:
-        y0 = school_year_of(tl.range_start)
+        y0 = max(school_year_of(tl.range_start), parse_school_year(FIRST_SCHOOL_YEAR))
         y1 = school_year_of(tl.extraction_date)
         school_years = [school_year_label(y) for y in range(y0, y1 + 1)]
     flows = counter.flow(list(school_years))
@@ -162,6 +168,12 @@ _TXT = {
 }
 
 
+def _num(v: float, lang: str) -> str:
+    """Whole number with the language's thousands separator."""
+    txt = f"{int(v):,}"
+    return txt.replace(",", ".") if lang == "nl" else txt
+
+
 def _t(lang: str, key: str) -> str:
     if lang not in _TXT:
         raise CountingError(f"unknown language {lang!r}; use 'nl' or 'en'")
@@ -186,7 +198,7 @@ def waterfall_figure(wf: pl.DataFrame, *, lang: str = "nl",
             ax.text(i, base, "x", ha="center", va="bottom", fontsize=8)
             continue
         ax.bar(i, a, bottom=base, color="#1f77b4")
-        ax.text(i, base + a, f"+{a:,}".replace(",", "."), ha="center", va="bottom", fontsize=8)
+        ax.text(i, base + a, f"+{_num(a, lang)}", ha="center", va="bottom", fontsize=8)
         base += a
     ax.set_xticks(range(len(names)), [labels.get(n, n) for n in names], rotation=30,
                   ha="right")
@@ -205,14 +217,15 @@ def overlap_figure(ov: pl.DataFrame, *, lang: str = "nl",
     mat = np.full((len(names), len(names)), np.nan)
     for a, b, c in ov.select("definition_a", "definition_b", "count").iter_rows():
         mat[idx[a], idx[b]] = np.nan if c is None else c
-    fig = Figure(figsize=(6.5, 5.5))
+    fig = Figure(figsize=(8.5, 7))
     ax = fig.subplots()
     im = ax.imshow(mat, cmap="Blues")
     for i in range(len(names)):
         for j in range(len(names)):
             v = mat[i, j]
-            ax.text(j, i, "x" if np.isnan(v) else f"{int(v):,}".replace(",", "."),
-                    ha="center", va="center", fontsize=7)
+            dark = not np.isnan(v) and v > 0.6 * np.nanmax(mat)
+            ax.text(j, i, "x" if np.isnan(v) else _num(v, lang), ha="center", va="center",
+                    fontsize=7, color="white" if dark else "black")
     ticks = [labels.get(n, n) for n in names]
     ax.set_xticks(range(len(names)), ticks, rotation=45, ha="right")
     ax.set_yticks(range(len(names)), ticks)
@@ -226,7 +239,7 @@ def trend_figure(tr: pl.DataFrame, *, lang: str = "nl",
                  labels: dict[str, str] | None = None) -> Figure:
     """Lines per definition: flow (solid) and stock on 1 October (dashed)."""
     labels = labels or {}
-    fig = Figure(figsize=(8, 4.5))
+    fig = Figure(figsize=(11, 4.8))
     ax = fig.subplots()
     years = sorted(tr["school_year"].unique().to_list())
     xs = {y: i for i, y in enumerate(years)}
@@ -245,6 +258,6 @@ def trend_figure(tr: pl.DataFrame, *, lang: str = "nl",
     ax.set_xlabel(_t(lang, "school_year"))
     ax.set_ylabel(_t(lang, "children"))
     ax.set_title(_t(lang, "tr_title"))
-    ax.legend(fontsize=6, ncol=2)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig
