@@ -308,7 +308,7 @@ def prepare_panel(
     cohort_values, cohort_start = np.unique(coh, return_index=True)
     cohort_end = np.r_[cohort_start[1:], n]
     sizes = cohort_end - cohort_start
-    req = k + 5  # did: number of covariates + 5
+    req = len(covariates) + 5  # did: number of covariate variables + 5
     small = [v for v, sz in zip(cohort_values, sizes, strict=True) if sz < req]
     if small:
         names = ", ".join("never" if not np.isfinite(v) else f"{v:g}" for v in small)
