@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from ozamonitor.causal.matching import RRandom, match_nearest, nearest_neighbour_indices
 from ozamonitor.causal.propensity import SeparationWarning, estimate_propensity
@@ -202,8 +204,8 @@ def test_random_order_with_exact_draws_per_stratum():
     t_str = strata[treat == 1]
     rng = RRandom(7)
     perm = []
-    for st in pd.unique(t_str):  # strata in order of their first treated unit
-        members = np.flatnonzero(t_str == st)
+    for stratum in pd.unique(t_str):  # strata in order of their first treated unit
+        members = np.flatnonzero(t_str == stratum)
         perm.extend(members[rng.sample_int(len(members)) - 1])
     ref = brute_vec(dist, treat, strata=strata, order="random", perm=perm)
     np.testing.assert_array_equal(res.match_matrix, ref)
@@ -394,3 +396,53 @@ def test_separation_warning_names_covariate():
     msgs = [str(w.message) for w in rec if issubclass(w.category, SeparationWarning)]
     assert msgs and "'flag'" in msgs[0]
     assert np.isfinite(res.distance).all()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    n=st.integers(4, 40),
+    levels=st.integers(2, 8),
+    ratio=st.integers(1, 3),
+    replace=st.booleans(),
+    caliper=st.sampled_from([None, 0.0, 0.1, 0.3]),
+    exact=st.booleans(),
+    order=st.sampled_from(["largest", "smallest", "data"]),
+    seed=st.integers(0, 10_000),
+)
+def test_property_matches_bruteforce(n, levels, ratio, replace, caliper, exact, order, seed):
+    rng = np.random.default_rng(seed)
+    treat = rng.integers(0, 2, n)
+    assume(0 < treat.sum() < n)
+    dist = rng.integers(0, levels, n) / levels  # many ties
+    strata = rng.integers(0, 2, n) if exact else None
+    df = pd.DataFrame({"t": treat, "s": strata if exact else 0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = match_nearest(
+                df,
+                "t",
+                distance=dist,
+                ratio=ratio,
+                replace=replace,
+                caliper=caliper,
+                std_caliper=False,
+                exact=["s"] if exact else None,
+                m_order=order,
+            )
+        except ValueError as e:  # nothing matched at all
+            ref = brute_vec(
+                dist,
+                treat,
+                ratio=ratio,
+                replace=replace,
+                caliper=caliper,
+                strata=strata,
+                order=order,
+            )
+            assert (ref < 0).all() or "stratum" in str(e)
+            return
+    ref = brute_vec(
+        dist, treat, ratio=ratio, replace=replace, caliper=caliper, strata=strata, order=order
+    )
+    np.testing.assert_array_equal(res.match_matrix, ref)
