@@ -97,7 +97,7 @@ def validate_cmd(
 ) -> None:
     """Validate a register: schema, codes, keys, dates, ages, references, overlaps.
 
-    Prints ``file:row:field: message`` per problem (row = 1-based row of the
+    Prints file:row:field: message per problem (row = 1-based row of the
     Parquet file) and a count per check; exits with status 1 on problems.
     """
     from ozamonitor.register.store import Register, RegisterError
@@ -184,7 +184,7 @@ def export_template_cmd(
     example: bool = typer.Option(False, "--example",
                                  help="Fill the files with a tiny hand-made example register."),
 ) -> None:
-    """Write empty source files (one per table, with ``bsn``) and a mapping example."""
+    """Write empty source files (one per table, bsn instead of person_id) and a mapping example."""
     from ozamonitor.register.template import export_template
 
     if fmt not in ("csv", "xlsx", "parquet"):

@@ -581,7 +581,7 @@ def _source_report(
         (pl.col("check") == "reference") & pl.col("file").is_in(bsn_files)
         & pl.col("message").str.starts_with("unknown person_id "))
         .then(pl.lit(f"BSN not found in persons ({person_file})"))
-        .otherwise(msg)).sort("file", "row", "field", "check", "message")
+        .otherwise(msg)).sort("file", "row", "field", "message", "check")
     counts = dict(allp.group_by("check").len().iter_rows())
     kept = allp.head(max_problems) if max_problems is not None else allp
     rows_failed = allp.filter(pl.col("row") > 0).select("file", "row").n_unique()

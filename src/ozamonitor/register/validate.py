@@ -661,7 +661,7 @@ def _report(frames: list[pl.DataFrame], max_problems: int | None) -> ValidationR
     allp = pl.concat([f.select(list(_PROBLEM_SCHEMA)).cast(_PROBLEM_SCHEMA)  # type: ignore[arg-type]
                       for f in frames])
     counts = dict(allp.group_by("check").len().iter_rows())
-    allp = allp.sort("file", "row", "field", "check", "message")
+    allp = allp.sort("file", "row", "field", "message", "check")
     if max_problems is not None:
         allp = allp.head(max_problems)
     return ValidationReport((Problem(*r) for r in allp.iter_rows()), counts)
