@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -40,3 +41,21 @@ def progress(disable: bool = False) -> Iterator[Progress]:
         transient=False,
     ) as p:
         yield p
+
+
+def print_frame(df: Any, title: str | None = None, decimals: int = 3) -> None:
+    """Print a (small) polars or pandas frame as a rich table."""
+    import polars as pl
+    from rich.table import Table
+
+    if not isinstance(df, pl.DataFrame):
+        df = pl.from_pandas(df)
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for name, dtype in zip(df.columns, df.dtypes, strict=True):
+        table.add_column(name, justify="right" if dtype.is_numeric() else "left")
+    for row in df.iter_rows():
+        table.add_row(*[
+            "" if v is None else (f"{v:.{decimals}f}" if isinstance(v, float) else str(v))
+            for v in row
+        ])
+    console.print(table)

@@ -13,6 +13,7 @@ from ozamonitor.cli import (
     causal_cmds,
     counting_cmds,
     did_cmds,
+    impact_cmds,
     register_cmds,
     report_cmds,
     sequence_cmds,
@@ -53,6 +54,7 @@ for _module in (
     trajectory_cmds,
     causal_cmds,
     did_cmds,
+    impact_cmds,
     report_cmds,
 ):
     _module.register(app)

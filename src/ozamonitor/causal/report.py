@@ -1,0 +1,186 @@
+"""Impact section of the HTML report: estimates per group, event studies, balance.
+
+Everything shown is disclosure-controlled: group sizes below the threshold
+are suppressed (``<10``), and estimates for groups with fewer than
+:data:`ozamonitor.causal.impact.MIN_TREATED` participants are never computed.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import polars as pl
+
+from ozamonitor.causal.impact import ImpactResult
+from ozamonitor.privacy.disclosure import publish
+from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
+
+GROUP_LABELS = {
+    "nl": {
+        "at_risk": "dreigend langdurig verzuim",
+        "long_term_absent": "langdurig verzuim",
+        "not_enrolled": "niet ingeschreven",
+        "exempt_5a": "vrijstelling 5a",
+        "all": "alle deelnemers",
+        "0": "voortgezet onderwijs-leeftijd",
+        "1": "basisschoolleeftijd",
+    },
+    "en": {
+        "at_risk": "at risk of long absence",
+        "long_term_absent": "long-term absent",
+        "not_enrolled": "not enrolled",
+        "exempt_5a": "exemption 5a",
+        "all": "all participants",
+        "0": "secondary-school age",
+        "1": "primary-school age",
+    },
+}
+
+
+def _label(group: str, lang: str) -> str:
+    return GROUP_LABELS[lang].get(group, group)
+
+
+def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFrame:
+    """The summary with group sizes disclosure-controlled (display strings)."""
+    s = result.summary
+    counts = s.select("by", "group", "n_treated", "n_controls")
+    pub_t = publish(counts.drop("n_controls"), "n_treated", threshold=threshold,
+                    sum_groups=[["by"]])
+    pub_c = publish(counts.drop("n_treated"), "n_controls", threshold=threshold,
+                    sum_groups=[["by"]])
+    est = s.select("by", "group", "att", "se", "lower", "upper", "pretrend_p")
+    out = (
+        est.join(pub_t.select("by", "group", "n_treated"), on=["by", "group"], how="left")
+        .join(pub_c.select("by", "group", "n_controls"), on=["by", "group"], how="left")
+    )
+    if result.truth is not None:
+        out = out.join(result.truth.select("group", "true_att"), on="group", how="left")
+    return out
+
+
+def event_study_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
+    """Small multiples: ATT(e) with 95% intervals per group (truth dashed if known)."""
+    es = result.event_study
+    groups = [g for g in result.summary["group"].to_list() if g in set(es["group"].to_list())]
+    n = max(len(groups), 1)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False,
+                             sharey=True)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    for ax, g in zip(axes.ravel(), groups, strict=False):
+        d = es.filter(pl.col("group") == g).sort("e")
+        e = d["e"].to_numpy()
+        ax.fill_between(e, d["lower"].to_numpy(), d["upper"].to_numpy(), color="#88CCEE",
+                        alpha=0.5, linewidth=0)
+        ax.plot(e, d["att"].to_numpy(), color="#332288", marker="o", markersize=2.5)
+        ax.axhline(0, color="#555555", linewidth=0.8)
+        ax.axvline(-0.5, color="#CC6677", linewidth=0.8, linestyle=":")
+        ax.set_title(_label(g, lang), fontsize=10)
+        ax.set_xlabel(tr(lang, "maanden sinds start OZA", "months since OZA start"))
+    axes[0, 0].set_ylabel(tr(lang, "effect op kans in onderwijs", "effect on P(in education)"))
+    fig.tight_layout()
+    return fig
+
+
+def balance_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
+    """Love plot: |standardised difference| before and after matching."""
+    b = result.balance
+    b = b.assign(before=b["diff_un"].abs(), after=b["diff_adj"].abs()).sort_values("before")
+    fig, ax = plt.subplots(figsize=(6.0, 0.28 * len(b) + 1.2))
+    y = range(len(b))
+    ax.scatter(b["before"], y, color="#CC6677", label=tr(lang, "vóór matching", "before"))
+    ax.scatter(b["after"], y, color="#117733", label=tr(lang, "na matching", "after"))
+    ax.axvline(0.1, color="#555555", linestyle="--", linewidth=0.8)
+    ax.set_yticks(list(y), b["variable"].tolist(), fontsize=8)
+    ax.set_xlabel(tr(lang, "absoluut gestandaardiseerd verschil", "absolute standardised "
+                     "difference"))
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 10) -> Section:
+    """The impact section: method, estimates per group, event study, balance."""
+    s = result.settings
+    pub = published_summary(result, threshold=threshold).with_columns(
+        pl.col("group").map_elements(lambda g: _label(g, lang), return_dtype=pl.String)
+    )
+    labels = {
+        "group": tr(lang, "groep", "group"),
+        "att": tr(lang, "effect", "effect"),
+        "se": tr(lang, "standaardfout", "std. error"),
+        "lower": tr(lang, "95%-interval onder", "95% lower"),
+        "upper": tr(lang, "95%-interval boven", "95% upper"),
+        "pretrend_p": tr(lang, "p pre-trend", "pre-trend p"),
+        "n_treated": tr(lang, "deelnemers", "participants"),
+        "n_controls": tr(lang, "controles", "controls"),
+        "true_att": tr(lang, "werkelijk effect (synthetisch)", "true effect (synthetic)"),
+    }
+    intro = paragraph(
+        tr(
+            lang,
+            "Effect van deelname aan een onderwijszorgarrangement op de kans om in onderwijs "
+            f"te zijn (ingeschreven en niet langdurig afwezig), gemiddeld over 0 tot "
+            f"{s['max_e']} maanden na de start. Per startmaand zijn deelnemers gematcht "
+            f"(1:{s['ratio']}, propensityscore, exact op {', '.join(s['exact'])}) aan "
+            "vergelijkbare kinderen uit dezelfde doelgroep die toen niet startten; "
+            "verschil-in-verschillen met de maand vóór de start als basis, gewogen voor "
+            "latere deelname van controles (IPCW).",
+            "Effect of taking part in an education-care arrangement on the probability of "
+            f"being in education (enrolled and not long-term absent), averaged over 0 to "
+            f"{s['max_e']} months after the start. Within each start month, participants "
+            f"were matched (1:{s['ratio']}, propensity score, exact on "
+            f"{', '.join(s['exact'])}) to comparable children of the same target group who "
+            "did not start then; difference-in-differences with the month before the start "
+            "as base, weighted for later participation of controls (IPCW).",
+        )
+    )
+    html = (
+        intro
+        + table_html(pub.drop("by"), labels=labels, decimals=3)
+        + note(tr(lang, "Groepen met minder dan 10 deelnemers krijgen geen schatting.",
+                  "Groups with fewer than 10 participants get no estimate."))
+        + figure_html(event_study_figure(result, lang),
+                      caption=tr(lang, "Effect per maand sinds de start (95%-interval)",
+                                 "Effect by month since the start (95% interval)"))
+        + figure_html(balance_figure(result, lang),
+                      caption=tr(lang, "Balans van achtergrondkenmerken",
+                                 "Covariate balance"))
+    )
+    return Section(id="impact", title=tr(lang, "Wat werkt voor wie: effecten van OZA",
+                                         "What works for whom: OZA effects"), html=html)
+
+
+def write_impact_outputs(result: ImpactResult, out: str | Path, *, lang: str = "nl",
+                         threshold: int = 10) -> list[Path]:
+    """Write disclosure-controlled tables (CSV) and figures (PNG) to ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    summary = published_summary(result, threshold=threshold)
+    p = out / "impact_summary.csv"
+    summary.write_csv(p)
+    paths.append(p)
+    es = result.event_study.join(
+        result.summary.select("group", "n_treated"), on="group", how="left"
+    ).filter(pl.col("n_treated") >= threshold).drop("n_treated")
+    p = out / "impact_event_study.csv"
+    es.write_csv(p)
+    paths.append(p)
+    p = out / "impact_balance.csv"
+    result.balance.to_csv(p, index=False)
+    paths.append(p)
+    for name, fig in (("impact_event_study.png", event_study_figure(result, lang)),
+                      ("impact_balance.png", balance_figure(result, lang))):
+        fig.savefig(out / name, dpi=130, bbox_inches="tight")
+        plt.close(fig)
+        paths.append(out / name)
+    return paths

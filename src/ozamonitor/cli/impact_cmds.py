@@ -1,0 +1,63 @@
+"""CLI commands: the OZA impact pipeline (``ozamonitor impact``)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import typer
+
+from ozamonitor.cli.common import console, fail, print_frame, progress
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to ``app``."""
+
+    @app.command("impact")
+    def impact(
+        register_path: Path = typer.Option(..., "--register", "-r", help="Register folder."),
+        out: Path = typer.Option(Path("impact-output"), "--out", help="Output folder."),
+        by: str = typer.Option("target_group", help="Split: target_group, subgroup, primary "
+                               "or none."),
+        ratio: int = typer.Option(3, help="Controls per participant."),
+        caliper: float = typer.Option(0.2, help="Caliper in SDs of the score (0 = none)."),
+        exact: str = typer.Option("target_group,primary", help="Exact-matching variables."),
+        max_e: int = typer.Option(23, help="Last month after the start in the overall effect."),
+        lang: str = typer.Option("nl", help="Language of figures: nl or en."),
+        threshold: int = typer.Option(10, help="Disclosure threshold."),
+        seed: int = typer.Option(0, help="Random seed."),
+    ) -> None:
+        """Subgroups, matching and difference-in-differences for the OZA experiment."""
+        from ozamonitor.causal.impact import ImpactError, impact_analysis
+        from ozamonitor.causal.report import write_impact_outputs
+        from ozamonitor.register.store import RegisterError
+
+        with progress() as bar:
+            tasks: dict[str, int] = {}
+
+            def say(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    res = impact_analysis(
+                        register_path,
+                        by=None if by == "none" else by,
+                        ratio=ratio,
+                        caliper=caliper or None,
+                        exact=[e for e in exact.split(",") if e],
+                        max_e=max_e,
+                        seed=seed,
+                        progress=say,
+                    )
+            except (ImpactError, RegisterError, ValueError) as e:
+                raise fail(str(e)) from None
+        paths = write_impact_outputs(res, out, lang=lang, threshold=threshold)
+        from ozamonitor.causal.report import published_summary
+
+        print_frame(published_summary(res, threshold=threshold).drop("by"),
+                    title=f"OZA effect on P(in education), by {by}")
+        console.print(f"wrote {len(paths)} files to {out}")
