@@ -117,8 +117,9 @@ def test_mnlogit_clear_errors() -> None:
     sep = bg.with_columns(group=pl.Series(np.where(labels == "A", "only_a", "other")))
     sep = sep.with_columns(group=pl.when(pl.arange(0, sep.height) % 2 == 0)
                            .then(pl.lit("other")).otherwise(pl.col("group")))
-    with pytest.raises(SeparationError, match="never occurs in cluster"):
+    with pytest.raises(SeparationError, match="never occurs in cluster") as info:
         mnlogit(labels, sep, ["group"], reference={"group": "other"})
+    assert info.value.variable == "group"
     # a numeric covariate that separates perfectly
     x = np.where(labels == "A", -1.0, 1.0) * (1 + np.random.default_rng(0).random(len(labels)))
     with pytest.raises(SeparationError):

@@ -33,7 +33,14 @@ class ConstantCovariateError(ValueError):
 
 
 class SeparationError(ValueError):
-    """(Quasi-)complete separation: some coefficient has no finite estimate."""
+    """(Quasi-)complete separation: some coefficient has no finite estimate.
+
+    ``variable`` names the covariate responsible when it is known.
+    """
+
+    def __init__(self, message: str, variable: str | None = None) -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 def _frame(df: Any) -> pl.DataFrame:
@@ -246,7 +253,8 @@ def mnlogit(
             if not (col & (y == j)).any():
                 raise SeparationError(
                     f"perfect separation: category {lev!r} of {v!r} never occurs in cluster "
-                    f"{lv!r}, so its coefficient is infinite; merge categories or clusters"
+                    f"{lv!r}, so its coefficient is infinite; merge categories or clusters",
+                    variable=v,
                 )
     with warnings.catch_warnings():
         warnings.simplefilter("error", PerfectSeparationWarning)

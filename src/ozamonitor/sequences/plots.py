@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -116,6 +117,13 @@ def _xticks(ax: Any, columns: Sequence[str], max_ticks: int = 8) -> None:
     such columns, else evenly spaced; at most ``max_ticks``."""
     T = len(columns)
     anchors = [t for t, c in enumerate(columns) if c.endswith(("-08", "-Q3"))]
+    rel = [_offset(c) for c in columns]
+    if T > 1 and all(r is not None for r in rel):
+        # event time (t-24 .. t+24) or age (age48m ..): multiples of 6, 12, 24, ...
+        unit = 6
+        while T / unit > max_ticks:
+            unit *= 2
+        anchors = [t for t, r in enumerate(rel) if r is not None and r % unit == 0]
     if len(anchors) >= 2:
         step = max(1, math.ceil(len(anchors) / max_ticks))
         ticks = anchors[::step]
@@ -124,6 +132,14 @@ def _xticks(ax: Any, columns: Sequence[str], max_ticks: int = 8) -> None:
         ticks = list(range(0, T, step))
     ax.set_xticks(ticks)
     ax.set_xticklabels([columns[t] for t in ticks], rotation=45, ha="right", fontsize=7)
+
+
+def _offset(label: str) -> int | None:
+    """``t-24`` -> -24, ``age48m`` -> 48; None for calendar labels."""
+    m = re.fullmatch(r"t([+-]\d+)|age(\d+)[a-z]", label)
+    if not m:
+        return None
+    return int(m.group(1) or m.group(2))
 
 
 def _panel_title(lab: str, n: int, lang: str) -> str:

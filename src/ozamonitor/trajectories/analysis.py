@@ -321,15 +321,26 @@ def run_trajectory_analysis(
         tables["crosstab_background"] = crosstab(clusters, bgs, list(BACKGROUND))
         covs = [c for c in BACKGROUND if c != "income_decile"
                 and bgs[c].drop_nulls().n_unique() > 1]
-        try:
-            res = mnlogit(clusters, bgs, covs,
-                          reference={c: r for c, r in REFERENCES.items() if c in covs},
-                          categorical=covs)
+        # drop a covariate that separates the clusters perfectly and try again
+        while covs:
+            try:
+                res = mnlogit(clusters, bgs, covs,
+                              reference={c: r for c, r in REFERENCES.items() if c in covs},
+                              categorical=covs)
+            except SeparationError as e:
+                if e.variable is None or e.variable not in covs:
+                    messages.append(f"multinomial logit not estimated: {e}")
+                    break
+                messages.append(f"multinomial logit: {e.variable} left out ({e})")
+                covs = [c for c in covs if c != e.variable]
+                continue
+            except (ConstantCovariateError, ValueError) as e:
+                messages.append(f"multinomial logit not estimated: {e}")
+                break
             tables["mnlogit"] = res.coefficients
-            messages.append(f"multinomial logit: n = {res.n}, base cluster {res.base_cluster},"
-                            f" McFadden R2 = {res.pseudo_r2:.3f}")
-        except (SeparationError, ConstantCovariateError, ValueError) as e:
-            messages.append(f"multinomial logit not estimated: {e}")
+            messages.append(f"multinomial logit on {', '.join(covs)}: n = {res.n}, base "
+                            f"cluster {res.base_cluster}, McFadden R2 = {res.pseudo_r2:.3f}")
+            break
     for name, df in tables.items():
         files += _write_table(df, out, name)
 
