@@ -259,7 +259,7 @@ def _mu_eta(eta: np.ndarray) -> np.ndarray:
 
 
 def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
-    return float(-2.0 * (np.log(mu[y == 1]).sum() + np.log1p(-mu[y == 0]).sum()))
+    return float(-2.0 * (np.log(mu[y == 1]).sum() + np.log(1.0 - mu[y == 0]).sum()))  # as R
 
 
 def _tsqr_r(A: np.ndarray, block: int = 8192) -> np.ndarray:
