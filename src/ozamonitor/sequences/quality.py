@@ -299,7 +299,7 @@ class QualityEvaluator:
             from scipy.spatial.distance import squareform
 
             cond = squareform(self.d, checks=False)
-            order = np.argsort(cond, kind="stable")
+            order = np.argsort(cond)  # ties are grouped afterwards: no stable sort needed
             vals = np.ascontiguousarray(cond[order], dtype=np.float64)
             del cond
             ci, cj = _condensed_ij(self.n)
