@@ -218,6 +218,7 @@ class ReportDocument:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(self.render())
+            os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be shared
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
