@@ -204,6 +204,14 @@ def _stacks(
         group[st == ix["lrv"]] = 1
         group[(st == ix["av"]) | (st == ix["wait"])] = 2
         group[st == ix["ex5a"]] = 3
+        # last school type before g: special if the last enrolled state was special
+        enrolled_cols = np.isin(codes[:, : pre + 1], edu_states[:3])
+        last_enr = np.where(
+            enrolled_cols.any(axis=1), pre - np.argmax(enrolled_cols[:, ::-1], axis=1), -1
+        )
+        last_special = (last_enr >= 0) & (
+            codes[np.arange(n), np.maximum(last_enr, 0)] == ix["special"]
+        )
         in_pool = (group >= 0) & (age >= min_age) & (age <= max_age) & (start_idx >= g)
         rows = np.flatnonzero(in_pool)
         treated = start_idx[rows] == g
@@ -229,6 +237,7 @@ def _stacks(
                         no_edu[rows, pre - 11 : pre + 1], axis=1
                     ).astype(np.float64),
                     "special_education": special[rows, pre].astype(np.int8),
+                    "last_school_special": last_special[rows].astype(np.int8),
                     "waiting": (st[rows] == ix["wait"]).astype(np.int8),
                     "state_months": _run_length(codes[rows, : pre + 1]),
                     "recent_newcomer": (
@@ -458,6 +467,7 @@ def impact_analysis(
     subgroup_k: int | None = None,
     alpha: float = 0.05,
     seed: int = 0,
+    control_pool: str = "all",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ImpactResult:
     """Run subgroups -> matching -> DiD for the OZA experiment on a register.
@@ -476,7 +486,14 @@ def impact_analysis(
     pre, max_e:
         Months before the start shown in the event study (and tested for
         pre-trends), and the last month after the start in the overall ATT.
+    control_pool:
+        ``"all"`` (default), ``"regular"`` or ``"special"``: compare with pool
+        members whose last school before the start was regular (po/vo) or
+        special (sbo/so/vso) education - the study's comparison with regular
+        and special education.
     """
+    if control_pool not in ("all", "regular", "special"):
+        raise ImpactError(f"control_pool must be all, regular or special, not {control_pool!r}")
     reg = _reg(register)
     part = reg.read("oza_participation")
     if part.is_empty():
@@ -518,6 +535,9 @@ def impact_analysis(
     persons = persons[[order[p] for p in seq.ids.tolist()]]
     stacked = _stacks(reg, seq.ids, seq.codes, y, history_from, starts, persons, 61, 203)
 
+    if control_pool != "all":
+        want = 1 if control_pool == "special" else 0
+        stacked = stacked.filter((pl.col("treated") == 1) | (pl.col("last_school_special") == want))
     by_col = by
     if by == "subgroup":
         stacked = _add_subgroups(stacked, k=subgroup_k, seed=seed)

@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
         max_e: int = typer.Option(23, help="Last month after the start in the overall effect."),
         lang: str = typer.Option("nl", help="Language of figures: nl or en."),
         threshold: int = typer.Option(10, help="Disclosure threshold."),
+        control_pool: str = typer.Option("all", help="Comparison pool: all, regular or "
+                                          "special education."),
         seed: int = typer.Option(0, help="Random seed."),
     ) -> None:
         """Subgroups, matching and difference-in-differences for the OZA experiment."""
@@ -51,6 +53,7 @@ def register(app: typer.Typer) -> None:
                         exact=[e for e in exact.split(",") if e],
                         max_e=max_e,
                         seed=seed,
+                        control_pool=control_pool,
                         progress=say,
                     )
             except (ImpactError, RegisterError, ValueError) as e:
