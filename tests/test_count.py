@@ -172,3 +172,23 @@ def test_errors(reg: Register, counter: Counter) -> None:
         counter.count(peildatum=P, by="planet")
     with pytest.raises(CountingError, match="school year"):
         counter.per_child(schoolyear="2023/24")
+
+
+def test_pruning_changes_nothing(reg: Register, counter: Counter, tmp_path: Path) -> None:
+    """Keeping every child (a definition counting all enrolled pupils disables the
+    candidate pruning) gives the same members for the built-in definitions."""
+    f = tmp_path / "everyone.toml"
+    f.write_text('name = "everyone"\nversion = "1"\nsource = "t"\ndescription = "d"\n'
+                 '[[categories]]\nname = "enrolled"\nlabel = "x"\nwhen = "enrolled"\n')
+    full = Counter(reg, "all", definitions_file=f)
+    assert full.timeline.all_children and not counter.timeline.all_children
+    assert "ordinary" not in set(counter.stock(P)["person_id"])
+    for kw in ({"peildatum": P}, {"schoolyear": "2023-2024"}):
+        a = counter.per_child(**kw).drop("pid")  # type: ignore[arg-type]
+        b = full.per_child(**kw).filter(pl.col("definition") != "everyone").drop("pid")  # type: ignore[arg-type]
+        assert a.equals(b)
+    g = tmp_path / "dur.toml"
+    g.write_text('name = "newcomers"\nversion = "1"\nsource = "t"\ndescription = "d"\n'
+                 '[[categories]]\nname = "new"\nlabel = "x"\n'
+                 'when = { enrolled_days = { "<" = 30 } }\n')
+    assert Counter(reg, "newcomers", definitions_file=g).timeline.all_children

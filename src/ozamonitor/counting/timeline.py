@@ -19,9 +19,10 @@ sums and as-of joins); there is no loop over children.
 
 Only children who can meet a definition are kept (*candidates*): those with an
 absence report, exemption, waiting-list or 24-hour-care spell, or with a day
-under duty on which they were not enrolled. When a definition could count
-children without any of these (checked by evaluating it on all "ordinary"
-condition combinations), all children are kept.
+under duty on which they were not enrolled; and of those only the segments on
+which such a condition holds (run starts are computed before that pruning).
+When a definition could count children without any of these (checked by
+evaluating it on all "ordinary" condition combinations), everything is kept.
 
 Spells are inclusive ``[start, end]``; a null end means still running on the
 extraction date, and all spells are cut at the extraction date.
@@ -95,7 +96,16 @@ def _finish_derived(lf: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def ordinary_can_count(definitions: Sequence[Definition]) -> bool:
-    """True if some category holds for a child with only ordinary conditions."""
+    """True if some category holds for a child with only ordinary conditions.
+
+    Durations of ordinary conditions (e.g. ``enrolled_days``) are not enumerated:
+    a definition using one keeps every child.
+    """
+    ordinary_like = {*ORDINARY, "duty"}
+    for d in definitions:
+        for c in d.categories:
+            if any(a.cond in ordinary_like for a in durations_in(c.node)):
+                return True
     rows = []
     for combo in itertools.product([False, True], repeat=len(ORDINARY)):
         row = {f"c_{n}": False for n in RAW_CONDITIONS}
@@ -218,6 +228,9 @@ class Timeline:
         if cand is not None:
             all_sp = all_sp.join(cand, on="pid", how="semi")
         segments = _segments(all_sp)
+        if not all_children:
+            # run starts are known; drop segments on which no definition can hold
+            segments = segments.filter(_interesting())
         first = enr.select(pl.col("start").min()).collect().item()
         range_start = first if first is not None and first <= ext else ext
         return cls(segments=segments, persons=persons, range_start=range_start,
@@ -284,6 +297,19 @@ class Timeline:
                 .filter((pl.col("t") > lo) & (pl.col("t") <= hi))
             )
         return pl.concat(parts).with_columns(period=pl.lit(label)).collect()
+
+
+#: Conditions that make a segment worth evaluating when definitions are prunable.
+INTERESTING = (*(n for n in RAW_CONDITIONS if n not in ORDINARY), "not_enrolled")
+
+
+def _interesting() -> pl.Expr:
+    """A segment where some non-ordinary condition holds, or a duty day without school.
+
+    :func:`ordinary_can_count` checked that no definition holds elsewhere.
+    """
+    return pl.any_horizontal([pl.col(f"c_{n}") for n in INTERESTING]) | (
+        pl.col("c_duty") & ~pl.col("c_enrolled"))
 
 
 def _pid(person_id: pl.Expr) -> pl.Expr:
