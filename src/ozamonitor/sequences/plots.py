@@ -41,7 +41,7 @@ from ozamonitor.sequences.describe import (
     top_sequences,
     transversal_entropy,
 )
-from ozamonitor.trajectories.seqdata import SequenceData
+from ozamonitor.trajectories.seqdata import SequenceData, replace_file
 from ozamonitor.trajectories.states import MISSING, VOID
 
 _T = {
@@ -388,7 +388,7 @@ def save_figure(
         os.close(fd)
         try:
             fig.savefig(tmp, format=fmt, dpi=dpi)
-            os.replace(tmp, target)
+            replace_file(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -46,7 +46,7 @@ from ozamonitor.trajectories.align import (
     handle_missing,
 )
 from ozamonitor.trajectories.build import build_trajectories
-from ozamonitor.trajectories.seqdata import SequenceData
+from ozamonitor.trajectories.seqdata import SequenceData, replace_file
 from ozamonitor.trajectories.states import DEFAULT_CONFIG, MISSING, TrajectoryConfig
 
 #: Background characteristics used for cross-tabs and the multinomial logit.
@@ -101,7 +101,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w") as f:
         f.write(text)
-    os.replace(tmp, path)
+    replace_file(tmp, path)
 
 
 def _write_table(df: pl.DataFrame, out: Path, name: str) -> list[str]:
@@ -116,7 +116,7 @@ def _write_table(df: pl.DataFrame, out: Path, name: str) -> list[str]:
             df.write_parquet(tmp)
         else:
             df.write_csv(tmp)
-        os.replace(tmp, target)
+        replace_file(tmp, target)
         files.append(str(target.relative_to(out)))
     return files
 

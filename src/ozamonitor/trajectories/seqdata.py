@@ -224,7 +224,7 @@ class SequenceData:
         os.close(fd)
         try:
             pq.write_table(table, tmp, compression="zstd")
-            os.replace(tmp, path)
+            replace_file(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -276,6 +276,15 @@ class SequenceData:
             seq = cls.from_polars(df, alphabet, id_column=names[0], period=period)
         seq.meta.update(meta)
         return seq
+
+
+def replace_file(tmp: str | Path, target: str | Path) -> None:
+    """Move a finished temporary file into place with normal permissions
+    (``mkstemp`` creates files readable by the owner only)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, target)
 
 
 def _jsonable(v: Any) -> bool:
