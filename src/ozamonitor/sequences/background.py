@@ -82,7 +82,8 @@ def crosstab(
             raise ValueError(f"background data has no column {v!r}")
         d = pl.DataFrame({"category": bg[v].cast(pl.String).fill_null("(missing)"), "cluster": cl})
         cnt = d.group_by("category", "cluster").len("n")
-        cats = d["category"].unique().sort()
+        cats = pl.Series("category", sorted(d["category"].unique().to_list(), key=_natural),
+                         dtype=pl.String)
         cls = d["cluster"].unique().sort()
         full = (
             pl.DataFrame({"category": cats})

@@ -43,6 +43,9 @@ def alphabet_html(config: TrajectoryConfig = DEFAULT_CONFIG, lang: str = "nl") -
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
+_PERIOD_NL = {"month": "maand", "week": "week", "quarter": "kwartaal", "year": "schooljaar"}
+
+
 def _n_text(n: int, threshold: int) -> str:
     return f"<{threshold}" if 0 < n < threshold else f"{n:,}".replace(",", "\u202f")
 
@@ -72,7 +75,8 @@ def trajectories_section(
         "extraction_date", "?")
     parts.append(paragraph(tr(
         lang,
-        f"Voor elk kind is per {p['period']} één toestand bepaald uit de registerperioden "
+        f"Voor elk kind is per {_PERIOD_NL.get(p['period'], p['period'])} één toestand "
+        f"bepaald uit de registerperioden "
         f"(inschrijving, OZA-deelname, vrijstelling, verzuim, wachtlijst, zorg, verblijf "
         f"in Nederland). Overlappen perioden, dan beslist de voorrangsregel hieronder; "
         f"een periode krijgt de toestand die de meeste dagen geldt. Uitlijning: "
@@ -158,14 +162,17 @@ def _cluster_section(res: TrajectoryResults, lang: str, threshold: int) -> Secti
             "Mean time in each state by cluster")))
         mt = res.tables.get("mean_time_cluster")
         if mt is not None:
-            wide = (mt.select("group", "state", pl.col("mean").round(1))
-                    .pivot(on="group", index="state", values="mean"))
+            names = {s.code: s.label(lang) for s in seq.alphabet.states}
+            wide = (mt.select("group", pl.col("state").replace(names), pl.col("mean").round(1))
+                    .pivot(on="group", index="state", values="mean")
+                    .rename({"state": tr(lang, "toestand", "state")}))
             parts.append(table_html(wide, decimals=1, caption=tr(
                 lang, "Gemiddeld aantal perioden per toestand en cluster",
                 "Mean number of periods per state and cluster")))
         ind = res.tables.get("indicators_cluster")
         if ind is not None:
-            parts.append(table_html(ind.drop("n"), decimals=2, caption=tr(
+            parts.append(table_html(ind.drop("n").rename({"group": "cluster"}), decimals=2,
+                                    caption=tr(
                 lang, "Gemiddelde kenmerken van de trajecten per cluster (turbulentie naar "
                 "Elzinga)", "Mean sequence indicators by cluster (Elzinga's turbulence)")))
     else:
