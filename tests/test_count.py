@@ -192,3 +192,20 @@ def test_pruning_changes_nothing(reg: Register, counter: Counter, tmp_path: Path
                  '[[categories]]\nname = "new"\nlabel = "x"\n'
                  'when = { enrolled_days = { "<" = 30 } }\n')
     assert Counter(reg, "newcomers", definitions_file=g).timeline.all_children
+
+
+def test_leerplicht_end_boundary(tmp_path: Path) -> None:
+    """Born 2006-09-15: 16 in school year 2022-23, leerplicht ends 2023-07-31; from
+    1 August kwalificatieplicht. Not enrolled since 1 June 2023."""
+    b = Builder()
+    b.child("sixteen", D(2006, 9, 15),
+            enrol=[("03CC00", D(2018, 8, 1), D(2023, 5, 31), "removed")])
+    reg = b.write(tmp_path / "reg")
+    c = Counter(reg, ["ocw2016", "vws", "balans", "latent"])
+    on_last = _members(c.stock(D(2023, 7, 31)))
+    after = _members(c.stock(D(2023, 8, 1)))
+    assert on_last["ocw2016"] == {"av": {"sixteen"}}
+    assert "ocw2016" not in after and "vws" not in after  # leerplichtig only
+    assert after["balans"] == {"not_enrolled_lt3m": {"sixteen"}}  # av run since 1 June
+    assert after["latent"] == {"av": {"sixteen"}}
+    assert _members(c.stock(D(2023, 9, 1)))["balans"] == {"not_enrolled_3m": {"sixteen"}}

@@ -151,9 +151,20 @@ def counting_section(
         wide = t.pivot(on="definition", index="region", values="count").with_columns(
             name=pl.col("region").replace_strict(region_names, default=pl.col("region")))
         wide = wide.select("region", "name", *[d.name for d in c.definitions])
+        extra = ""
+        if by == "swv":
+            n_multi = c.multi_swv_gemeenten()["gemeente_code"].n_unique()
+            extra = note(tr(
+                lang,
+                f"Ingeschreven leerlingen tellen bij het SWV van hun school; niet-ingeschreven "
+                f"kinderen via hun woongemeente. {n_multi} gemeente(n) liggen in meer dan één "
+                "SWV: daar telt het SWV met het grootste aandeel.",
+                f"Enrolled pupils count in their school's SWV; children not enrolled through "
+                f"their gemeente of residence. {n_multi} gemeente(n) lie in several SWVs: "
+                "there the SWV with the largest share counts."))
         subs.append(Section(
             id=f"counting-{by}", title=tr(lang, title_nl, title_en),
-            html=table_html(wide, labels={**names, "region": tr(lang, "code", "code"),
+            html=extra + table_html(wide, labels={**names, "region": tr(lang, "code", "code"),
                                           "name": tr(lang, "naam", "name")}),
         ))
 
