@@ -142,6 +142,7 @@ def test_waterfall_and_overlap_brute_force(counter: Counter) -> None:
         seen |= s
         assert r["cumulative"] == len(seen)
     assert wf["count"].to_list() == sorted(wf["count"].to_list())
+    assert waterfall(pc.to_pandas()).equals(wf)  # pandas accepted
     ov = overlap(pc)
     for a, b, n in ov.iter_rows():
         assert n == len(sets.get(a, set()) & sets.get(b, set()))

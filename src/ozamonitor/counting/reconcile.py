@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -27,7 +28,9 @@ from ozamonitor.register.calendar import (
 )
 
 
-def _single_period(per_child: pl.DataFrame) -> pl.DataFrame:
+def _single_period(per_child: pl.DataFrame | Any) -> pl.DataFrame:
+    if not isinstance(per_child, pl.DataFrame):
+        per_child = pl.from_pandas(per_child)  # public API accepts pandas too
     periods = per_child["period"].unique()
     if periods.len() > 1:
         raise CountingError(
