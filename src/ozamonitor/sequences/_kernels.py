@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-LANES = 32
+LANES = 8
 
 NORM_CODES = {"none": 0, "maxlength": 1, "gmean": 2, "maxdist": 3, "YujianBo": 4}
 
