@@ -422,7 +422,7 @@ def nearest_neighbour_indices(
     strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, np.int64)
     rows = np.arange(n)
     # Sort all units by (stratum, distance), stable: ties keep data order, as R's order().
-    srt = np.lexsort((distance, strata))
+    srt = np.lexsort((distance, strata)) if strata.any() else np.argsort(distance, kind="stable")
     is_c_sorted = ~treat[srt]
     ctrl_before = np.cumsum(is_c_sorted) - is_c_sorted  # controls strictly before each position
     c_rows = srt[is_c_sorted]
@@ -451,8 +451,9 @@ def nearest_neighbour_indices(
             cal,
             caliper is not None,
         )
-    res = np.where(mm >= 0, c_rows[np.maximum(mm, 0)], -1)
-    return res
+    if len(c_rows) == 0:
+        return mm
+    return np.where(mm >= 0, c_rows[np.maximum(mm, 0)], -1)
 
 
 def mahalanobis_transform(data: Any, covariates: Sequence[str], treat: np.ndarray) -> np.ndarray:
