@@ -56,8 +56,10 @@ def register(app: typer.Typer) -> None:
         population: str = typer.Option(
             "active", "--population",
             help="active (ever in a compulsory-age state), oza (ever in an OZA) or all."),
-        sample: int | None = typer.Option(None, "--sample",
-                                          help="Analyse a random sample of N persons."),
+        sample: int | None = typer.Option(
+            None, "--sample",
+            help="Analyse a random sample of N persons of the register (drawn before "
+            "--population)."),
         seed: int = typer.Option(1, "--seed", help="Seed of the sample and of CLARA."),
         k: str = typer.Option("2..8", "--k", help="Number of clusters: 5, 2..8 or 3,5,7 "
                               "(a range picks k by the average silhouette width)."),
