@@ -43,7 +43,7 @@ from ozamonitor.register.pseudonym import (
     key_id,
     load_key,
     normalise_bsn,
-    pseudonymise,
+    pseudonym_digests,
 )
 from ozamonitor.register.schema import PERSON_TABLES, TABLES, Column
 from ozamonitor.register.store import MANIFEST, RegisterWriter
@@ -62,7 +62,9 @@ _PROBLEM_SCHEMA = {"file": pl.String, "row": pl.Int64, "field": pl.String, "mess
                    "check": pl.String}
 _PROBLEM_COLUMNS = list(_PROBLEM_SCHEMA)
 #: Extra date formats always tried after the mapping's format.
-_DATE_FALLBACKS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+_DATE_FALLBACKS = ("%Y-%m-%d",)
+#: ... and for workbooks, where date cells in a text column read as date-times.
+_EXCEL_DATE_FALLBACKS = ("%Y-%m-%d %H:%M:%S",)
 
 
 class SourceError(Exception):
@@ -334,7 +336,7 @@ def _translate(text: pl.Expr, c: Column, code_map: dict[str, Any]) -> pl.Expr:
 
 
 def _parse_column(
-    df: pl.DataFrame, name: str, c: Column, m: Mapping
+    df: pl.DataFrame, name: str, c: Column, m: Mapping, excel: bool = False
 ) -> tuple[pl.Expr, pl.Expr]:
     """Expression parsing column ``c`` to its dtype, and the source text (for errors)."""
     dtype = df.schema[c.name]
@@ -351,6 +353,9 @@ def _parse_column(
         if isinstance(dtype, pl.Datetime):
             return src.dt.date(), text
         fmts = [f for f in (m.date_format_for(name, c.name),) if f] + list(_DATE_FALLBACKS)
+        if excel:
+            fmts += _EXCEL_DATE_FALLBACKS
+        fmts = list(dict.fromkeys(fmts))
         return pl.coalesce([text.str.to_date(f, strict=False) for f in fmts]), text
     if c.kind == "int":
         t = _translate(text, c, code_map) if (c.codes or code_map) else text
@@ -382,8 +387,9 @@ class _Pseudonyms:
         uniq = bsn.drop_nulls().unique()
         new = uniq.filter(~uniq.is_in(self.known.get_column("bsn").implode()))
         if len(new):
-            ids = pseudonymise(new, self.key(), check=False)
-            self.known = pl.concat([self.known, pl.DataFrame({"bsn": new, "person_id": ids})])
+            ids = pseudonym_digests(new.to_list(), self.key())
+            self.known = pl.concat([self.known, pl.DataFrame(
+                {"bsn": new, "person_id": pl.Series(ids, dtype=pl.String)})])
         return (
             pl.DataFrame({"bsn": bsn})
             .join(self.known, on="bsn", how="left", maintain_order="left")
@@ -406,7 +412,7 @@ def _parse_table(
     for c in t.columns:
         if c.name not in df.columns:
             continue  # missing columns are reported by validate_tables
-        parsed, text = _parse_column(df, name, c, m)
+        parsed, text = _parse_column(df, name, c, m, excel=st.path.suffix.lower() == ".xlsx")
         exprs += [parsed.alias(c.name), text.alias(f"_text_{c.name}")]
         present.append(c)
     full = df.select(exprs)  # parse every column once, keeping the source text beside it

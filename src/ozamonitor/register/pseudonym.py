@@ -166,6 +166,18 @@ def pseudonym(bsn: str, key: bytes | str) -> str:
     return hmac.digest(k, bsn.encode("ascii"), "sha256").hex()[:PSEUDONYM_LENGTH]
 
 
+def pseudonym_digests(bsns: list[str], key: bytes) -> list[str]:
+    """Pseudonyms of normalised BSN strings, in order (no checks, no deduplication).
+
+    A plain loop over ``hmac.digest`` (OpenSSL's one-shot HMAC in C): no
+    vectorised HMAC exists in polars, DuckDB or numpy, and this runs at about a
+    microsecond per BSN on an idle core.
+    """
+    digest = hmac.digest
+    n = PSEUDONYM_LENGTH
+    return [digest(key, b.encode("ascii"), "sha256").hex()[:n] for b in bsns]
+
+
 def pseudonymise(values: Any, key: bytes | str, *, check: bool = True) -> pl.Series:
     """Replace BSNs by keyed pseudonyms (``person_id``).
 
@@ -186,8 +198,7 @@ def pseudonymise(values: Any, key: bytes | str, *, check: bool = True) -> pl.Ser
         if len(bad):
             raise ValueError(f"{len(bad)} BSN(s) fail the eleven-test (elfproef)")
     uniq = s.drop_nulls().unique()
-    digest = hmac.digest
-    ids = [digest(k, b.encode("ascii"), "sha256").hex()[:PSEUDONYM_LENGTH] for b in uniq]
+    ids = pseudonym_digests(uniq.to_list(), k)
     mapping = pl.DataFrame({"bsn": uniq, "person_id": pl.Series(ids, dtype=pl.String)})
     out = (
         pl.DataFrame({"bsn": s})
