@@ -20,7 +20,7 @@ def units() -> pd.DataFrame:
     n = 400
     df = pd.DataFrame(
         {
-            "leerling": [f"L{i:04d}" for i in range(n)],
+            "leerling": [f"{i:06d}" for i in range(n)],
             "leeftijd": rng.normal(12, 3, n).round(1),
             "sector": rng.choice(["po", "vo", "so"], n),
             "regio": rng.choice(["noord", "zuid"], n),
@@ -102,6 +102,7 @@ def test_match_errors_leave_nothing(tmp_path, units):
     ]
     cases = [
         (["--covariates", "leeftijd,nope"], "not in the data"),
+        (["--covariates", "leeftijd", "--treatment", "geen"], "not in the data"),
         (["--covariates", "leeftijd", "--distance", "forest"], "--distance must be"),
         (["--covariates", "leeftijd", "--order", "biggest"], "--order must be"),
         (

@@ -642,13 +642,12 @@ def match_nearest(
     df = as_pandas(data)
     treat = treatment_vector(df, treatment).astype(np.int64)
     n = len(df)
+    if id_col is not None and id_col not in df.columns:
+        raise ValueError(f"id column {id_col!r} not in the data")
     ids = df[id_col].to_numpy() if id_col is not None else np.arange(n)
-    if id_col is not None:
-        if id_col not in df.columns:
-            raise ValueError(f"id column {id_col!r} not in the data")
-        if pd.Series(ids).duplicated().any():
-            dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
-            raise ValueError(f"id column {id_col!r} is not unique (e.g. {dup!r})")
+    if id_col is not None and pd.Series(ids).duplicated().any():
+        dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
+        raise ValueError(f"id column {id_col!r} is not unique (e.g. {dup!r})")
     ratio = int(ratio)
     if ratio < 1:
         raise ValueError("ratio must be a whole number >= 1")

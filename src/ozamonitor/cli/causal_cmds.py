@@ -12,8 +12,11 @@ import typer
 from ozamonitor.cli.common import console, err_console, fail
 
 
-def _read_table(path: Path):
-    """Read CSV, Parquet or xlsx into a pandas DataFrame (clear error on failure)."""
+def _read_table(path: Path, id_col: str):
+    """Read CSV, Parquet or xlsx into a pandas DataFrame (clear error on failure).
+
+    In a CSV the id column is read as text, so ids such as ``007`` come back unchanged.
+    """
     import polars as pl
 
     if not path.exists():
@@ -21,7 +24,9 @@ def _read_table(path: Path):
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            frame = pl.read_csv(path, infer_schema_length=100_000)
+            frame = pl.read_csv(
+                path, infer_schema_length=100_000, schema_overrides={id_col: pl.Utf8}
+            )
         elif suffix in (".parquet", ".pq"):
             frame = pl.read_parquet(path)
         elif suffix in (".xlsx", ".xls"):
@@ -103,7 +108,7 @@ def register(app: typer.Typer) -> None:
             raise fail(f"output folder {str(out.parent)!r} does not exist")
         if love_plot is not None and love_plot.suffix.lower() not in (".png", ".svg"):
             raise fail(f"--love-plot must end in .png or .svg, got {love_plot.name!r}")
-        df = _read_table(input)
+        df = _read_table(input, id_col)
         covs = _split(covariates)
         if not covs:
             raise fail("--covariates is empty")
