@@ -112,22 +112,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"ozamonitor warm-up (JIT compile or cache load): {time.perf_counter() - t0:.2f} s")
 
-    ref, t_ref = run_sequenzo(x)
-    print(f"sequenzo  OM/TRATE: {t_ref:8.3f} s")
-    ours_t = []
+    ref, t_ref, c_ref = run_sequenzo(x)
+    print(f"sequenzo   OM/TRATE: wall {t_ref:8.3f} s, CPU {c_ref:8.3f} s")
+    ours_t, ours_c = [], []
     ours = None
     for _ in range(args.repeat):
-        ours, t = run_ours(x, args.threads)
+        ours, t, c = run_ours(x, args.threads)
         ours_t.append(t)
+        ours_c.append(c)
     assert ours is not None
-    t_ours = min(ours_t)
+    t_ours, c_ours = min(ours_t), min(ours_c)
     diff = float(np.abs(ours - ref).max())
+    walls = ", ".join(f"{t:.3f}" for t in ours_t)
     print(
-        f"ozamonitor OM/TRATE: {t_ours:8.3f} s (best of {args.repeat}: "
-        f"{', '.join(f'{t:.3f}' for t in ours_t)})"
+        f"ozamonitor OM/TRATE: wall {t_ours:8.3f} s, CPU {c_ours:8.3f} s "
+        f"(best of {args.repeat}; walls {walls})"
     )
     print(f"max |ours - sequenzo| = {diff:.3e}")
-    print(f"speed ratio sequenzo / ozamonitor = {t_ref / t_ours:.1f}x")
+    print(
+        f"speed ratio sequenzo / ozamonitor: wall {t_ref / t_ours:.1f}x, CPU {c_ref / c_ours:.1f}x"
+    )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     if diff >= 1e-6:
         print("FAIL: distances differ", file=sys.stderr)
         return 1

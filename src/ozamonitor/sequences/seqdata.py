@@ -208,20 +208,21 @@ def _spells(codes: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndar
 # ---------------------------------------------------------------------------
 
 
-def _is_missing_cell(values: np.ndarray, extra: Sequence[Any]) -> np.ndarray:
-    """Boolean mask of missing cells: None, NaN, empty string, or one of ``extra``."""
-    miss = np.zeros(values.shape, dtype=bool)
+def _factorize(values: np.ndarray, extra: Sequence[Any]) -> tuple[np.ndarray, list[str]]:
+    """Codes of the distinct cell values (``-1`` = missing) and their text labels.
+
+    Missing cells: None, NaN, empty strings and values whose label is in ``extra``.
+    Hash-based (pandas.factorize) so that large inputs stay fast.
+    """
+    import pandas as pd
+
     flat = values.ravel()
-    mflat = miss.ravel()
-    extra_set = {str(e) for e in extra}
-    for i, v in enumerate(flat):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            mflat[i] = True
-        elif isinstance(v, str):
-            mflat[i] = v == "" or v in extra_set
-        elif extra_set:
-            mflat[i] = str(v) in extra_set
-    return miss
+    codes, uniques = pd.factorize(pd.Series(flat, dtype=object), use_na_sentinel=True)
+    labels = [_label(u) for u in uniques]
+    extra_set = {_label(e) for e in extra} | {""}
+    bad = np.array([lab in extra_set for lab in labels] + [True], dtype=bool)
+    codes = np.where(bad[codes], -1, codes)  # codes == -1 indexes the final True
+    return codes.reshape(values.shape), labels
 
 
 def _label(v: Any) -> str:
@@ -350,13 +351,12 @@ def seqdef(
         raise ValueError("empty input: no sequences")
     if width == 0:
         raise ValueError("empty input: no time columns")
-    miss = _is_missing_cell(values, missing_values)
-    labels = np.empty(values.shape, dtype=object)
-    present = ~miss
-    labels[present] = [_label(v) for v in values[present]]
-
+    ucodes, ulabels = _factorize(values, missing_values)
+    present = ucodes >= 0
+    miss = ~present
+    used = sorted(set(np.unique(ucodes[present]).tolist()))
     if alphabet is None:
-        alpha = _sort_alphabet(list(labels[present]))
+        alpha = _sort_alphabet([ulabels[u] for u in used])
         if not alpha:
             raise ValueError("empty input: all values are missing")
     else:
@@ -367,21 +367,17 @@ def seqdef(
             raise ValueError("alphabet is empty")
     index = {a: i for i, a in enumerate(alpha)}
     k = len(alpha)
-    codes = np.full((n, width), k, dtype=np.int16)
-    unknown: list[tuple[int, int, str]] = []
-    for r, c in zip(*np.nonzero(present), strict=True):
-        code = index.get(labels[r, c])
-        if code is None:
-            unknown.append((int(r), int(c), labels[r, c]))
-            if len(unknown) >= 5:
-                break
-        else:
-            codes[r, c] = code
-    if unknown:
+    # distinct value -> state code (-2 = not in the alphabet)
+    lut = np.array([index.get(lab, -2) for lab in ulabels] + [k], dtype=np.int64)
+    mapped = lut[ucodes]  # missing cells (-1) pick the final entry k
+    bad = mapped == -2
+    if bad.any():
         where = ", ".join(
-            f"row {r + 1} column {cols[c] if cols else c + 1} value {v!r}" for r, c, v in unknown
+            f"row {r + 1} column {cols[c] if cols else c + 1} value {ulabels[ucodes[r, c]]!r}"
+            for r, c in list(zip(*np.nonzero(bad), strict=True))[:5]
         )
         raise ValueError(f"states not in the alphabet {alpha}: {where}")
+    codes = mapped.astype(np.int16)
 
     left_c = _fill_or_na(left, index, k, "left")
     gaps_c = _fill_or_na(gaps, index, k, "gaps")
