@@ -257,3 +257,41 @@ def test_indicators_and_conversion() -> None:
 def test_group_length_checked() -> None:
     with pytest.raises(ValueError, match="group has 2 values for 8 sequences"):
         mean_time(_seq(ROWS), group=["a", "b"])
+
+
+def test_against_sequenzo_traminer_port() -> None:
+    """sequenzo (a Python port of TraMineR, optional bench dependency) agrees."""
+    sequenzo = pytest.importorskip("sequenzo")
+    import pandas as pd
+    from sequenzo.sequence_characteristics_indicators import (
+        get_cross_sectional_entropy,
+        get_mean_time_in_states,
+        get_turbulence,
+    )
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for _ in range(40):
+        r, s = [], rng.integers(0, 4)
+        for _ in range(12):
+            if rng.random() < 0.25:
+                s = rng.integers(0, 4)
+            r.append("ABCD"[s])
+        rows.append("".join(r))
+    cols = [f"t{j}" for j in range(12)]
+    df = pd.DataFrame([list(r) for r in rows], columns=cols)
+    df.insert(0, "id", [f"s{i}" for i in range(len(rows))])
+    sq = sequenzo.define_sequence_data.SequenceData(df, time=cols, states=list("ABCD"),
+                                                    id_col="id")
+    mine = _seq(rows)
+    for kw in ({}, {"norm": True}, {"type": 2}):
+        ref = get_turbulence(sq, **kw)["Turbulence"].to_numpy(dtype=float)
+        np.testing.assert_allclose(turbulence(mine, **kw), ref, atol=1e-12)
+    mt = get_mean_time_in_states(sq, serr=True)
+    ours = mean_time(mine)
+    np.testing.assert_allclose(ours["mean"].to_numpy(), mt["Mean"].to_numpy())
+    np.testing.assert_allclose(ours["se"].to_numpy(), mt["SE"].to_numpy())
+    ce = get_cross_sectional_entropy(sq, return_format="wide")
+    np.testing.assert_allclose(transversal_entropy(mine)["entropy"].to_numpy(),
+                               np.asarray(ce["per_time_entropy_norm"], dtype=float),
+                               atol=1e-6)  # sequenzo rounds to 6 decimals
