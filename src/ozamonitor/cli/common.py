@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -59,3 +59,21 @@ def print_frame(df: Any, title: str | None = None, decimals: int = 3) -> None:
             for v in row
         ])
     console.print(table)
+
+
+@contextmanager
+def staged_progress(disable: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar with one task per stage, driven by ``callback(stage, done, total)``.
+
+    The callback is the ``progress=`` argument that long-running library functions
+    (``synth.generate``, ``impact_analysis``, ...) accept.
+    """
+    with progress(disable) as bar:
+        tasks: dict[str, Any] = {}
+
+        def callback(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield callback

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ozamonitor.cli.common import console, fail, print_frame, progress
+from ozamonitor.cli.common import console, fail, print_frame, staged_progress
 
 
 def register(app: typer.Typer) -> None:
@@ -34,14 +34,7 @@ def register(app: typer.Typer) -> None:
         from ozamonitor.causal.report import write_impact_outputs
         from ozamonitor.register.store import RegisterError
 
-        with progress() as bar:
-            tasks: dict[str, int] = {}
-
-            def say(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
-
+        with staged_progress() as say:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ozamonitor.cli.common import console, fail, print_frame, progress
+from ozamonitor.cli.common import console, fail, print_frame, progress, staged_progress
 
 SECTIONS = ("counting", "trajectories", "impact")
 
@@ -131,14 +131,7 @@ def register(app: typer.Typer) -> None:
         reg_path = out / "register"
         t0 = time.perf_counter()
         console.rule("1. synthetic national population")
-        with progress() as bar:
-            tasks: dict[str, int] = {}
-
-            def say(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
-
+        with staged_progress() as say:
             generate(reg_path, scale=scale, seed=seed, progress=say)
         console.rule("2. validation")
         problems = validate_register(reg_path)
