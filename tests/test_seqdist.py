@@ -202,6 +202,7 @@ def test_seqdef_alphabet_and_inputs() -> None:
     assert s3.codes[0].tolist() == [1, 2]
     num = seqdef(np.array([[10, 2], [2, 1]]))
     assert num.alphabet == ("1", "2", "10")  # numeric order, as R
+    assert seqdef([["b", "B", "a", "A", "c"]]).alphabet == ("a", "A", "b", "B", "c")  # R's sort
     with pytest.raises(ValueError, match="not in the alphabet"):
         seqdef(pdf, id_col="id", alphabet=["a", "b"])
     with pytest.raises(ValueError, match="empty"):

@@ -24,9 +24,9 @@ Sequences containing the missing state can only be compared with
 ``seqdist``.
 
 The alphabet is either given (order kept as given, as ``seqdef(alphabet=...)``)
-or taken from the data and sorted (TraMineR sorts the distinct values; numbers
-sort numerically, text sorts by code point, which equals R's order for
-ASCII labels of one case).
+or taken from the data and sorted as TraMineR does (numbers numerically, text
+case-insensitively with lower case first on ties, like R's ``sort`` in UTF-8
+locales).
 """
 
 from __future__ import annotations
@@ -235,12 +235,17 @@ def _label(v: Any) -> str:
 
 
 def _sort_alphabet(values: list[Any]) -> list[str]:
-    """Sort distinct data values like TraMineR (numeric if all numeric, else text)."""
+    """Sort distinct data values like TraMineR's ``seqstatl`` (R's ``sort``).
+
+    All-numeric labels sort numerically; text sorts case-insensitively with
+    lower case first on ties, as R's ``sort`` in the usual UTF-8 locales
+    (``"a" < "B" < "b"``).
+    """
     labels = sorted({_label(v) for v in values})
     try:
         nums = [float(x) for x in labels]
     except ValueError:
-        return labels
+        return sorted(labels, key=lambda x: (x.casefold(), x.swapcase()))
     return [x for _, x in sorted(zip(nums, labels, strict=True))]
 
 
