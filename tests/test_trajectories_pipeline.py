@@ -92,6 +92,13 @@ def test_cli_end_to_end(reg: Path, tmp_path: Path) -> None:
     assert meta["k"] in (2, 3, 4)
     seqs = pl.read_parquet(out / "sequences.parquet")
     assert seqs.columns[0] == "id" and seqs.columns[1] == "2018-Q3"
+    # the analysed sequences feed the distance CLI as they are
+    r2 = CliRunner().invoke(app, ["seqdist", "--input", str(out / "analysis_sequences.csv"),
+                                  "--missing", "state", "--sm", "TRATE",
+                                  "--out", str(tmp_path / "d.npy")])
+    assert r2.exit_code == 0, r2.output
+    d = np.load(tmp_path / "d.npy")
+    assert d.shape == (seqs.height, seqs.height)
     cl = pl.read_parquet(out / "clusters.parquet")
     assert cl.height == seqs.height
     for name in ("state_distribution_cluster", "mean_time_all", "transition_rates_all",

@@ -281,6 +281,9 @@ def run_trajectory_analysis(
     seq.meta["align"] = alignment
     seq.write_parquet(out / "analysis_sequences.parquet")
     files.append("analysis_sequences.parquet")
+    if seq.n * seq.length <= 20_000_000:  # input of `ozamonitor seqdist --input`
+        seq.write_csv(out / "analysis_sequences.csv")
+        files.append("analysis_sequences.csv")
 
     clusters = None
     k = None

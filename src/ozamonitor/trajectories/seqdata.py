@@ -230,6 +230,21 @@ class SequenceData:
             raise
         return path
 
+    def write_csv(self, path: str | Path) -> Path:
+        """Write the tabular form as CSV (empty cell = missing/void), atomically:
+        the input format of ``ozamonitor seqdist --input``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.close(fd)
+        try:
+            self.to_polars().write_csv(tmp)
+            replace_file(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
     @classmethod
     def _from_dictionary_table(cls, table: pa.Table, alphabet: Alphabet, period: str
                                ) -> SequenceData:
