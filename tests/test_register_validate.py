@@ -184,6 +184,13 @@ def test_validate_register_on_disk(tmp_path) -> None:
     r = validate_register(bad)
     assert r.lines() == ["enrolments.parquet:8:end: 2030-01-01 is after the extraction date "
                          "2025-10-15"]
+    # large tables are streamed instead of held in memory: same answer
+    edit(t, "persons", 2, sex="X")
+    edit(t, "enrolments", 2, start=D("2024-07-31"))
+    both = write_register(tmp_path / "both", t, extraction_date=EXT)
+    in_memory = validate_register(both)
+    assert in_memory.counts == {"future": 1, "code": 1, "overlap": 1}
+    assert validate_register(both, materialise_rows=0) == in_memory
     # a wrong dtype in a Parquet file is a schema problem
     pl.DataFrame(t["regions"]).with_columns(pl.lit(1).alias("kind")).write_parquet(
         bad / "regions.parquet")

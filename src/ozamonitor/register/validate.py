@@ -91,6 +91,10 @@ AGE_RULES: dict[tuple[str, str], tuple[int, int | None]] = {
 #: Tables whose spells of one person must not overlap.
 NO_OVERLAP: tuple[str, ...] = ("enrolments", "oza_participation", "residences")
 
+#: Lazy tables with more rows than this are streamed, not held in memory, by
+#: :func:`validate_tables`.
+MATERIALISE_ROWS = 20_000_000
+
 #: Largest date, used for open spells (null end) in overlap checks.
 _OPEN = dt.date(9999, 12, 31)
 
@@ -311,9 +315,13 @@ class _Ctx:
 
 
 def _prepare(
-    ctx: _Ctx, name: str, lf: pl.LazyFrame, *, strict_dtypes: bool
-) -> pl.DataFrame:
-    """Check columns and dtypes; return the table cast to its schema with :data:`ROW`."""
+    ctx: _Ctx, name: str, lf: pl.LazyFrame, *, strict_dtypes: bool, materialise: bool = True
+) -> pl.LazyFrame:
+    """Check columns and dtypes; return the table cast to its schema with :data:`ROW`.
+
+    With ``materialise`` the table is read into memory once (fast when every
+    check reuses it); otherwise it stays a lazy query each check streams over.
+    """
     t = TABLES[name]
     schema = lf.collect_schema()
     if ROW not in schema:
@@ -360,7 +368,8 @@ def _prepare(
         ctx.add(problem_frame(bad, file, c.name,
                               pl.format("cannot read {} as {}", _quote(pl.col(c.name)),
                                         pl.lit(c.kind)), "parse"))
-    return lf.select(exprs).collect()
+    out = lf.select(exprs)
+    return out.collect().lazy() if materialise else out
 
 
 def _column_checks(ctx: _Ctx, name: str, lf: pl.LazyFrame) -> None:
@@ -617,6 +626,7 @@ def validate_tables(
     max_problems: int | None = None,
     extra_problems: Iterable[pl.DataFrame] = (),
     strict_dtypes: bool = False,
+    materialise_rows: int = MATERIALISE_ROWS,
 ) -> ValidationReport:
     """Validate register tables held in memory (polars or pandas frames).
 
@@ -630,15 +640,25 @@ def validate_tables(
     problem). ``extra_problems`` (problem frames, e.g. from parsing) are merged
     in. Returns a sorted :class:`ValidationReport` of at most ``max_problems``
     problems with counts per check over all of them.
+
+    Tables of up to ``materialise_rows`` rows are held in memory while
+    checking; larger lazy tables (e.g. Parquet scans) are streamed by every
+    check instead, bounding memory at some extra reading.
     """
     for name in tables:
         if name not in TABLES:
             raise KeyError(f"unknown register table {name!r}; known tables: {', '.join(TABLES)}")
     files = {n: (file_names or {}).get(n, TABLES[n].file) for n in TABLES}
     ctx = _Ctx(tables={}, extraction_date=extraction_date, files=files)
+    streamed = False
     for name, t in TABLES.items():
-        lf = _to_polars(tables[name]) if name in tables else pl.LazyFrame(schema=t.polars_schema)
-        ctx.tables[name] = _prepare(ctx, name, lf, strict_dtypes=strict_dtypes).lazy()
+        given = tables.get(name)
+        lf = _to_polars(given) if name in tables else pl.LazyFrame(schema=t.polars_schema)
+        big = (isinstance(given, pl.LazyFrame)
+               and lf.select(pl.len()).collect().item() > materialise_rows)
+        streamed |= big
+        ctx.tables[name] = _prepare(ctx, name, lf, strict_dtypes=strict_dtypes,
+                                    materialise=not big)
     for name in TABLES:
         lf = ctx.tables[name]
         _column_checks(ctx, name, lf)
@@ -650,7 +670,8 @@ def validate_tables(
     _school_rules(ctx)
     _overlaps(ctx)
     _other_rules(ctx)
-    collected = pl.collect_all(ctx.frames) if ctx.frames else []
+    engine = "streaming" if streamed else "auto"
+    collected = pl.collect_all(ctx.frames, engine=engine) if ctx.frames else []
     frames = [f for f in [*ctx.eager, *collected, *extra_problems] if f.height]
     return _report(frames, max_problems)
 
@@ -668,7 +689,10 @@ def _report(frames: list[pl.DataFrame], max_problems: int | None) -> ValidationR
 
 
 def validate_register(
-    register: str | Path | Register, *, max_problems: int | None = None
+    register: str | Path | Register,
+    *,
+    max_problems: int | None = None,
+    materialise_rows: int = MATERIALISE_ROWS,
 ) -> ValidationReport:
     """Validate a register folder (or an open :class:`Register`).
 
@@ -688,4 +712,5 @@ def validate_register(
     tables = {name: reg.scan(name).with_row_index(ROW, offset=1) for name in TABLES}
     extra = [pl.DataFrame(manifest_problems, schema=_PROBLEM_SCHEMA)] if manifest_problems else []
     return validate_tables(tables, reg.extraction_date, max_problems=max_problems,
-                           extra_problems=extra, strict_dtypes=True)
+                           extra_problems=extra, strict_dtypes=True,
+                           materialise_rows=materialise_rows)
