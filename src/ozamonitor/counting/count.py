@@ -312,7 +312,10 @@ class Counter:
         cnt = pl.col("weight").sum() if fractional else pl.len().cast(pl.Int64)
         cells = df.group_by("definition", "category", "period", "region").agg(count=cnt)
         periods = per_child["period"].unique().sort().to_list()
-        regions = sorted(set(self.region_universe(by)) | set(df["region"].unique().to_list()))
+        universe = self.region_universe(by)
+        seen = set(df["region"].unique().to_list())
+        regions = [*universe, *sorted(seen - set(universe))] if by == "age" else sorted(
+            set(universe) | seen)
         frame = self._grid(periods, regions)
         out = frame.join(cells, on=["definition", "category", "period", "region"], how="left")
         out = out.with_columns(pl.col("count").fill_null(0.0 if fractional else 0))
@@ -332,8 +335,11 @@ class Counter:
              for j, c in enumerate([*d.category_names(), "total"])],
             schema={"definition": pl.String, "category": pl.String, "__d": pl.Int32,
                     "__c": pl.Int32}, orient="row")
+        rorder = pl.DataFrame({"region": regions, "__r": list(range(len(regions)))},
+                              schema={"region": pl.String, "__r": pl.Int32})
         out = (out.join(order, on=["definition", "category"], how="left")
-               .sort("period", "__d", "region", "__c").drop("__d", "__c"))
+               .join(rorder, on="region", how="left")
+               .sort("period", "__d", "__r", "__c").drop("__d", "__c", "__r"))
         out = out.select("definition", "category", "region", "period", "count")
         if threshold is None:
             return out
