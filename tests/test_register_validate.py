@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 
 import pandas as pd
@@ -191,6 +192,12 @@ def test_validate_register_on_disk(tmp_path) -> None:
     in_memory = validate_register(both)
     assert in_memory.counts == {"future": 1, "code": 1, "overlap": 1}
     assert validate_register(both, materialise_rows=0) == in_memory
+    # the manifest's row counts must match the files
+    mf = json.loads((out / "manifest.json").read_text())
+    mf["tables"]["persons"]["rows"] = 5
+    (out / "manifest.json").write_text(json.dumps(mf))
+    assert validate_register(out).lines() == [
+        "persons.parquet:0:rows: manifest says 5 rows, file has 4"]
     # a wrong dtype in a Parquet file is a schema problem
     pl.DataFrame(t["regions"]).with_columns(pl.lit(1).alias("kind")).write_parquet(
         bad / "regions.parquet")

@@ -707,7 +707,7 @@ def validate_register(
         expected = reg.manifest.get("tables", {}).get(name, {}).get("rows")
         if expected is not None and int(expected) != rows:
             manifest_problems.append(
-                dict(file=t.file, row=0, field="", check="manifest",
+                dict(file=t.file, row=0, field="rows", check="manifest",
                      message=f"manifest says {expected} rows, file has {rows}"))
     tables = {name: reg.scan(name).with_row_index(ROW, offset=1) for name in TABLES}
     extra = [pl.DataFrame(manifest_problems, schema=_PROBLEM_SCHEMA)] if manifest_problems else []
