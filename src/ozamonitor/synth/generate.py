@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +150,12 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
     with RegisterWriter(out, extraction_date=extraction_date) as w:
         writer = w.open_stream("attendance")
         schema = writer.schema
-        pid_arr = pa.array(pop.person_id, type=schema.field("person_id").type)
+        pid_arr = pop.person_id.to_arrow().cast(schema.field("person_id").type)
         sch_arr = pa.array(geo.school_ids, type=schema.field("school_id").type)
+        # parquet encoding runs in a worker thread (pyarrow releases the GIL), overlapping
+        # the simulation of the next months; writes stay in month order
+        pool = ThreadPoolExecutor(max_workers=1)
+        pending: deque[Future[None]] = deque()
         try:
             def sink(m: int, rows: dict[str, np.ndarray]) -> None:
                 if len(rows["idx"]) == 0:
@@ -164,11 +170,17 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
                     pa.array(rows["excused"], type=pa.int32()),
                     pa.array(rows["unexcused"], type=pa.int32()),
                 ], schema=schema)
-                writer.write_table(tbl)
+                while len(pending) >= 2:
+                    pending.popleft().result()
+                pending.append(pool.submit(writer.write_table, tbl))
 
             res = run(pop, geo, arr, p, last_month, r_sim, n_participants_target=n_target,
-                      attendance=sink, progress=report)
+                      attendance=sink, progress=report,
+                      extraction_date=np.datetime64(extraction_date))
+            while pending:
+                pending.popleft().result()
         finally:
+            pool.shutdown(wait=True)
             writer.close()
         report("tables", 0, 1)
         tables = build_tables(res, pop, geo, arr, p, extraction_date, r_tab)

@@ -75,7 +75,7 @@ class SynthParams:
     mortality_rate: float = 0.000012
     move_rate: float = 0.0035
     #: share of moves of an enrolled pupil that leave a gap (not enrolled) before a new school
-    move_gap_share: float = 0.04
+    move_gap_share: float = 0.004
     migration_outside_europe: float = 0.14
     migration_europe: float = 0.08
     single_parent_base: float = 0.15
@@ -91,10 +91,10 @@ class SynthParams:
     #: vo tracks pro, vmbo, havo, vwo shares
     vo_track_shares: tuple[float, float, float, float] = (0.03, 0.50, 0.25, 0.22)
     repeat_year_prob: float = 0.15
-    vmbo_to_mbo: float = 0.985
+    vmbo_to_mbo: float = 0.995
     mbo_start_qualification: float = 0.85
     #: probability of each special-education class (sbo, so1, so2, so3, so4, late vso3, vso4)
-    special_class_prob: tuple[float, ...] = (0.085, 0.0005, 0.0058, 0.0075, 0.025,
+    special_class_prob: tuple[float, ...] = (0.08, 0.0005, 0.0058, 0.0075, 0.025,
                                               0.0008, 0.0014)
     #: acceptance of a referral to special education by calendar year of referral
     sbo_trend: dict[int, float] = field(default_factory=lambda: {
@@ -103,18 +103,19 @@ class SynthParams:
     so_trend: dict[int, float] = field(default_factory=lambda: {
         2000: 1.0, 2012: 0.97, 2013: 0.95, 2014: 0.92, 2015: 0.88, 2016: 0.88, 2017: 0.9,
         2018: 0.92, 2020: 0.94, 2022: 0.96})
-    sbo_to_vso: float = 0.06
+    sbo_to_vso: float = 0.04
+    so34_to_vso: float = 0.8
     so2_to_vso: float = 0.45
     special_return_rate: float = 0.0015
     tlv_shares: tuple[float, float, float] = (0.81, 0.07, 0.12)
 
     # ---------------- absence (monthly, per compulsory-age pupil) ----------------
-    lrv_incidence: float = 0.00011
+    lrv_incidence: float = 0.00013
     #: age factor for LRV/removal incidence by age in years 4..20
     lrv_age_factor: tuple[float, ...] = (0.2, 0.4, 0.5, 0.5, 0.6, 0.6, 0.7, 0.8, 1.2, 1.6, 2.0,
                                          2.3, 2.2, 1.6, 1.2, 1.0, 1.0)
     lrv_trend: dict[int, float] = field(default_factory=lambda: {
-        2000: 1.0, 2015: 1.03, 2016: 1.06, 2017: 1.1, 2018: 1.12, 2019: 1.18, 2020: 1.05,
+        2000: 0.92, 2015: 0.95, 2016: 0.97, 2017: 1.0, 2018: 1.02, 2019: 1.08, 2020: 0.98,
         2021: 1.5, 2022: 1.85, 2023: 1.9, 2024: 1.95, 2025: 2.0})
     #: LRV onset multiplier within 24 months after an earlier LRV spell (recurrence)
     lrv_recurrence_multiplier: float = 12.0
@@ -122,45 +123,46 @@ class SynthParams:
     lrv_exit_long: float = 0.16
     #: multiplier of the long-spell exit hazard by year (lower: longer spells)
     lrv_exit_trend: dict[int, float] = field(default_factory=lambda: {
-        2000: 1.0, 2019: 0.95, 2020: 0.85, 2021: 0.8, 2022: 0.75, 2023: 0.75})
+        2000: 1.0, 2019: 0.95, 2020: 0.85, 2021: 0.75, 2022: 0.65, 2023: 0.65})
     lrv_to_new_school: float = 0.25
     lrv_new_school_special: float = 0.45
     lrv_to_removed: float = 0.015
-    lrv_to_5a: float = 0.012
+    lrv_to_5a: float = 0.02
     lrv_to_care: float = 0.006
     ill_incidence: float = 0.00005
     ill_exit: float = 0.22
-    ill_to_5a: float = 0.02
+    ill_to_5a: float = 0.03
     removed_rate: float = 0.000012
-    dropout_rate: float = 0.0003
-    enr_to_5a: float = 0.000006
-    care24_rate: float = 0.000008
+    dropout_rate: float = 0.00007
+    enr_to_5a: float = 0.000015
+    care24_rate: float = 0.000005
     #: relative absence reports (> 16 hours in 4 weeks) per enrolled compulsory-age pupil-month
     rv16_rate: float = 0.0022
     #: exit hazards from absolute absence by reason
     av_exit_newcomer: dict[int, float] = field(default_factory=lambda: {
-        2000: 0.55, 2015: 0.45, 2016: 0.5, 2022: 0.35, 2023: 0.4, 2024: 0.45})
+        2000: 0.55, 2015: 0.45, 2016: 0.5, 2022: 0.4, 2023: 0.45})
     newcomer_wait_share: dict[int, float] = field(default_factory=lambda: {
-        2000: 0.15, 2015: 0.22, 2017: 0.15, 2022: 0.35, 2023: 0.22})
+        2000: 0.08, 2015: 0.12, 2017: 0.08, 2022: 0.12, 2023: 0.1})
     av_exit_moved: float = 0.65
     av_exit_removed_short: float = 0.35
     av_exit_removed_long: float = 0.12
     av_exit_trend: dict[int, float] = field(default_factory=lambda: {
         2000: 1.0, 2020: 0.9, 2021: 0.85, 2022: 0.8, 2023: 0.8})
-    av_exit_dropout: float = 0.12
+    av_exit_dropout: float = 0.25
     av_exit_waiting: float = 0.22
     av_exit_lapsed: float = 0.08
     av_to_5a: float = 0.008
     av_waiting_share: float = 0.2
     #: exemptions: stock at school entry (5b, 15) and exit hazards
+    ex5a_at_entry: float = 0.0015
     ex5b_at_entry: float = 0.0011
     ex15_at_entry: float = 0.0035
     ex5a_exit: float = 0.018
-    ex5a_lapse_share: float = 0.4
+    ex5a_lapse_share: float = 0.25
     ex5b_exit: float = 0.004
     ex15_exit: float = 0.006
     partial_exemption_rate: float = 0.00004
-    care24_exit: float = 0.06
+    care24_exit: float = 0.08
 
     # ---------------- attendance ----------------
     #: scheduled hours per full month by sector (po, sbo, so, vo, vso, mbo)
@@ -191,7 +193,7 @@ class SynthParams:
     oza_participants_scale1: int = 2500
     oza_min_participants: int = 300
     #: at most this share of the eligible pool is taken in one month
-    oza_max_pool_share: float = 0.25
+    oza_max_pool_share: float = 0.4
     oza_end_rate: float = 0.06
     #: selection weights (observables only) by target group
     oza_group_weight: dict[str, float] = field(default_factory=lambda: {

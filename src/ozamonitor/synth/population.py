@@ -3,8 +3,8 @@
 Every person gets a synthetic BSN that passes the eleven-test and a pseudonym
 ``person_id`` made exactly as :mod:`ozamonitor.register.pseudonym` does it:
 the first 20 hex characters of ``HMAC-SHA256(key, bsn)``, with the key
-``SHA-256("ozamonitor-synth:<seed>")``. Persons are sorted by ``person_id``,
-so every table written in person order is sorted by ``person_id``.
+``SHA-256("ozamonitor-synth:<seed>")``. Persons are held in birth-date order (ties by
+``person_id``) so that the children of school age in any month form one slice.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import hmac
 from dataclasses import dataclass, fields
 
 import numpy as np
+import polars as pl
 
 from ozamonitor.synth.geography import Geography
 from ozamonitor.synth.params import SynthParams, year_value
@@ -48,7 +49,7 @@ def days_in_month(m: np.ndarray | int) -> np.ndarray:
 class Population:
     """Static per-person attributes (arrays of equal length, sorted by person_id)."""
 
-    person_id: np.ndarray  # str
+    person_id: pl.Series  # String
     birth: np.ndarray  # datetime64[D]
     bm: np.ndarray  # birth month index
     bday: np.ndarray  # day of month of birth
@@ -72,7 +73,7 @@ class Population:
     vo_track: np.ndarray  # 0 pro 1 vmbo 2 havo 3 vwo
     vo_years: np.ndarray
     mbo_years: np.ndarray
-    home_ex: np.ndarray  # 0 none, 2 = 5b, 3 = 15 (exempt from the start of leerplicht)
+    home_ex: np.ndarray  # 0 none, 1 = 5a, 2 = 5b, 3 = 15 (exempt from the start of leerplicht)
     gem0: np.ndarray  # gemeente at birth / arrival
     excused: np.ndarray  # baseline excused absence rate
     unexcused: np.ndarray  # baseline unexcused absence rate
@@ -83,6 +84,10 @@ class Population:
     def take(self, order: np.ndarray) -> Population:
         """Reorder / subset all arrays."""
         return Population(**{f.name: getattr(self, f.name)[order] for f in fields(self)})
+
+    def slice(self, lo: int, hi: int) -> Population:
+        """Views of rows ``lo:hi``."""
+        return Population(**{f.name: getattr(self, f.name)[lo:hi] for f in fields(self)})
 
 
 def _bsns(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -101,7 +106,7 @@ def _bsns(rng: np.random.Generator, n: int) -> np.ndarray:
     return bsn[:n]
 
 
-def pseudonyms(bsn: np.ndarray, seed: int) -> np.ndarray:
+def pseudonyms(bsn: np.ndarray, seed: int) -> pl.Series:
     """person_id = first 20 hex chars of HMAC-SHA256(SHA-256('ozamonitor-synth:<seed>'), bsn)."""
     key = hashlib.sha256(f"ozamonitor-synth:{seed}".encode()).digest()
     base = hmac.new(key, digestmod=hashlib.sha256)
@@ -110,7 +115,7 @@ def pseudonyms(bsn: np.ndarray, seed: int) -> np.ndarray:
         h = base.copy()
         h.update(f"{b:09d}".encode())
         out.append(h.hexdigest()[:20])
-    return np.array(out)
+    return pl.Series("person_id", out, dtype=pl.String)
 
 
 def _uniform_dates(rng: np.random.Generator, lo: np.datetime64, hi: np.datetime64,
@@ -239,8 +244,9 @@ def build_population(params: SynthParams, scale: float, seed: int, geo: Geograph
     vo_years = (vo_years + (rng.random(n) < p.repeat_year_prob)).astype(np.uint8)
     mbo_years = rng.choice(np.array([2, 3, 4], np.uint8), n, p=[0.3, 0.25, 0.45])
     hu = rng.random(n)
-    home_ex = np.where(hu < p.ex5b_at_entry, 2,
-                       np.where(hu < p.ex5b_at_entry + p.ex15_at_entry, 3, 0)).astype(np.uint8)
+    c5b = p.ex5a_at_entry + p.ex5b_at_entry
+    home_ex = np.select([hu < p.ex5a_at_entry, hu < c5b, hu < c5b + p.ex15_at_entry],
+                        [1, 2, 3], 0).astype(np.uint8)
     gem0 = geo.draw_gemeente(rng.random(n))
     excused = np.clip(rng.gamma(3.0, p.excused_mean / 3.0, n) * np.sqrt(risk), 0,
                       0.5).astype(np.float32)
@@ -257,7 +263,9 @@ def build_population(params: SynthParams, scale: float, seed: int, geo: Geograph
         vo_track=vo_track, vo_years=vo_years, mbo_years=mbo_years, home_ex=home_ex,
         gem0=gem0, excused=excused, unexcused=unexcused,
     )
-    # keep persons present at some time from August 2014 (month 12) on
+    # keep persons present at some time from August 2014 (month 12) on; order by birth date
+    # (then person_id) so that the persons of school age in a month are one slice
     keep = (emig_m >= 12) & (death_m >= 12)
-    order = np.argsort(pid, kind="stable")
+    order = (pl.DataFrame({"b": birth, "p": pid}).with_row_index("i").sort("b", "p")
+             ["i"].to_numpy())
     return pop.take(order[keep[order]])

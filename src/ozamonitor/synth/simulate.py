@@ -38,6 +38,7 @@ from ozamonitor.synth.population import (
     CLS_VSO3,
     Population,
     days_in_month,
+    month_start,
 )
 
 S_NONE, S_ENR, S_LRV, S_ILL, S_AV, S_EX, S_CARE, S_DONE = range(8)
@@ -119,6 +120,10 @@ class Dyn:
     def take(self, idx: np.ndarray) -> Dyn:
         return Dyn(**{f.name: getattr(self, f.name)[idx].copy() for f in fields(self)})
 
+    def slice(self, lo: int, hi: int) -> Dyn:
+        """Views of rows ``lo:hi`` (the step writes through them)."""
+        return Dyn(**{f.name: getattr(self, f.name)[lo:hi] for f in fields(self)})
+
 
 @dataclass
 class StepOut:
@@ -153,15 +158,19 @@ def _special_kind(cls: np.ndarray, age: np.ndarray) -> np.ndarray:
     return np.where(age + 2 < 144, so, vso).astype(np.int8)
 
 
-def _regular_kind(d: Dyn, P: Population, age: np.ndarray) -> np.ndarray:
+def _regular_kind(cls: np.ndarray, cls_entry: np.ndarray, age: np.ndarray,
+                  sec: np.ndarray) -> np.ndarray:
     """Kind of school for (re-)enrolment: special when referred, else by age."""
-    referred = (d.cls > 0) & (age >= P.cls_entry)
-    sbo = (d.cls == CLS_SBO) & referred & (age + 2 < 144)
-    special = referred & (d.cls != CLS_SBO) & ~((d.cls >= CLS_VSO3) & (age + 2 < 144))
+    referred = (cls > 0) & (age >= cls_entry)
+    sbo = (cls == CLS_SBO) & referred & (age + 2 < 144)
+    special = referred & (cls != CLS_SBO) & ~((cls >= CLS_VSO3) & (age + 2 < 144))
     reg = np.where(age + 2 < 144, KIND_INDEX["po"], KIND_INDEX["vo"])
-    reg = np.where((age >= 196) & (d.sec == SEC_MBO), KIND_INDEX["mbo"], reg)
-    out = np.where(special, _special_kind(d.cls, age), np.where(sbo, KIND_INDEX["sbo"], reg))
+    reg = np.where((age >= 196) & (sec == SEC_MBO), KIND_INDEX["mbo"], reg)
+    out = np.where(special, _special_kind(cls, age), np.where(sbo, KIND_INDEX["sbo"], reg))
     return out.astype(np.int8)
+
+
+KindArg = np.ndarray | Callable[[np.ndarray], np.ndarray]
 
 
 def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
@@ -187,7 +196,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
 
     old_state = d.state.copy()
     old_dur = d.dur.copy()
-    d.dur = np.minimum(d.dur + 1, 30_000).astype(np.int16)
+    d.dur[:] = np.minimum(d.dur + 1, 30_000)
     free = np.ones(n, bool)
     ev = np.zeros(n, bool)
     ev_day = np.zeros(n, np.uint8)
@@ -216,10 +225,17 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         d.exart[sel] = 0
         d.avr[sel] = 0
 
-    def enrol(sel: np.ndarray, kind: np.ndarray, u: np.ndarray) -> None:
-        if not sel.any():
+    def kinds_special(ix: np.ndarray) -> np.ndarray:
+        return _special_kind(d.cls[ix], age[ix])
+
+    def kinds_regular(ix: np.ndarray) -> np.ndarray:
+        return _regular_kind(d.cls[ix], P.cls_entry[ix], age[ix], d.sec[ix])
+
+    def enrol(sel: np.ndarray, kind: KindArg, u: np.ndarray) -> None:
+        ix = np.nonzero(sel)[0]
+        if len(ix) == 0:
             return
-        k = kind[sel].astype(np.int64)
+        k = (kind(ix) if callable(kind) else kind[ix]).astype(np.int64)
         po = KIND_PO[k]
         swv = np.where(po, d.swvp[sel], d.swvv[sel])
         sch = geo.choose_school(k, swv, u[sel])
@@ -265,7 +281,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         d.state[wait] = S_AV
         d.avr[wait] = AVR_NEWCOMER
         go = sel & ~wait & (age >= 48)
-        enrol(go, _regular_kind(d, P, age), u2)
+        enrol(go, kinds_regular, u2)
         mark(sel, P.arr_day.astype(np.uint8))
     # 3. school entry at 4 (special classes with an early referral start in so)
     sel = (age == 48) & (d.state == S_NONE) & (d.gem >= 0) & free & (P.home_ex == 0)
@@ -273,8 +289,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         early = (d.cls >= CLS_SO1) & (d.cls <= CLS_SO3) & (P.cls_entry == 48)
         acc = early & (u1 < year_value(p.so_trend, year))
         d.cls[sel & early & ~acc] = 0
-        kind = np.where(acc, _special_kind(d.cls, age), KIND_INDEX["po"]).astype(np.int8)
-        enrol(sel, kind, u2)
+        enrol(sel, lambda ix: np.where(acc[ix], kinds_special(ix), KIND_INDEX["po"]), u2)
         mark(sel, bday)
     sel = (age == 61) & (d.state == S_NONE) & (d.gem >= 0) & free & (P.home_ex > 0)
     d.state[sel] = S_EX
@@ -285,7 +300,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         sel = (d.pending >= 0) & free
         if sel.any():
             a = d.pending[sel].astype(np.int64)
-            was_enr = np.isin(d.state[sel], ENROLLED)
+            was_enr = (d.state[sel] >= S_ENR) & (d.state[sel] <= S_ILL)
             host = ctx.arr.host_school[a]
             hk = ctx.arr.host_kind[a]
             idx = np.where(sel)[0]
@@ -308,14 +323,14 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
     # 5. August: move on in the school system
     enr_free = (d.state == S_ENR) & free & ~in_oza
     if cal == 8:
-        sel = enr_free & np.isin(d.sec, (SEC_PO, SEC_SBO, SEC_SO)) & (age + 2 >= 144)
+        sel = enr_free & (d.sec >= SEC_PO) & (d.sec <= SEC_SO) & (age + 2 >= 144)
         if sel.any():
-            to_vso = ((d.sec == SEC_SO) & ((d.cls != CLS_SO2) | (u1 < p.so2_to_vso))) | (
+            to_vso = ((d.sec == SEC_SO) & np.where(d.cls == CLS_SO2, u1 < p.so2_to_vso,
+                                                   (d.cls == CLS_SO1) | (u1 < p.so34_to_vso))) | (
                 (d.sec == SEC_SBO) & (u1 < p.sbo_to_vso))
             d.cls[sel & to_vso & (d.sec == SEC_SBO)] = CLS_SO4
-            kind = np.where(to_vso, _special_kind(d.cls, age), KIND_INDEX["vo"]).astype(np.int8)
             d.cls[sel & ~to_vso & (d.sec == SEC_SO)] = 0
-            enrol(sel, kind, u2)
+            enrol(sel, lambda ix: np.where(to_vso[ix], kinds_special(ix), KIND_INDEX["vo"]), u2)
             mark(sel, 1, R_TRANSFER)
         sel = enr_free & free & (d.sec == SEC_VO) & (m - d.sec_start >= 12 * P.vo_years)
         if sel.any():
@@ -333,6 +348,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             stop = vm & ~go
             leave(stop, S_AV)
             d.avr[stop] = AVR_DROPOUT
+            d.state[stop & (age >= 216)] = S_DONE
             mark(vm, 1, R_DIPLOMA)
         sel = enr_free & free & (d.sec == SEC_MBO) & (m - d.sec_start >= 12 * P.mbo_years)
         if sel.any():
@@ -343,13 +359,14 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             rest = sel & ~sq
             leave(rest, S_AV)
             d.avr[rest] = AVR_DROPOUT
+            d.state[rest & (age >= 216)] = S_DONE
             mark(rest, 1, R_DROPOUT)
         sel = enr_free & free & (d.sec == SEC_VSO) & (age >= 216)
         if sel.any():
             rs = np.where(u1 < 0.4, R_DIPLOMA, np.where(u1 < 0.7, R_CARE, R_OTHER))
             leave(sel, S_DONE)
             mark(sel, 1, rs.astype(np.uint8))
-    sel = np.isin(d.state, ENROLLED) & free & (age >= 252)
+    sel = (d.state >= S_ENR) & (d.state <= S_ILL) & free & (age >= 252)
     leave(sel, S_DONE)
     oza_end[sel & in_oza] = O_OTHER
     mark(sel, rday, R_DIPLOMA)
@@ -363,11 +380,11 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
                          year_value(p.so_trend, year))
         acc = (prim | sec) & (u1 < trend)
         d.cls[(prim | sec) & ~acc] = 0
-        kind = np.where(d.cls == CLS_SBO, KIND_INDEX["sbo"], _special_kind(d.cls, age))
-        enrol(acc, kind.astype(np.int8), u2)
+        enrol(acc, lambda ix: np.where(d.cls[ix] == CLS_SBO, KIND_INDEX["sbo"],
+                                       kinds_special(ix)), u2)
         mark(acc, rday, R_TRANSFER)
     # 7. age-out of not-enrolled states at 18
-    sel = np.isin(d.state, (S_AV, S_EX, S_CARE)) & free & (age >= 216)
+    sel = (d.state >= S_AV) & (d.state <= S_CARE) & free & (age >= 216)
     leave(sel, S_NONE)
     mark(sel, bday)
     # 8. random transitions
@@ -388,7 +405,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
 
     # -- OZA end by hazard (observed world)
     if treat and in_oza.any():
-        sel = in_oza & free & np.isin(d.state, (S_ENR, S_LRV)) & (m > d.oza_start) & (
+        sel = in_oza & free & ((d.state == S_ENR) | (d.state == S_LRV)) & (m > d.oza_start) & (
             (u6 < p.oza_end_rate) | (age >= 216))
         if sel.any():
             absent = d.state == S_LRV
@@ -412,7 +429,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             mark(reg, rday, R_TRANSFER)
             spec = sel & (r == O_SPECIAL)
             d.cls[spec & ((d.cls == 0) | (d.cls == CLS_SBO))] = CLS_SO4
-            enrol(spec, _special_kind(d.cls, age), u2)
+            enrol(spec, kinds_special, u2)
             mark(spec, rday, R_TRANSFER)
             oth = sel & (r == O_OTHER_ARR)
             enrol(oth, d.kind.astype(np.int8), u2)
@@ -443,11 +460,11 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         p_lrv = comp * p.lrv_incidence * fa * risk * lrv_tr * rr * recur
         p_ill = comp * p.ill_incidence * np.sqrt(risk) * (0.5 + 0.5 * lrv_tr)
         p_rem = comp * p.removed_rate * fa * risk * rr
-        p_drop = ((age >= 192) & np.isin(d.sec, (SEC_VO, SEC_MBO)) & ~d.sqf
+        p_drop = ((age >= 192) & ((d.sec == SEC_VO) | (d.sec == SEC_MBO)) & ~d.sqf
                   ) * p.dropout_rate * risk * rr
         p_5a = comp * p.enr_to_5a * risk
         p_care = comp * p.care24_rate * risk
-        p_ret = np.isin(d.sec, (SEC_SBO, SEC_SO)) * p.special_return_rate * ~in_oza
+        p_ret = ((d.sec == SEC_SBO) | (d.sec == SEC_SO)) * p.special_return_rate * ~in_oza
         c1 = p_lrv
         c2 = c1 + p_ill
         c3 = c2 + p_rem
@@ -502,9 +519,9 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         spec = new & (u1 < p.lrv_to_new_school * p.lrv_new_school_special) & (age < 204)
         d.cls[spec & ((d.cls == 0) | (d.cls == CLS_SBO))] = CLS_SO4
         d.state[rec & ~new] = S_ENR
-        kind = np.where(spec, _special_kind(d.cls, age), _regular_kind(d, P, age))
-        kind = np.where(~spec & (d.sec == SEC_MBO), KIND_INDEX["mbo"], kind)
-        enrol(new, kind.astype(np.int8), u2)
+        enrol(new, lambda ix: np.where(
+            spec[ix], kinds_special(ix),
+            np.where(d.sec[ix] == SEC_MBO, KIND_INDEX["mbo"], kinds_regular(ix))), u2)
         mark(rec, rday, R_TRANSFER)
         e = sel & (u0 >= c1) & (u0 < c2)
         waiting = e & (u1 < p.av_waiting_share) & (age < 204)
@@ -554,9 +571,10 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         back = sel & (u0 < h)
         wait = back & ((d.avr == AVR_WAIT_SO) | (d.avr == AVR_WAIT_VSO))
         d.cls[wait & ((d.cls == 0) | (d.cls == CLS_SBO))] = CLS_SO4
-        kind = np.where(wait, _special_kind(d.cls, age), _regular_kind(d, P, age))
-        kind = np.where(~wait & (age >= 192) & (d.avr == AVR_DROPOUT), KIND_INDEX["mbo"], kind)
-        enrol(back, kind.astype(np.int8), u2)
+        enrol(back, lambda ix: np.where(
+            wait[ix], kinds_special(ix),
+            np.where((age[ix] >= 192) & (d.avr[ix] == AVR_DROPOUT), KIND_INDEX["mbo"],
+                     kinds_regular(ix))), u2)
         mark(back, rday)
         e = sel & (u0 >= h) & (u0 < h + p.av_to_5a) & comp
         leave(e, S_EX)
@@ -574,8 +592,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         back = out & ~lapse
         special = back & (d.exart == EX_5A) & (u1 > 1 - 0.5 * (1 - p.ex5a_lapse_share))
         d.cls[special & ((d.cls == 0) | (d.cls == CLS_SBO))] = CLS_SO4
-        kind = np.where(special, _special_kind(d.cls, age), _regular_kind(d, P, age))
-        enrol(back, kind.astype(np.int8), u2)
+        enrol(back, lambda ix: np.where(special[ix], kinds_special(ix), kinds_regular(ix)), u2)
         mark(out, rday)
     # -- 24-hour care without education
     sel = (st == S_CARE) & free
@@ -583,16 +600,17 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         out = sel & (u0 < p.care24_exit)
         back = out & (u1 < 0.6)
         d.cls[back & ((d.cls == 0) | (d.cls == CLS_SBO))] = CLS_SO4
-        enrol(back, _special_kind(d.cls, age), u2)
+        enrol(back, kinds_special, u2)
         av = out & ~back
         leave(av, S_AV)
         d.avr[av] = AVR_OTHER
         mark(out, rday)
     # 9. moves (not during LRV/illness)
-    sel = free & (d.gem >= 0) & np.isin(d.state, (S_NONE, S_ENR, S_AV, S_EX, S_DONE)) & (
-        u4 < p.move_rate) & (age < 252)
+    sel = free & (d.gem >= 0) & (d.state != S_LRV) & (d.state != S_ILL) & (
+        d.state != S_CARE) & (u4 < p.move_rate) & (age < 252)
     if sel.any():
-        new_gem = geo.draw_gemeente(u5)
+        new_gem = d.gem.copy()
+        new_gem[sel] = geo.draw_gemeente(u5[sel])
         sel &= new_gem != d.gem
         set_gem(sel, new_gem)
         enr = sel & (d.state == S_ENR)
@@ -614,13 +632,13 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
     ended = (oza_end > 0) & (oza_end_day == 0)
     oza_end_day[ended] = np.where(ev[ended], ev_day[ended], rday[ended])
     # participation requires enrolment: anything else ends it
-    lost = in_oza & (oza_end == 0) & ~np.isin(d.state, ENROLLED)
+    lost = in_oza & (oza_end == 0) & ~((d.state >= S_ENR) & (d.state <= S_ILL))
     oza_end[lost] = O_OTHER
     oza_end_day[lost] = np.where(ev[lost], ev_day[lost], rday[lost])
     d.oza[oza_end > 0] = -1
     # history of long-term absence (observable in the register)
     lrv_now = d.state == S_LRV
-    d.lrv_hist = (d.lrv_hist + lrv_now).astype(np.int16)
+    d.lrv_hist += lrv_now
     d.last_lrv[lrv_now] = m
     return StepOut(ev=ev, ev_day=ev_day, ev_reason=ev_reason, oza_end=oza_end,
                    oza_end_day=oza_end_day)
@@ -651,17 +669,24 @@ _EVENT_FIELDS = ("idx", "m", "day", "state", "school", "gem", "kind", "exart", "
 
 
 class _Log:
-    def __init__(self, names: tuple[str, ...]) -> None:
+    """Append-only columnar log (compact dtypes)."""
+
+    def __init__(self, names: tuple[str, ...], dtypes: dict[str, type]) -> None:
         self.names = names
+        self.dtypes = dtypes
         self.parts: dict[str, list[np.ndarray]] = {k: [] for k in names}
 
     def add(self, **cols: np.ndarray) -> None:
         for k in self.names:
-            self.parts[k].append(cols[k])
+            self.parts[k].append(np.asarray(cols[k]).astype(self.dtypes.get(k, np.int32)))
 
-    def result(self, dtypes: dict[str, type]) -> dict[str, np.ndarray]:
-        return {k: (np.concatenate(v).astype(dtypes.get(k, np.int32)) if v else
-                    np.zeros(0, dtypes.get(k, np.int32))) for k, v in self.parts.items()}
+    def result(self) -> dict[str, np.ndarray]:
+        out = {}
+        for k in self.names:
+            v = self.parts[k]
+            out[k] = np.concatenate(v) if v else np.zeros(0, self.dtypes.get(k, np.int32))
+            self.parts[k] = []
+        return out
 
 
 def _gumbel_top(w: np.ndarray, k: int, u: np.ndarray) -> np.ndarray:
@@ -679,8 +704,31 @@ AttendanceSink = Callable[[int, dict[str, np.ndarray]], None]
 def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
         last_month: int, rng: np.random.Generator, *, n_participants_target: int,
         attendance: AttendanceSink | None = None,
-        progress: ProgressFn | None = None) -> SimResult:
-    """Run the monthly simulation from the month the oldest cohort turns 4."""
+        progress: ProgressFn | None = None,
+        extraction_date: np.datetime64 | None = None) -> SimResult:
+    """Run the monthly simulation from the month the oldest cohort turns 4.
+
+    Potential outcomes are recorded for months whose last day is on or before
+    ``extraction_date`` (default: the end of ``last_month``). An lrv (ill)
+    spell is only in the register from its report date, 28 (14) days after it
+    starts; the recorded outcome counts a spell not yet reported on the
+    extraction date as in education, as the register shows it.
+    """
+    ext = (extraction_date if extraction_date is not None
+           else month_start(last_month + 1) - np.timedelta64(1, "D"))
+    last_gt_month = last_month if month_start(last_month + 1) - np.timedelta64(1, "D") <= ext \
+        else last_month - 1
+
+    def in_education(dd: Dyn, mm: int) -> np.ndarray:
+        y = dd.state == S_ENR
+        absent = (dd.state == S_LRV) | (dd.state == S_ILL)
+        if absent.any():
+            start = month_start(mm - dd.dur.astype(np.int64)) + (
+                dd.day_in.astype(np.int64) - 1).astype("timedelta64[D]")
+            lag = np.where(dd.state == S_LRV, 28, 14).astype("timedelta64[D]")
+            y |= absent & (start + lag > ext)
+        return y
+
     p = params
     n = len(pop)
     ctx = Context(params=p, geo=geo, arr=arr)
@@ -691,13 +739,17 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
     d.gem[pre] = pop.gem0[pre]
     d.swvp[pre] = geo.draw_swv(pop.gem0[pre], rng.random(int(pre.sum())), po=True)
     d.swvv[pre] = geo.draw_swv(pop.gem0[pre], rng.random(int(pre.sum())), po=False)
-    log = _Log(_EVENT_FIELDS)
+    log = _Log(_EVENT_FIELDS, {"idx": np.int32, "m": np.int16, "day": np.uint8,
+                               "state": np.uint8, "school": np.int32, "gem": np.int16,
+                               "kind": np.int8, "exart": np.uint8, "avr": np.uint8,
+                               "tlv": np.uint8, "reason": np.uint8})
     ip = np.where(pre)[0]
     log.add(idx=ip, m=pop.bm[ip], day=pop.bday[ip], state=np.zeros(len(ip)),
             school=np.full(len(ip), -1), gem=d.gem[ip], kind=np.full(len(ip), -1),
             exart=np.zeros(len(ip)), avr=np.zeros(len(ip)), tlv=np.zeros(len(ip)),
             reason=np.zeros(len(ip)))
-    rv = _Log(("idx", "school", "m", "day"))
+    rv = _Log(("idx", "school", "m", "day"), {"idx": np.int32, "school": np.int32,
+                                              "m": np.int16, "day": np.uint8})
     n_sy = max(school_year_of_month(last_month) - 2014 + 1, 1)
     flags = np.zeros((n_sy, n), np.uint8)
     att_first = 12 + 12 * (p.attendance_first_year - 2014)
@@ -735,88 +787,96 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
     total = last_month - m_first + 1
     for step_i, m in enumerate(months):
         m = int(m)
-        U = rng.random((N_UNIFORMS, n), dtype=np.float32)
-        old_state = d.state.copy()
-        old_school = d.school.copy()
-        old_sec = d.sec.copy()
-        out = step(d, pop, m, U, ctx, treat=True)
+        # persons aged 0..21 this month form one slice (population is in birth order)
+        lo = int(np.searchsorted(pop.bm, m - 252, side="left"))
+        hi = int(np.searchsorted(pop.bm, m, side="right"))
+        dv = d.slice(lo, hi)
+        pv = pop.slice(lo, hi)
+        U = rng.random((N_UNIFORMS, hi - lo), dtype=np.float32)
+        old_state = dv.state.copy()
+        old_school = dv.school.copy()
+        old_sec = dv.sec.copy()
+        out = step(dv, pv, m, U, ctx, treat=True)
         # ---- events
         e = np.nonzero(out.ev)[0]
-        log.add(idx=e, m=np.full(len(e), m), day=out.ev_day[e], state=d.state[e],
-                school=d.school[e], gem=d.gem[e], kind=d.kind[e], exart=d.exart[e],
-                avr=d.avr[e], tlv=d.tlv[e], reason=out.ev_reason[e])
+        log.add(idx=e + lo, m=np.full(len(e), m), day=out.ev_day[e], state=dv.state[e],
+                school=dv.school[e], gem=dv.gem[e], kind=dv.kind[e], exart=dv.exart[e],
+                avr=dv.avr[e], tlv=dv.tlv[e], reason=out.ev_reason[e])
         # ---- OZA starts/ends and potential outcomes
         if n_part:
-            ends = np.nonzero(out.oza_end)[0]
-            for i in ends:
+            ends = np.nonzero(out.oza_end)[0] + lo
+            for i in ends.tolist():
                 k = pk_of[i]
                 if k >= 0 and part_end_m[k] < 0 and part_start[k] <= m:
                     part_end_m[k] = m
-                    part_end_day[k] = out.oza_end_day[i]
-                    part_reason[k] = out.oza_end[i]
+                    part_end_day[k] = out.oza_end_day[i - lo]
+                    part_reason[k] = out.oza_end[i - lo]
             assert shadow is not None and shadow_P is not None
-            step(shadow, shadow_P, m, U[:, shadow_ids], ctx, treat=False)
+            if shadow_ids.min() < lo or shadow_ids.max() >= hi:  # pragma: no cover
+                raise RuntimeError("OZA participant outside the simulated age window")
+            step(shadow, shadow_P, m, U[:, shadow_ids - lo], ctx, treat=False)
             ks = np.arange(n_part)
             ev_t = m - part_start[:n_part]
-            ok = (ev_t >= 0) & (ev_t <= E)
-            y1[ks[ok], ev_t[ok]] = d.state[part_idx[:n_part][ok]] == S_ENR
-            y0[ks[ok], ev_t[ok]] = shadow.state[ok] == S_ENR
+            ok = (ev_t >= 0) & (ev_t <= E) & (m <= last_gt_month)
+            y1[ks[ok], ev_t[ok]] = in_education(d.take(part_idx[:n_part][ok]), m)
+            y0[ks[ok], ev_t[ok]] = in_education(shadow.take(np.nonzero(ok)[0]), m)
         # ---- attendance and relative-absence reports
+        age = m - pv.bm
+        comp = (age >= 61) & (age < 216) & ~dv.sqf
         if m >= 12:
-            age = m - pop.bm
-            comp = (age >= 61) & (age < 216) & ~d.sqf
             lrv_tr = year_value(p.lrv_trend, 2013 + (7 + m) // 12)
-            spike = ((old_state == S_ENR) & (d.state == S_ENR) & ~out.ev & comp
-                     & (U[7] < p.rv16_rate * pop.risk * lrv_tr))
-            entry = out.ev & (d.state == S_LRV) & (old_state == S_ENR)
+            spike = ((old_state == S_ENR) & (dv.state == S_ENR) & ~out.ev & comp
+                     & (U[7] < p.rv16_rate * pv.risk * lrv_tr))
+            entry = out.ev & (dv.state == S_LRV) & (old_state == S_ENR)
             sp = np.nonzero(spike | entry)[0]
-            rv.add(idx=sp, school=d.school[sp], m=np.full(len(sp), m),
+            rv.add(idx=sp + lo, school=dv.school[sp], m=np.full(len(sp), m),
                    day=np.where(entry[sp], out.ev_day[sp],
                                 1 + (U[3][sp] * 20).astype(np.int64)))
             sy = school_year_of_month(m) - 2014
             if sy < n_sy:
-                fl = flags[sy]
-                present = (d.gem >= 0) & (age >= 48) & (age < 216)
-                fl |= np.where(present, F_PRESENT, 0).astype(np.uint8)
-                st = d.state
-                fl |= np.where(st == S_LRV, F_LRV, 0).astype(np.uint8)
-                fl |= np.where(st == S_ILL, F_ILL, 0).astype(np.uint8)
-                fl |= np.where((st == S_AV) & comp, F_AV, 0).astype(np.uint8)
-                fl |= np.where((st == S_EX) & (d.exart == EX_5A), F_EX5A, 0).astype(np.uint8)
-                fl |= np.where(st == S_CARE, F_CARE, 0).astype(np.uint8)
-                fl |= np.where(np.isin(d.sec, (SEC_SO, SEC_VSO)), F_SPECIAL, 0).astype(np.uint8)
-                fl |= np.where(np.isin(st, ENROLLED), F_ENROLLED, 0).astype(np.uint8)
+                fl = flags[sy, lo:hi]
+                present = (dv.gem >= 0) & (age >= 48) & (age < 216)
+                st = dv.state
+                fl |= (present * F_PRESENT + (st == S_LRV) * F_LRV + (st == S_ILL) * F_ILL
+                       + ((st == S_AV) & comp) * F_AV
+                       + ((st == S_EX) & (dv.exart == EX_5A)) * F_EX5A
+                       + (st == S_CARE) * F_CARE
+                       + ((dv.sec == SEC_SO) | (dv.sec == SEC_VSO)) * F_SPECIAL
+                       + ((st >= S_ENR) & (st <= S_ILL)) * F_ENROLLED).astype(np.uint8)
             if attendance is not None and m >= att_first:
-                att = _attendance(m, old_state, old_school, old_sec, d, out, U, pop, hours,
+                att = _attendance(m, old_state, old_school, old_sec, dv, out, U, pv, hours,
                                   mfac, spike)
+                att["idx"] = att["idx"] + lo
                 att_rows += len(att["idx"])
                 attendance(m, att)
         # ---- OZA selection for next month
         if m + 1 >= act_starts[0] and m + 1 <= last_month:
             quota += quota_rate[step_i]
-            age1 = m + 1 - pop.bm
-            g = np.full(n, -1, np.int64)
-            base = (d.gem >= 0) & ~d.part & (age1 >= 61) & (age1 < 204) & (
-                pop.emig_m > m + 1) & (pop.death_m > m + 1) & (d.pending < 0)
-            g[base & (d.state == S_LRV)] = G_LTA
-            g[base & (d.state == S_AV) & (d.dur >= 1)] = G_NOT_ENROLLED
-            g[base & (d.state == S_EX) & (d.exart == EX_5A)] = G_EX5A
-            g[base & (d.state == S_ENR) & (d.lrv_hist > 0) & (d.last_lrv >= m - 24)] = G_AT_RISK
+            age1 = age + 1
+            g = np.full(hi - lo, -1, np.int64)
+            base = (dv.gem >= 0) & ~dv.part & (age1 >= 61) & (age1 < 204) & (
+                pv.emig_m > m + 1) & (pv.death_m > m + 1) & (dv.pending < 0)
+            g[base & (dv.state == S_LRV)] = G_LTA
+            g[base & (dv.state == S_AV) & (dv.dur >= 1)] = G_NOT_ENROLLED
+            g[base & (dv.state == S_EX) & (dv.exart == EX_5A)] = G_EX5A
+            g[base & (dv.state == S_ENR) & (dv.lrv_hist > 0) & (dv.last_lrv >= m - 24)
+              ] = G_AT_RISK
             pool = np.nonzero(g >= 0)[0]
             k = int(min(np.floor(quota), np.floor(p.oza_max_pool_share * len(pool))))
             if k > 0 and len(pool):
                 gp = g[pool]
-                w = (gw[gp] * np.where(pop.child_protection[pool],
+                w = (gw[gp] * np.where(pv.child_protection[pool],
                                        p.oza_weight_child_protection, 1.0)
-                     * np.where(pop.parent_edu[pool] == 0, p.oza_weight_low_education, 1.0)
+                     * np.where(pv.parent_edu[pool] == 0, p.oza_weight_low_education, 1.0)
                      * np.exp(p.oza_weight_per_history_month
-                              * np.minimum(d.lrv_hist[pool], 24)))
+                              * np.minimum(dv.lrv_hist[pool], 24)))
                 chosen = pool[_gumbel_top(w, k, rng.random(len(pool)))]
                 act = arr.start_m <= m + 1
                 new_ids = []
-                for i in chosen.tolist():
-                    gi = int(g[i])
-                    prim = bool(age1[i] < 144)
+                for j in chosen.tolist():
+                    i = j + lo
+                    gi = int(g[j])
+                    prim = bool(age1[j] < 144)
                     cand = act & arr.accepts[:, gi] & (arr.is_po == prim)
                     if not cand.any():
                         cand = act & arr.accepts[:, gi]
@@ -851,11 +911,8 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
         if progress is not None and (step_i % 6 == 0 or m == last_month):
             progress("simulate", step_i + 1, total)
 
-    events = log.result({"idx": np.int32, "m": np.int32, "day": np.int32, "state": np.uint8,
-                         "school": np.int32, "gem": np.int32, "kind": np.int8,
-                         "exart": np.uint8, "avr": np.uint8, "tlv": np.uint8,
-                         "reason": np.uint8})
-    rvr = rv.result({"idx": np.int32, "school": np.int32, "m": np.int32, "day": np.int32})
+    events = log.result()
+    rvr = rv.result()
     parts = {"idx": part_idx[:n_part], "arrangement": part_arr[:n_part],
              "group": part_grp[:n_part], "primary": part_primary[:n_part],
              "start_m": part_start[:n_part], "end_m": part_end_m[:n_part],
@@ -883,8 +940,8 @@ def _attendance(m: int, old_state: np.ndarray, old_school: np.ndarray, old_sec: 
     """Attendance rows (hours per pupil and school) of month ``m``."""
     dim = int(days_in_month(m))
     cal = (7 + m) % 12 + 1
-    old_enr = np.isin(old_state, ENROLLED) & (old_school >= 0)
-    new_enr = np.isin(d.state, ENROLLED) & (d.school >= 0)
+    old_enr = (old_state >= S_ENR) & (old_state <= S_ILL) & (old_school >= 0)
+    new_enr = (d.state >= S_ENR) & (d.state <= S_ILL) & (d.school >= 0)
     same = old_enr & new_enr & (old_school == d.school)
     f_old = np.where(out.ev, (out.ev_day.astype(np.float32) - 1) / dim, 1.0).astype(np.float32)
     f_new = np.where(out.ev, 1.0 - f_old, 0.0).astype(np.float32)

@@ -94,7 +94,7 @@ def build_tables(res: SimResult, pop: Population, geo: Geography, arr: Arrangeme
                  params: SynthParams, extraction_date: dt.date,
                  rng: np.random.Generator) -> dict[str, pl.DataFrame]:
     """All register tables except attendance (which is streamed)."""
-    pid = pl.Series("person_id", pop.person_id)
+    pid = pop.person_id.alias("person_id")
     ev = event_frame(res, extraction_date)
     school_ids = pl.Series(geo.school_ids)
     gem_codes = pl.Series(geo.gem_codes)
@@ -235,7 +235,7 @@ def _partial_exemptions(res: SimResult, pop: Population, params: SynthParams,
         rows.append(pl.DataFrame({"idx": hit.astype(np.int64), "start": pl.Series(s),
                                   "end": pl.Series(e)}))
     df = pl.concat(rows)
-    df = df.with_columns(person_id=pl.Series(pop.person_id[df["idx"].to_numpy()]))
+    df = df.with_columns(person_id=pop.person_id.gather(df["idx"]))
     df = df.filter(pl.col("start") <= extraction_date).with_columns(
         end=pl.when(pl.col("end") <= extraction_date).then(pl.col("end")))
     res_ = residences.select("person_id", pl.col("start").alias("rs"), pl.col("end").alias("re"),
