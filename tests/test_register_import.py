@@ -330,3 +330,19 @@ def test_extraction_date_default_and_future_dates(tmp_path: Path) -> None:
     assert all(p.file.endswith(".csv") for p in res.report)
     res = import_tables(DATA, mapping=DATA / "mapping.yaml", key=KEY)
     assert res.report.ok and res.extraction_date == dt.date.today()
+
+
+def test_cp1252_csv_and_integer_bsns_in_parquet(tmp_path: Path) -> None:
+    (tmp_path / "regio.csv").write_bytes(
+        "Code;Soort;Naam\nGM0363;gemeente;Amsterdam café\n".encode("cp1252"))
+    mapping = {"encoding": "cp1252", "tables": {"regions": {
+        "file": "regio", "columns": {"Code": "region_id", "Soort": "kind", "Naam": "name"}}}}
+    res = import_tables(tmp_path, mapping=mapping, extraction_date=EXT)
+    assert res.report.ok and res.tables["regions"]["name"].to_list() == ["Amsterdam café"]
+    # a numeric BSN column lost its leading zero: it is padded back before hashing
+    persons = example_source_tables()["persons"].with_columns(pl.col("bsn").cast(pl.Int64))
+    persons.write_parquet(tmp_path / "persons.parquet")
+    res = import_tables(tmp_path / "persons.parquet", key=KEY, extraction_date=EXT)
+    assert res.report.ok
+    want = expected("persons")["person_id"].to_list()
+    assert res.tables["persons"]["person_id"].to_list() == want
