@@ -121,8 +121,7 @@ def _write_table(df: pl.DataFrame, out: Path, name: str) -> list[str]:
     return files
 
 
-def select_population(seq: SequenceData, population: str, register: Register | None = None
-                      ) -> SequenceData:
+def select_population(seq: SequenceData, population: str) -> SequenceData:
     """Keep the children to analyse.
 
     ``active``: at least one period in a state other than not-compulsory,
@@ -265,7 +264,7 @@ def run_trajectory_analysis(
 
     seq_all = build_trajectories(reg, period=period, start=start, end=end, config=config,
                                  rule=rule, person_ids=ids, on_chunk=on_chunk)
-    seq_all = select_population(seq_all, population, reg)
+    seq_all = select_population(seq_all, population)
     if seq_all.n == 0:
         raise ValueError(f"no children in population {population!r}")
     seq_all.write_parquet(out / "sequences.parquet")
