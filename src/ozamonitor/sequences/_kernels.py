@@ -141,7 +141,8 @@ def _om_block(
     for i in range(m):
         p = prof[q[i]]
         for idx in range(LANES, n):
-            curr[idx] = min(min(prev[idx], curr[idx - LANES]), prev[idx - LANES] + p[idx - LANES])
+            # only one min on the loop-carried chain through curr[idx - LANES]
+            curr[idx] = min(curr[idx - LANES], min(prev[idx], prev[idx - LANES] + p[idx - LANES]))
         prev, curr = curr, prev
     return prev
 
