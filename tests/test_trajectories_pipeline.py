@@ -105,6 +105,7 @@ def test_cli_end_to_end(reg: Path, tmp_path: Path) -> None:
                  "crosstab_background", "cluster_quality", "indicators_cluster"):
         assert (out / "tables" / f"{name}.csv").stat().st_size > 0
     assert (out / "figures" / "chronogram_by_cluster.png").stat().st_size > 1000
+    assert "Onderwijs-zorgtrajecten" in (out / "report.html").read_text()
     # the section builds from the folder alone
     from ozamonitor.report.document import ReportDocument
     from ozamonitor.trajectories.report import trajectories_section

@@ -75,6 +75,8 @@ def register(app: typer.Typer) -> None:
                                     help="Use PAM on the full distance matrix up to this "
                                     "many sequences, CLARA above."),
         no_cluster: bool = typer.Option(False, "--no-cluster", help="Only build and describe."),
+        no_report: bool = typer.Option(False, "--no-report",
+                                       help="Do not write OUT/report.html."),
         lang: str = typer.Option("nl", "--lang", help="Figure labels: nl or en."),
         formats: str = typer.Option("png,svg", "--formats", help="Figure formats."),
     ) -> None:
@@ -82,7 +84,8 @@ def register(app: typer.Typer) -> None:
 
         Writes OUT/sequences.parquet (id + one column per period: MICRODATA),
         OUT/analysis_sequences.parquet, OUT/clusters.parquet, OUT/tables/*.parquet|csv,
-        OUT/figures/*.png|svg and OUT/results.json (for `ozamonitor report`).
+        OUT/figures/*.png|svg, OUT/results.json (for `ozamonitor report`) and
+        OUT/report.html (the disclosure-controlled report section on its own).
         """
         from ozamonitor.register.store import Register, RegisterError
         from ozamonitor.trajectories.analysis import POPULATIONS, run_trajectory_analysis
@@ -145,5 +148,14 @@ def register(app: typer.Typer) -> None:
                 f"{c}: {n}" for c, n in sizes.iter_rows()))
         for m in res.messages:
             console.print(f"  {m}")
+        if not no_report:
+            from ozamonitor.report.document import ReportDocument
+            from ozamonitor.trajectories.report import trajectories_section
+
+            doc = ReportDocument(title="ozamonitor: " + ("trajecten" if lang == "nl"
+                                                          else "trajectories"), lang=lang)
+            doc.add(trajectories_section(reg, res, lang))
+            doc.write(out / "report.html")
+            console.print(f"report section (disclosure-controlled): {out / 'report.html'}")
         console.print(f"wrote {len(res.files)} files to {out} "
                       "(sequences, clusters and index plots are MICRODATA: do not publish)")
