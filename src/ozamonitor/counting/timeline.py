@@ -360,15 +360,21 @@ def _segments(spells: pl.DataFrame) -> pl.DataFrame:
         spells.lazy().select("pid", pl.col("end").dt.offset_by("1d").alias("date"), "kind",
                              pl.lit(-1, pl.Int32).alias("delta")),
     ])
+    # Sort the events once; a running sum per kind over the sorted events is each
+    # child's count of open spells (every child's +1/-1 events balance, so a global
+    # running sum restarts at 0 for the next child); the last event of each
+    # (child, date) gives the state from that date on.
+    kind = pl.col("kind")
     wide = (
-        ev.group_by("pid", "date")
-        .agg([pl.col("delta").filter(pl.col("kind") == k).sum().alias(f"d_{k}") for k in kinds])
-        .sort("pid", "date")
+        ev.sort("pid", "date")
         .with_columns(
-            # every child's +1/-1 events balance, so a global running sum is per child
-            [(pl.col(f"d_{k}").cum_sum() > 0).alias(f"c_{k}") for k in kinds]
+            [(pl.when(kind == k).then(pl.col("delta")).otherwise(0).cum_sum() > 0)
+             .alias(f"c_{k}") for k in kinds]
         )
-        .drop([f"d_{k}" for k in kinds])
+        .filter((pl.col("pid") != pl.col("pid").shift(-1))
+                | (pl.col("date") != pl.col("date").shift(-1))
+                | pl.col("pid").shift(-1).is_null())
+        .drop("kind", "delta")
         .rename({"date": "start"})
         .with_columns(
             end=pl.when(pl.col("pid").shift(-1) == pl.col("pid"))
