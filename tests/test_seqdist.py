@@ -605,3 +605,14 @@ def test_against_sequenzo() -> None:
         with contextlib.redirect_stdout(io.StringIO()):
             ref = np.asarray(sq.get_distance_matrix(sd, method=method, **kw), dtype=float)
         np.testing.assert_allclose(seqdist(s, method, **kw), ref, atol=1e-9, err_msg=method)
+
+
+def test_ham_dhd_common_trailing_void() -> None:
+    # all sequences end one column early: equal lengths (3) below ncol (4)
+    s = seqdef([["A", "B", "A", None], ["B", "B", "A", None], ["A", "A", "A", None]])
+    d = seqdist(s, "HAM", norm="maxdist")
+    assert d[0, 1] == pytest.approx(1 / 3) and d[1, 2] == pytest.approx(2 / 3)
+    dhd = seqdist(s, "DHD", norm="maxdist")
+    sm = trate_costs(s, time_varying=True).sm
+    assert sm.shape[0] == 4  # one matrix per column, as TraMineR
+    assert dhd[0, 1] == pytest.approx(sm[0, 0, 1] / sum(sm[t].max() for t in range(3)))

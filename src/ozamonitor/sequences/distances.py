@@ -86,6 +86,7 @@ class DistanceSetup:
     chi2_pdot: np.ndarray | None = None
     chi2_keep: np.ndarray | None = None
     width: int = 0
+    seq_len: int = 0
 
     @classmethod
     def create(
@@ -137,6 +138,7 @@ class DistanceSetup:
             "expcost": float(expcost),
             "tpow": float(tpow),
             "width": seqs.max_length,
+            "seq_len": int(seqs.lengths.max()),
         }
         if method in ("CHI2", "EUCLID"):
             brks = _chi2_breaks(seqs.max_length, breaks, step, overlap)
@@ -432,7 +434,7 @@ def _resolve_backend(backend: str, method: str) -> str:
 def _gpu_params(setup: DistanceSetup) -> tuple[str, float, float, float]:
     """(kernel kind, maxscost, indel max, maxdist) for the CUDA kernels."""
     if setup.method in ("HAM", "DHD"):
-        _, _, _, _, _, maxdist = _scalar_params(setup, setup.width)
+        _, _, _, _, _, maxdist = _scalar_params(setup, setup.seq_len)
         return "ham", 0.0, 1.0, maxdist
     assert setup.indel is not None
     return "om", _maxscost(setup), float(setup.indel.max()), 0.0
@@ -497,7 +499,7 @@ def _unique_condensed(
         )
         return out
     codes, lens, durs, olens = _scalar_inputs(seqs, setup)
-    code, sm3, ind, maxs, imax, maxdist = _scalar_params(setup, seqs.max_length)
+    code, sm3, ind, maxs, imax, maxdist = _scalar_params(setup, setup.seq_len)
     kern.scalar_condensed(
         code, codes, lens, durs, olens, sm3, ind, setup.expcost, maxs, imax, maxdist, norm_code, out
     )
@@ -562,7 +564,7 @@ def _cross(
         return out
     ac, al, ad, ao = _scalar_inputs(a, setup)
     bc, bl, bd, bo = _scalar_inputs(b, setup)
-    code, sm3, ind, maxs, imax, maxdist = _scalar_params(setup, setup.width)
+    code, sm3, ind, maxs, imax, maxdist = _scalar_params(setup, setup.seq_len)
     kern.scalar_cross(
         code,
         ac,
@@ -706,7 +708,7 @@ def _check_alphabet(seqs: SequenceData, setup: DistanceSetup) -> None:
         )
     if seqs.has_missing and not setup.with_missing:
         raise ValueError("sequences contain missing values: use with_missing=True")
-    if setup.method in ("HAM", "DHD") and np.any(seqs.lengths != setup.width):
+    if setup.method in ("HAM", "DHD") and np.any(seqs.lengths != setup.seq_len):
         raise ValueError(f"{setup.method} is not defined for sequences of different length")
 
 
