@@ -75,6 +75,10 @@ def register(app: typer.Typer) -> None:
                                     help="Use PAM on the full distance matrix up to this "
                                     "many sequences, CLARA above."),
         no_cluster: bool = typer.Option(False, "--no-cluster", help="Only build and describe."),
+        min_observed: float = typer.Option(
+            0.0, "--min-observed",
+            help="Keep sequences observed in at least this share of the aligned periods "
+            "(e.g. 1.0 with --align age: complete sequences only)."),
         no_report: bool = typer.Option(False, "--no-report",
                                        help="Do not write OUT/report.html."),
         lang: str = typer.Option("nl", "--lang", help="Figure labels: nl or en."),
@@ -104,6 +108,8 @@ def register(app: typer.Typer) -> None:
             raise fail(f"--rule: use majority or reference; got {rule!r}")
         if lang not in ("nl", "en"):
             raise fail(f"--lang: use nl or en; got {lang!r}")
+        if not 0.0 <= min_observed <= 1.0:
+            raise fail(f"--min-observed must lie between 0 and 1; got {min_observed}")
         if sample is not None and sample < 1:
             raise fail("--sample must be at least 1")
         fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
@@ -135,6 +141,7 @@ def register(app: typer.Typer) -> None:
                     population=population, sample=sample, seed=seed, ks=ks, method=method,
                     sm=sm, pam_max=pam_max, config=cfg, rule=rule, figure_formats=fmts,
                     lang=lang, cluster=not no_cluster, progress=report,
+                    min_observed=min_observed,
                 )
             except (ValueError, KeyError, FileNotFoundError) as e:
                 raise fail(str(e)) from None

@@ -235,9 +235,16 @@ def run_trajectory_analysis(
     figure_formats: Sequence[str] = ("png", "svg"),
     lang: str = "nl",
     cluster: bool = True,
+    min_observed: float = 0.0,
     progress: ProgressFn | None = None,
 ) -> TrajectoryResults:
-    """Run the whole trajectory analysis and write its outputs to ``out``."""
+    """Run the whole trajectory analysis and write its outputs to ``out``.
+
+    ``min_observed`` keeps only sequences observed (not missing) in at least that
+    share of the aligned periods: with age or event alignment, children seen
+    over only part of the window otherwise cluster by their missing positions
+    (``1.0`` = complete sequences only).
+    """
     from ozamonitor.sequences import describe as desc
     from ozamonitor.sequences import plots
     from ozamonitor.sequences.background import (
@@ -275,6 +282,13 @@ def run_trajectory_analysis(
     if not keep.all():
         messages.append(f"{int((~keep).sum())} sequences without any observed period dropped")
         seq = seq.subset(np.nonzero(keep)[0])
+    if min_observed > 0:
+        observed = seq.valid.sum(axis=1) / seq.length
+        keep = observed >= min_observed - 1e-12
+        if not keep.all():
+            messages.append(f"{int((~keep).sum())} sequences observed in less than "
+                            f"{min_observed:.0%} of the periods dropped")
+            seq = seq.subset(np.nonzero(keep)[0])
     if seq.n == 0:
         raise ValueError(f"no sequences left after alignment {alignment!r}")
     seq.meta["align"] = alignment
@@ -373,7 +387,7 @@ def run_trajectory_analysis(
         "period": period, "alignment": alignment, "start": start, "end": end,
         "window": list(window), "ages": list(ages), "population": population,
         "sample": sample, "seed": seed, "ks": list(ks), "method": method, "sm": sm,
-        "rule": rule, "n_built": seq_all.n, "n_analysed": seq.n,
+        "rule": rule, "min_observed": min_observed, "n_built": seq_all.n, "n_analysed": seq.n,
         "alphabet": seq.alphabet.codes,
         "missing_share": float((seq.codes == MISSING).sum() / max(seq.lengths.sum(), 1)),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
