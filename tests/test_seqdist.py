@@ -616,3 +616,9 @@ def test_ham_dhd_common_trailing_void() -> None:
     sm = trate_costs(s, time_varying=True).sm
     assert sm.shape[0] == 4  # one matrix per column, as TraMineR
     assert dhd[0, 1] == pytest.approx(sm[0, 0, 1] / sum(sm[t].max() for t in range(3)))
+
+
+def test_raw_frame_input_uses_id_column() -> None:
+    df = pd.DataFrame({"id": [10, 20, 30], "a": ["x", "y", "x"], "b": ["y", "y", "x"]})
+    np.testing.assert_array_equal(seqdist(df, "HAM"), [[0, 1, 1], [1, 0, 2], [1, 2, 0]])
+    np.testing.assert_array_equal(seqdist(pl.from_pandas(df), "HAM"), seqdist(df, "HAM"))

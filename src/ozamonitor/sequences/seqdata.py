@@ -428,7 +428,18 @@ def seqdef(
 
 
 def as_seqdata(data: Any, **kwargs: Any) -> SequenceData:
-    """Return ``data`` if it is a :class:`SequenceData`, else ``seqdef(data, **kwargs)``."""
+    """Return ``data`` if it is a :class:`SequenceData`, else ``seqdef(data, **kwargs)``.
+
+    For a data frame with a column named ``id`` (and no ``id_col``/``columns``
+    given) that column is taken as the identifier, not as a time point.
+    """
     if isinstance(data, SequenceData):
         return data
+    if (
+        "id_col" not in kwargs
+        and "columns" not in kwargs
+        and hasattr(data, "columns")
+        and "id" in list(data.columns)
+    ):
+        kwargs["id_col"] = "id"
     return seqdef(data, **kwargs)
