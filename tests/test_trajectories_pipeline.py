@@ -147,3 +147,13 @@ def test_cli_errors(reg: Path, tmp_path: Path) -> None:
     r = runner.invoke(app, ["trajectories", "--register", str(reg), "--k", "1",
                             "--out", str(tmp_path / "o")])
     assert r.exit_code != 0 and "at least 2" in r.output
+
+
+def test_min_observed_keeps_complete_sequences(reg: Path, tmp_path: Path) -> None:
+    res = run_trajectory_analysis(reg, tmp_path / "age", alignment="age", ages=(60, 120),
+                                  start="2014-08", end="2024-07", min_observed=1.0,
+                                  cluster=False, figure_formats=("png",))
+    seq = res.sequences
+    assert seq.columns[0] == "age60m" and seq.n > 0
+    assert seq.valid.all()
+    assert any("less than 100%" in m for m in res.messages)
