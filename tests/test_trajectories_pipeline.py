@@ -157,3 +157,12 @@ def test_min_observed_keeps_complete_sequences(reg: Path, tmp_path: Path) -> Non
     assert seq.columns[0] == "age60m" and seq.n > 0
     assert seq.valid.all()
     assert any("less than 100%" in m for m in res.messages)
+
+
+def test_clara_above_pam_max(reg: Path, tmp_path: Path) -> None:
+    res = run_trajectory_analysis(reg, tmp_path / "clara", start="2018-08", end="2023-07",
+                                  period="quarter", ks=[3], pam_max=50, figure_formats=())
+    assert res.k == 3 and any(m.startswith("CLARA") for m in res.messages)
+    assert res.clusters is not None and set(res.clusters) == {"1", "2", "3"}
+    sizes = res.tables["cluster_sizes"]["n"].to_list()
+    assert sizes == sorted(sizes, reverse=True)  # clusters numbered by decreasing size
