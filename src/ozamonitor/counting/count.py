@@ -196,18 +196,22 @@ class Counter:
         if not self._attr:
             reg = self.register
             ext = reg.extraction_date
+            tl = self.timeline
+            # only children in the timeline can be counted
+            keep = (pl.lit(True) if tl.all_children
+                    else pl.col("pid").is_in(tl.segments["pid"].unique().implode()))
             self._attr["res"] = (
                 reg.scan("residences")
                 .select(_pid(pl.col("person_id")).alias("pid"), "start",
                         pl.col("end").fill_null(ext), "gemeente_code")
-                .sort("start").collect()
+                .filter(keep).sort("start").collect()
             )
             schools = reg.read("schools", ["school_id", "sector", "swv_id"])
             self._attr["enr"] = (
                 reg.scan("enrolments")
                 .select(_pid(pl.col("person_id")).alias("pid"), "start",
                         pl.col("end").fill_null(ext), "school_id")
-                .sort("start").collect()
+                .filter(keep).sort("start").collect()
                 .join(schools, on="school_id", how="left")
             )
             self._attr["gr"] = reg.read("gemeente_regions").filter(

@@ -222,7 +222,8 @@ class Timeline:
         else:
             cand = pl.concat([
                 special.select("pid"),
-                _duty_gaps(enrol_sp, duty_sp),
+                _duty_gaps(enrol_sp, duty_sp.group_by("pid").agg(
+                    ds=pl.col("start").min(), de=pl.col("end").max())),
             ]).unique()
         all_sp = pl.concat([enrol_sp, resid_sp, duty_sp, special])
         if cand is not None:
@@ -312,6 +313,17 @@ def _interesting() -> pl.Expr:
         pl.col("c_duty") & ~pl.col("c_enrolled"))
 
 
+def _sort_pid_date(frame: pl.DataFrame | pl.LazyFrame, date: str) -> pl.LazyFrame:
+    """Sort by (pid, date) through one integer key (several times faster than two keys).
+
+    key = dense rank of pid * 2**20 + days since 1970 (+ 2**19), exact for dates
+    1970 +- 1400 years.
+    """
+    key = (pl.col("pid").rank("dense").cast(pl.Int64) * (1 << 20)
+           + pl.col(date).cast(pl.Int32).cast(pl.Int64) + (1 << 19))
+    return frame.lazy().with_columns(__key=key).sort("__key").drop("__key")
+
+
 def _pid(person_id: pl.Expr) -> pl.Expr:
     """Integer key of a person: a 64-bit hash of the pseudonym (checked for collisions)."""
     return person_id.hash(seed=20231001)
@@ -323,31 +335,34 @@ def _group_key(frame_sorted_by_pid: pl.Expr) -> pl.Expr:
 
 
 def _duty_gaps(enrol: pl.DataFrame, duty: pl.DataFrame) -> pl.DataFrame:
-    """Children with a day under duty not covered by any enrolment (superset test)."""
-    period = duty.group_by("pid").agg(ds=pl.col("start").min(), de=pl.col("end").max())
+    """Children with a day under duty not covered by any enrolment (superset test).
+
+    ``duty`` holds one row per child: ``pid, ds, de`` (first and last day under duty).
+    """
     # running maximum of the end date per child without a window: groups are
     # numbered in sort order, so (group, end) combined in one integer only grows
-    e = enrol.select("pid", "start", "end").sort("pid", "start")
+    e = _sort_pid_date(enrol.select("pid", "start", "end"), "start")
     g = _group_key(pl.col("pid")).cast(pl.Int64)
     days = pl.col("end").cast(pl.Int32).cast(pl.Int64) + 1_000_000
+    run_end = (pl.col("__run") - 1_000_000).cast(pl.Int32).cast(pl.Date)
+    same_prev = pl.col("__g") == pl.col("__g").shift(1)
     e = e.with_columns(__g=g).with_columns(
         __run=(pl.col("__g") * 10_000_000 + days).cum_max() - pl.col("__g") * 10_000_000
     ).with_columns(
-        prev_end=pl.when(pl.col("__g") == pl.col("__g").shift(1))
-        .then((pl.col("__run").shift(1) - 1_000_000).cast(pl.Int32).cast(pl.Date))
-        .otherwise(None)
-    ).lazy().join(period.lazy(), on="pid", how="inner")
+        prev_end=pl.when(same_prev).then(run_end.shift(1)).otherwise(None),
+        first=pl.when(same_prev).then(None).otherwise(pl.col("start")).forward_fill(),
+        last_row=(pl.col("__g") != pl.col("__g").shift(-1)).fill_null(True),
+        last=run_end,
+    ).join(duty.lazy(), on="pid", how="inner")
     internal = e.filter(
         pl.col("prev_end").is_not_null()
         & (pl.col("start") > pl.col("prev_end").dt.offset_by("1d"))
         & (pl.col("start") > pl.col("ds")) & (pl.col("prev_end") < pl.col("de"))
     ).select("pid")
-    ends = e.group_by("pid").agg(
-        first=pl.col("start").min(), last=pl.col("end").max(),
-        ds=pl.col("ds").first(), de=pl.col("de").first(),
-    ).filter((pl.col("first") > pl.col("ds")) | (pl.col("last") < pl.col("de"))).select("pid")
-    none = period.lazy().join(enrol.lazy().select("pid").unique(), on="pid", how="anti").select(
-        "pid")
+    ends = e.filter(
+        pl.col("last_row") & ((pl.col("first") > pl.col("ds")) | (pl.col("last") < pl.col("de")))
+    ).select("pid")
+    none = duty.lazy().join(enrol.lazy().select("pid"), on="pid", how="anti").select("pid")
     return pl.concat([internal, ends, none]).unique().collect()
 
 
@@ -366,7 +381,7 @@ def _segments(spells: pl.DataFrame) -> pl.DataFrame:
     # (child, date) gives the state from that date on.
     kind = pl.col("kind")
     wide = (
-        ev.sort("pid", "date")
+        _sort_pid_date(ev, "date")
         .with_columns(
             [(pl.when(kind == k).then(pl.col("delta")).otherwise(0).cum_sum() > 0)
              .alias(f"c_{k}") for k in kinds]
