@@ -91,7 +91,7 @@ class SynthParams:
     #: vo tracks pro, vmbo, havo, vwo shares
     vo_track_shares: tuple[float, float, float, float] = (0.03, 0.50, 0.25, 0.22)
     repeat_year_prob: float = 0.15
-    vmbo_to_mbo: float = 0.995
+    vmbo_to_mbo: float = 0.998
     mbo_start_qualification: float = 0.85
     #: probability of each special-education class (sbo, so1, so2, so3, so4, late vso3, vso4)
     special_class_prob: tuple[float, ...] = (0.08, 0.0005, 0.0058, 0.0075, 0.025,
@@ -110,7 +110,7 @@ class SynthParams:
     tlv_shares: tuple[float, float, float] = (0.81, 0.07, 0.12)
 
     # ---------------- absence (monthly, per compulsory-age pupil) ----------------
-    lrv_incidence: float = 0.00013
+    lrv_incidence: float = 0.00018
     #: age factor for LRV/removal incidence by age in years 4..20
     lrv_age_factor: tuple[float, ...] = (0.2, 0.4, 0.5, 0.5, 0.6, 0.6, 0.7, 0.8, 1.2, 1.6, 2.0,
                                          2.3, 2.2, 1.6, 1.2, 1.0, 1.0)
@@ -120,7 +120,7 @@ class SynthParams:
     #: LRV onset multiplier within 24 months after an earlier LRV spell (recurrence)
     lrv_recurrence_multiplier: float = 12.0
     lrv_exit_short: float = 0.40
-    lrv_exit_long: float = 0.16
+    lrv_exit_long: float = 0.24
     #: multiplier of the long-spell exit hazard by year (lower: longer spells)
     lrv_exit_trend: dict[int, float] = field(default_factory=lambda: {
         2000: 1.0, 2019: 0.95, 2020: 0.85, 2021: 0.75, 2022: 0.65, 2023: 0.65})
@@ -133,16 +133,16 @@ class SynthParams:
     ill_exit: float = 0.22
     ill_to_5a: float = 0.03
     removed_rate: float = 0.000012
-    dropout_rate: float = 0.00007
-    enr_to_5a: float = 0.000015
+    dropout_rate: float = 0.00004
+    enr_to_5a: float = 0.00001
     care24_rate: float = 0.000005
     #: relative absence reports (> 16 hours in 4 weeks) per enrolled compulsory-age pupil-month
     rv16_rate: float = 0.0022
     #: exit hazards from absolute absence by reason
     av_exit_newcomer: dict[int, float] = field(default_factory=lambda: {
-        2000: 0.55, 2015: 0.45, 2016: 0.5, 2022: 0.4, 2023: 0.45})
+        2000: 0.55, 2015: 0.45, 2016: 0.5, 2022: 0.5, 2023: 0.5})
     newcomer_wait_share: dict[int, float] = field(default_factory=lambda: {
-        2000: 0.08, 2015: 0.12, 2017: 0.08, 2022: 0.12, 2023: 0.1})
+        2000: 0.12, 2015: 0.16, 2017: 0.12, 2022: 0.25, 2023: 0.14})
     av_exit_moved: float = 0.65
     av_exit_removed_short: float = 0.35
     av_exit_removed_long: float = 0.12
@@ -154,7 +154,7 @@ class SynthParams:
     av_to_5a: float = 0.008
     av_waiting_share: float = 0.2
     #: exemptions: stock at school entry (5b, 15) and exit hazards
-    ex5a_at_entry: float = 0.0015
+    ex5a_at_entry: float = 0.0004
     ex5b_at_entry: float = 0.0011
     ex15_at_entry: float = 0.0035
     ex5a_exit: float = 0.018

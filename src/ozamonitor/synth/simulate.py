@@ -339,7 +339,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             d.sqf[sq] = True
             leave(sq, S_DONE)
             mark(sq, 1, R_SQ)
-            pro = sel & (tr == 0)
+            pro = sel & (tr == 0) & (age >= 216)  # praktijkonderwijs: until 18
             leave(pro, S_DONE)
             mark(pro, 1, R_DIPLOMA)
             vm = sel & (tr == 1)
