@@ -9,7 +9,7 @@ ratios against the smallest scale show how time grows with the population
 
     python benchmarks/bench_counting.py                       # 0.1, 0.3, 1 (generates)
     python benchmarks/bench_counting.py --scales 0.1 --cache /tmp/regs
-    python benchmarks/bench_counting.py --register path/to/register   # one register
+    python benchmarks/bench_counting.py --register REG1 --register REG2  # existing ones
 
 Run with ``POLARS_MAX_THREADS=2`` (and e.g. ``taskset -c 0,1``) to hold it to
 two cores.
@@ -102,14 +102,15 @@ def main() -> None:
     ap.add_argument("--scales", default="0.1,0.3,1")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "oza-bench")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--register", help="benchmark one existing register instead")
+    ap.add_argument("--register", action="append",
+                    help="benchmark existing register(s) instead (repeatable)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(run_one(args.child)))
         return
     if args.register:
-        jobs = [("register", Path(args.register))]
+        jobs = [(Path(r).name[:12], Path(r)) for r in args.register]
     else:
         args.cache.mkdir(parents=True, exist_ok=True)
         jobs = [(s, ensure_register(float(s), args.cache, args.seed))
@@ -123,10 +124,10 @@ def main() -> None:
         r = json.loads(res.stdout.strip().splitlines()[-1])
         rows.append((label, r))
     ref = rows[0][1]
-    print(f"\n{'scale':>8} {'persons':>10} {'cands':>8} {'build':>7} {'stock+tab':>9} "
+    print(f"\n{'register':>12} {'persons':>10} {'cands':>8} {'build':>7} {'stock+tab':>9} "
           f"{'target':>7} {'flows':>7} {'cpu':>7} {'GiB':>6} {'t/t0':>6} {'n/n0':>6}")
     for label, r in rows:
-        print(f"{label!s:>8} {r['persons']:>10,.0f} {r['candidates']:>8,.0f} "
+        print(f"{label!s:>12} {r['persons']:>10,.0f} {r['candidates']:>8,.0f} "
               f"{r['build_s']:>7.1f} {r['stock_tables_s']:>9.1f} {r['target_s']:>7.1f} "
               f"{r['flows_s']:>7.1f} {r['cpu_s']:>7.1f} {r['peak_gib']:>6.2f} "
               f"{r['target_s'] / ref['target_s']:>6.2f} {r['persons'] / ref['persons']:>6.2f}")
