@@ -210,3 +210,17 @@ def test_leerplicht_end_boundary(tmp_path: Path) -> None:
     assert after["balans"] == {"not_enrolled_lt3m": {"sixteen"}}  # av run since 1 June
     assert after["latent"] == {"av": {"sixteen"}}
     assert _members(c.stock(D(2023, 9, 1)))["balans"] == {"not_enrolled_3m": {"sixteen"}}
+
+
+def test_report_section(reg: Register, counter: Counter) -> None:
+    from ozamonitor.counting.report import counting_section
+
+    for lang in ("nl", "en"):
+        sec = counting_section(reg, peildatum=P, schoolyear="2023-2024", lang=lang,
+                               threshold=3, counter=counter, trends=False)
+        ids = [s.id for s in sec.subsections]
+        assert ids == ["counting-side-by-side", "counting-waterfall", "counting-overlap",
+                       "counting-gemeente", "counting-swv", "counting-definitions"]
+        side = sec.subsections[0].html
+        assert "&lt;3" in side  # suppressed cells shown
+        assert ("Balans" in side) and ("totaal" if lang == "nl" else "total") in side
