@@ -107,7 +107,7 @@ def test_reconcile_and_calibration(reg: Register, tmp_path: Path) -> None:
     for n in ("waterfall", "overlap", "trend"):
         assert (tmp_path / "rec" / f"{n}.csv").is_file()
         assert (tmp_path / "rec" / f"{n}.png").is_file()
-    code, text = _run("calibration", "-r", reg.path, "--scale", "0.001")
+    code, text = _run("calibration", "-r", reg.path, "--scale", "0.001", "--detail")
     assert code == 0, text
     assert "3,448" in text and "17,500" in text
     wf = pl.read_csv(tmp_path / "rec" / "waterfall.csv", schema_overrides={

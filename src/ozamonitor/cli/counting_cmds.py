@@ -182,14 +182,23 @@ def register(app: typer.Typer) -> None:
         register_path: Path = typer.Option(..., "--register", "-r", help="Register folder."),
         scale: float | None = typer.Option(
             None, "--scale", help="Population scale (default: from the manifest, else 1)."),
+        detail: bool = typer.Option(
+            False, "--detail", help="Also print the flows by category and age band."),
     ) -> None:
         """Observed flows vs the published national figures."""
-        from ozamonitor.counting.calibration import calibration_table
+        from ozamonitor.counting.calibration import (
+            PUBLISHED,
+            calibration_breakdown,
+            calibration_table,
+        )
+        from ozamonitor.counting.count import Counter
         from ozamonitor.counting.timeline import CountingError
 
         reg = _open(register_path)
         try:
-            t = calibration_table(reg, scale=scale)
+            counter = Counter(reg, sorted({d for d, *_ in PUBLISHED}))
+            t = calibration_table(reg, scale=scale, counter=counter)
+            detail_df = calibration_breakdown(reg, counter=counter) if detail else None
         except CountingError as e:
             raise fail(str(e)) from None
         from rich.table import Table
@@ -203,3 +212,14 @@ def register(app: typer.Typer) -> None:
                        "-" if r["ratio"] is None else f"{r['ratio']:.3f}",
                        f"±{r['tolerance']:.3f}", "-" if r["ok"] is None else str(r["ok"]))
         console.print(rt)
+        if detail_df is not None:
+            wide = detail_df.pivot(on="age_band", index=["definition", "school_year",
+                                                         "category"], values="count")
+            from ozamonitor.counting.count import AGE_BANDS
+
+            wide = wide.select("definition", "school_year", "category",
+                               *[b for b in AGE_BANDS if b in wide.columns])
+            dt_ = Table(*wide.columns)
+            for row in wide.iter_rows():
+                dt_.add_row(*["" if v is None else str(v) for v in row])
+            console.print(dt_)

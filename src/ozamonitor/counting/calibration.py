@@ -87,6 +87,35 @@ def calibration_table(
     )
 
 
+def calibration_breakdown(
+    register: Register | str | Path, *, counter: Counter | None = None
+) -> pl.DataFrame:
+    """Flows of the calibrated definitions by category and age band (for tuning).
+
+    Columns: definition, school_year, category, age_band, count. Not
+    disclosure-controlled: a diagnostic for the synthetic population only.
+    """
+    reg = register if isinstance(register, Register) else Register(register)
+    defs = sorted({d for d, *_ in PUBLISHED})
+    c = counter or Counter(reg, defs)
+    years = sorted({y for _, y, *_ in PUBLISHED})
+    parts = []
+    for y in years:
+        try:
+            pc = c.flow(y)
+        except CountingError:
+            continue
+        parts.append(pc.filter(pl.col("definition").is_in(defs))
+                     .group_by("definition", "period", "category", "age_band")
+                     .agg(count=pl.len()))
+    if not parts:
+        return pl.DataFrame(schema={"definition": pl.String, "school_year": pl.String,
+                                    "category": pl.String, "age_band": pl.String,
+                                    "count": pl.UInt32})
+    return (pl.concat(parts).rename({"period": "school_year"})
+            .sort("definition", "school_year", "category", "age_band"))
+
+
 def print_calibration(register: Register | str | Path, scale: float | None = None) -> None:
     """Print :func:`calibration_table` (for scripts and the generator engineer)."""
     with pl.Config(tbl_rows=50, tbl_cols=20, tbl_width_chars=160):
