@@ -131,6 +131,7 @@ def register(app: typer.Typer) -> None:
         step: int = typer.Option(1, help="CHI2/EUCLID: interval length."),
         float32: bool = typer.Option(False, "--float32", help="Store float32."),
         threads: int = typer.Option(None, help="Number of threads (default: all)."),
+        backend: str = typer.Option("cpu", help="cpu | cuda (OM/LCS/HAM/DHD on a GPU) | auto."),
     ) -> None:
         """Pairwise sequence distances as TraMineR's seqdist (rows in input order)."""
         from ozamonitor.sequences.costs import read_cost_matrix
@@ -164,6 +165,7 @@ def register(app: typer.Typer) -> None:
                 step=step,
                 dtype=np.float32 if float32 else np.float64,
                 n_threads=threads,
+                backend=backend,
             )
             _write_atomic(out, d)
         except ValueError as exc:
