@@ -435,18 +435,23 @@ def test_omspell_reference(varlen_seqs: SequenceData) -> None:
 
 
 def _ref_chi2(
-    seqs: SequenceData, breaks: list[tuple[int, int]], norm: bool, euclid: bool
+    seqs: SequenceData,
+    breaks: list[tuple[int, int]],
+    norm: bool,
+    euclid: bool,
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     rows = _rows(seqs)
+    wts = np.ones(len(rows)) if weights is None else weights
     k = seqs.n_states
-    feats, weights = [], []
+    feats, margins = [], []
     for s, e in breaks:
         props = np.zeros((len(rows), k))
         for i, r in enumerate(rows):
             seg = r[s - 1 : e]
             for st in seg:
                 props[i, st] += 1
-        ndot = props.sum(0)
+        ndot = (wts[:, None] * props).sum(0)
         tot = props.sum(1, keepdims=True)
         props = np.divide(props, tot, out=np.zeros_like(props), where=tot > 0)
         if euclid:
@@ -457,9 +462,9 @@ def _ref_chi2(
             if len(nz) > 1 and norm:
                 pd_ = pd_ * (1 / nz[0] + 1 / nz[1])
         feats.append(props)
-        weights.append(pd_)
+        margins.append(pd_)
     x = np.hstack(feats)
-    w = np.concatenate(weights)
+    w = np.concatenate(margins)
     n = len(rows)
     out = np.zeros((n, n))
     for i, j in itertools.combinations(range(n), 2):
@@ -622,3 +627,18 @@ def test_raw_frame_input_uses_id_column() -> None:
     df = pd.DataFrame({"id": [10, 20, 30], "a": ["x", "y", "x"], "b": ["y", "y", "x"]})
     np.testing.assert_array_equal(seqdist(df, "HAM"), [[0, 1, 1], [1, 0, 2], [1, 2, 0]])
     np.testing.assert_array_equal(seqdist(pl.from_pandas(df), "HAM"), seqdist(df, "HAM"))
+
+
+def test_chi2_weighted_margins(varlen_seqs: SequenceData) -> None:
+    w = np.random.default_rng(5).uniform(0.2, 3.0, varlen_seqs.n_sequences)
+    s = SequenceData(
+        codes=varlen_seqs.codes, lengths=varlen_seqs.lengths, alphabet=varlen_seqs.alphabet,
+        weights=w,
+    )  # fmt: skip
+    brks = [(1, 5), (6, 10)]
+    d = seqdist(s, "CHI2", norm="auto", step=5)
+    np.testing.assert_allclose(d, _ref_chi2(s, brks, True, False, w), atol=1e-12)
+    du = seqdist(s, "CHI2", norm="auto", step=5, weighted=False)
+    np.testing.assert_allclose(du, _ref_chi2(s, brks, True, False), atol=1e-12)
+    # EUCLID ignores weights, as TraMineR
+    np.testing.assert_allclose(seqdist(s, "EUCLID", step=5), seqdist(varlen_seqs, "EUCLID", step=5))
