@@ -642,3 +642,14 @@ def test_chi2_weighted_margins(varlen_seqs: SequenceData) -> None:
     np.testing.assert_allclose(du, _ref_chi2(s, brks, True, False), atol=1e-12)
     # EUCLID ignores weights, as TraMineR
     np.testing.assert_allclose(seqdist(s, "EUCLID", step=5), seqdist(varlen_seqs, "EUCLID", step=5))
+
+
+@pytest.mark.parametrize("norm", ["none", "maxlength", "gmean", "maxdist", "YujianBo"])
+def test_empty_sequence(norm: str) -> None:
+    s = seqdef([["A", "B", "B"], [None, None, None], ["B", "A", None], ["A", "B", "B"]])
+    assert s.lengths.tolist() == [3, 0, 2, 3]
+    c = trate_costs(s)
+    d = seqdist(s, "OM", sm="TRATE", norm=norm)
+    np.testing.assert_allclose(d, ref_om_matrix(s, c.sm, np.full(2, float(c.indel)), norm))
+    lcp = seqdist(s, "LCP", norm="gmean")
+    assert lcp[0, 1] == 1.0 and lcp[0, 3] == 0.0
