@@ -203,3 +203,11 @@ def test_age_of_pupils(reg: Register) -> None:
                                       on="person_id")
     ages = enr.select(age_expr(pl.col("birth_date"), pl.col("start")).alias("a"))["a"]
     assert ages.min() >= 3 and ages.max() <= 22
+
+
+def test_params_roundtrip() -> None:
+    p = SynthParams(lrv_incidence=0.0002, lrv_trend={2000: 1.0, 2022: 2.0})
+    d = json.loads(json.dumps(p.to_dict()))
+    assert SynthParams.from_dict(d) == p
+    with pytest.raises(TypeError):
+        SynthParams.from_dict({"no_such_rate": 1})

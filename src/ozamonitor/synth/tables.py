@@ -211,7 +211,7 @@ def build_tables(res: SimResult, pop: Population, geo: Geography, arr: Arrangeme
         "arrangement_id": arr.table["arrangement_id"].to_numpy()[pt["arrangement"]],
         "start": pl.Series(start, dtype=pl.Date),
         "end": pl.Series(end.astype("datetime64[D]"), dtype=pl.Date),
-        "end_reason": pl.Series(reasons, dtype=pl.String),
+        "end_reason": pl.Series(reasons.tolist(), dtype=pl.String),
     }).filter(pl.col("start") <= extraction_date)
     out["oza_participation"] = op.sort("person_id", "start")
     for name in ("enrolments", "residences"):
