@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from ozamonitor.cli.main import app
 from ozamonitor.register.store import write_register
-from ozamonitor.trajectories.analysis import TrajectoryResults, run_trajectory_analysis
+from ozamonitor.sequences.trajectory_analysis import TrajectoryResults, run_trajectory_analysis
 
 D = dt.date
 
@@ -108,7 +108,7 @@ def test_cli_end_to_end(reg: Path, tmp_path: Path) -> None:
     assert "Onderwijs-zorgtrajecten" in (out / "report.html").read_text()
     # the section builds from the folder alone
     from ozamonitor.report.document import ReportDocument
-    from ozamonitor.trajectories.report import trajectories_section
+    from ozamonitor.report.trajectories import trajectories_section
 
     sec = trajectories_section(reg, out, lang="en")
     assert sec.id == "trajectories" and sec.subsections

@@ -31,8 +31,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Subgroups, matching and difference-in-differences for the OZA experiment."""
         from ozamonitor.causal.impact import ImpactError, impact_analysis
-        from ozamonitor.causal.report import write_impact_outputs
         from ozamonitor.register.store import RegisterError
+        from ozamonitor.report.impact import write_impact_outputs
 
         with staged_progress() as say:
             try:
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
             except (ImpactError, RegisterError, ValueError) as e:
                 raise fail(str(e)) from None
         paths = write_impact_outputs(res, out, lang=lang, threshold=threshold)
-        from ozamonitor.causal.report import published_summary
+        from ozamonitor.report.impact import published_summary
 
         print_frame(published_summary(res, threshold=threshold).drop("by"),
                     title=f"OZA effect on P(in education), by {by}")

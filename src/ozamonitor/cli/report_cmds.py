@@ -57,8 +57,8 @@ def build_report(
                                      lang=lang, threshold=threshold))
             bar.advance(task)
         if "trajectories" in sections:
-            from ozamonitor.trajectories.analysis import run_trajectory_analysis
-            from ozamonitor.trajectories.report import trajectories_section
+            from ozamonitor.report.trajectories import trajectories_section
+            from ozamonitor.sequences.trajectory_analysis import run_trajectory_analysis
 
             tdir = trajectories_dir
             if tdir is None or not (tdir / "sequences.parquet").exists():
@@ -69,7 +69,7 @@ def build_report(
             bar.advance(task)
         if "impact" in sections:
             from ozamonitor.causal.impact import ImpactError, impact_analysis
-            from ozamonitor.causal.report import impact_section
+            from ozamonitor.report.impact import impact_section
 
             try:
                 with warnings.catch_warnings():

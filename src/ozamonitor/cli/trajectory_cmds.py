@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         OUT/report.html (the disclosure-controlled report section on its own).
         """
         from ozamonitor.register.store import Register, RegisterError
-        from ozamonitor.trajectories.analysis import POPULATIONS, run_trajectory_analysis
+        from ozamonitor.sequences.trajectory_analysis import POPULATIONS, run_trajectory_analysis
         from ozamonitor.trajectories.build import PERIODS
         from ozamonitor.trajectories.states import DEFAULT_CONFIG, load_config
 
@@ -157,7 +157,7 @@ def register(app: typer.Typer) -> None:
             console.print(f"  {m}")
         if not no_report:
             from ozamonitor.report.document import ReportDocument
-            from ozamonitor.trajectories.report import trajectories_section
+            from ozamonitor.report.trajectories import trajectories_section
 
             doc = ReportDocument(title="ozamonitor: " + ("trajecten" if lang == "nl"
                                                           else "trajectories"), lang=lang)

@@ -4,8 +4,10 @@
 * :mod:`~ozamonitor.trajectories.build` - register spells -> one state per period;
 * :mod:`~ozamonitor.trajectories.seqdata` - :class:`SequenceData` (integer matrix);
 * :mod:`~ozamonitor.trajectories.align` - calendar, age and event alignment;
-* :mod:`~ozamonitor.trajectories.analysis` - the ``ozamonitor trajectories`` pipeline;
-* :mod:`~ozamonitor.trajectories.report` - the report section.
+
+The ``ozamonitor trajectories`` pipeline (build, cluster, describe) is
+:mod:`ozamonitor.sequences.trajectory_analysis`; its report section is
+:mod:`ozamonitor.report.trajectories`.
 
 See ``docs/trajectories.md``.
 """

@@ -17,7 +17,7 @@
    (cross-tabulation, multinomial logit).
 
 Everything lands in ``out``; ``results.json`` lists parameters and files so the
-report section (:func:`ozamonitor.trajectories.report.trajectories_section`)
+report section (:func:`ozamonitor.report.trajectories.trajectories_section`)
 can be built later from the folder alone. Person-level files
 (``sequences.parquet``, ``analysis_sequences.parquet``, ``clusters.parquet``,
 index plots) are *microdata*: never publish them.

@@ -1,7 +1,7 @@
 """The report section on education-care trajectories.
 
 :func:`trajectories_section` turns the results of
-:func:`~ozamonitor.trajectories.analysis.run_trajectory_analysis` (the object or
+:func:`~ozamonitor.sequences.trajectory_analysis.run_trajectory_analysis` (the object or
 its output folder) into a :class:`~ozamonitor.report.document.Section` for
 ``ozamonitor report``. Only aggregated output is shown: counts of persons go
 through :mod:`ozamonitor.privacy.disclosure` (cells of 1..9 suppressed, with
@@ -22,7 +22,7 @@ import polars as pl
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, publish
 from ozamonitor.register.store import Register
 from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
-from ozamonitor.trajectories.analysis import TrajectoryResults
+from ozamonitor.sequences.trajectory_analysis import TrajectoryResults
 from ozamonitor.trajectories.states import DEFAULT_CONFIG, TrajectoryConfig
 
 
