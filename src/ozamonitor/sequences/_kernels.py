@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 LANES = 8
+TILE = 16  # query rows per target block visit (profile reuse in cache)
 
 NORM_CODES = {"none": 0, "maxlength": 1, "gmean": 2, "maxdist": 3, "YujianBo": 4}
 
@@ -179,32 +180,53 @@ def om_condensed(
     indel_max: float,
     out: np.ndarray,
 ) -> None:
-    """OM distances between all distinct sequences, into condensed ``out``."""
+    """OM distances between all distinct sequences, into condensed ``out``.
+
+    Query rows are processed in tiles of ``TILE`` rows per target block, so a
+    block's profile is reused from cache; tiles are scheduled in mirrored pairs
+    (``w`` and ``T - 1 - w``) so every ``prange`` iteration has equal work.
+    """
     n, width = codes.shape
     g_count = prof.shape[0]
-    half = (n + 1) // 2
+    n_tiles = (n + TILE - 1) // TILE
+    half = (n_tiles + 1) // 2
     for w in prange(half):
         prev = np.empty((width + 1) * LANES)
         curr = np.empty((width + 1) * LANES)
+        qtot = np.zeros(TILE)
         for rep in range(2):
-            r = np.int64(w)
+            t = np.int64(w)
             if rep == 1:
-                r = np.int64(n) - 1 - np.int64(w)
-                if r == w:
+                t = np.int64(n_tiles) - 1 - np.int64(w)
+                if t == w:
                     break
-            m = lens[r]
-            qtot = 0.0
-            for i in range(m):
-                qtot += indel[codes[r, i]]
-            for g in range((r + 1) // LANES, g_count):
-                last = _om_block(codes[r], m, prof[g], gmax[g], prev, curr)
-                for k in range(LANES):
-                    c = g * LANES + k
-                    if c > r and c < n:
-                        ln = glen[g, k]
-                        out[cond_index(r, c, n)] = _om_finish(
-                            last[ln * LANES + k], qtot, ttot[g, k], m, ln, indel_max, maxscost, norm
-                        )
+            r0 = t * TILE
+            r1 = min(n, r0 + TILE)
+            for r in range(r0, r1):
+                acc = 0.0
+                for i in range(lens[r]):
+                    acc += indel[codes[r, i]]
+                qtot[r - r0] = acc
+            for g in range((r0 + 1) // LANES, g_count):
+                for r in range(r0, r1):
+                    if g * LANES + LANES - 1 <= r:
+                        continue  # every target of this block is at or before r
+                    m = lens[r]
+                    last = _om_block(codes[r], m, prof[g], gmax[g], prev, curr)
+                    for k in range(LANES):
+                        c = g * LANES + k
+                        if c > r and c < n:
+                            ln = glen[g, k]
+                            out[cond_index(r, c, n)] = _om_finish(
+                                last[ln * LANES + k],
+                                qtot[r - r0],
+                                ttot[g, k],
+                                m,
+                                ln,
+                                indel_max,
+                                maxscost,
+                                norm,
+                            )
 
 
 @njit(parallel=True, cache=True)
@@ -222,26 +244,41 @@ def om_cross(
     indel_max: float,
     out: np.ndarray,
 ) -> None:
-    """OM distances of every query to every target, into ``out (nq, nt)``."""
+    """OM distances of every query to every target, into ``out (nq, nt)`` (row tiles)."""
     nq = qcodes.shape[0]
     wmax = prof.shape[2] // LANES
     g_count = prof.shape[0]
-    for r in prange(nq):
+    tile = TILE if nq >= 8 * TILE else 1  # few queries: keep all threads busy
+    n_tiles = (nq + tile - 1) // tile
+    for t in prange(n_tiles):
         prev = np.empty((wmax + 1) * LANES)
         curr = np.empty((wmax + 1) * LANES)
-        m = qlens[r]
-        qtot = 0.0
-        for i in range(m):
-            qtot += indel[qcodes[r, i]]
+        qtot = np.zeros(tile)
+        r0 = t * tile
+        r1 = min(nq, r0 + tile)
+        for r in range(r0, r1):
+            acc = 0.0
+            for i in range(qlens[r]):
+                acc += indel[qcodes[r, i]]
+            qtot[r - r0] = acc
         for g in range(g_count):
-            last = _om_block(qcodes[r], m, prof[g], gmax[g], prev, curr)
-            for k in range(LANES):
-                c = g * LANES + k
-                if c < n_targets:
-                    ln = glen[g, k]
-                    out[r, c] = _om_finish(
-                        last[ln * LANES + k], qtot, ttot[g, k], m, ln, indel_max, maxscost, norm
-                    )
+            for r in range(r0, r1):
+                m = qlens[r]
+                last = _om_block(qcodes[r], m, prof[g], gmax[g], prev, curr)
+                for k in range(LANES):
+                    c = g * LANES + k
+                    if c < n_targets:
+                        ln = glen[g, k]
+                        out[r, c] = _om_finish(
+                            last[ln * LANES + k],
+                            qtot[r - r0],
+                            ttot[g, k],
+                            m,
+                            ln,
+                            indel_max,
+                            maxscost,
+                            norm,
+                        )
 
 
 # ---------------------------------------------------------------------------
