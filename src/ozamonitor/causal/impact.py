@@ -614,7 +614,19 @@ def impact_analysis(
             }
         )
     summary = pl.DataFrame(summary_rows)
-    event_study = pl.DataFrame(es_rows)
+    event_study = pl.DataFrame(
+        es_rows,
+        schema={
+            "by": pl.String,
+            "group": pl.String,
+            "e": pl.Int64,
+            "att": pl.Float64,
+            "se": pl.Float64,
+            "lower": pl.Float64,
+            "upper": pl.Float64,
+            "n_sets": pl.Int64,
+        },
+    )
 
     from ozamonitor.causal.balance import balance_table
 

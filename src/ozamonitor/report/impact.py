@@ -50,14 +50,15 @@ def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFr
     """The summary with group sizes disclosure-controlled (display strings)."""
     s = result.summary
     counts = s.select("by", "group", "n_treated", "n_controls")
-    pub_t = publish(counts.drop("n_controls"), "n_treated", threshold=threshold,
-                    sum_groups=[["by"]])
-    pub_c = publish(counts.drop("n_treated"), "n_controls", threshold=threshold,
-                    sum_groups=[["by"]])
+    pub_t = publish(
+        counts.drop("n_controls"), "n_treated", threshold=threshold, sum_groups=[["by"]]
+    )
+    pub_c = publish(
+        counts.drop("n_treated"), "n_controls", threshold=threshold, sum_groups=[["by"]]
+    )
     est = s.select("by", "group", "att", "se", "lower", "upper", "pretrend_p")
-    out = (
-        est.join(pub_t.select("by", "group", "n_treated"), on=["by", "group"], how="left")
-        .join(pub_c.select("by", "group", "n_controls"), on=["by", "group"], how="left")
+    out = est.join(pub_t.select("by", "group", "n_treated"), on=["by", "group"], how="left").join(
+        pub_c.select("by", "group", "n_controls"), on=["by", "group"], how="left"
     )
     if result.truth is not None:
         out = out.join(result.truth.select("group", "true_att"), on="group", how="left")
@@ -71,15 +72,17 @@ def event_study_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
     n = max(len(groups), 1)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False,
-                             sharey=True)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False, sharey=True
+    )
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     for ax, g in zip(axes.ravel(), groups, strict=False):
         d = es.filter(pl.col("group") == g).sort("e")
         e = d["e"].to_numpy()
-        ax.fill_between(e, d["lower"].to_numpy(), d["upper"].to_numpy(), color="#88CCEE",
-                        alpha=0.5, linewidth=0)
+        ax.fill_between(
+            e, d["lower"].to_numpy(), d["upper"].to_numpy(), color="#88CCEE", alpha=0.5, linewidth=0
+        )
         ax.plot(e, d["att"].to_numpy(), color="#332288", marker="o", markersize=2.5)
         ax.axhline(0, color="#555555", linewidth=0.8)
         ax.axvline(-0.5, color="#CC6677", linewidth=0.8, linestyle=":")
@@ -100,8 +103,9 @@ def balance_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
     ax.scatter(b["after"], y, color="#117733", label=tr(lang, "na matching", "after"))
     ax.axvline(0.1, color="#555555", linestyle="--", linewidth=0.8)
     ax.set_yticks(list(y), b["variable"].tolist(), fontsize=8)
-    ax.set_xlabel(tr(lang, "absoluut gestandaardiseerd verschil", "absolute standardised "
-                     "difference"))
+    ax.set_xlabel(
+        tr(lang, "absoluut gestandaardiseerd verschil", "absolute standardised difference")
+    )
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
@@ -146,21 +150,46 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
     html = (
         intro
         + table_html(pub.drop("by"), labels=labels, decimals=3)
-        + note(tr(lang, "Groepen met minder dan 10 deelnemers krijgen geen schatting.",
-                  "Groups with fewer than 10 participants get no estimate."))
-        + figure_html(event_study_figure(result, lang),
-                      caption=tr(lang, "Effect per maand sinds de start (95%-interval)",
-                                 "Effect by month since the start (95% interval)"))
-        + figure_html(balance_figure(result, lang),
-                      caption=tr(lang, "Balans van achtergrondkenmerken",
-                                 "Covariate balance"))
+        + note(
+            tr(
+                lang,
+                "Groepen met minder dan 10 deelnemers krijgen geen schatting.",
+                "Groups with fewer than 10 participants get no estimate.",
+            )
+        )
+        + (
+            figure_html(
+                event_study_figure(result, lang),
+                caption=tr(
+                    lang,
+                    "Effect per maand sinds de start (95%-interval)",
+                    "Effect by month since the start (95% interval)",
+                ),
+            )
+            if result.event_study.height
+            else note(
+                tr(
+                    lang,
+                    "Te weinig gematchte deelnemers voor een effectschatting.",
+                    "Too few matched participants for an effect estimate.",
+                )
+            )
+        )
+        + figure_html(
+            balance_figure(result, lang),
+            caption=tr(lang, "Balans van achtergrondkenmerken", "Covariate balance"),
+        )
     )
-    return Section(id="impact", title=tr(lang, "Wat werkt voor wie: effecten van OZA",
-                                         "What works for whom: OZA effects"), html=html)
+    return Section(
+        id="impact",
+        title=tr(lang, "Wat werkt voor wie: effecten van OZA", "What works for whom: OZA effects"),
+        html=html,
+    )
 
 
-def write_impact_outputs(result: ImpactResult, out: str | Path, *, lang: str = "nl",
-                         threshold: int = 10) -> list[Path]:
+def write_impact_outputs(
+    result: ImpactResult, out: str | Path, *, lang: str = "nl", threshold: int = 10
+) -> list[Path]:
     """Write disclosure-controlled tables (CSV) and figures (PNG) to ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -169,17 +198,21 @@ def write_impact_outputs(result: ImpactResult, out: str | Path, *, lang: str = "
     p = out / "impact_summary.csv"
     summary.write_csv(p)
     paths.append(p)
-    es = result.event_study.join(
-        result.summary.select("group", "n_treated"), on="group", how="left"
-    ).filter(pl.col("n_treated") >= threshold).drop("n_treated")
+    es = (
+        result.event_study.join(result.summary.select("group", "n_treated"), on="group", how="left")
+        .filter(pl.col("n_treated") >= threshold)
+        .drop("n_treated")
+    )
     p = out / "impact_event_study.csv"
     es.write_csv(p)
     paths.append(p)
     p = out / "impact_balance.csv"
     result.balance.to_csv(p, index=False)
     paths.append(p)
-    for name, fig in (("impact_event_study.png", event_study_figure(result, lang)),
-                      ("impact_balance.png", balance_figure(result, lang))):
+    figures = [("impact_balance.png", balance_figure(result, lang))]
+    if result.event_study.height:
+        figures.append(("impact_event_study.png", event_study_figure(result, lang)))
+    for name, fig in figures:
         fig.savefig(out / name, dpi=130, bbox_inches="tight")
         plt.close(fig)
         paths.append(out / name)

@@ -1,0 +1,56 @@
+"""End-to-end: `ozamonitor demo` and `ozamonitor report` on a tiny synthetic register."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from ozamonitor.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    pytest.importorskip("ozamonitor.synth")
+    out = tmp_path_factory.mktemp("demo")
+    res = runner.invoke(app, ["demo", "--out", str(out), "--scale", "0.002", "--seed", "2"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_demo_writes_register_and_report(demo_dir):
+    assert (demo_dir / "register" / "manifest.json").is_file()
+    html = (demo_dir / "report.html").read_text()
+    for title in ("Thuiszitters tellen", "Onderwijs-zorgtrajecten", "Wat werkt voor wie"):
+        assert title in html
+    # disclosure control: no published count between 1 and 9 in the report's tables
+    cells = re.findall(r'<td class="num">(\d[\d\u202f]*)</td>', html)
+    assert cells
+    # (numbers in tables are counts, shares or estimates; integers 1..9 only
+    # appear as ranks or k, never in count columns - checked on the counting section)
+    counting = html.split("Onderwijs-zorgtrajecten")[0]
+    small = [c for c in re.findall(r'<td class="num">(\d+)</td>', counting) if 0 < int(c) < 10]
+    steps = re.findall(r"<tr><td class=\"num\">(\d)</td>", counting)  # waterfall step numbers
+    assert len(small) <= len(steps) * 1, small
+
+
+def test_report_english_and_sections(demo_dir, tmp_path):
+    out = tmp_path / "r.html"
+    res = runner.invoke(
+        app,
+        ["report", "--register", str(demo_dir / "register"), "--out", str(out), "--lang", "en",
+         "--sections", "counting"],
+    )
+    assert res.exit_code == 0, res.output
+    html = out.read_text()
+    assert 'lang="en"' in html and "Cells of 1 to 9 are suppressed" in html
+    assert "What works for whom" not in html
+
+
+def test_report_errors(tmp_path):
+    res = runner.invoke(app, ["report", "--register", str(tmp_path / "nope")])
+    assert res.exit_code != 0
+    assert "not a register" in res.output or "manifest" in res.output
