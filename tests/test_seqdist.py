@@ -7,6 +7,7 @@ import io
 import itertools
 import math
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from scipy.spatial.distance import squareform
 
 from ozamonitor.sequences.costs import (
     check_cost_matrix,
+    read_cost_matrix,
     seqcost,
     transition_rates,
     trate_costs,
@@ -653,3 +655,13 @@ def test_empty_sequence(norm: str) -> None:
     np.testing.assert_allclose(d, ref_om_matrix(s, c.sm, np.full(2, float(c.indel)), norm))
     lcp = seqdist(s, "LCP", norm="gmean")
     assert lcp[0, 1] == 1.0 and lcp[0, 3] == 0.0
+
+
+def test_read_cost_matrix_traminer_csv(tmp_path: Path) -> None:
+    p = tmp_path / "sm.csv"  # as R's write.csv(seqcost(...)$sm)
+    p.write_text('"","C->","A->","B->"\n"C->",0,1,2\n"A->",1,0,3\n"B->",2,3,0\n')
+    m = read_cost_matrix(p, ("A", "B", "C"))
+    np.testing.assert_array_equal(m, [[0, 3, 1], [3, 0, 2], [1, 2, 0]])
+    plain = tmp_path / "plain.csv"
+    plain.write_text("0,1\n1,0\n")
+    np.testing.assert_array_equal(read_cost_matrix(plain, ("A", "B")), [[0, 1], [1, 0]])
