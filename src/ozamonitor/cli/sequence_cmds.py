@@ -151,8 +151,14 @@ def register(app: typer.Typer) -> None:
             except ValueError as exc:
                 raise ValueError(f"{input}: {exc}") from None
             sm_arg: str | np.ndarray | None = sm
-            if sm is not None and sm.upper() not in ("CONSTANT", "TRATE"):
-                sm_arg = read_cost_matrix(sm, seqs.alphabet)
+            if sm is not None and sm.upper() not in ("CONSTANT", "TRATE", "INDELS", "INDELSLOG"):
+                try:
+                    sm_arg = read_cost_matrix(sm, seqs.alphabet)
+                except OSError as exc:
+                    raise ValueError(
+                        f"--sm {sm}: not CONSTANT, TRATE, INDELS or INDELSLOG, and not a "
+                        f"readable cost-matrix file ({exc.strerror or exc})"
+                    ) from None
             d = seqdist(
                 seqs,
                 method,

@@ -153,7 +153,11 @@ def seqcost(
     time_varying: bool = False,
     weighted: bool = True,
 ) -> Costs:
-    """Substitution costs by name (``"CONSTANT"`` or ``"TRATE"``), as TraMineR's ``seqcost``."""
+    """Substitution costs by name, as TraMineR's ``seqcost``.
+
+    ``"CONSTANT"``, ``"TRATE"`` (transition rates), ``"INDELS"`` or ``"INDELSLOG"``
+    (state frequencies, see :func:`indel_costs`).
+    """
     m = method.upper()
     k = seqs.n_states + (1 if with_missing else 0)
     if m == "CONSTANT":
@@ -171,7 +175,37 @@ def seqcost(
             time_varying=time_varying,
             weighted=weighted,
         )
-    raise ValueError(f"unknown cost method {method!r}: use 'CONSTANT', 'TRATE' or a matrix")
+    if m in ("INDELS", "INDELSLOG"):
+        return indel_costs(seqs, log=m == "INDELSLOG", with_missing=with_missing, weighted=weighted)
+    raise ValueError(
+        f"unknown cost method {method!r}: use 'CONSTANT', 'TRATE', 'INDELS', 'INDELSLOG' "
+        "or a matrix"
+    )
+
+
+def indel_costs(
+    seqs: SequenceData, *, log: bool = False, with_missing: bool = False, weighted: bool = True
+) -> Costs:
+    """TraMineR's ``seqcost(method = "INDELS" / "INDELSLOG")``.
+
+    Each state's indel cost comes from its share ``f`` of all (non-void) cells,
+    weighted by case weights: ``1 / f`` (INDELS) or ``log(2 / (1 + f))``
+    (INDELSLOG); the substitution cost of two states is the sum of their indels.
+    A state that never occurs gets the largest finite cost (INDELS).
+    """
+    k = seqs.n_states + (1 if with_missing else 0)
+    codes = seqs.codes
+    w = seqs.weights if (weighted and seqs.weights is not None) else np.ones(codes.shape[0])
+    counts = np.zeros(k)
+    for st in range(k):
+        counts[st] = float((np.count_nonzero(codes == st, axis=1) * w).sum())
+    f = counts / counts.sum() if counts.sum() > 0 else counts
+    with np.errstate(divide="ignore"):
+        ind = np.log(2.0 / (1.0 + f)) if log else 1.0 / f
+    ind = np.where(np.isfinite(ind), ind, np.finfo(np.float64).max / 4)
+    sm = ind[:, None] + ind[None, :]
+    np.fill_diagonal(sm, 0.0)
+    return Costs(sm=sm, indel=ind)
 
 
 def check_cost_matrix(sm: np.ndarray, n_states: int, *, tol: float = 1e-9) -> np.ndarray:

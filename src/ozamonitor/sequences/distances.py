@@ -173,14 +173,16 @@ def _resolve_costs(
         raise ValueError(f"indel must be a number, a vector or 'auto', got {indel!r}")
     if isinstance(sm, str):
         sm_name = sm.upper()
-        if sm_name not in ("CONSTANT", "TRATE"):
-            raise ValueError(f"unknown sm {sm!r}: use 'CONSTANT', 'TRATE' or a matrix")
+        if sm_name not in ("CONSTANT", "TRATE", "INDELS", "INDELSLOG"):
+            raise ValueError(
+                f"unknown sm {sm!r}: use 'CONSTANT', 'TRATE', 'INDELS', 'INDELSLOG' or a matrix"
+            )
     elif sm is None:
         sm_name = None
     else:
         sm_name = "matrix"
     indel_val: float | np.ndarray | None = None
-    if not auto:
+    if not auto and method not in ("HAM", "DHD", "LCS"):  # TraMineR ignores indel there
         indel_val = check_indel(indel, nst)
     if method == "LCS":
         costs = seqcost(seqs, "CONSTANT", cval=2.0, with_missing=with_missing)
@@ -209,6 +211,10 @@ def _resolve_costs(
         elif sm_name == "TRATE":
             tv = method == "DHD"
             cval = 4.0 if tv else 2.0
+        elif sm_name in ("INDELS", "INDELSLOG"):
+            if method == "DHD":
+                raise ValueError(f"sm={sm_name!r} is not relevant for DHD")
+            cval, tv = None, False
         else:  # CONSTANT
             if method == "DHD":
                 raise ValueError("sm='CONSTANT' is not relevant for DHD, consider HAM instead")
@@ -223,11 +229,15 @@ def _resolve_costs(
             weighted=weighted,
         )
         smat = costs.sm
-        if auto:
+        if auto or method in ("HAM", "DHD"):
             indel_val = costs.indel
-    assert indel_val is not None
+    if indel_val is None:  # HAM/DHD with a user matrix: indel is not used
+        indel_val = 1.0
     ivec = np.full(nst, float(indel_val)) if np.ndim(indel_val) == 0 else np.asarray(indel_val)
-    if method in ("OM", "OMspell") and np.any(ivec <= 0):
+    # Derived ("auto") indels may be 0 when all substitution costs are 0 (e.g.
+    # TRATE on perfectly alternating sequences): TraMineR then returns zero
+    # distances, so only user-given indels must be positive.
+    if method in ("OM", "OMspell") and not auto and np.any(ivec <= 0):
         raise ValueError("indel costs must be positive")
     return smat, ivec.astype(np.float64)
 
@@ -260,7 +270,12 @@ def _chi2_breaks(
     if step == width:
         return ((1, width),)
     if step > width:
-        raise ValueError(f"'step' ({step}) is larger than the sequence length ({width})")
+        # TraMineR: seq(1, ncol, by = step) is just 1, so one interval 1..ncol
+        warnings.warn(
+            f"'step' ({step}) is larger than the sequence length ({width}); using one interval",
+            stacklevel=3,
+        )
+        return ((1, width),)
     bb = list(range(1, width + 1, step))
     if bb[-1] != 1 + width - step:
         warnings.warn(f"With step={step} last episode is shorter than the others", stacklevel=3)
