@@ -115,7 +115,7 @@ class SynthParams:
     lrv_age_factor: tuple[float, ...] = (0.2, 0.4, 0.5, 0.5, 0.6, 0.6, 0.7, 0.8, 1.2, 1.6, 2.0,
                                          2.3, 2.2, 1.6, 1.2, 1.0, 1.0)
     lrv_trend: dict[int, float] = field(default_factory=lambda: {
-        2000: 0.92, 2015: 0.95, 2016: 0.97, 2017: 1.0, 2018: 1.02, 2019: 1.08, 2020: 0.98,
+        2000: 0.98, 2015: 0.98, 2016: 0.99, 2017: 1.0, 2018: 1.02, 2019: 1.08, 2020: 0.98,
         2021: 1.5, 2022: 1.85, 2023: 1.9, 2024: 1.95, 2025: 2.0})
     #: LRV onset multiplier within 24 months after an earlier LRV spell (recurrence)
     lrv_recurrence_multiplier: float = 12.0
@@ -123,7 +123,7 @@ class SynthParams:
     lrv_exit_long: float = 0.24
     #: multiplier of the long-spell exit hazard by year (lower: longer spells)
     lrv_exit_trend: dict[int, float] = field(default_factory=lambda: {
-        2000: 1.0, 2019: 0.95, 2020: 0.85, 2021: 0.75, 2022: 0.65, 2023: 0.65})
+        2000: 1.0, 2019: 0.95, 2020: 0.85, 2021: 0.75, 2022: 0.72, 2023: 0.72})
     lrv_to_new_school: float = 0.25
     lrv_new_school_special: float = 0.45
     lrv_to_removed: float = 0.015
@@ -140,7 +140,7 @@ class SynthParams:
     rv16_rate: float = 0.0022
     #: exit hazards from absolute absence by reason
     av_exit_newcomer: dict[int, float] = field(default_factory=lambda: {
-        2000: 0.55, 2015: 0.45, 2016: 0.5, 2022: 0.5, 2023: 0.5})
+        2000: 0.55, 2015: 0.45, 2016: 0.5, 2022: 0.55, 2023: 0.5})
     newcomer_wait_share: dict[int, float] = field(default_factory=lambda: {
         2000: 0.12, 2015: 0.16, 2017: 0.12, 2022: 0.25, 2023: 0.14})
     av_exit_moved: float = 0.65
