@@ -213,7 +213,7 @@ def test_leerplicht_end_boundary(tmp_path: Path) -> None:
 
 
 def test_report_section(reg: Register, counter: Counter) -> None:
-    from ozamonitor.counting.report import counting_section
+    from ozamonitor.report.counting import counting_section
 
     for lang in ("nl", "en"):
         sec = counting_section(reg, peildatum=P, schoolyear="2023-2024", lang=lang,

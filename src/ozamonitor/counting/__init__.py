@@ -6,7 +6,8 @@
 * :mod:`~ozamonitor.counting.reconcile` - waterfall, overlap, trends;
 * :mod:`~ozamonitor.counting.inspectie` - the Inspectie's quarterly SWV registration;
 * :mod:`~ozamonitor.counting.calibration` - observed vs published figures;
-* :mod:`~ozamonitor.counting.report` - the report section.
+
+The report section is :mod:`ozamonitor.report.counting`.
 """
 
 from ozamonitor.counting.count import BY_DIMENSIONS, Counter, count
