@@ -51,7 +51,7 @@ def build_report(
     with progress() as bar:
         task = bar.add_task("report", total=len(sections))
         if "counting" in sections:
-            from ozamonitor.counting.report import counting_section
+            from ozamonitor.report.counting import counting_section
 
             doc.add(counting_section(reg, peildatum=peildatum, schoolyear=schoolyear,
                                      lang=lang, threshold=threshold))
