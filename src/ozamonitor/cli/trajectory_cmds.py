@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail, progress
+from ozamonitor.cli.common import console, err_console, fail, staged_progress
 
 
 def _parse_ks(value: str) -> list[int]:
@@ -126,14 +126,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as e:
             raise fail(str(e)) from None
 
-        with progress() as prog:
-            tasks: dict[str, int] = {}
-
-            def report(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = prog.add_task(stage, total=total)
-                prog.update(tasks[stage], completed=done, total=total)
-
+        with staged_progress() as report:
             try:
                 res = run_trajectory_analysis(
                     reg, out, period=period, alignment=align, start=start, end=end,
