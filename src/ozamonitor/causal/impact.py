@@ -31,9 +31,10 @@ Design (seed 000, phase 2), as implemented here:
 5. **Aggregation** per group: ATT(e) = mean over matched sets; the overall ATT
    averages all post cells (e = 0..``max_e``) with equal weight per treated
    child-month, as did's ``simple`` aggregation does. Standard errors are
-   cluster-robust at the matched-set level (Abadie and Spiess 2021 for
-   matching without replacement); the pre-trend test is a Wald test of
-   ATT(e) = 0 for e = ``-pre``..-2.
+   clustered by child (a child can be a control in several start months, or a
+   control in one and treated in another), treating matching and weights as
+   given; the pre-trend test is Hotelling's T-squared of ATT(e) = 0 for
+   e = ``-pre``..-2 with its F(p, G - p) distribution (G children).
 
 The estimand is the effect of starting an arrangement in *g* against not
 starting in *g* among comparable children. Because controls may start later,
@@ -181,6 +182,8 @@ def _stacks(
     alph = DEFAULT_CONFIG.alphabet
     ix = {c: alph.index(c) for c in alph.codes}
     edu_states = np.array([ix["regular"], ix["special"], ix["mbo"], ix["oza"]])
+    enrolled_states = np.array([*edu_states, ix["ill"]])
+    not_enrolled_states = np.array([ix["av"], ix["wait"], ix["notcomp"]])
     lrv = codes == ix["lrv"]
     no_edu = y == 0
     special = codes == ix["special"]
@@ -194,15 +197,21 @@ def _stacks(
     frames = []
     for g in sorted(set(starts.values())):
         pre = g - 1
-        if pre < 24 or g >= T:
+        if pre < 25 or g >= T:
             continue
         age = g - birth_idx
         st = codes[:, pre]
-        had_lrv = lrv[:, pre - 23 : pre + 1].any(axis=1)
+        # Target groups on the last day of month g-1 (the day before a start on the 1st):
+        # at_risk: enrolled, not in LRV, LRV at one of the 24 month-ends before;
+        # not_enrolled: not enrolled, not exempt, not in 24-hour care, on this and the
+        # previous month-end.
+        had_lrv = lrv[:, pre - 24 : pre].any(axis=1)
+        out_now = np.isin(st, not_enrolled_states)
+        out_before = np.isin(codes[:, pre - 1], not_enrolled_states)
         group = np.full(n, -1, dtype=np.int64)
-        group[np.isin(st, edu_states) & had_lrv] = 0
+        group[np.isin(st, enrolled_states) & had_lrv] = 0
         group[st == ix["lrv"]] = 1
-        group[(st == ix["av"]) | (st == ix["wait"])] = 2
+        group[out_now & out_before] = 2
         group[st == ix["ex5a"]] = 3
         # last school type before g: special if the last enrolled state was special
         enrolled_cols = np.isin(codes[:, : pre + 1], edu_states[:3])
@@ -231,7 +240,9 @@ def _stacks(
                     "age_months": age[rows].astype(np.float64),
                     "lrv_months_6": lrv[rows, pre - 5 : pre + 1].sum(axis=1).astype(np.float64),
                     "lrv_months_24": lrv[rows, pre - 23 : pre + 1].sum(axis=1).astype(np.float64),
-                    "lrv_months_total": lrv[rows, : pre + 1].sum(axis=1).astype(np.float64),
+                    "lrv_months_total": np.minimum(lrv[rows, :pre].sum(axis=1), 24).astype(
+                        np.float64
+                    ),
                     "months_since_lrv": _months_since(lrv[rows, : pre + 1]),
                     "no_education_months_12": np.nansum(
                         no_edu[rows, pre - 11 : pre + 1], axis=1
@@ -340,15 +351,36 @@ def _match_stacks(
     )
 
 
-def _set_differences(
+@dataclass
+class _Components:
+    """Per matched set and event time: treated change, and weighted control changes."""
+
+    es: np.ndarray  # event times
+    d_t: np.ndarray  # (S, E) treated change Y(g+e) - Y(g-1)
+    c_set: np.ndarray  # (C,) set of each control entry
+    c_row: np.ndarray  # (C,) stacked row of each control entry
+    d_c: np.ndarray  # (C, E) control changes
+    w: np.ndarray  # (C, E) IPCW weight, 0 where censored or unobserved
+    wsum: np.ndarray  # (S, E) sum of control weights per set
+
+    @property
+    def d(self) -> np.ndarray:
+        """d[s, k]: treated minus weighted control change; NaN where unobserved."""
+        sums = np.zeros_like(self.wsum)
+        np.add.at(sums, self.c_set, self.w * np.nan_to_num(self.d_c))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.d_t - sums / self.wsum
+
+
+def _components(
     stacked: pl.DataFrame,
     matched: pl.DataFrame,
     y: np.ndarray,
     pre: int,
     post: int,
     start_idx: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """d[s, k] for event times e = -pre..post (k = e + pre); NaN where unobserved.
+) -> _Components:
+    """Outcome changes of treated and controls for event times e = -pre..post.
 
     Controls are censored from the month they start an arrangement themselves.
     While uncensored, a control matched in stack g is weighted at event time e
@@ -390,14 +422,63 @@ def _set_differences(
     logw = np.where(es[None, :] > 0, cumhaz[r, cc] - cumhaz[r, g], 0.0)
     uncensored = cols < start_idx[rows[c_i]][:, None]
     w = np.where(ok & uncensored & np.isfinite(d_c), np.exp(logw), 0.0)
-    S = matched.height
-    sums = np.zeros((S, len(es)))
-    wsum = np.zeros((S, len(es)))
-    np.add.at(sums, c_set, w * np.nan_to_num(d_c))
+    wsum = np.zeros((matched.height, len(es)))
     np.add.at(wsum, c_set, w)
+    return _Components(es, d_t, c_set, c_i, d_c, w, wsum)
+
+
+def _set_differences(
+    stacked: pl.DataFrame,
+    matched: pl.DataFrame,
+    y: np.ndarray,
+    pre: int,
+    post: int,
+    start_idx: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """d[s, k] for event times e = -pre..post (k = e + pre); NaN where unobserved."""
+    comp = _components(stacked, matched, y, pre, post, start_idx)
+    return comp.d, comp.es
+
+
+def _child_influence(
+    comp: _Components, sets: np.ndarray, treated_child: np.ndarray, child_of_row: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ATT(e) over ``sets`` and its influence matrix clustered by child.
+
+    ATT(e) is the mean over observed sets of ``T(s, e) - C(s, e)``, with
+    ``C(s, e)`` the weighted mean change of the set's controls. Treating
+    the matching and the weights as given, each child's contribution is
+    ``(T(s, e) - mean T(e)) / n(e)`` for every set in which it is the treated
+    child, minus ``w_c (dY_c - mean C(e)) / (W_s n(e))`` for every set in which
+    it is a control; contributions of one child are summed, because a child can
+    be a control in several start months, and a control in one and treated in
+    another. Returns ``(att (E,), psi (G, E), n_sets (E,))``.
+    """
+    d = comp.d[sets]
+    ok = np.isfinite(d)
+    n_e = ok.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        d = d_t - sums / wsum
-    return d, es
+        att = np.where(n_e > 0, np.nansum(np.where(ok, d, 0.0), axis=0) / n_e, np.nan)
+        t_vals = np.where(ok, comp.d_t[sets], 0.0)
+        c_vals = t_vals - np.where(ok, d, 0.0)
+        mu_t = t_vals.sum(axis=0) / n_e
+        mu_c = c_vals.sum(axis=0) / n_e
+    n_children = int(child_of_row.max()) + 1
+    psi = np.zeros((n_children, len(comp.es)))
+    inv_n = np.where(n_e > 0, 1.0 / np.maximum(n_e, 1), 0.0)
+    np.add.at(psi, treated_child[sets], np.where(ok, comp.d_t[sets] - mu_t, 0.0) * inv_n)
+    # control entries of the selected sets
+    pos = np.full(comp.wsum.shape[0], -1)
+    pos[sets] = np.arange(len(sets))
+    keep = pos[comp.c_set] >= 0
+    k_set = pos[comp.c_set[keep]]
+    wsum = comp.wsum[sets][k_set]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(wsum > 0, comp.w[keep] / wsum, 0.0)
+    contrib = share * np.nan_to_num(comp.d_c[keep] - mu_c) * ok[k_set] * inv_n
+    np.add.at(psi, child_of_row[comp.c_row[keep]], -contrib)
+    used = np.abs(psi).sum(axis=1) > 0
+    return att, psi[used], n_e
 
 
 #: Groups with fewer matched participants get no estimate (unreliable, and
@@ -405,51 +486,60 @@ def _set_differences(
 MIN_TREATED = 10
 
 
-def _aggregate(d: np.ndarray, es: np.ndarray, max_e: int, alpha: float) -> dict[str, Any]:
-    if d.shape[0] < MIN_TREATED:
-        return {"att": np.nan, "se": np.nan, "lower": np.nan, "upper": np.nan}
+def _aggregate(
+    comp: _Components,
+    sets: np.ndarray,
+    treated_child: np.ndarray,
+    child_of_row: np.ndarray,
+    max_e: int,
+    alpha: float,
+) -> dict[str, Any]:
+    """Overall ATT (post months 0..max_e), event-time profile and pre-trend test.
+
+    Standard errors are clustered by child (see :func:`_child_influence`). The
+    pre-trend test is Hotelling's T-squared of ATT(e) = 0 for e = -pre..-2 with
+    its F(p, G - p) small-sample distribution (G children); it is left out
+    when G < 3p.
+    """
+    nan = float("nan")
+    if len(sets) < MIN_TREATED:
+        return {"att": nan, "se": nan, "lower": nan, "upper": nan}
     z = stats.norm.ppf(1 - alpha / 2)
-    post = (es >= 0) & (es <= max_e)
-    dp = d[:, post]
-    ok = np.isfinite(dp)
-    n_s = ok.sum(axis=1).astype(float)
-    tot = n_s.sum()
+    es = comp.es
+    att_e, psi, n_e = _child_influence(comp, sets, treated_child, child_of_row)
+    G = psi.shape[0]
+    corr = G / max(G - 1, 1)
+    post = (es >= 0) & (es <= max_e) & (n_e > 0)
+    tot = n_e[post].sum()
     if tot == 0:
-        return {"att": np.nan, "se": np.nan}
-    att = float(np.nansum(dp) / tot)
-    # cluster-robust (matched set) variance of the ratio estimator
-    resid = np.where(ok, dp - att, 0.0).sum(axis=1)
-    S = d.shape[0]
-    se = float(np.sqrt(np.sum(resid**2) * S / max(S - 1, 1)) / tot)
+        return {"att": nan, "se": nan, "lower": nan, "upper": nan}
+    wts = n_e[post] / tot
+    att = float(att_e[post] @ wts)
+    se = float(np.sqrt(corr * np.sum((psi[:, post] @ wts) ** 2)))
     out: dict[str, Any] = {"att": att, "se": se, "lower": att - z * se, "upper": att + z * se}
-    # event-time profile
-    prof = []
-    for k, e in enumerate(es):
-        col = d[:, k]
-        m = np.isfinite(col)
-        nn = int(m.sum())
-        if nn < 2:
-            prof.append((int(e), np.nan, np.nan, nn))
-            continue
-        a = float(col[m].mean())
-        s = float(col[m].std(ddof=1) / np.sqrt(nn))
-        prof.append((int(e), a, s, nn))
-    out["profile"] = prof
-    # pre-trend Wald test on e = -pre..-2 using sets observed at all those e
-    pre = es <= -2
-    dpre = d[:, pre]
-    full = np.isfinite(dpre).all(axis=1)
-    if pre.any() and full.sum() > pre.sum() + 1:
-        x = dpre[full]
-        mu = x.mean(axis=0)
-        cov = np.cov(x, rowvar=False, ddof=1).reshape(len(mu), len(mu)) / x.shape[0]
-        stat = float(mu @ np.linalg.pinv(cov) @ mu)
-        dfree = int(np.linalg.matrix_rank(cov))
-        out.update(
-            pretrend_chi2=stat,
-            pretrend_df=dfree,
-            pretrend_p=float(stats.chi2.sf(stat, dfree)) if dfree else np.nan,
+    se_e = np.sqrt(corr * np.sum(psi**2, axis=0))
+    # event-time cells with fewer than MIN_TREATED sets are not estimated (nor published)
+    out["profile"] = [
+        (
+            int(e),
+            float(a) if n >= MIN_TREATED else nan,
+            float(s) if n >= MIN_TREATED else nan,
+            int(n),
         )
+        for e, a, s, n in zip(es, att_e, se_e, n_e, strict=True)
+    ]
+    pre = (es <= -2) & (n_e >= MIN_TREATED)
+    p = int(pre.sum())
+    if p and 3 * p <= G:
+        a = att_e[pre]
+        V = corr * psi[:, pre].T @ psi[:, pre]
+        rank = int(np.linalg.matrix_rank(V))
+        if rank:
+            t2 = float(a @ np.linalg.pinv(V) @ a)
+            f = (G - rank) / (rank * (G - 1)) * t2
+            out.update(
+                pretrend_chi2=t2, pretrend_df=rank, pretrend_p=float(stats.f.sf(f, rank, G - rank))
+            )
     return out
 
 
@@ -499,9 +589,11 @@ def impact_analysis(
     if part.is_empty():
         raise ImpactError(f"{reg.path}: no OZA participation in the register")
     first_start = part["start"].min()
-    history_from = history_from or dt.date(first_start.year - 3, first_start.month, 1)
+    # Trajectories from the start of the register period, so the LRV history that
+    # drives selection is observed as far back as the register goes.
+    history_from = history_from or dt.date(2014, 8, 1)
     end = reg.extraction_date
-    ids_list = candidate_persons(reg, history_from)
+    ids_list = candidate_persons(reg, dt.date(first_start.year - 3, first_start.month, 1))
     say = progress or (lambda *_: None)
     say("trajectories", 0, 2)
     kw = {
@@ -509,9 +601,9 @@ def impact_analysis(
         "end": end.strftime("%Y-%m"),
         "person_ids": ids_list,
     }
-    # Pool states by the majority of days of month g-1 (more robust pre-trends in the
-    # recovery study than the state on its last day, which reacts to one-day changes).
-    seq = build_trajectories(reg, config=DEFAULT_CONFIG, **kw)
+    # States on the last day of each month: the pool at g-1 is what a child was on
+    # the day before an arrangement can start (on the 1st of month g).
+    seq = build_trajectories(reg, config=DEFAULT_CONFIG, rule="reference", reference="last", **kw)
     say("trajectories", 1, 2)
     status = build_trajectories(
         reg, config=OUTCOME_CONFIG, rule="reference", reference="last", **kw
@@ -558,21 +650,36 @@ def impact_analysis(
         (lambda k, n: say("matching", k + 1, n)) if progress else None,
     )
     start_idx = np.array([starts.get(p, 10**6) for p in seq.ids.tolist()], dtype=np.int64)
-    d, es = _set_differences(stacked, matched, y, pre, max_e, start_idx)
-
+    comp = _components(stacked, matched, y, pre, max_e, start_idx)
+    _, child_of_row = np.unique(stacked["person_id"].to_numpy(), return_inverse=True)
     t_i = matched["treated_i"].to_numpy().astype(np.int64)
+    treated_child = child_of_row[t_i]
+    ctrl = matched.explode("control_i")
     labels = stacked[by_col].to_numpy()[t_i] if by_col else np.array(["all"] * len(t_i))
+    treated_rows = stacked.filter(pl.col("treated") == 1)
+    z = stats.norm.ppf(1 - alpha / 2)
     summary_rows, es_rows = [], []
-    for grp in sorted(set(labels.tolist()), key=str):
-        sel = labels == grp
-        agg = _aggregate(d[sel], es, max_e, alpha)
-        n_ctrl = int(matched.filter(pl.Series(sel))["control_i"].list.len().sum())
+    groups = [(str(g), labels == g) for g in sorted(set(labels.tolist()), key=str)]
+    if by_col:
+        groups.append(("all", np.ones(len(t_i), dtype=bool)))
+    for grp, sel in groups:
+        sets = np.flatnonzero(sel)
+        agg = _aggregate(comp, sets, treated_child, child_of_row, max_e, alpha)
+        in_sets = np.isin(ctrl["set"].to_numpy(), sets)
+        ctrl_rows = ctrl["control_i"].to_numpy().astype(np.int64)[in_sets]
+        eligible = (
+            treated_rows
+            if grp == "all" or not by_col
+            else treated_rows.filter(pl.col(by_col).cast(pl.String) == grp)
+        )
         summary_rows.append(
             {
                 "by": by_col or "all",
-                "group": str(grp),
+                "group": grp,
                 "n_treated": int(sel.sum()),
-                "n_controls": n_ctrl,
+                "n_unmatched": int(eligible.height - sel.sum()),
+                "n_controls": len(np.unique(child_of_row[ctrl_rows])),
+                "n_control_slots": len(ctrl_rows),
                 "att": agg["att"],
                 "se": agg["se"],
                 "lower": agg.get("lower", np.nan),
@@ -582,37 +689,21 @@ def impact_analysis(
                 "pretrend_p": agg.get("pretrend_p", np.nan),
             }
         )
-        z = stats.norm.ppf(1 - alpha / 2)
-        for e, a, s, nn in agg.get("profile", []):
+        if grp == "all" and by_col:
+            continue
+        for e, a, se_e, nn in agg.get("profile", []):
             es_rows.append(
                 {
                     "by": by_col or "all",
-                    "group": str(grp),
+                    "group": grp,
                     "e": e,
                     "att": a,
-                    "se": s,
-                    "lower": a - z * s,
-                    "upper": a + z * s,
+                    "se": se_e,
+                    "lower": a - z * se_e,
+                    "upper": a + z * se_e,
                     "n_sets": nn,
                 }
             )
-    if by_col:
-        allagg = _aggregate(d, es, max_e, alpha)
-        summary_rows.append(
-            {
-                "by": by_col,
-                "group": "all",
-                "n_treated": len(t_i),
-                "n_controls": int(matched["control_i"].list.len().sum()),
-                "att": allagg["att"],
-                "se": allagg["se"],
-                "lower": allagg.get("lower", np.nan),
-                "upper": allagg.get("upper", np.nan),
-                "pretrend_chi2": allagg.get("pretrend_chi2", np.nan),
-                "pretrend_df": allagg.get("pretrend_df", 0),
-                "pretrend_p": allagg.get("pretrend_p", np.nan),
-            }
-        )
     summary = pl.DataFrame(summary_rows)
     event_study = pl.DataFrame(
         es_rows,
@@ -696,7 +787,13 @@ def truth_table(
 
 
 def _add_subgroups(stacked: pl.DataFrame, *, k: int | None, seed: int) -> pl.DataFrame:
-    """Gower + PAM subgroups fitted on participants; everyone gets the nearest medoid."""
+    """Gower + PAM subgroups fitted on participants; everyone gets the nearest medoid.
+
+    Participants are taken in ``person_id`` order (deterministic), and controls are
+    assigned on the participants' Gower scale (the ranges used for the fit).
+    """
+    from dataclasses import replace as dc_replace
+
     from ozamonitor.causal.subgroups import _encode, _gower_block, find_subgroups
 
     variables = [
@@ -710,20 +807,16 @@ def _add_subgroups(stacked: pl.DataFrame, *, k: int | None, seed: int) -> pl.Dat
         "household_type",
         "child_protection",
     ]
-    tr = stacked.filter(pl.col("treated") == 1).unique("person_id", keep="first")
-    res = find_subgroups(
-        tr,
-        variables,
-        k=k,
-        ks=range(2, 7),
-        n_boot=0,
-        seed=seed,
-        kinds={"special_education": "nominal", "child_protection": "nominal"},
+    kinds = {"special_education": "nominal", "child_protection": "nominal"}
+    tr = (
+        stacked.filter(pl.col("treated") == 1)
+        .sort("person_id", "stack")
+        .unique("person_id", keep="first", maintain_order=True)
     )
+    res = find_subgroups(tr, variables, k=k, ks=range(2, 7), n_boot=0, seed=seed, kinds=kinds)
     both = pl.concat([tr.select(variables), stacked.select(variables)])
-    enc = _encode(
-        both, variables, {"special_education": "nominal", "child_protection": "nominal"}, None, None
-    )
+    enc = _encode(both, variables, kinds, None, None)
+    enc = dc_replace(enc, scale=_encode(tr, variables, kinds, None, None).scale)
     med = res.medoids
     n_tr = tr.height
     lab_of_medoid = res.labels[med]

@@ -116,14 +116,8 @@ def _month_starts(status: SequenceData) -> np.ndarray:
     return np.array([np.datetime64(f"{c}-01") for c in status.columns], dtype="datetime64[D]")
 
 
-def months_without_education(register: Register | str, status: SequenceData) -> pl.DataFrame:
-    """Per child and school year: months under a duty not in education.
-
-    Columns: ``person_id, school_year, months_duty, months_without``. Duty is
-    compulsory education or the qualification duty (from the default
-    trajectory alphabet: a month not ``notcomp``, ``abroad`` or missing).
-    """
-    reg = _reg(register)
+def _duty_mask(reg: Register, status: SequenceData) -> np.ndarray:
+    """True where the child is resident and of compulsory or qualification-duty age."""
     duty_seq = build_trajectories(
         reg,
         start=status.columns[0],
@@ -133,10 +127,21 @@ def months_without_education(register: Register | str, status: SequenceData) -> 
     )
     order = {pid: i for i, pid in enumerate(duty_seq.ids.tolist())}
     rows = np.array([order[p] for p in status.ids.tolist()], dtype=np.int64)
-    dcodes = duty_seq.codes[rows]
     alph = duty_seq.alphabet
-    no_duty = np.isin(dcodes, [alph.index("notcomp"), alph.index("abroad"), MISSING, 255])
-    duty = ~no_duty & (status.codes < len(status.alphabet))
+    no_duty = np.isin(
+        duty_seq.codes[rows], [alph.index("notcomp"), alph.index("abroad"), MISSING, 255]
+    )
+    return ~no_duty & (status.codes < len(status.alphabet))
+
+
+def months_without_education(register: Register | str, status: SequenceData) -> pl.DataFrame:
+    """Per child and school year: months under a duty not in education.
+
+    Columns: ``person_id, school_year, months_duty, months_without``. Duty is
+    compulsory education or the qualification duty (from the default
+    trajectory alphabet: a month not ``notcomp``, ``abroad`` or missing).
+    """
+    duty = _duty_mask(_reg(register), status)
     without = duty & (status.codes != _EDUCATED)
     starts = _month_starts(status)
     sy = pl.Series(starts).cast(pl.Date).to_frame("m").select(school_year_expr(pl.col("m")))
@@ -173,14 +178,16 @@ def accessibility(
     """Entry into education after an exemption or a period without enrolment.
 
     A child is *eligible* at the first month ``m`` that is ``outside`` for at
-    least ``min_months`` consecutive months while under a duty, or that lies in
-    an exemption. The child is *accessed* at the first later month enrolled
+    least ``min_months`` consecutive months while resident and under a duty
+    (compulsory education or qualification duty), or that lies in an exemption
+    (the window's first month for an exemption that started earlier). The
+    child is *accessed* at the first later month enrolled
     (``educated`` or ``absent``: being enrolled is what accessibility asks).
     Columns: ``person_id, eligible_month, access_month`` (null when not yet).
     """
     reg = _reg(register)
     codes = status.codes
-    outside = codes == _OUTSIDE
+    outside = (codes == _OUTSIDE) & _duty_mask(reg, status)
     run = np.zeros(codes.shape[0], dtype=np.int32)
     eligible = np.full(codes.shape[0], -1, dtype=np.int64)
     for j in range(codes.shape[1]):
@@ -194,8 +201,8 @@ def accessibility(
         d = ex_map.get(pid)
         if d is None:
             continue
-        j = int(np.searchsorted(starts, np.datetime64(d, "D"), side="right") - 1)
-        if 0 <= j < codes.shape[1] and (eligible[i] < 0 or j < eligible[i]):
+        j = max(int(np.searchsorted(starts, np.datetime64(d, "D"), side="right") - 1), 0)
+        if j < codes.shape[1] and (eligible[i] < 0 or j < eligible[i]):
             eligible[i] = j
     enrolled = (codes == _EDUCATED) | (codes == _ABSENT)
     access = _first_true_after(enrolled, eligible)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -39,10 +40,16 @@ def build_report(
         peildatum = dt.date(year, 10, 1)
     schoolyear = schoolyear or school_year_label(school_year_of(peildatum) - 1)
     doc = ReportDocument(
-        title=tr(lang, "ozamonitor: thuiszitters, trajecten en effecten van OZA",
-                 "ozamonitor: children out of school, trajectories and OZA effects"),
-        subtitle=tr(lang, f"Register {reg.path.name}, extractiedatum {x.isoformat()}",
-                    f"Register {reg.path.name}, extraction date {x.isoformat()}"),
+        title=tr(
+            lang,
+            "ozamonitor: thuiszitters, trajecten en effecten van OZA",
+            "ozamonitor: children out of school, trajectories and OZA effects",
+        ),
+        subtitle=tr(
+            lang,
+            f"Register {reg.path.name}, extractiedatum {x.isoformat()}",
+            f"Register {reg.path.name}, extraction date {x.isoformat()}",
+        ),
         lang=lang,
     )
     unknown = set(sections) - set(SECTIONS)
@@ -53,19 +60,30 @@ def build_report(
         if "counting" in sections:
             from ozamonitor.report.counting import counting_section
 
-            doc.add(counting_section(reg, peildatum=peildatum, schoolyear=schoolyear,
-                                     lang=lang, threshold=threshold))
+            doc.add(
+                counting_section(
+                    reg, peildatum=peildatum, schoolyear=schoolyear, lang=lang, threshold=threshold
+                )
+            )
             bar.advance(task)
         if "trajectories" in sections:
             from ozamonitor.report.trajectories import trajectories_section
             from ozamonitor.sequences.trajectory_analysis import run_trajectory_analysis
 
-            tdir = trajectories_dir
-            if tdir is None or not (tdir / "sequences.parquet").exists():
-                tdir = tdir or out.with_suffix("").parent / f"{out.stem}-trajectories"
-                run_trajectory_analysis(reg, tdir, sample=trajectory_sample, seed=seed,
-                                        lang=lang, ks=(2, 3, 4, 5, 6))
-            doc.add(trajectories_section(reg, tdir, lang, threshold=threshold))
+            # The trajectory pipeline writes person-level files (microdata): without a
+            # --trajectories-dir they stay in a temporary folder, never beside the report.
+            with tempfile.TemporaryDirectory(prefix="ozamonitor-traj-") as tmp:
+                tdir = trajectories_dir or Path(tmp)
+                if not (tdir / "sequences.parquet").exists():
+                    run_trajectory_analysis(
+                        reg,
+                        tdir,
+                        sample=trajectory_sample,
+                        seed=seed,
+                        lang=lang,
+                        ks=(2, 3, 4, 5, 6),
+                    )
+                doc.add(trajectories_section(reg, tdir, lang, threshold=threshold))
             bar.advance(task)
         if "impact" in sections:
             from ozamonitor.causal.impact import ImpactError, impact_analysis
@@ -91,11 +109,13 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("ozamonitor-report.html"), "--out", help="HTML file."),
         lang: str = typer.Option("nl", help="Language: nl (default) or en."),
         sections: str = typer.Option(",".join(SECTIONS), help="Sections to include."),
-        peildatum: str | None = typer.Option(None, help="Reference date (default: the last "
-                                             "1 October in the register)."),
+        peildatum: str | None = typer.Option(
+            None, help="Reference date (default: the last 1 October in the register)."
+        ),
         schoolyear: str | None = typer.Option(None, help="School year of the flow counts."),
         trajectories_dir: Path | None = typer.Option(
-            None, help="Output folder of `ozamonitor trajectories` to reuse."),
+            None, help="Output folder of `ozamonitor trajectories` to reuse."
+        ),
         threshold: int = typer.Option(10, help="Disclosure threshold."),
         seed: int = typer.Option(1, help="Random seed (samples, matching)."),
     ) -> None:
@@ -104,11 +124,15 @@ def register(app: typer.Typer) -> None:
 
         try:
             path = build_report(
-                register_path, out, lang=lang,
+                register_path,
+                out,
+                lang=lang,
                 sections=tuple(s.strip() for s in sections.split(",") if s.strip()),
                 peildatum=dt.date.fromisoformat(peildatum) if peildatum else None,
-                schoolyear=schoolyear, trajectories_dir=trajectories_dir,
-                threshold=threshold, seed=seed,
+                schoolyear=schoolyear,
+                trajectories_dir=trajectories_dir,
+                threshold=threshold,
+                seed=seed,
             )
         except (RegisterError, ValueError) as e:
             raise fail(str(e)) from None
@@ -143,10 +167,20 @@ def register(app: typer.Typer) -> None:
         console.rule("3. summary")
         info_cmd(reg_path)
         console.rule("4. thuiszitters: published figures vs this register (scaled)")
-        print_frame(calibration_table(reg_path).select(
-            "definition", "school_year", "published", "expected", "observed", "ratio"))
+        print_frame(
+            calibration_table(reg_path).select(
+                "definition", "school_year", "published", "expected", "observed", "ratio"
+            )
+        )
         console.rule("5. report")
-        report_path = build_report(reg_path, out / "report.html", lang=lang,
-                                   trajectories_dir=out / "trajectories", seed=seed)
-        console.print(f"[bold green]done[/] in {time.perf_counter() - t0:.0f} s: "
-                      f"register in {reg_path}, report in {report_path}")
+        report_path = build_report(
+            reg_path,
+            out / "report.html",
+            lang=lang,
+            trajectories_dir=out / "trajectories",
+            seed=seed,
+        )
+        console.print(
+            f"[bold green]done[/] in {time.perf_counter() - t0:.0f} s: "
+            f"register in {reg_path}, report in {report_path}"
+        )

@@ -47,19 +47,19 @@ def _label(group: str, lang: str) -> str:
 
 
 def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFrame:
-    """The summary with group sizes disclosure-controlled (display strings)."""
+    """The summary with every count of children disclosure-controlled (display strings)."""
     s = result.summary
-    counts = s.select("by", "group", "n_treated", "n_controls")
-    pub_t = publish(
-        counts.drop("n_controls"), "n_treated", threshold=threshold, sum_groups=[["by"]]
-    )
-    pub_c = publish(
-        counts.drop("n_treated"), "n_controls", threshold=threshold, sum_groups=[["by"]]
-    )
-    est = s.select("by", "group", "att", "se", "lower", "upper", "pretrend_p")
-    out = est.join(pub_t.select("by", "group", "n_treated"), on=["by", "group"], how="left").join(
-        pub_c.select("by", "group", "n_controls"), on=["by", "group"], how="left"
-    )
+    out = s.select("by", "group", "att", "se", "lower", "upper", "pretrend_p")
+    for col in ("n_treated", "n_unmatched", "n_controls", "n_control_slots"):
+        if col not in s.columns:
+            continue
+        pub = publish(
+            s.select("by", "group", col),
+            col,
+            threshold=threshold,
+            sum_groups=[["by"]] if col != "n_controls" else [],
+        )
+        out = out.join(pub.select("by", "group", col), on=["by", "group"], how="left")
     if result.truth is not None:
         out = out.join(result.truth.select("group", "true_att"), on="group", how="left")
     return out
@@ -125,8 +125,14 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
         "upper": tr(lang, "95%-interval boven", "95% upper"),
         "pretrend_p": tr(lang, "p pre-trend", "pre-trend p"),
         "n_treated": tr(lang, "deelnemers", "participants"),
-        "n_controls": tr(lang, "controles", "controls"),
-        "true_att": tr(lang, "werkelijk effect (synthetisch)", "true effect (synthetic)"),
+        "n_unmatched": tr(lang, "niet gematcht", "unmatched"),
+        "n_controls": tr(lang, "controlekinderen", "control children"),
+        "n_control_slots": tr(lang, "controleplaatsen", "control slots"),
+        "true_att": tr(
+            lang,
+            "werkelijk effect (synthetisch, alle deelnemers)",
+            "true effect (synthetic, all participants)",
+        ),
     }
     intro = paragraph(
         tr(
