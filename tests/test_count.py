@@ -224,3 +224,51 @@ def test_report_section(reg: Register, counter: Counter) -> None:
         side = sec.subsections[0].html
         assert "&lt;3" in side  # suppressed cells shown
         assert ("Balans" in side) and ("totaal" if lang == "nl" else "total") in side
+
+
+def test_population_bounds_every_category(tmp_path):
+    """An 18-year-old whose 5a exemption is still registered is nobody's thuiszitter."""
+    import datetime as _dt
+
+    import polars as _pl
+
+    from ozamonitor.counting import Counter as _Counter
+    from ozamonitor.register.store import Register as _Register
+    from ozamonitor.register.store import write_register as _write
+
+    d = _dt.date
+    out = _write(
+        tmp_path / "r",
+        {
+            "persons": _pl.DataFrame(
+                {"person_id": ["old"], "birth_date": [d(2004, 1, 15)], "sex": ["F"],
+                 "parent_education": ["low"], "income_decile": [3],
+                 "migration_background": ["dutch"], "household_type": ["two_parents"],
+                 "newcomer_arrival_date": [None], "child_protection": [False]},
+                schema_overrides={"newcomer_arrival_date": _pl.Date},
+            ),
+            "regions": _pl.DataFrame({"region_id": ["GM0001"], "kind": ["gemeente"],
+                                      "name": ["Een"]}),
+            "residences": _pl.DataFrame(
+                {"person_id": ["old"], "gemeente_code": ["GM0001"], "start": [d(2004, 1, 15)],
+                 "end": [None]}, schema_overrides={"end": _pl.Date}),
+            "schools": _pl.DataFrame(
+                {"school_id": ["00AA00"], "brin": ["00AA"], "name": ["School"], "sector": ["vo"],
+                 "wec_cluster": [None], "gemeente_code": ["GM0001"], "swv_id": [None]},
+                schema_overrides={"wec_cluster": _pl.Int32, "swv_id": _pl.String}),
+            "enrolments": _pl.DataFrame(
+                {"person_id": ["old"], "school_id": ["00AA00"], "start": [d(2016, 8, 1)],
+                 "end": [d(2018, 12, 31)], "end_reason": ["exemption"],
+                 "tlv_category": [None]}, schema_overrides={"tlv_category": _pl.String}),
+            "exemptions": _pl.DataFrame(
+                {"person_id": ["old"], "article": ["5a"], "start": [d(2019, 1, 1)],
+                 "end": [None], "gemeente_code": ["GM0001"]},
+                schema_overrides={"end": _pl.Date}),
+        },
+        extraction_date=d(2024, 7, 31),
+    )
+    c = _Counter(_Register(out), "all")
+    young = c.stock(d(2021, 10, 1))  # 17: kwalificatieplichtig, exempt -> counted by balans
+    assert "balans" in set(young["definition"].to_list())
+    adult = c.stock(d(2023, 10, 1))  # 19: outside every population
+    assert adult.is_empty(), adult

@@ -187,7 +187,7 @@ def _one_child(pid: str, cs: dt.date, ce: dt.date, qe: dt.date,
         out["balans"][pid] = "not_enrolled_lt3m"
     elif enrolled and duty(d) and lrv28:
         out["balans"][pid] = "enrolled_4w_3m"
-    elif _covers(ex5a, d, ext) and _covers(res, d, ext):
+    elif _covers(ex5a, d, ext) and _covers(res, d, ext) and duty(d):  # population "duty"
         out["balans"][pid] = "exempt_5a"
 
 

@@ -31,7 +31,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -75,6 +75,16 @@ def _age_band(age: pl.Expr) -> pl.Expr:
     )
 
 
+def _criterion(d: Definition, c: Any) -> pl.Expr:
+    """A category's criterion within the definition's population.
+
+    ``population`` (leerplichtig, or leerplichtig + kwalificatieplichtig) bounds
+    every category: nobody outside it is counted, e.g. an 18-year-old whose 5a
+    exemption is still registered.
+    """
+    return compile_node(c.node) & pl.col(f"c_{d.population}")
+
+
 def classify_points(points: pl.DataFrame, definitions: Sequence[Definition]) -> pl.DataFrame:
     """Which definition/category each point meets: rows (pid, period, t, definition, cat)."""
     lf = points.lazy()
@@ -82,7 +92,7 @@ def classify_points(points: pl.DataFrame, definitions: Sequence[Definition]) -> 
     excl = [d for d in definitions if d.exclusive]
     if excl:
         exprs = [
-            pl.coalesce([pl.when(compile_node(c.node)).then(pl.lit(i, pl.Int32))
+            pl.coalesce([pl.when(_criterion(d, c)).then(pl.lit(i, pl.Int32))
                          for i, c in enumerate(d.categories)]).alias(d.name)
             for d in excl
         ]
@@ -95,7 +105,7 @@ def classify_points(points: pl.DataFrame, definitions: Sequence[Definition]) -> 
     for d in definitions:
         if d.exclusive:
             continue
-        exprs = [pl.when(compile_node(c.node)).then(pl.lit(i, pl.Int32)).alias(str(i))
+        exprs = [pl.when(_criterion(d, c)).then(pl.lit(i, pl.Int32)).alias(str(i))
                  for i, c in enumerate(d.categories)]
         wide = lf.select("pid", "period", "t", *exprs)
         parts.append(
