@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
@@ -94,3 +95,56 @@ def test_bad_input_errors() -> None:
         suppress(pl.DataFrame({"count": ["1"]}))
     with pytest.raises(DisclosureError, match="suppress"):
         render(df)
+
+
+def _determined_cells(df: pl.DataFrame, rows_key: str, cols_key: str) -> list[int]:
+    """Hidden cells of a 2-D table (with external row/column totals) fixed by the totals."""
+    from scipy.linalg import null_space
+
+    hidden = [i for i, v in enumerate(df["count"].to_list()) if v is None]
+    if not hidden:
+        return []
+    eqs = []
+    for key in (rows_key, cols_key):
+        for val in df[key].unique().to_list():
+            eqs.append([1.0 if df[key][i] == val else 0.0 for i in hidden])
+    n = null_space(np.array(eqs))
+    return [hidden[j] for j in range(len(hidden)) if not np.any(np.abs(n[j]) > 1e-9)]
+
+
+def test_audit_blocks_recovery_through_linked_groups():
+    """Two 2x2 blocks of small cells joined by one small cell: every row and column has two
+    hidden cells, yet the joining cell follows from the totals unless more is hidden."""
+    vals = [
+        [3, 4, 50, 60],
+        [5, 6, 7, 70],
+        [80, 90, 2, 8],
+        [85, 95, 4, 9],
+    ]
+    df = pl.DataFrame(
+        {
+            "r": [f"r{i}" for i in range(4) for _ in range(4)],
+            "c": [f"c{j}" for _ in range(4) for j in range(4)],
+            "count": [v for row in vals for v in row],
+        }
+    )
+    out = suppress(df, "count", sum_groups=[["r"], ["c"]])
+    assert _determined_cells(out, "r", "c") == []
+    # every primary cell is still hidden
+    small = [i for i, v in enumerate(df["count"].to_list()) if 0 < v < 10]
+    assert all(out["count"][i] is None for i in small)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), min_size=3, max_size=6), min_size=3, max_size=6))
+def test_no_hidden_cell_is_determined(rows):
+    width = min(len(r) for r in rows)
+    df = pl.DataFrame(
+        {
+            "r": [f"r{i}" for i, row in enumerate(rows) for _ in range(width)],
+            "c": [f"c{j}" for row in rows for j in range(width)],
+            "count": [v for row in rows for v in row[:width]],
+        }
+    )
+    out = suppress(df, "count", sum_groups=[["r"], ["c"]])
+    assert _determined_cells(out, "r", "c") == []

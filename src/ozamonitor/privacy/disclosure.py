@@ -13,6 +13,10 @@ Rules (the CBS Remote Access output rules, simplified to count tables):
   cell is left). Because a new suppression can break another group, this is
   repeated until no group has exactly one suppressed cell (a fixed point; it
   terminates because cells are only ever added).
+* **Audit**: groups can also expose a cell *together* (two blocks of hidden
+  cells joined by one cell). At the fixed point the published totals are
+  written as linear equations in the hidden cells; any hidden cell that they
+  determine exactly gets one more complement cell, and the rounds repeat.
 
 The functions work on *tidy* frames: dimension columns plus one value column.
 Sum groups are given as lists of dimension columns: all cells with equal values
@@ -38,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 #: Default minimum number of persons in a published cell.
@@ -113,9 +118,13 @@ def suppress(
         raise DisclosureError(f"value column {value!r} must be numeric, is {frame.schema[value]}")
 
     v = pl.col(value)
-    work = frame.with_row_index(_IDX).with_columns(
-        __primary=primary_mask(v, threshold).fill_null(False),
-    ).with_columns(__supp=pl.col("__primary"), __secondary=pl.lit(False))
+    work = (
+        frame.with_row_index(_IDX)
+        .with_columns(
+            __primary=primary_mask(v, threshold).fill_null(False),
+        )
+        .with_columns(__supp=pl.col("__primary"), __secondary=pl.lit(False))
+    )
 
     for _ in range(max_iterations):
         changed = False
@@ -123,7 +132,10 @@ def suppress(
             work, n_new = _secondary_step(work, value, g)
             changed = changed or n_new > 0
         if not changed:
-            break
+            # Fixed point of the one-cell rule; now check the system as a whole.
+            work, n_new = _audit_step(work, value, groups)
+            if not n_new:
+                break
     else:  # pragma: no cover - cannot happen: each round adds a cell or stops
         raise DisclosureError("secondary suppression did not reach a fixed point")
 
@@ -140,6 +152,99 @@ def suppress(
     return out.drop(_IDX, "__primary", "__supp", "__secondary")
 
 
+def _group_relations(
+    work: pl.DataFrame, value: str, groups: list[list[str]]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Linear relations the published figures impose: (row indices, coefficients).
+
+    Within a group the cells add up to a total: the group's own total cell
+    (the one equal to the sum of the others; coefficient -1) or, if there is
+    none, a total published elsewhere. Only groups with a suppressed cell matter.
+    """
+    rels = []
+    idx_all = work[_IDX].to_numpy()
+    vals_all = work[value].fill_null(0).to_numpy().astype(float)
+    supp_all = work["__supp"].to_numpy()
+    keys = [
+        work.select(g).hash_rows().to_numpy() if g else np.zeros(work.height, np.uint64)
+        for g in groups
+    ]
+    for key in keys:
+        order = np.argsort(key, kind="stable")
+        bounds = np.flatnonzero(np.diff(key[order])) + 1
+        for part in np.split(order, bounds):
+            if len(part) < 2 or not supp_all[part].any():
+                continue
+            v = vals_all[part]
+            coef = np.ones(len(part))
+            tot = np.flatnonzero(np.isclose(v, v.sum() - v))
+            if len(part) > 2 and len(tot) == 1:
+                coef[tot[0]] = -1.0
+            rels.append((idx_all[part], coef))
+    return rels
+
+
+def _audit_step(
+    work: pl.DataFrame, value: str, groups: list[list[str]]
+) -> tuple[pl.DataFrame, int]:
+    """Suppress a complement for every hidden cell the published totals still determine.
+
+    The published totals give linear equations in the hidden cells. A hidden
+    cell is determined exactly when its unit vector lies in the row space of
+    those equations (its row of the null space is zero), even when no single
+    group has exactly one hidden cell: e.g. two blocks of hidden cells joined
+    by one cell. For each such cell the smallest visible non-zero cell of one
+    of its groups is suppressed too; the caller repeats until none is left.
+    """
+    if not groups:
+        return work, 0
+    from scipy.linalg import null_space
+
+    rels = _group_relations(work, value, groups)
+    supp = work["__supp"].to_numpy()
+    hidden = work[_IDX].to_numpy()[supp]
+    if not rels or hidden.size == 0:
+        return work, 0
+    col = {int(h): j for j, h in enumerate(hidden)}
+    A = np.zeros((len(rels), len(hidden)))
+    for r, (cells, coef) in enumerate(rels):
+        for c, k in zip(cells, coef, strict=True):
+            j = col.get(int(c))
+            if j is not None:
+                A[r, j] = k
+    N = null_space(A)
+    exposed = (
+        np.flatnonzero(np.abs(N).max(axis=1, initial=0.0) < 1e-9)
+        if N.size
+        else (np.arange(len(hidden)))
+    )
+    if exposed.size == 0:
+        return work, 0
+    vals = dict(zip(work[_IDX].to_list(), work[value].to_list(), strict=True))
+    chosen: set[int] = set()
+    hidden_set = set(int(h) for h in hidden)
+    for j in exposed:
+        cell = int(hidden[j])
+        best = None
+        for cells, _ in rels:
+            if cell not in set(cells.tolist()):
+                continue
+            for c in cells.tolist():
+                v = vals[c]
+                if c in hidden_set or c in chosen or v is None:
+                    continue
+                rank = (v == 0, v, c)
+                if best is None or rank < best[0]:
+                    best = (rank, c)
+        if best is not None:
+            chosen.add(best[1])
+    if not chosen:
+        return work, 0
+    hit = pl.col(_IDX).is_in(list(chosen))
+    work = work.with_columns(__supp=pl.col("__supp") | hit, __secondary=pl.col("__secondary") | hit)
+    return work, len(chosen)
+
+
 def _secondary_step(work: pl.DataFrame, value: str, group: list[str]) -> tuple[pl.DataFrame, int]:
     """Suppress one complement cell in every group with exactly one suppressed cell."""
     over = group if group else None
@@ -152,8 +257,9 @@ def _secondary_step(work: pl.DataFrame, value: str, group: list[str]) -> tuple[p
         __nsupp=win(supp.cast(pl.Int64).sum()),
         __n=win(pl.len()),
     )
-    cand = flagged.filter((pl.col("__nsupp") == 1) & (pl.col("__n") > 1) & ~supp
-                          & pl.col(value).is_not_null())
+    cand = flagged.filter(
+        (pl.col("__nsupp") == 1) & (pl.col("__n") > 1) & ~supp & pl.col(value).is_not_null()
+    )
     if cand.height == 0:
         return work, 0
     # Smallest non-zero cell first; zero cells only when nothing else is left.
@@ -243,9 +349,9 @@ def unsafe_groups(
             .filter((pl.col("n_suppressed") == 1) & (pl.col("n") > 1))
         )
         if bad.height:
-            out.append(bad.with_columns(group=pl.lit(",".join(g))).select(
-                "group", "n", "n_suppressed"))
+            out.append(
+                bad.with_columns(group=pl.lit(",".join(g))).select("group", "n", "n_suppressed")
+            )
     if not out:
-        return pl.DataFrame(schema={"group": pl.String, "n": pl.UInt32,
-                                    "n_suppressed": pl.UInt32})
+        return pl.DataFrame(schema={"group": pl.String, "n": pl.UInt32, "n_suppressed": pl.UInt32})
     return pl.concat(out, how="vertical_relaxed")
