@@ -26,6 +26,7 @@ names, addresses and other direct identifiers never reach the register.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import logging
@@ -213,6 +214,30 @@ def discover_sources(
     return [found[n] for n in TABLES if n in found]
 
 
+def _check_ragged(display: str, raw: bytes, sep: str, limit: int = 10) -> None:
+    """Refuse a CSV whose rows have a different number of fields than its header.
+
+    polars would pad short rows with nulls (giving misleading errors later) and
+    reject long ones without a row number; this names every such row
+    (``file:row``, 1-based data rows, header excluded).
+    """
+    reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace").lstrip("\ufeff")),
+                        delimiter=sep)
+    header = next(reader, None)
+    if header is None:
+        return
+    width = len(header)
+    bad = []
+    for row_no, fields in enumerate(reader, start=1):
+        if fields and len(fields) != width:
+            bad.append(f"{display}:{row_no}: {len(fields)} fields, the header has {width}")
+            if len(bad) >= limit:
+                bad.append("... (more rows with a wrong number of fields)")
+                break
+    if bad:
+        raise SourceError("\n".join(bad))
+
+
 def _detect_separator(head: str) -> str:
     line = head.splitlines()[0] if head else ""
     counts = {sep: line.count(sep) for sep in (",", ";", "\t", "|")}
@@ -236,6 +261,7 @@ def read_source(st: SourceTable, mapping: Mapping | None = None) -> pl.DataFrame
                 raw = raw.decode(m.encoding).encode("utf-8")
             text_head = raw[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
             sep = m.separator or _detect_separator(text_head)
+            _check_ragged(st.display, raw, sep)
             df = pl.read_csv(io.BytesIO(raw), separator=sep, infer_schema=False,
                              truncate_ragged_lines=False, raise_if_empty=False)
         elif suffix == ".parquet":

@@ -160,7 +160,7 @@ class Register:
     >>> reg.sql("select count(*) from persons").fetchone()  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, check: bool = True) -> None:
         self.path = Path(path)
         mf = self.path / MANIFEST
         if not mf.is_file():
@@ -175,7 +175,36 @@ class Register:
         missing = [n for n in TABLES if not (self.path / table(n).file).is_file()]
         if missing:
             raise RegisterError(f"{self.path}: missing table files: {', '.join(missing)}")
+        try:
+            dt.date.fromisoformat(str(self.manifest.get("extraction_date")))
+        except ValueError:
+            raise RegisterError(
+                f"{mf}: extraction_date {self.manifest.get('extraction_date')!r} is not a "
+                "date (YYYY-MM-DD)"
+            ) from None
+        if check:  # validate_register opens with check=False and reports in detail
+            for name in TABLES:
+                self._check_table(name)
         self._con: duckdb.DuckDBPyConnection | None = None
+
+    def _check_table(self, name: str) -> None:
+        """Check a table file's footer, columns and types (metadata only, cheap)."""
+        path = self.file(name)
+        try:
+            got = pq.ParquetFile(path).schema_arrow
+        except Exception as e:  # pyarrow raises several kinds for damaged files
+            raise RegisterError(f"{path}: not a readable Parquet file ({e})") from None
+        want = empty_frame(name).to_arrow().schema
+        for col in want:
+            if col.name not in got.names:
+                raise RegisterError(f"{path}: column {col.name!r} is missing")
+            have = got.field(col.name).type
+            if have != col.type and not (
+                str(have).replace("large_", "") == str(col.type).replace("large_", "")
+            ):
+                raise RegisterError(
+                    f"{path}: column {col.name!r} has type {have}, expected {col.type}"
+                )
 
     @property
     def extraction_date(self) -> dt.date:

@@ -1,0 +1,50 @@
+"""A damaged register or a ragged CSV is refused with a message naming the file (and row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+
+from ozamonitor.register.importer import import_register
+from ozamonitor.register.store import Register, RegisterError, write_register
+
+
+@pytest.fixture
+def reg(tmp_path):
+    return write_register(tmp_path / "r", {}, extraction_date=dt.date(2025, 7, 31))
+
+
+def test_corrupt_table_file(reg):
+    (reg / "schools.parquet").write_bytes(b"not parquet")
+    with pytest.raises(RegisterError, match=r"schools\.parquet: not a readable Parquet file"):
+        Register(reg)
+
+
+def test_wrong_column_type(reg):
+    pl.DataFrame({"region_id": ["GM1"], "kind": [1], "name": ["x"]}).write_parquet(
+        reg / "regions.parquet")
+    with pytest.raises(RegisterError, match=r"regions\.parquet: column 'kind' has type"):
+        Register(reg)
+
+
+def test_bad_extraction_date(reg):
+    mf = json.loads((reg / "manifest.json").read_text())
+    mf["extraction_date"] = "2026-13-01"
+    (reg / "manifest.json").write_text(json.dumps(mf))
+    with pytest.raises(RegisterError, match="extraction_date '2026-13-01' is not a date"):
+        Register(reg)
+
+
+def test_ragged_csv_rows(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "persons.csv").write_text(
+        "bsn,birth_date,sex\n111222333,2012-01-01,M\n123456782,2011-02-02\n"
+    )
+    monkeypatch.setenv("OZAMONITOR_PSEUDONYM_KEY", "0123456789abcdef0123")
+    with pytest.raises(Exception, match=r"persons\.csv:2: 2 fields, the header has 3"):
+        import_register(src, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
