@@ -66,7 +66,7 @@ def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFr
 
 
 def event_study_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
-    """Small multiples: ATT(e) with 95% intervals per group (truth dashed if known)."""
+    """Small multiples: ATT(e) with pointwise 95% intervals per group."""
     es = result.event_study
     groups = [g for g in result.summary["group"].to_list() if g in set(es["group"].to_list())]
     n = max(len(groups), 1)
@@ -81,14 +81,29 @@ def event_study_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
         d = es.filter(pl.col("group") == g).sort("e")
         e = d["e"].to_numpy()
         ax.fill_between(
-            e, d["lower"].to_numpy(), d["upper"].to_numpy(), color="#88CCEE", alpha=0.5, linewidth=0
+            e,
+            d["lower"].to_numpy(),
+            d["upper"].to_numpy(),
+            color="#88CCEE",
+            alpha=0.5,
+            linewidth=0,
+            label=tr(lang, "95%-interval", "95% interval"),
         )
-        ax.plot(e, d["att"].to_numpy(), color="#332288", marker="o", markersize=2.5)
+        ax.plot(
+            e,
+            d["att"].to_numpy(),
+            color="#332288",
+            marker="o",
+            markersize=2.5,
+            label=tr(lang, "effect", "effect"),
+        )
         ax.axhline(0, color="#555555", linewidth=0.8)
         ax.axvline(-0.5, color="#CC6677", linewidth=0.8, linestyle=":")
-        ax.set_title(_label(g, lang), fontsize=10)
+        n = int(d["n_sets"].max()) if d.height else 0
+        ax.set_title(f"{_label(g, lang)} (n = {n})", fontsize=10)
         ax.set_xlabel(tr(lang, "maanden sinds start OZA", "months since OZA start"))
     axes[0, 0].set_ylabel(tr(lang, "effect op kans in onderwijs", "effect on P(in education)"))
+    axes[0, 0].legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -101,10 +116,23 @@ def balance_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
     y = range(len(b))
     ax.scatter(b["before"], y, color="#CC6677", label=tr(lang, "vóór matching", "before"))
     ax.scatter(b["after"], y, color="#117733", label=tr(lang, "na matching", "after"))
-    ax.axvline(0.1, color="#555555", linestyle="--", linewidth=0.8)
+    ax.axvline(
+        0.1,
+        color="#555555",
+        linestyle="--",
+        linewidth=0.8,
+        label=tr(lang, "drempel 0,1", "threshold 0.1"),
+    )
     ax.set_yticks(list(y), b["variable"].tolist(), fontsize=8)
     ax.set_xlabel(
-        tr(lang, "absoluut gestandaardiseerd verschil", "absolute standardised difference")
+        tr(
+            lang,
+            "|gestandaardiseerd verschil| (binair: |verschil in aandeel|)",
+            "|standardised difference| (binary: |difference in proportion|)",
+        )
+    )
+    ax.set_title(
+        tr(lang, "Balans vóór en na matching", "Balance before and after matching"), fontsize=10
     )
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
