@@ -38,7 +38,7 @@ import polars as pl
 from ozamonitor.counting.definition import Definition, compile_node, resolve_definitions
 from ozamonitor.counting.timeline import CountingError, Timeline, _pid
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, suppress
-from ozamonitor.register.calendar import age_expr, parse_school_year
+from ozamonitor.register.calendar import age_expr, parse_school_year, school_year_label
 from ozamonitor.register.store import Register
 
 SwvRule = Literal["largest_share", "fractional"]
@@ -134,6 +134,11 @@ def _reduce_flow(hits: pl.DataFrame, definitions: Sequence[Definition]) -> pl.Da
     return pl.concat([a, b.select(a.collect_schema().names())]).collect()
 
 
+def _period_label(school_year: str | int) -> str:
+    """The ``period`` label of a flow (as in :meth:`Timeline.points_in_year`)."""
+    return school_year if isinstance(school_year, str) else school_year_label(school_year)
+
+
 @dataclass
 class Counter:
     """Counts thuiszitters under several definitions from one register.
@@ -146,6 +151,7 @@ class Counter:
     definitions: list[Definition]
     timeline: Timeline = field(init=False)
     _attr: dict[str, pl.DataFrame] = field(init=False, default_factory=dict)
+    _requested: list[str] = field(init=False, default_factory=list)
 
     def __init__(
         self,
@@ -165,6 +171,7 @@ class Counter:
         self.definitions = defs
         self.timeline = Timeline.build(self.register, defs)
         self._attr = {}
+        self._requested = []
 
     # ------------------------------------------------------------ per child
     def definition(self, name: str) -> Definition:
@@ -177,6 +184,7 @@ class Counter:
         """Per-child membership on one or more reference dates."""
         ds = [dates] if isinstance(dates, dt.date) else list(dates)
         hits = classify_points(self.timeline.points_at(ds), self.definitions)
+        self._requested = list(dict.fromkeys(d.isoformat() for d in ds))
         return self._finish(hits, "stock")
 
     def flow(self, school_years: str | int | Iterable[str | int]) -> pl.DataFrame:
@@ -188,6 +196,7 @@ class Counter:
             out.append(_reduce_flow(classify_points(pts, self.definitions), self.definitions))
         hits = pl.concat(out) if out else classify_points(
             self.timeline.points_at([]), self.definitions)
+        self._requested = list(dict.fromkeys(_period_label(y) for y in years))
         return self._finish(hits, "flow")
 
     def _finish(self, hits: pl.DataFrame, kind: str) -> pl.DataFrame:
@@ -316,21 +325,31 @@ class Counter:
         *,
         swv_rule: SwvRule = "largest_share",
         threshold: int | None = DEFAULT_THRESHOLD,
+        periods: Sequence[str] | None = None,
     ) -> pl.DataFrame:
         """Tidy counts ``definition, category, region, period, count`` (+ ``suppression``).
 
+        The table is the full grid definition x category (+ ``total``) x region x
+        period, zeros included. ``periods`` are the period labels to list (the
+        reference date ``YYYY-MM-DD`` or the school year); by default those of
+        ``per_child``, or, when ``per_child`` has no rows (nobody counted), those
+        of the last :meth:`stock` / :meth:`flow` / :meth:`per_child` call.
         ``threshold=None`` returns unprotected counts (never publish those).
         """
         df = self.with_region(per_child, by, swv_rule)
         fractional = by == "swv" and swv_rule == "fractional"
         cnt = pl.col("weight").sum() if fractional else pl.len().cast(pl.Int64)
         cells = df.group_by("definition", "category", "period", "region").agg(count=cnt)
-        periods = per_child["period"].unique().sort().to_list()
+        seen_periods = per_child["period"].unique().to_list()
+        if periods is not None:
+            plist = sorted(set(periods) | set(seen_periods))
+        else:
+            plist = sorted(seen_periods) or list(self._requested)
         universe = self.region_universe(by)
         seen = set(df["region"].unique().to_list())
         regions = [*universe, *sorted(seen - set(universe))] if by == "age" else sorted(
             set(universe) | seen)
-        frame = self._grid(periods, regions)
+        frame = self._grid(plist, regions)
         out = frame.join(cells, on=["definition", "category", "period", "region"], how="left")
         out = out.with_columns(pl.col("count").fill_null(0.0 if fractional else 0))
         excl = {d.name for d in self.definitions if d.exclusive}
@@ -340,7 +359,7 @@ class Counter:
                   .unique(["definition", "period", "region", "pid"])
                   .group_by("definition", "period", "region").agg(count=cnt))
         totals = pl.concat([tot_ex, tot_nx.cast({"count": tot_ex.schema["count"]})])
-        totals = self._grid(periods, regions, total_only=True).join(
+        totals = self._grid(plist, regions, total_only=True).join(
             totals, on=["definition", "period", "region"], how="left"
         ).with_columns(pl.col("count").fill_null(0)).with_columns(category=pl.lit("total"))
         out = pl.concat([out, totals.select(out.columns)], how="vertical_relaxed")
@@ -382,9 +401,14 @@ class Counter:
         swv_rule: SwvRule = "largest_share",
         threshold: int | None = DEFAULT_THRESHOLD,
     ) -> pl.DataFrame:
-        """Stock (``peildatum``) or flow (``schoolyear``) count table."""
-        return self.table(self.per_child(peildatum=peildatum, schoolyear=schoolyear), by,
-                          swv_rule=swv_rule, threshold=threshold)
+        """Stock (``peildatum``) or flow (``schoolyear``) count table.
+
+        Always the full grid (zeros included), also when nobody is counted.
+        """
+        pc = self.per_child(peildatum=peildatum, schoolyear=schoolyear)
+        period = (peildatum.isoformat() if peildatum is not None
+                  else _period_label(str(schoolyear)))
+        return self.table(pc, by, swv_rule=swv_rule, threshold=threshold, periods=[period])
 
     def per_child(self, *, peildatum: dt.date | None = None,
                   schoolyear: str | None = None) -> pl.DataFrame:

@@ -132,9 +132,18 @@ class Not:
 Node = Cond | Duration | All | AnyOf | Not
 
 
+#: Largest duration threshold per unit (about ten years): beyond that a threshold is
+#: a typo, and huge values would overflow the date arithmetic.
+MAX_THRESHOLD = {"days": 3650, "weeks": 520, "months": 120}
+
+
 def _duration_atoms(cond: str, unit: str, op: str, n: float, path: str) -> Duration:
     if n < 0 or n != int(n):
         raise ValueError(f"{path}: threshold must be a non-negative whole number, got {n!r}")
+    if n > MAX_THRESHOLD[unit]:
+        raise ValueError(
+            f"{path}: threshold {n!r} {unit} is out of range; use 0 to "
+            f"{MAX_THRESHOLD[unit]} {unit}")
     k = int(n)
     months, days = (k, 0) if unit == "months" else (0, k * (7 if unit == "weeks" else 1))
     # duration on day t: days -> t - start + 1; months: > k once t >= start + k months
@@ -342,7 +351,14 @@ def load_definition_file(path: str | Path) -> list[Definition]:
     p = Path(path)
     if not p.is_file():
         raise DefinitionError(f"{p}: definition file not found")
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise DefinitionError(
+            f"{p}: not a UTF-8 text file (byte {e.start}: {e.reason}); save it as UTF-8"
+        ) from None
+    except OSError as e:
+        raise DefinitionError(f"{p}: cannot read: {e.strerror or e}") from None
     try:
         if p.suffix.lower() == ".toml":
             data: Any = tomllib.loads(text)
@@ -381,16 +397,30 @@ def resolve_definitions(
 ) -> list[Definition]:
     """Pick definitions by name (``"all"``, ``"ocw2016,vws"`` or a list).
 
-    ``definitions_file`` adds (or overrides) definitions from TOML/YAML files;
-    with ``names="all"`` those are included too.
+    ``definitions_file`` adds definitions from TOML/YAML files; with
+    ``names="all"`` those are included too. A user definition may not take the
+    name of a built-in one (which would silently replace the official
+    definition) nor of another user definition.
     """
     available = builtin_definitions()
+    builtin = set(available)
     files: list[str | Path] = []
     if definitions_file is not None:
         files = ([definitions_file] if isinstance(definitions_file, str | Path)
                  else list(definitions_file))
+    origin: dict[str, str] = {}
     for f in files:
         for d in load_definition_file(f):
+            if d.name in builtin:
+                raise DefinitionError(
+                    f"{f}: field name: {d.name!r} is the name of a built-in definition; "
+                    "a user definition cannot replace it, so pick another name "
+                    f"(e.g. {d.name + '_eigen'!r})")
+            if d.name in origin:
+                raise DefinitionError(
+                    f"{f}: field name: definition {d.name!r} is also defined in "
+                    f"{origin[d.name]}; pick another name")
+            origin[d.name] = str(f)
             available[d.name] = d
     if isinstance(names, str):
         wanted = [n.strip() for n in names.split(",") if n.strip()]

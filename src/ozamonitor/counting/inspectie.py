@@ -28,7 +28,10 @@ published table: it is not disclosure-controlled.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -76,6 +79,11 @@ def registration(
         raise CountingError(
             f"quarter {quarter} ends {qend.isoformat()}, after the register's extraction date "
             f"{ext.isoformat()}")
+    if since is not None and since > qend:
+        raise CountingError(
+            f"--since {since.isoformat()} lies after the end of quarter {quarter} "
+            f"({qend.isoformat()}); the list would be empty. Give a start date on or "
+            "before the quarter's end")
     swvs = reg.read("regions").filter(pl.col("kind").is_in(["swv_po", "swv_vo"]))
     known = set(swvs["region_id"].to_list())
     if swv != "all" and swv not in known:
@@ -160,7 +168,10 @@ def export(
     """Write ``inspectie_<SWV>_<quarter>.xlsx`` and ``.csv`` per SWV; return the paths.
 
     With ``swv="all"`` every SWV in the register gets its files, also when its
-    list is empty. Each file is written atomically.
+    list is empty. All or nothing: the files are written into a temporary folder
+    and only moved into ``out_dir`` once every file is written (a new ``out_dir``
+    is the temporary folder renamed; into an existing one each file is moved with
+    ``os.replace``). On an error nothing is left in ``out_dir``.
     """
     reg = register if isinstance(register, Register) else Register(register)
     df = registration(reg, quarter, swv=swv, since=since)
@@ -171,10 +182,29 @@ def export(
     else:
         ids = [swv]
     out = Path(out_dir)
-    paths: list[Path] = []
-    for sid in ids:
-        part = df.filter(pl.col("swv") == sid)
-        for ext in ("xlsx", "csv"):
-            paths.append(write_table(part, out / f"inspectie_{sid}_{q}.{ext}", ext,
-                                     sheet="thuiszitters"))
-    return paths
+    if out.exists() and not out.is_dir():
+        raise CountingError(f"{out}: exists and is not a folder")
+    existed = out.is_dir()
+    # an existing folder holds the temporary one (same file system: renames are
+    # atomic); a new folder is created by renaming the temporary one
+    parent = out if existed else out.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.inspectie.", suffix=".tmp", dir=parent))
+    names: list[str] = []
+    try:
+        for sid in ids:
+            part = df.filter(pl.col("swv") == sid)
+            for ext in ("xlsx", "csv"):
+                name = f"inspectie_{sid}_{q}.{ext}"
+                write_table(part, tmp / name, ext, sheet="thuiszitters")
+                names.append(name)
+        if existed:
+            for name in names:
+                os.replace(tmp / name, out / name)
+            tmp.rmdir()
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out / name for name in names]

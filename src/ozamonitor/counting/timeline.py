@@ -248,8 +248,20 @@ class Timeline:
             )
 
     def year_window(self, school_year: str | int) -> tuple[dt.date, dt.date]:
-        """First and last day of a school year, capped at the extraction date."""
-        y0, y1 = school_year_bounds(school_year)
+        """First and last day of a school year, capped at the extraction date.
+
+        A malformed school year (e.g. ``"2023"`` or ``"2023-2025"``) raises
+        :class:`CountingError`.
+        """
+        if isinstance(school_year, bool) or not isinstance(school_year, str | int):
+            raise CountingError(
+                f"invalid school year {school_year!r}; expected e.g. '2022-2023'")
+        try:
+            y0, y1 = school_year_bounds(school_year)
+        except ValueError as e:  # parse error, or a year outside the calendar
+            msg = str(e) if "school year" in str(e) else (
+                f"invalid school year {school_year!r}: {e}")
+            raise CountingError(msg) from None
         if y0 > self.extraction_date or y1 < self.range_start:
             label = school_year if isinstance(school_year, str) else school_year_label(
                 school_year)

@@ -67,14 +67,41 @@ def write_source_file(df: pl.DataFrame, path: Path) -> None:
         raise ValueError(f"{path}: unknown format; use .csv, .parquet or .xlsx")
 
 
+class TemplateExistsError(FileExistsError):
+    """A template file to write already exists (pass ``force=True`` to overwrite)."""
+
+
+def template_paths(outdir: str | Path, fmt: Format = "csv", *,
+                   example: bool = False) -> list[Path]:
+    """The files :func:`export_template` writes into ``outdir``."""
+    out = Path(outdir)
+    paths = [out / f"{name}.{fmt}" for name in TABLES]
+    paths.append(out / "mapping.example.yaml")
+    if example:
+        paths.append(out / "README.txt")
+    return paths
+
+
 def export_template(
-    outdir: str | Path, fmt: Format = "csv", *, example: bool = False
+    outdir: str | Path, fmt: Format = "csv", *, example: bool = False, force: bool = False
 ) -> list[Path]:
     """Write one (empty or example) source file per table and a mapping example.
 
-    Returns the paths written. Existing files of the same name are overwritten.
+    Returns the paths written. Refuses (:class:`TemplateExistsError`, naming the
+    files) when any of them exists already, before writing anything, unless
+    ``force=True``, which overwrites them.
     """
     out = Path(outdir)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out}: exists and is not a folder")
+    if not force:
+        existing = [p for p in template_paths(out, fmt, example=example) if p.exists()]
+        if existing:
+            shown = ", ".join(p.name for p in existing[:5])
+            more = f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+            raise TemplateExistsError(
+                f"{out}: {len(existing)} template file(s) exist already ({shown}{more}); "
+                "choose an empty folder or pass force=True to overwrite them")
     out.mkdir(parents=True, exist_ok=True)
     data = example_source_tables() if example else {}
     paths: list[Path] = []
