@@ -19,6 +19,9 @@ def _parse_ks(value: str) -> list[int]:
             ks = [int(x) for x in value.split(",") if x.strip()]
     except ValueError:
         raise fail(f"--k: expected e.g. 5, 2..8 or 3,5,7; got {value!r}") from None
+    if ".." in value and hi < lo:
+        raise fail(f"--k: the range {value!r} is empty (write the smaller number first, "
+                   f"e.g. {hi}..{lo})")
     if not ks or min(ks) < 2:
         raise fail(f"--k: every number of clusters must be at least 2; got {value!r}")
     return ks
@@ -87,19 +90,26 @@ def register(app: typer.Typer) -> None:
         """Build, cluster and describe education-care trajectories; write tables and figures.
 
         Writes OUT/sequences.parquet (id + one column per period: MICRODATA),
-        OUT/analysis_sequences.parquet, OUT/clusters.parquet, OUT/tables/*.parquet|csv,
+        OUT/analysis_sequences.parquet|csv, OUT/clusters.parquet, OUT/tables/*.parquet|csv
+        (*_MICRODATA tables and figures show individual records),
         OUT/figures/*.png|svg, OUT/results.json (for `ozamonitor report`) and
         OUT/report.html (the disclosure-controlled report section on its own).
         """
         from ozamonitor.register.store import Register, RegisterError
-        from ozamonitor.sequences.trajectory_analysis import POPULATIONS, run_trajectory_analysis
+        from ozamonitor.sequences.trajectory_analysis import (
+            POPULATIONS,
+            run_trajectory_analysis,
+            validate_alignment,
+        )
         from ozamonitor.trajectories.build import PERIODS
         from ozamonitor.trajectories.states import DEFAULT_CONFIG, load_config
 
         if period not in PERIODS:
             raise fail(f"--period: unknown period {period!r}; use {', '.join(PERIODS)}")
-        if align not in ("calendar", "age") and not align.startswith("event:"):
-            raise fail(f"--align: use calendar, age or event:oza; got {align!r}")
+        try:
+            validate_alignment(align)
+        except ValueError as e:
+            raise fail(f"--align: {e}") from None
         if align == "age" and period != "month":
             err_console.print("[yellow]note:[/] --ages counts periods of the chosen --period")
         if population not in POPULATIONS:
@@ -158,4 +168,4 @@ def register(app: typer.Typer) -> None:
             doc.write(out / "report.html")
             console.print(f"report section (disclosure-controlled): {out / 'report.html'}")
         console.print(f"wrote {len(res.files)} files to {out} "
-                      "(sequences, clusters and index plots are MICRODATA: do not publish)")
+                      "(sequences, clusters and *_MICRODATA files are MICRODATA: do not publish)")

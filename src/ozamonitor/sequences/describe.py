@@ -36,7 +36,7 @@ import numpy as np
 import polars as pl
 
 from ozamonitor.trajectories.seqdata import SequenceData
-from ozamonitor.trajectories.states import MISSING, VOID, alphabet_from_codes
+from ozamonitor.trajectories.states import MISSING, VOID, Alphabet, alphabet_from_codes
 
 ALL = "all"
 
@@ -45,13 +45,33 @@ ALL = "all"
 # Input conversion
 # ---------------------------------------------------------------------------
 
-def as_trajectory_data(obj: Any) -> SequenceData:
+def as_trajectory_data(obj: Any, alphabet: Alphabet | None = None) -> SequenceData:
     """Accept our :class:`SequenceData`, the ``sequences.seqdata`` container, or a
-    polars/pandas frame in the tabular form (id column first)."""
+    polars/pandas frame in the tabular form (id column first).
+
+    ``alphabet``: the :class:`~ozamonitor.trajectories.states.Alphabet` (labels,
+    colours) of a ``sequences.seqdata`` container, whose alphabet holds only the
+    state codes; it must have the same codes in the same order. Without it,
+    known codes get the default labels and colours.
+
+    Raises:
+        ValueError: the container has unequal case weights (the statistics here
+            are unweighted, so the weights would be lost silently), or
+            ``alphabet`` does not match its codes.
+    """
     if isinstance(obj, SequenceData):
         return obj
     if hasattr(obj, "lengths") and hasattr(obj, "alphabet") and hasattr(obj, "codes"):
+        w = getattr(obj, "weights", None)
+        if w is not None and np.asarray(w).size and np.ptp(np.asarray(w, dtype=float)) > 0:
+            raise ValueError(
+                "the sequences carry unequal case weights, which these descriptive "
+                "statistics do not use; drop the weights (weights=None) to describe the "
+                "unweighted sequences")
         labels = tuple(str(a) for a in obj.alphabet)
+        if alphabet is not None and tuple(alphabet.codes) != labels:
+            raise ValueError(f"alphabet {alphabet.codes} does not match the sequences' "
+                             f"states {list(labels)}")
         codes = np.asarray(obj.codes).astype(np.int64)
         out = np.where(codes < 0, VOID, np.where(codes >= len(labels), MISSING, codes))
         n = out.shape[0]
@@ -59,24 +79,37 @@ def as_trajectory_data(obj: Any) -> SequenceData:
             n).astype(str).astype(object)
         cols = list(obj.columns) if obj.columns is not None else [
             str(i + 1) for i in range(out.shape[1])]
-        return SequenceData(out.astype(np.uint8), ids, cols, alphabet_from_codes(labels))
+        return SequenceData(out.astype(np.uint8), ids, cols,
+                            alphabet if alphabet is not None else alphabet_from_codes(labels))
     if isinstance(obj, pl.DataFrame) or hasattr(obj, "to_numpy"):
         df = obj if isinstance(obj, pl.DataFrame) else pl.from_pandas(obj)
-        return SequenceData.from_polars(df, id_column=df.columns[0])
+        return SequenceData.from_polars(df, alphabet, id_column=df.columns[0])
     raise TypeError(f"cannot read sequences from {type(obj).__name__}")
 
 
 def to_seqdef(seq: SequenceData, weights: Any = None) -> Any:
     """Our sequences as :class:`ozamonitor.sequences.seqdata.SequenceData`
-    (int16 codes, ``k`` = missing, ``-1`` = void) for distances and clustering."""
+    (int16 codes, ``k`` = missing, ``-1`` = void) for distances and clustering.
+
+    Void positions anywhere in a row (leading, internal or trailing) are deleted
+    and the rest of the row is shifted left, as TraMineR's ``seqdef`` with
+    ``left="DEL", gaps="DEL", right="DEL"`` would: void then only follows the
+    sequence's last position and ``lengths`` counts the non-void positions.
+    Missing positions stay the missing state ``k``.
+    """
     from ozamonitor.sequences.seqdata import SequenceData as SeqDef
 
     k = len(seq.alphabet)
-    c = seq.codes.astype(np.int16)
-    c = np.where(seq.codes == VOID, -1, np.where(seq.codes == MISSING, k, c)).astype(np.int16)
-    return SeqDef(codes=c, lengths=seq.lengths.astype(np.int32),
-                  alphabet=tuple(seq.alphabet.codes), ids=seq.ids, weights=weights,
-                  columns=tuple(seq.columns))
+    isvoid = seq.codes == VOID
+    c = np.where(isvoid, -1, np.where(seq.codes == MISSING, k, seq.codes.astype(np.int16)))
+    c = c.astype(np.int16)
+    if isvoid.any():
+        # stable sort on "is void" moves void cells to the end, keeping the order
+        order = np.argsort(isvoid, axis=1, kind="stable")
+        c = np.take_along_axis(c, order, axis=1)
+    lengths = (~isvoid).sum(axis=1).astype(np.int32)
+    return SeqDef(codes=c, lengths=lengths, alphabet=tuple(seq.alphabet.codes), ids=seq.ids,
+                  weights=weights, columns=tuple(seq.columns))
 
 
 def _prepare(seq: Any, with_missing: bool) -> tuple[SequenceData, np.ndarray, int]:

@@ -75,6 +75,24 @@ class SequenceData:
         k = len(self.alphabet)
         if codes.size and (codes.max() > k or codes.min() < VOID_CODE):
             raise ValueError("codes out of range for the alphabet")
+        if np.any(lengths < 0) or np.any(lengths > codes.shape[1]):
+            bad = int(np.nonzero((lengths < 0) | (lengths > codes.shape[1]))[0][0])
+            raise ValueError(
+                f"row {bad + 1}: length {int(lengths[bad])} outside 0..{codes.shape[1]}"
+            )
+        # TraMineR: void only at the end. Positions before lengths[i] hold a state
+        # or missing, positions from lengths[i] on are void.
+        if codes.size:
+            inside = np.arange(codes.shape[1])[None, :] < lengths[:, None]
+            wrong = (codes == VOID_CODE) == inside
+            if wrong.any():
+                r, c = (int(x) for x in np.argwhere(wrong)[0])
+                what = ("void inside the sequence (void may only follow the last "
+                        "position; delete it, as seqdef(left='DEL', gaps='DEL'))"
+                        if inside[r, c] else "a state or missing after the sequence's end")
+                raise ValueError(
+                    f"row {r + 1}, position {c + 1}: {what}; length is {int(lengths[r])}"
+                )
         object.__setattr__(self, "codes", codes)
         object.__setattr__(self, "lengths", lengths)
         object.__setattr__(self, "alphabet", tuple(str(a) for a in self.alphabet))
@@ -316,6 +334,7 @@ def seqdef(
     gaps: Any = "NA",
     right: Any = "DEL",
     weights: Any = None,
+    void: Any = "%",
 ) -> SequenceData:
     """Build a :class:`SequenceData` from a frame, nested list or 2-D array.
 
@@ -333,6 +352,10 @@ def seqdef(
             (delete) or a state label (fill). Defaults as TraMineR:
             ``left="NA", gaps="NA", right="DEL"``.
         weights: optional case weights (array or, for frames, a column name).
+        void: cell value meaning *void* (TraMineR's ``"%"``: not part of the
+            sequence). Void cells are deleted wherever they are (the rest of
+            the row is shifted left, like ``left="DEL"``/``gaps="DEL"``) and
+            are not missing values. ``None`` reads ``"%"`` as an ordinary value.
 
     Raises:
         ValueError: empty input, unknown states, or a bad rule.
@@ -357,8 +380,13 @@ def seqdef(
     if width == 0:
         raise ValueError("empty input: no time columns")
     ucodes, ulabels = _factorize(values, missing_values)
+    if void is not None and _label(void) in ulabels:
+        void_mask = ucodes == ulabels.index(_label(void))
+        ucodes = np.where(void_mask, -1, ucodes)
+    else:
+        void_mask = np.zeros(ucodes.shape, dtype=bool)
     present = ucodes >= 0
-    miss = ~present
+    miss = ~present & ~void_mask
     used = sorted(set(np.unique(ucodes[present]).tolist()))
     if alphabet is None:
         alpha = _sort_alphabet([ulabels[u] for u in used])
@@ -401,7 +429,7 @@ def seqdef(
 
     out = np.full((n, width), VOID_CODE, dtype=np.int16)
     lengths = np.zeros(n, dtype=np.int32)
-    keep = np.ones((n, width), dtype=bool)
+    keep = ~void_mask
     if left_c is None:
         keep &= ~lead
     else:

@@ -19,8 +19,9 @@
 Everything lands in ``out``; ``results.json`` lists parameters and files so the
 report section (:func:`ozamonitor.report.trajectories.trajectories_section`)
 can be built later from the folder alone. Person-level files
-(``sequences.parquet``, ``analysis_sequences.parquet``, ``clusters.parquet``,
-index plots) are *microdata*: never publish them.
+(``sequences.parquet``, ``analysis_sequences.parquet``/``.csv``,
+``clusters.parquet``, index and frequency plots, the ``*_MICRODATA`` tables of
+sequence frequencies and spell durations) are *microdata*: never publish them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +39,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
 from ozamonitor.register.store import Register
 from ozamonitor.trajectories.align import (
+    EVENTS,
     align_age,
     align_calendar,
     align_event,
@@ -57,6 +61,33 @@ REFERENCES = {"sex": "F", "parent_education": "high", "migration_background": "d
               "household_type": "two_parents", "child_protection": "false"}
 POPULATIONS = ("active", "all", "oza")
 ProgressFn = Callable[[str, int, int], None]
+
+
+class NoClusteringError(ValueError):
+    """None of the requested numbers of clusters can be formed (too few distinct
+    sequences); the pipeline then describes the sequences without clusters."""
+
+
+def validate_alignment(alignment: str) -> None:
+    """Raise ValueError unless ``alignment`` is calendar, age or event:<known event>."""
+    if alignment in ("calendar", "age"):
+        return
+    if alignment.startswith("event:"):
+        name = alignment.split(":", 1)[1]
+        if name in EVENTS:
+            return
+        raise ValueError(f"unknown event {name!r} in alignment {alignment!r}; choose "
+                         + ", ".join(f"event:{e}" for e in EVENTS))
+    raise ValueError(f"unknown alignment {alignment!r}; use calendar, age or "
+                     + ", ".join(f"event:{e}" for e in EVENTS))
+
+
+def feasible_ks(ks: Sequence[int], n_distinct: int) -> tuple[list[int], list[int]]:
+    """Split ``ks`` into the numbers of clusters that can be formed from
+    ``n_distinct`` distinct sequences (``2 <= k < n_distinct``) and the others."""
+    ks = sorted(set(int(k) for k in ks))
+    ok = [k for k in ks if 2 <= k < n_distinct]
+    return ok, [k for k in ks if k not in ok]
 
 
 @dataclass
@@ -149,6 +180,7 @@ def align(seq: SequenceData, how: str, register: Register, *, start: str | None 
         return align_calendar(seq, start, end)
     if how == "age":
         return align_age(seq, ages)
+    validate_alignment(how)
     if how.startswith("event:"):
         return align_event(seq, event_dates(register, how.split(":", 1)[1]), window)
     raise ValueError(f"unknown alignment {how!r}; use calendar, age or event:oza")
@@ -167,11 +199,15 @@ def _cluster(seq: SequenceData, ks: Sequence[int], method: str, sm: str, pam_max
         kw["sm"] = sm
     if method in ("OM", "OMspell"):
         kw["indel"] = "auto"
-    ks = sorted(set(ks))
     n_distinct = len(np.unique(np.ascontiguousarray(sd.codes).view(
         np.dtype((np.void, sd.codes.dtype.itemsize * sd.codes.shape[1])))))
-    if n_distinct <= ks[-1]:
-        raise ValueError(f"only {n_distinct} distinct sequences: cannot form {ks[-1]} clusters")
+    ks, dropped = feasible_ks(ks, min(n_distinct, seq.n))
+    if not ks:
+        raise NoClusteringError(f"only {n_distinct} distinct sequences: cannot form "
+                                f"{min(dropped)} or more clusters")
+    if dropped:
+        messages.append(f"k = {', '.join(map(str, dropped))} left out: only {n_distinct} "
+                        f"distinct sequences (k must be smaller)")
     if seq.n <= pam_max:
         from ozamonitor.sequences.cluster import pam_range
         from ozamonitor.sequences.distances import seqdist
@@ -244,7 +280,77 @@ def run_trajectory_analysis(
     share of the aligned periods: with age or event alignment, children seen
     over only part of the window otherwise cluster by their missing positions
     (``1.0`` = complete sequences only).
+
+    Alignment, population and ``ks`` are checked before anything is written.
+    Everything is written to a temporary folder beside ``out`` that replaces
+    ``out`` (and whatever it held) only when the analysis succeeded; on an error
+    nothing is left behind.
     """
+    validate_alignment(alignment)
+    if population not in POPULATIONS:
+        raise ValueError(f"unknown population {population!r}; choose {', '.join(POPULATIONS)}")
+    ks = list(ks)
+    if cluster and (not ks or min(ks) < 2):
+        raise ValueError(f"numbers of clusters must be at least 2; got {ks}")
+    final = Path(out)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    try:
+        res = _run(register, work, period=period, alignment=alignment, start=start, end=end,
+                   window=window, ages=ages, population=population, sample=sample,
+                   seed=seed, ks=ks, method=method, sm=sm, pam_max=pam_max, config=config,
+                   rule=rule, figure_formats=figure_formats, lang=lang, cluster=cluster,
+                   min_observed=min_observed, progress=progress)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(work, 0o777 & ~umask)  # mkdtemp makes it owner-only
+        old = None
+        if final.exists():
+            old = final.parent / f".{final.name}.old-{work.name.rsplit('-', 1)[-1]}"
+            os.replace(final, old)
+        os.replace(work, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    res.out = final
+    return res
+
+
+def _run(
+    register: Register | str | Path,
+    out: str | Path,
+    *,
+    period: str = "month",
+    alignment: str = "calendar",
+    start: str = "2014-08",
+    end: str = "2026-07",
+    window: tuple[int, int] = (-24, 24),
+    ages: tuple[int, int] = (48, 215),
+    population: str = "active",
+    sample: int | None = None,
+    seed: int = 1,
+    ks: Sequence[int] = (2, 3, 4, 5, 6, 7, 8),
+    method: str = "OM",
+    sm: str = "TRATE",
+    pam_max: int = 3000,
+    config: TrajectoryConfig = DEFAULT_CONFIG,
+    rule: str = "majority",
+    figure_formats: Sequence[str] = ("png", "svg"),
+    lang: str = "nl",
+    cluster: bool = True,
+    min_observed: float = 0.0,
+    progress: ProgressFn | None = None,
+) -> TrajectoryResults:
+    """Run the whole trajectory analysis and write its outputs to ``out``.
+
+    ``min_observed`` keeps only sequences observed (not missing) in at least that
+    share of the aligned periods: with age or event alignment, children seen
+    over only part of the window otherwise cluster by their missing positions
+    (``1.0`` = complete sequences only).
+    """
+    # the body of run_trajectory_analysis, writing into the temporary folder ``out``
     from ozamonitor.sequences import describe as desc
     from ozamonitor.sequences import plots
     from ozamonitor.sequences.background import (
@@ -312,9 +418,11 @@ def run_trajectory_analysis(
             cl.write_parquet(tmp)
             os.replace(tmp, out / "clusters.parquet")
             files.append("clusters.parquet")
-        except ValueError as e:
+        except NoClusteringError as e:
             messages.append(f"no clustering: {e}")
             clusters = None
+    elif cluster:
+        messages.append(f"no clustering: only {seq.n} sequences")
 
     groups: list[tuple[str, Any]] = [("all", None)]
     if clusters is not None:
@@ -323,9 +431,17 @@ def run_trajectory_analysis(
         tables[f"state_distribution_{suffix}"] = desc.state_distribution(seq, g)
         tables[f"entropy_{suffix}"] = desc.transversal_entropy(seq, g)
         tables[f"mean_time_{suffix}"] = desc.mean_time(seq, g)
-        tables[f"sequence_frequencies_{suffix}"] = desc.sequence_frequencies(seq, 10, g)
+        # sequence frequencies and spell min/max show individual records: the full
+        # tables are MICRODATA; the plain names hold what passes disclosure control
+        # (sequences shared by at least DEFAULT_THRESHOLD children; no min/max)
+        freq = desc.sequence_frequencies(seq, 10, g)
+        tables[f"sequence_frequencies_{suffix}_MICRODATA"] = freq
+        tables[f"sequence_frequencies_{suffix}"] = freq.filter(
+            pl.col("n") >= DEFAULT_THRESHOLD)
         tables[f"transition_rates_{suffix}"] = desc.transition_rates(seq, g)
-        tables[f"spell_durations_{suffix}"] = desc.spell_durations(seq, g)
+        spells = desc.spell_durations(seq, g)
+        tables[f"spell_durations_{suffix}_MICRODATA"] = spells
+        tables[f"spell_durations_{suffix}"] = spells.drop("min", "max", strict=False)
         tables[f"indicators_{suffix}"] = desc.indicator_summary(desc.sequence_indicators(seq, g))
     if clusters is not None:
         bg = (reg.scan("persons").select("person_id", *BACKGROUND).collect()
@@ -365,7 +481,7 @@ def run_trajectory_analysis(
         "chronogram": lambda: plots.plot_distribution(seq, lang=lang),
         "entropy": lambda: plots.plot_entropy(seq, lang=lang),
         "mean_time": lambda: plots.plot_mean_time(seq, lang=lang),
-        "frequencies": lambda: plots.plot_frequencies(seq, lang=lang),
+        "frequencies_MICRODATA": lambda: plots.plot_frequencies(seq, lang=lang),
         "index_MICRODATA": lambda: plots.plot_index(seq, lang=lang),
     }
     if clusters is not None:
@@ -373,7 +489,8 @@ def run_trajectory_analysis(
             "chronogram_by_cluster": lambda: plots.plot_distribution(seq, clusters, lang=lang),
             "entropy_by_cluster": lambda: plots.plot_entropy(seq, clusters, lang=lang),
             "mean_time_by_cluster": lambda: plots.plot_mean_time(seq, clusters, lang=lang),
-            "frequencies_by_cluster": lambda: plots.plot_frequencies(seq, clusters, lang=lang),
+            "frequencies_by_cluster_MICRODATA": lambda: plots.plot_frequencies(
+                seq, clusters, lang=lang),
             "index_by_cluster_MICRODATA": lambda: plots.plot_index(seq, clusters, lang=lang),
         })
     for i, (name, make) in enumerate(figs.items()):

@@ -30,6 +30,8 @@ from ozamonitor.trajectories.seqdata import SequenceData
 from ozamonitor.trajectories.states import MISSING, VOID
 
 MissingMode = Literal["NA", "DEL"]
+#: Events :func:`event_dates` knows (``--align event:<name>``).
+EVENTS = ("oza", "exemption", "lrv", "special", "waiting")
 _NO_EVENT = np.iinfo(np.int64).min
 
 
@@ -138,8 +140,7 @@ def event_dates(register: Register | str, event: str = "oza") -> pl.DataFrame:
         lf = reg.scan("enrolments").join(sch.select("school_id"), on="school_id",
                                          how="semi").select("person_id", date="start")
     else:
-        raise ValueError(f"unknown event {event!r}; choose oza, exemption, lrv, special, "
-                         "waiting")
+        raise ValueError(f"unknown event {event!r}; choose {', '.join(EVENTS)}")
     return lf.group_by("person_id").agg(pl.col("date").min()).sort("person_id").collect()
 
 

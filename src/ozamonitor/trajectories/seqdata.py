@@ -9,9 +9,12 @@ position that is not part of the sequence (TraMineR's *void*, e.g. after the
 trailing missing positions were deleted).
 
 The tabular form (:meth:`SequenceData.to_polars`) is one ``id`` column plus one
-string column per period holding state codes (null = missing/void); it is the
-input format of the sequence-distance CLI and is what ``sequences.parquet``
-holds. The alphabet travels in the Parquet file's metadata.
+string column per period holding state codes (null/empty = missing, ``"%"`` =
+void, as TraMineR writes void); it is the input format of the sequence-distance
+CLI (``ozamonitor seqdist --input ... --missing state`` deletes ``"%"`` cells and
+keeps empty cells as the missing state) and is what ``sequences.parquet`` holds.
+Writing and reading back is exact: missing stays missing, void stays void. The
+alphabet travels in the Parquet file's metadata.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ from ozamonitor.trajectories.states import (
 )
 
 _META_KEY = b"ozamonitor.sequences"
+#: How void positions are written in the tabular form (TraMineR's void symbol).
+VOID_SYMBOL = "%"
 
 
 @dataclass
@@ -135,7 +140,7 @@ class SequenceData:
 
     # ---------------------------------------------------------------- tabular
     def to_polars(self, id_column: str = "id") -> pl.DataFrame:
-        """``id`` + one string column per period (state code; null = missing/void)."""
+        """``id`` + one string column per period (state code; null = missing, ``"%"`` = void)."""
         df = pl.from_arrow(self.to_arrow(id_column))
         assert isinstance(df, pl.DataFrame)
         return df
@@ -193,9 +198,11 @@ class SequenceData:
         columns dictionary-encoded (strings in Parquet, Categorical in polars):
         much faster and smaller for millions of sequences."""
         n, k = self.n, len(self.alphabet)
-        states = pa.array(self.alphabet.codes, type=pa.string())
+        states = pa.array([*self.alphabet.codes, VOID_SYMBOL], type=pa.string())
         flat = np.ascontiguousarray(self.codes.T).ravel()
-        big = pa.DictionaryArray.from_arrays(pa.array(flat, mask=flat >= k), states)
+        # state i -> i, VOID -> k ("%"), MISSING -> null
+        idx = np.where(flat == VOID, k, flat).astype(np.int32)
+        big = pa.DictionaryArray.from_arrays(pa.array(idx, mask=flat == MISSING), states)
         cols: list[pa.Array] = [pa.array(self.ids.tolist(), type=pa.string())]
         for j in range(self.length):
             col = big.slice(j * n, n)
@@ -231,7 +238,7 @@ class SequenceData:
         return path
 
     def write_csv(self, path: str | Path) -> Path:
-        """Write the tabular form as CSV (empty cell = missing/void), atomically:
+        """Write the tabular form as CSV (empty cell = missing, ``%`` = void), atomically:
         the input format of ``ozamonitor seqdist --input``."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
