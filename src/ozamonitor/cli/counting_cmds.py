@@ -19,6 +19,50 @@ def _date(value: str | None, option: str) -> dt.date | None:
         raise fail(f"{option}: invalid date {value!r}; expected YYYY-MM-DD") from None
 
 
+_UNSAFE_HELP = ("Allow a --threshold below the default (10); the output is then NOT "
+                "safe to publish.")
+
+
+def _threshold(value: int, unsafe: bool) -> int:
+    """Validate --threshold: at least the default (10) unless --unsafe-threshold."""
+    from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
+
+    if value < 1:
+        raise fail(f"--threshold must be at least 1 (default {DEFAULT_THRESHOLD}), got {value}")
+    if value < DEFAULT_THRESHOLD:
+        if not unsafe:
+            raise fail(
+                f"--threshold {value} is below the disclosure threshold {DEFAULT_THRESHOLD}: "
+                "the output would not be safe to publish. Pass --unsafe-threshold to do it "
+                "anyway (never for tables that leave the secure environment).")
+        err_console.print(
+            f"[bold yellow]warning:[/] --threshold {value} is below {DEFAULT_THRESHOLD}"
+            + (": suppression is OFF" if value == 1 else "")
+            + "; this output is NOT safe to publish.", highlight=False)
+    return value
+
+
+def _suppressed_note(threshold: int) -> str:
+    if threshold <= 1:
+        return "NOT disclosure-controlled"
+    return f"cells of 1 to {threshold - 1} children suppressed"
+
+
+def _write_png(fig, path: Path, dpi: int = 120) -> None:  # type: ignore[no-untyped-def]
+    """Save a figure via a temporary file in the same folder, then rename it into place."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png.tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, format="png")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _open(register: Path):  # type: ignore[no-untyped-def]
     from ozamonitor.register.store import Register, RegisterError
 
@@ -50,7 +94,9 @@ def register(app: typer.Typer) -> None:
             None, "--per-child", help="Also write which definitions count each child "
             "(MICRODATA: never publish)."),
         threshold: int = typer.Option(
-            10, "--threshold", help="Suppress cells of 1..threshold-1 children."),
+            10, "--threshold", help="Suppress cells of 1..threshold-1 children (at least 10 "
+            "unless --unsafe-threshold)."),
+        unsafe_threshold: bool = typer.Option(False, "--unsafe-threshold", help=_UNSAFE_HELP),
         definitions_file: list[Path] = typer.Option(
             [], "--definitions-file", help="Extra definitions (TOML/YAML); repeatable."),
         swv_rule: str = typer.Option(
@@ -69,8 +115,7 @@ def register(app: typer.Typer) -> None:
             raise fail("give exactly one of --peildatum (stock) or --schoolyear (flow)")
         if swv_rule not in SWV_RULES:
             raise fail(f"--swv-rule: unknown rule {swv_rule!r}; use {' or '.join(SWV_RULES)}")
-        if threshold < 1:
-            raise fail("--threshold must be at least 1")
+        _threshold(threshold, unsafe_threshold)
         try:
             fmt_ = infer_format(out, fmt)
             if per_child is not None:
@@ -91,7 +136,7 @@ def register(app: typer.Typer) -> None:
         write_table(table, out, fmt_)
         period = d.isoformat() if d else f"school year {schoolyear}"
         console.print(f"wrote {out} ({table.height} rows; {period}; by {by}; "
-                      f"cells < {threshold} suppressed)")
+                      f"{_suppressed_note(threshold)})")
         if by == "swv":
             multi = counter.multi_swv_gemeenten()
             if multi.height:
@@ -116,7 +161,10 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
         definitions: str = typer.Option("all", "--definitions", "-d"),
         definitions_file: list[Path] = typer.Option([], "--definitions-file"),
-        threshold: int = typer.Option(10, "--threshold"),
+        threshold: int = typer.Option(
+            10, "--threshold", help="Suppress cells of 1..threshold-1 children (at least 10 "
+            "unless --unsafe-threshold)."),
+        unsafe_threshold: bool = typer.Option(False, "--unsafe-threshold", help=_UNSAFE_HELP),
         lang: str = typer.Option("nl", "--lang", help="nl or en."),
     ) -> None:
         """Waterfall, overlap matrix and trend (CSV + PNG), disclosure-controlled."""
@@ -129,14 +177,15 @@ def register(app: typer.Typer) -> None:
 
         if lang not in ("nl", "en"):
             raise fail(f"--lang: use nl or en, not {lang!r}")
+        _threshold(threshold, unsafe_threshold)
         reg = _open(register_path)
         try:
             c = Counter(reg, definitions, definitions_file=definitions_file or None)
             pc = c.flow(schoolyear)
-            wf = rc.publishable_waterfall(rc.waterfall(pc), threshold)
-            ov = rc.publishable_overlap(rc.overlap(pc, [x.name for x in c.definitions]),
-                                        threshold)
-            trd = rc.publishable_trend(rc.trend(c), threshold)
+            wf, ov = rc.publishable_reconciliation(
+                pc, definitions=[x.name for x in c.definitions], threshold=threshold)
+            trd = rc.publishable_trend(rc.trend(c), threshold,
+                                       hide={schoolyear: rc.hidden_counts(wf)})
         except (DefinitionError, CountingError) as e:
             raise fail(str(e)) from None
         out.mkdir(parents=True, exist_ok=True)
@@ -151,8 +200,9 @@ def register(app: typer.Typer) -> None:
             else:
                 df = render(df, "count", threshold=threshold)
             write_table(df, out / f"{name}.csv")
-            fig.savefig(out / f"{name}.png", dpi=120)
-        console.print(f"wrote waterfall, overlap and trend (.csv, .png) to {out}")
+            _write_png(fig, out / f"{name}.png")
+        console.print(f"wrote waterfall, overlap and trend (.csv, .png) to {out} "
+                      f"({_suppressed_note(threshold)})")
 
     @app.command("inspectie-export")
     def inspectie_cmd(
@@ -183,21 +233,39 @@ def register(app: typer.Typer) -> None:
         scale: float | None = typer.Option(
             None, "--scale", help="Population scale (default: from the manifest, else 1)."),
         detail: bool = typer.Option(
-            False, "--detail", help="Also print the flows by category and age band."),
+            False, "--detail", help="Also print the flows by category and age band "
+            "(synthetic registers only)."),
+        allow_real: bool = typer.Option(
+            False, "--allow-real", help="Also run on a register that is not synthetic "
+            "(no 'synth' key in its manifest); observed counts of 1..9 are then suppressed."),
     ) -> None:
-        """Observed flows vs the published national figures."""
+        """Observed flows vs the published national figures (synthetic registers)."""
         from ozamonitor.counting.calibration import (
             PUBLISHED,
             calibration_breakdown,
             calibration_table,
+            is_synthetic,
+            publishable_calibration,
         )
         from ozamonitor.counting.count import Counter
         from ozamonitor.counting.timeline import CountingError
+        from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
 
         reg = _open(register_path)
+        real = not is_synthetic(reg)
+        if real and not allow_real:
+            raise fail(
+                f"{register_path} is not a synthetic register (its manifest has no 'synth' "
+                "key): calibration prints counts that are not disclosure-controlled. Pass "
+                "--allow-real to run it with small counts suppressed.")
+        if real and detail:
+            raise fail("--detail is for synthetic registers only (its cells are not "
+                       "disclosure-controlled)")
         try:
             counter = Counter(reg, sorted({d for d, *_ in PUBLISHED}))
             t = calibration_table(reg, scale=scale, counter=counter)
+            if real:
+                t = publishable_calibration(t, DEFAULT_THRESHOLD)
             detail_df = calibration_breakdown(reg, counter=counter) if detail else None
         except CountingError as e:
             raise fail(str(e)) from None
@@ -208,7 +276,8 @@ def register(app: typer.Typer) -> None:
         for r in t.iter_rows(named=True):
             rt.add_row(r["definition"], r["school_year"], f"{r['published']:,}",
                        f"{r['expected']:,.0f}",
-                       "-" if r["observed"] is None else f"{r['observed']:,}",
+                       (f"<{DEFAULT_THRESHOLD}" if r.get("suppression") == "primary"
+                        else "-" if r["observed"] is None else f"{r['observed']:,}"),
                        "-" if r["ratio"] is None else f"{r['ratio']:.3f}",
                        f"±{r['tolerance']:.3f}", "-" if r["ok"] is None else str(r["ok"]))
         console.print(rt)

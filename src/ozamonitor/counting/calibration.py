@@ -6,6 +6,12 @@ count is ``s * published`` and the count is a sum of many rare independent
 events, so its noise is close to Poisson: standard deviation
 ``sqrt(expected)``. :func:`calibration_table` reports the relative deviation
 and a tolerance of ``10% + z * sqrt(expected) / expected`` (z = 3 by default).
+
+Calibration is a diagnostic for the *synthetic* population: its counts are not
+disclosure-controlled. :func:`is_synthetic` tells whether a register is synthetic
+(its manifest has a ``synth`` key); on any other register use
+:func:`publishable_calibration` (observed counts of 1..threshold-1 children
+suppressed, with the ratio and verdict columns that would reveal them).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import polars as pl
 
 from ozamonitor.counting.count import Counter
 from ozamonitor.counting.timeline import CountingError
+from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, SUPPRESSION_COL, suppress
 from ozamonitor.register.store import Register
 
 #: (definition, school year, published figure, source) - flows over a school year.
@@ -27,6 +34,27 @@ PUBLISHED: tuple[tuple[str, str, int, str], ...] = (
     ("vsvkompas", "2022-2023", 6_423, "Ingrado Vsvkompas / leerplichttelling"),
     ("balans", "2018-2019", 14_897, "Balans, Thuiszitters tellen"),
 )
+
+
+def is_synthetic(register: Register | str | Path) -> bool:
+    """Whether the register's manifest marks it as synthetic (has a ``synth`` key)."""
+    reg = register if isinstance(register, Register) else Register(register)
+    return "synth" in reg.manifest
+
+
+def publishable_calibration(t: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+    """:func:`calibration_table` with small observed counts suppressed (for real registers).
+
+    ``observed`` is set to null where it counts 1..threshold-1 children (primary
+    suppression; each row is a separate figure, no sum relations), and so are
+    ``ratio``, ``ok`` and ``within_10pct`` (which would reveal it). A
+    ``suppression`` column says ``"primary"`` or null.
+    """
+    s = suppress(t, "observed", threshold=threshold)
+    hidden = pl.col(SUPPRESSION_COL).is_not_null()
+    return s.with_columns(
+        *[pl.when(hidden).then(None).otherwise(pl.col(c)).alias(c)
+          for c in ("ratio", "ok", "within_10pct")])
 
 
 def register_scale(register: Register) -> float | None:

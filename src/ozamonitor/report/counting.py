@@ -10,15 +10,13 @@ import polars as pl
 
 from ozamonitor.counting.count import Counter
 from ozamonitor.counting.reconcile import (
-    overlap,
+    hidden_counts,
     overlap_figure,
-    publishable_overlap,
+    publishable_reconciliation,
     publishable_trend,
-    publishable_waterfall,
     render_waterfall,
     trend,
     trend_figure,
-    waterfall,
     waterfall_figure,
 )
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, render, suppress
@@ -76,15 +74,23 @@ def counting_section(
     stock_pc = c.stock(peildatum)
     flow_pc = c.flow(schoolyear)
     subs: list[Section] = []
+    # waterfall and overlap are protected together (see counting.reconcile); a
+    # definition's flow count hidden there is hidden in every table of this section
+    wf, ov = publishable_reconciliation(flow_pc, definitions=[d.name for d in c.definitions],
+                                        threshold=threshold)
+    hidden_flow = hidden_counts(wf)
 
     # 1. side by side
     st = c.table(stock_pc, "nation", threshold=threshold)
-    fl = c.table(flow_pc, "nation", threshold=threshold)
+    fl = _rendered(c.table(flow_pc, "nation", threshold=threshold), "count", threshold)
+    if hidden_flow:  # the whole definition: hiding only its total would leave the sum
+        fl = fl.with_columns(
+            pl.when(pl.col("definition").is_in(hidden_flow) & (pl.col("count") != f"<{threshold}"))
+            .then(pl.lit("x")).otherwise(pl.col("count")).alias("count"))
     side = (
         _rendered(st, "count", threshold).select("definition", "category",
                                                  pl.col("count").alias("stock"))
-        .join(_rendered(fl, "count", threshold).select("definition", "category",
-                                                       pl.col("count").alias("flow")),
+        .join(fl.select("definition", "category", pl.col("count").alias("flow")),
               on=["definition", "category"], how="left", maintain_order="left")
     )
     side = side.with_columns(
@@ -109,7 +115,6 @@ def counting_section(
     ))
 
     # 2. waterfall + overlap (flow)
-    wf = publishable_waterfall(waterfall(flow_pc), threshold)
     labels = names
     fig = waterfall_figure(wf, lang=lang, labels=labels)
     wf_show = render_waterfall(wf, threshold)
@@ -121,7 +126,6 @@ def counting_section(
             "step": tr(lang, "stap", "step"), "definition": hdr["definition"],
             "count": tr(lang, "aantal", "count"), "added": tr(lang, "erbij", "added")}),
     ))
-    ov = publishable_overlap(overlap(flow_pc, [d.name for d in c.definitions]), threshold)
     fig = overlap_figure(ov, lang=lang, labels=labels)
     subs.append(Section(
         id="counting-overlap",
@@ -133,7 +137,7 @@ def counting_section(
 
     # 3. trends
     if trends:
-        trd = publishable_trend(trend(c), threshold)
+        trd = publishable_trend(trend(c), threshold, hide={schoolyear: hidden_flow})
         fig = trend_figure(trd, lang=lang, labels=labels)
         subs.append(Section(
             id="counting-trend",
