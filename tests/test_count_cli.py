@@ -33,7 +33,7 @@ def test_count_csv_and_per_child(reg: Register, tmp_path: Path) -> None:
     pc = tmp_path / "per_child.parquet"
     code, text = _run("count", "--register", reg.path, "--definitions", "ocw2016,vws",
                       "--peildatum", "2023-10-01", "--by", "gemeente", "--out", out,
-                      "--per-child", pc, "--threshold", "3")
+                      "--per-child", pc, "--threshold", "3", "--unsafe-threshold")
     assert code == 0, text
     assert "MICRODATA" in text
     df = pl.read_csv(out, schema_overrides={"count": pl.String})
@@ -107,7 +107,7 @@ def test_reconcile_and_calibration(reg: Register, tmp_path: Path) -> None:
     for n in ("waterfall", "overlap", "trend"):
         assert (tmp_path / "rec" / f"{n}.csv").is_file()
         assert (tmp_path / "rec" / f"{n}.png").is_file()
-    code, text = _run("calibration", "-r", reg.path, "--scale", "0.001", "--detail")
+    code, text = _run("calibration", "-r", reg.path, "--scale", "0.001", "--allow-real")
     assert code == 0, text
     assert "3,448" in text and "17,500" in text
     wf = pl.read_csv(tmp_path / "rec" / "waterfall.csv", schema_overrides={
