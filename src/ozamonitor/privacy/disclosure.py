@@ -184,9 +184,7 @@ def _group_relations(
     return rels
 
 
-def _audit_step(
-    work: pl.DataFrame, value: str, groups: list[list[str]]
-) -> tuple[pl.DataFrame, int]:
+def _block_complements(work: pl.DataFrame, value: str, groups: list[list[str]]) -> set[int]:
     """Suppress a complement for every hidden cell the published totals still determine.
 
     The published totals give linear equations in the hidden cells. A hidden
@@ -196,40 +194,64 @@ def _audit_step(
     by one cell. For each such cell the smallest visible non-zero cell of one
     of its groups is suppressed too; the caller repeats until none is left.
     """
-    if not groups:
-        return work, 0
     from scipy.linalg import null_space
 
     rels = _group_relations(work, value, groups)
     supp = work["__supp"].to_numpy()
     hidden = work[_IDX].to_numpy()[supp]
     if not rels or hidden.size == 0:
-        return work, 0
+        return set()
+    # Sparse relation x hidden-cell matrix; the system splits into independent
+    # connected components (sum groups never cross e.g. definitions or periods),
+    # each checked with a small dense null space.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     col = {int(h): j for j, h in enumerate(hidden)}
-    A = np.zeros((len(rels), len(hidden)))
+    r_idx, c_idx, coefs = [], [], []
     for r, (cells, coef) in enumerate(rels):
-        for c, k in zip(cells, coef, strict=True):
+        for c, k in zip(cells.tolist(), coef.tolist(), strict=True):
             j = col.get(int(c))
             if j is not None:
-                A[r, j] = k
-    N = null_space(A)
-    exposed = (
-        np.flatnonzero(np.abs(N).max(axis=1, initial=0.0) < 1e-9)
-        if N.size
-        else (np.arange(len(hidden)))
-    )
+                r_idx.append(r)
+                c_idx.append(j)
+                coefs.append(k)
+    m, n = len(rels), len(hidden)
+    A = coo_matrix((coefs, (r_idx, c_idx)), shape=(m, n)).tocsr()
+    graph = coo_matrix((np.ones(len(r_idx)), (r_idx, np.asarray(c_idx) + m)), shape=(m + n, m + n))
+    _, comp = connected_components(graph, directed=False)
+    cell_comp = comp[m:]
+    rel_comp = comp[:m]
+    exposed_list = []
+    order_c = np.argsort(cell_comp, kind="stable")
+    order_r = np.argsort(rel_comp, kind="stable")
+    cuts_c = np.flatnonzero(np.diff(cell_comp[order_c])) + 1
+    for cells_j in np.split(order_c, cuts_c):
+        cid = cell_comp[cells_j[0]]
+        lo, hi = np.searchsorted(rel_comp[order_r], [cid, cid + 1])
+        rows_r = order_r[lo:hi]
+        if rows_r.size == 0:
+            continue
+        sub = A[rows_r][:, cells_j].toarray()
+        N = null_space(sub)
+        if N.size == 0:
+            exposed_list.extend(cells_j.tolist())
+        else:
+            exposed_list.extend(cells_j[np.abs(N).max(axis=1) < 1e-9].tolist())
+    exposed = np.asarray(exposed_list, dtype=np.int64)
     if exposed.size == 0:
-        return work, 0
+        return set()
     vals = dict(zip(work[_IDX].to_list(), work[value].to_list(), strict=True))
+    rels_of: dict[int, list[int]] = {}
+    for r, (cells, _) in enumerate(rels):
+        for c in cells.tolist():
+            rels_of.setdefault(int(c), []).append(r)
     chosen: set[int] = set()
     hidden_set = set(int(h) for h in hidden)
-    for j in exposed:
-        cell = int(hidden[j])
+    for j in exposed.tolist():
         best = None
-        for cells, _ in rels:
-            if cell not in set(cells.tolist()):
-                continue
-            for c in cells.tolist():
+        for r in rels_of.get(int(hidden[j]), []):
+            for c in rels[r][0].tolist():
                 v = vals[c]
                 if c in hidden_set or c in chosen or v is None:
                     continue
@@ -238,6 +260,29 @@ def _audit_step(
                     best = (rank, c)
         if best is not None:
             chosen.add(best[1])
+    return chosen
+
+
+def _audit_step(
+    work: pl.DataFrame, value: str, groups: list[list[str]]
+) -> tuple[pl.DataFrame, int]:
+    """Run the exact audit per independent block and suppress the complements found.
+
+    Columns shared by every sum group (e.g. definition and period) split the table
+    into blocks that no relation crosses; each block is audited on its own, which
+    keeps the linear algebra small.
+    """
+    if not groups:
+        return work, 0
+    common = [c for c in groups[0] if all(c in g for g in groups[1:])]
+    if common:
+        touched = work.filter(pl.col("__supp").any().over(common))
+        blocks = touched.partition_by(common, maintain_order=True)
+    else:
+        blocks = [work]
+    chosen: set[int] = set()
+    for block in blocks:
+        chosen |= _block_complements(block, value, groups)
     if not chosen:
         return work, 0
     hit = pl.col(_IDX).is_in(list(chosen))
