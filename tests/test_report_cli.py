@@ -54,3 +54,10 @@ def test_report_errors(tmp_path):
     res = runner.invoke(app, ["report", "--register", str(tmp_path / "nope")])
     assert res.exit_code != 0
     assert "not a register" in res.output or "manifest" in res.output
+
+
+def test_report_refuses_low_threshold(demo_dir, tmp_path):
+    res = runner.invoke(app, ["report", "--register", str(demo_dir / "register"), "--out",
+                              str(tmp_path / "r.html"), "--threshold", "3"])
+    assert res.exit_code != 0 and "always suppressed" in res.output
+    assert not (tmp_path / "r.html").exists()

@@ -120,7 +120,12 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(1, help="Random seed (samples, matching)."),
     ) -> None:
         """Write the self-contained HTML report (counts, trajectories, impact)."""
+        from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
         from ozamonitor.register.store import RegisterError
+
+        if threshold < DEFAULT_THRESHOLD:
+            raise fail(f"--threshold {threshold}: a report is a published output; cells below "
+                       f"{DEFAULT_THRESHOLD} persons are always suppressed")
 
         try:
             path = build_report(
