@@ -126,6 +126,7 @@ def suppress(
         .with_columns(__supp=pl.col("__primary"), __secondary=pl.lit(False))
     )
 
+    dirty: set[int] | None = None  # rows whose block must be audited (None: all blocks)
     for _ in range(max_iterations):
         changed = False
         for g in groups:
@@ -133,9 +134,12 @@ def suppress(
             changed = changed or n_new > 0
         if not changed:
             # Fixed point of the one-cell rule; now check the system as a whole.
-            work, n_new = _audit_step(work, value, groups)
-            if not n_new:
+            # Sum groups never cross blocks, so after the first audit only the blocks
+            # that received new complements can have changed.
+            work, chosen = _audit_step(work, value, groups, dirty)
+            if not chosen:
                 break
+            dirty = chosen
     else:  # pragma: no cover - cannot happen: each round adds a cell or stops
         raise DisclosureError("secondary suppression did not reach a fixed point")
 
@@ -194,7 +198,6 @@ def _block_complements(work: pl.DataFrame, value: str, groups: list[list[str]]) 
     by one cell. For each such cell the smallest visible non-zero cell of one
     of its groups is suppressed too; the caller repeats until none is left.
     """
-    from scipy.linalg import null_space
 
     rels = _group_relations(work, value, groups)
     supp = work["__supp"].to_numpy()
@@ -233,11 +236,12 @@ def _block_complements(work: pl.DataFrame, value: str, groups: list[list[str]]) 
         if rows_r.size == 0:
             continue
         sub = A[rows_r][:, cells_j].toarray()
-        N = null_space(sub)
-        if N.size == 0:
-            exposed_list.extend(cells_j.tolist())
-        else:
-            exposed_list.extend(cells_j[np.abs(N).max(axis=1) < 1e-9].tolist())
+        # cell j is determined iff e_j lies in the row space of ``sub``, i.e. the
+        # row-space projector V_r V_r^T has a 1 on its diagonal (economical SVD)
+        _, sing, vt = np.linalg.svd(sub, full_matrices=False)
+        rank = int((sing > 1e-9 * max(1.0, float(sing.max(initial=0.0)))).sum())
+        proj_diag = (vt[:rank] ** 2).sum(axis=0)
+        exposed_list.extend(cells_j[proj_diag > 1 - 1e-9].tolist())
     exposed = np.asarray(exposed_list, dtype=np.int64)
     if exposed.size == 0:
         return set()
@@ -264,8 +268,8 @@ def _block_complements(work: pl.DataFrame, value: str, groups: list[list[str]]) 
 
 
 def _audit_step(
-    work: pl.DataFrame, value: str, groups: list[list[str]]
-) -> tuple[pl.DataFrame, int]:
+    work: pl.DataFrame, value: str, groups: list[list[str]], dirty: set[int] | None = None
+) -> tuple[pl.DataFrame, set[int]]:
     """Run the exact audit per independent block and suppress the complements found.
 
     Columns shared by every sum group (e.g. definition and period) split the table
@@ -273,21 +277,23 @@ def _audit_step(
     keeps the linear algebra small.
     """
     if not groups:
-        return work, 0
+        return work, set()
     common = [c for c in groups[0] if all(c in g for g in groups[1:])]
     if common:
-        touched = work.filter(pl.col("__supp").any().over(common))
-        blocks = touched.partition_by(common, maintain_order=True)
+        need = pl.col("__supp").any().over(common)
+        if dirty is not None:
+            need = need & pl.col(_IDX).is_in(list(dirty)).any().over(common)
+        blocks = work.filter(need).partition_by(common, maintain_order=True)
     else:
         blocks = [work]
     chosen: set[int] = set()
     for block in blocks:
         chosen |= _block_complements(block, value, groups)
     if not chosen:
-        return work, 0
+        return work, set()
     hit = pl.col(_IDX).is_in(list(chosen))
     work = work.with_columns(__supp=pl.col("__supp") | hit, __secondary=pl.col("__secondary") | hit)
-    return work, len(chosen)
+    return work, chosen
 
 
 def _secondary_step(work: pl.DataFrame, value: str, group: list[str]) -> tuple[pl.DataFrame, int]:
