@@ -61,3 +61,10 @@ def test_report_refuses_low_threshold(demo_dir, tmp_path):
                               str(tmp_path / "r.html"), "--threshold", "3"])
     assert res.exit_code != 0 and "always suppressed" in res.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_impact_refuses_low_threshold(demo_dir, tmp_path):
+    res = runner.invoke(app, ["impact", "--register", str(demo_dir / "register"), "--out",
+                              str(tmp_path / "imp"), "--threshold", "3"])
+    assert res.exit_code != 0 and "--unsafe-threshold" in res.output
+    assert not (tmp_path / "imp").exists()

@@ -112,9 +112,6 @@ class ImpactResult:
     truth: pl.DataFrame | None = None
 
 
-def _reg(register: Register | str) -> Register:
-    return register if isinstance(register, Register) else Register(register)
-
 
 def _month_index(d: dt.date, first: dt.date) -> int:
     return (d.year - first.year) * 12 + (d.month - first.month)
@@ -128,7 +125,7 @@ def candidate_persons(register: Register | str, history_from: dt.date) -> list[s
     open), an enrolment that ended then for a reason other than a transfer or
     diploma, or a newcomer arriving then.
     """
-    reg = _reg(register)
+    reg = Register.open(register)
     h = pl.lit(history_from)
 
     def open_after(lf: pl.LazyFrame, end: str) -> pl.LazyFrame:
@@ -584,7 +581,7 @@ def impact_analysis(
     """
     if control_pool not in ("all", "regular", "special"):
         raise ImpactError(f"control_pool must be all, regular or special, not {control_pool!r}")
-    reg = _reg(register)
+    reg = Register.open(register)
     part = reg.read("oza_participation")
     if part.is_empty():
         raise ImpactError(f"{reg.path}: no OZA participation in the register")
@@ -763,7 +760,7 @@ def truth_table(
     weighting). Columns ``group, true_att, n_person_months``; ``None`` for a
     register without ground truth or a split the generator does not record.
     """
-    gt = _reg(register).ground_truth
+    gt = Register.open(register).ground_truth
     key = _TRUTH_KEYS.get(by, "")
     if not gt or key not in gt:
         return None

@@ -69,9 +69,6 @@ _ABSENT, _EDUCATED, _OUTSIDE = 0, 1, 2
 EDUCATION_STATES = ("regular", "special", "mbo", "oza")
 
 
-def _reg(register: Register | str) -> Register:
-    return register if isinstance(register, Register) else Register(register)
-
 
 def education_status(
     register: Register | str,
@@ -81,7 +78,7 @@ def education_status(
     person_ids: Sequence[str] | pl.Series | None = None,
 ) -> SequenceData:
     """Monthly education status (``absent``/``educated``/``outside``) per child."""
-    reg = _reg(register)
+    reg = Register.open(register)
     end = end or reg.extraction_date.strftime("%Y-%m")
     return build_trajectories(
         reg, start=start, end=end, config=OUTCOME_CONFIG, person_ids=person_ids
@@ -141,7 +138,7 @@ def months_without_education(register: Register | str, status: SequenceData) -> 
     compulsory education or the qualification duty (from the default
     trajectory alphabet: a month not ``notcomp``, ``abroad`` or missing).
     """
-    duty = _duty_mask(_reg(register), status)
+    duty = _duty_mask(Register.open(register), status)
     without = duty & (status.codes != _EDUCATED)
     starts = _month_starts(status)
     sy = pl.Series(starts).cast(pl.Date).to_frame("m").select(school_year_expr(pl.col("m")))
@@ -185,7 +182,7 @@ def accessibility(
     (``educated`` or ``absent``: being enrolled is what accessibility asks).
     Columns: ``person_id, eligible_month, access_month`` (null when not yet).
     """
-    reg = _reg(register)
+    reg = Register.open(register)
     codes = status.codes
     outside = (codes == _OUTSIDE) & _duty_mask(reg, status)
     run = np.zeros(codes.shape[0], dtype=np.int32)
@@ -261,7 +258,7 @@ def arrangement_durations(register: Register | str) -> pl.DataFrame:
     Columns: ``person_id, arrangement_id, start, end, end_reason, duration_days,
     censored``; ``end`` is inclusive, so a one-day participation lasts 1 day.
     """
-    reg = _reg(register)
+    reg = Register.open(register)
     x = pl.lit(reg.extraction_date)
     return (
         reg.scan("oza_participation")
@@ -282,7 +279,7 @@ def arrangement_flows(register: Register | str, *, by_arrangement: bool = False)
     Columns: ``month`` (first day), [``arrangement_id``], ``inflow``, ``outflow``,
     ``active_end`` (participating on the last day of the month).
     """
-    reg = _reg(register)
+    reg = Register.open(register)
     part = reg.read("oza_participation")
     keys = ["arrangement_id"] if by_arrangement else []
     if part.is_empty():
@@ -324,7 +321,7 @@ def arrangement_flows(register: Register | str, *, by_arrangement: bool = False)
 
 def end_reasons(register: Register | str) -> pl.DataFrame:
     """Counts of reasons for ending a participation (``running`` when not ended)."""
-    reg = _reg(register)
+    reg = Register.open(register)
     return (
         reg.scan("oza_participation")
         .select(pl.col("end_reason").fill_null("running"))
@@ -343,7 +340,7 @@ def destination_after_oza(register: Register | str, *, months_after: int = 3) ->
     without education); ``censored`` when that month lies after the extraction
     date. Columns: ``person_id, arrangement_id, end, destination``.
     """
-    reg = _reg(register)
+    reg = Register.open(register)
     part = reg.read("oza_participation").filter(pl.col("end").is_not_null())
     schema = {
         "person_id": pl.String,

@@ -77,3 +77,26 @@ def staged_progress(disable: bool = False) -> Iterator[Callable[[str, int, int],
             bar.update(tasks[stage], completed=done, total=total)
 
         yield callback
+
+
+UNSAFE_THRESHOLD_HELP = ("Allow a --threshold below the default (10); the output is then NOT "
+                "safe to publish.")
+
+
+def check_threshold(value: int, unsafe: bool = False) -> int:
+    """Validate --threshold: at least the default (10) unless --unsafe-threshold."""
+    from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
+
+    if value < 1:
+        raise fail(f"--threshold must be at least 1 (default {DEFAULT_THRESHOLD}), got {value}")
+    if value < DEFAULT_THRESHOLD:
+        if not unsafe:
+            raise fail(
+                f"--threshold {value} is below the disclosure threshold {DEFAULT_THRESHOLD}: "
+                "the output would not be safe to publish. Pass --unsafe-threshold to do it "
+                "anyway (never for tables that leave the secure environment).")
+        err_console.print(
+            f"[bold yellow]warning:[/] --threshold {value} is below {DEFAULT_THRESHOLD}"
+            + (": suppression is OFF" if value == 1 else "")
+            + "; this output is NOT safe to publish.", highlight=False)
+    return value

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail
+from ozamonitor.cli.common import (
+    UNSAFE_THRESHOLD_HELP,
+    check_threshold,
+    console,
+    err_console,
+    fail,
+)
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -17,29 +23,6 @@ def _date(value: str | None, option: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise fail(f"{option}: invalid date {value!r}; expected YYYY-MM-DD") from None
-
-
-_UNSAFE_HELP = ("Allow a --threshold below the default (10); the output is then NOT "
-                "safe to publish.")
-
-
-def _threshold(value: int, unsafe: bool) -> int:
-    """Validate --threshold: at least the default (10) unless --unsafe-threshold."""
-    from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
-
-    if value < 1:
-        raise fail(f"--threshold must be at least 1 (default {DEFAULT_THRESHOLD}), got {value}")
-    if value < DEFAULT_THRESHOLD:
-        if not unsafe:
-            raise fail(
-                f"--threshold {value} is below the disclosure threshold {DEFAULT_THRESHOLD}: "
-                "the output would not be safe to publish. Pass --unsafe-threshold to do it "
-                "anyway (never for tables that leave the secure environment).")
-        err_console.print(
-            f"[bold yellow]warning:[/] --threshold {value} is below {DEFAULT_THRESHOLD}"
-            + (": suppression is OFF" if value == 1 else "")
-            + "; this output is NOT safe to publish.", highlight=False)
-    return value
 
 
 def _suppressed_note(threshold: int) -> str:
@@ -96,7 +79,8 @@ def register(app: typer.Typer) -> None:
         threshold: int = typer.Option(
             10, "--threshold", help="Suppress cells of 1..threshold-1 children (at least 10 "
             "unless --unsafe-threshold)."),
-        unsafe_threshold: bool = typer.Option(False, "--unsafe-threshold", help=_UNSAFE_HELP),
+        unsafe_threshold: bool = typer.Option(
+            False, "--unsafe-threshold", help=UNSAFE_THRESHOLD_HELP),
         definitions_file: list[Path] = typer.Option(
             [], "--definitions-file", help="Extra definitions (TOML/YAML); repeatable."),
         swv_rule: str = typer.Option(
@@ -115,7 +99,7 @@ def register(app: typer.Typer) -> None:
             raise fail("give exactly one of --peildatum (stock) or --schoolyear (flow)")
         if swv_rule not in SWV_RULES:
             raise fail(f"--swv-rule: unknown rule {swv_rule!r}; use {' or '.join(SWV_RULES)}")
-        _threshold(threshold, unsafe_threshold)
+        check_threshold(threshold, unsafe_threshold)
         try:
             fmt_ = infer_format(out, fmt)
             if per_child is not None:
@@ -164,7 +148,8 @@ def register(app: typer.Typer) -> None:
         threshold: int = typer.Option(
             10, "--threshold", help="Suppress cells of 1..threshold-1 children (at least 10 "
             "unless --unsafe-threshold)."),
-        unsafe_threshold: bool = typer.Option(False, "--unsafe-threshold", help=_UNSAFE_HELP),
+        unsafe_threshold: bool = typer.Option(
+            False, "--unsafe-threshold", help=UNSAFE_THRESHOLD_HELP),
         lang: str = typer.Option("nl", "--lang", help="nl or en."),
     ) -> None:
         """Waterfall, overlap matrix and trend (CSV + PNG), disclosure-controlled."""
@@ -177,7 +162,7 @@ def register(app: typer.Typer) -> None:
 
         if lang not in ("nl", "en"):
             raise fail(f"--lang: use nl or en, not {lang!r}")
-        _threshold(threshold, unsafe_threshold)
+        check_threshold(threshold, unsafe_threshold)
         reg = _open(register_path)
         try:
             c = Counter(reg, definitions, definitions_file=definitions_file or None)

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from ozamonitor.cli.common import console, fail, print_frame, staged_progress
+from ozamonitor.cli.common import (
+    UNSAFE_THRESHOLD_HELP,
+    check_threshold,
+    console,
+    fail,
+    print_frame,
+    staged_progress,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,11 +32,14 @@ def register(app: typer.Typer) -> None:
         max_e: int = typer.Option(23, help="Last month after the start in the overall effect."),
         lang: str = typer.Option("nl", help="Language of figures: nl or en."),
         threshold: int = typer.Option(10, help="Disclosure threshold."),
+        unsafe_threshold: bool = typer.Option(False, "--unsafe-threshold",
+                                              help=UNSAFE_THRESHOLD_HELP),
         control_pool: str = typer.Option("all", help="Comparison pool: all, regular or "
                                           "special education."),
         seed: int = typer.Option(0, help="Random seed."),
     ) -> None:
         """Subgroups, matching and difference-in-differences for the OZA experiment."""
+        check_threshold(threshold, unsafe_threshold)
         from ozamonitor.causal.impact import ImpactError, impact_analysis
         from ozamonitor.register.store import RegisterError
         from ozamonitor.report.impact import write_impact_outputs

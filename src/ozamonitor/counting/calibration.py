@@ -38,7 +38,7 @@ PUBLISHED: tuple[tuple[str, str, int, str], ...] = (
 
 def is_synthetic(register: Register | str | Path) -> bool:
     """Whether the register's manifest marks it as synthetic (has a ``synth`` key)."""
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     return "synth" in reg.manifest
 
 
@@ -84,7 +84,7 @@ def calibration_table(
     observed, ratio (observed / expected), tolerance, ok (|ratio - 1| <= tolerance),
     within_10pct, source. Years outside the register give null observed values.
     """
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     s = scale if scale is not None else register_scale(reg)
     if s is None:
         s = 1.0
@@ -123,7 +123,7 @@ def calibration_breakdown(
     Columns: definition, school_year, category, age_band, count. Not
     disclosure-controlled: a diagnostic for the synthetic population only.
     """
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     defs = sorted({d for d, *_ in PUBLISHED})
     c = counter or Counter(reg, defs)
     years = sorted({y for _, y, *_ in PUBLISHED})

@@ -160,7 +160,7 @@ class Counter:
         *,
         definitions_file: str | Path | Iterable[str | Path] | None = None,
     ) -> None:
-        self.register = register if isinstance(register, Register) else Register(register)
+        self.register = Register.open(register)
         if isinstance(definitions, str) or (
             not isinstance(definitions, Sequence) or not definitions
             or not isinstance(definitions[0], Definition)

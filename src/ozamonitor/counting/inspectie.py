@@ -72,7 +72,7 @@ def registration(
     category_labels: bool = True,
 ) -> pl.DataFrame:
     """The cumulative registration up to the end of ``quarter`` (all or one SWV)."""
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     _, qend = parse_quarter(quarter)
     ext = reg.extraction_date
     if qend > ext:
@@ -173,7 +173,7 @@ def export(
     is the temporary folder renamed; into an existing one each file is moved with
     ``os.replace``). On an error nothing is left in ``out_dir``.
     """
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     df = registration(reg, quarter, swv=swv, since=since)
     q = quarter.strip().upper().replace("-", "").replace(" ", "")
     if swv == "all":

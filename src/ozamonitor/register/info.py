@@ -141,7 +141,7 @@ def enrolled_on_october_first(reg: Register) -> pl.DataFrame:
 
 def register_info(register: str | Path | Register) -> RegisterInfo:
     """Collect :class:`RegisterInfo` for a register folder."""
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     sizes = pl.DataFrame(
         [dict(table=n, rows=reg.rows(n), bytes=reg.file(n).stat().st_size) for n in TABLES],
         schema={"table": pl.String, "rows": pl.Int64, "bytes": pl.Int64},

@@ -206,6 +206,11 @@ class Register:
                     f"{path}: column {col.name!r} has type {have}, expected {col.type}"
                 )
 
+    @classmethod
+    def open(cls, register: Register | str | Path) -> Register:
+        """``register`` itself if it is a :class:`Register`, else the register at that path."""
+        return register if isinstance(register, Register) else cls(register)
+
     @property
     def extraction_date(self) -> dt.date:
         return dt.date.fromisoformat(self.manifest["extraction_date"])

@@ -64,7 +64,7 @@ def counting_section(
     definition over all school years and regional tables (gemeente, SWV). All
     counts pass :mod:`ozamonitor.privacy.disclosure` with ``threshold``.
     """
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     c = counter or Counter(reg, definitions)
     names = {d.name: d.display(lang) for d in c.definitions}
     cat_labels = {(d.name, k.name): k.display(lang) for d in c.definitions

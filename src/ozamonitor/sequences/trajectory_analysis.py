@@ -360,7 +360,7 @@ def _run(
         mnlogit,
     )
 
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     messages: list[str] = []

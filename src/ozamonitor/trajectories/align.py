@@ -125,7 +125,7 @@ def event_dates(register: Register | str, event: str = "oza") -> pl.DataFrame:
     ``lrv`` (first long-term relative absence), ``special`` (first enrolment in
     sbo/so/vso), ``waiting`` (first waiting-list spell).
     """
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     if event == "oza":
         lf = reg.scan("oza_participation").select("person_id", date="start")
     elif event == "exemption":

@@ -433,7 +433,7 @@ def build_trajectories(
 
     Periods after the extraction date, before birth or after death are missing.
     """
-    reg = register if isinstance(register, Register) else Register(register)
+    reg = Register.open(register)
     d0 = parse_month(start) if not isinstance(start, dt.date) else start
     d1 = parse_month(end, end=True) if not isinstance(end, dt.date) else end
     grid = period_grid(period, d0, d1)
