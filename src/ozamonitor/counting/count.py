@@ -37,7 +37,7 @@ import polars as pl
 
 from ozamonitor.counting.definition import Definition, compile_node, resolve_definitions
 from ozamonitor.counting.timeline import CountingError, Timeline, _pid
-from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, suppress
+from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, SumGroup, suppress
 from ozamonitor.register.calendar import age_expr, parse_school_year, school_year_label
 from ozamonitor.register.store import Register
 
@@ -62,7 +62,10 @@ AGE_BANDS = ("<5", "5-11", "12-15", "16-17", "18+")
 NOT_ENROLLED = "not_enrolled"
 UNKNOWN = "unknown"
 NO_SWV = "none"
-SUM_GROUPS = [["definition", "region"], ["definition", "category"]]
+#: Sum groups of a count table: the categories of a definition in one region and
+#: period add up to its ``total`` row (exclusive definitions; for the others the
+#: total counts distinct children), and its regions add up to the national figure.
+SUM_GROUPS = [["definition", "region", "period"], ["definition", "category", "period"]]
 
 
 def _age_band(age: pl.Expr) -> pl.Expr:
@@ -376,7 +379,8 @@ class Counter:
         out = out.select("definition", "category", "region", "period", "count")
         if threshold is None:
             return out
-        groups = [[*g, "period"] for g in SUM_GROUPS]
+        excl_total = (pl.col("category") == "total") & pl.col("definition").is_in(sorted(excl))
+        groups = [SumGroup(SUM_GROUPS[0], total=excl_total), SumGroup(SUM_GROUPS[1])]
         return suppress(out, "count", threshold=threshold, sum_groups=groups)
 
     def _grid(self, periods: list[str], regions: list[str], total_only: bool = False

@@ -16,17 +16,20 @@ Rules (the CBS Remote Access output rules, simplified to count tables):
 * **Audit**: groups can also expose a cell *together* (two blocks of hidden
   cells joined by one cell). At the fixed point the published totals are
   written as linear equations in the hidden cells; any hidden cell that they
-  determine exactly gets one more complement cell, and the rounds repeat.
+  determine exactly gets one more complement cell, and the rounds repeat
+  (:mod:`ozamonitor.privacy.audit`).
 
 The functions work on *tidy* frames: dimension columns plus one value column.
 Sum groups are given as lists of dimension columns: all cells with equal values
-in those columns form one group. Example for a table with columns
+in those columns form one group. A group whose total is itself a row of the
+table says which row with :class:`SumGroup`. Example for a table with columns
 ``definition, category, region, count`` where ``category == "total"`` is the
 sum of the other categories::
 
     suppress(df, "count", threshold=10,
-             sum_groups=[["definition", "region"],      # categories -> total
-                         ["definition", "category"]])   # regions -> nation
+             sum_groups=[SumGroup(["definition", "region"],         # categories -> total
+                                  total=pl.col("category") == "total"),
+                         ["definition", "category"]])   # regions -> nation (published)
 
 :func:`suppress` keeps the numbers (null where suppressed) and adds a
 ``suppression`` column (``"primary"``, ``"secondary"`` or null);
@@ -40,20 +43,42 @@ person-level files (those are never published).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from ozamonitor.privacy.audit import SumSystem, determined_cells
+
 #: Default minimum number of persons in a published cell.
 DEFAULT_THRESHOLD = 10
 
 SUPPRESSION_COL = "suppression"
-_IDX = "__row"
 
 
 class DisclosureError(ValueError):
     """The frame cannot be disclosure-controlled as asked (missing column, ...)."""
+
+
+@dataclass(frozen=True)
+class SumGroup:
+    """Cells sharing the values of ``by`` add up to a total.
+
+    ``total`` (a boolean polars expression) marks the rows that hold their own
+    group's total, e.g. ``pl.col("category") == "total"``: at most one per
+    group, equal to the sum of the group's other cells. Without it (or in
+    groups where it marks no row) the total is published elsewhere, e.g. the
+    national figure for the regions of one category. A plain list of columns
+    ``[...]`` is ``SumGroup([...])``.
+    """
+
+    by: Sequence[str]
+    total: pl.Expr | None = field(default=None, compare=False)
+
+
+def _as_group(g: Sequence[str] | SumGroup) -> SumGroup:
+    return g if isinstance(g, SumGroup) else SumGroup(list(g))
 
 
 def _to_polars(df: Any) -> pl.DataFrame:
@@ -77,7 +102,7 @@ def suppress(
     value: str = "count",
     *,
     threshold: int = DEFAULT_THRESHOLD,
-    sum_groups: Sequence[Sequence[str]] | None = None,
+    sum_groups: Sequence[Sequence[str] | SumGroup] | None = None,
     max_iterations: int = 1000,
 ) -> pl.DataFrame:
     """Apply primary and secondary suppression to a tidy count table.
@@ -91,10 +116,11 @@ def suppress(
     threshold:
         Cells with ``0 < value < threshold`` are suppressed (default 10).
     sum_groups:
-        Lists of dimension columns; cells sharing values in such a list add up to
-        a published total (which may itself be a row in the group, e.g. a
-        ``total`` category). An empty list means all rows form one group. None:
-        primary suppression only.
+        Lists of dimension columns (or :class:`SumGroup` objects); cells sharing
+        values in such a list add up to a published total. When that total is
+        itself a row of the group (e.g. a ``total`` category), say so with
+        ``SumGroup(by, total=expr)``: the audit must know which cell it is. An
+        empty list means all rows form one group. None: primary suppression only.
     max_iterations:
         Safety bound on the fixed-point loop.
 
@@ -107,8 +133,9 @@ def suppress(
     frame = _to_polars(df)
     if threshold < 1:
         raise DisclosureError(f"threshold must be at least 1, got {threshold}")
-    groups = [list(g) for g in (sum_groups or [])]
-    missing = [c for c in [value, *[c for g in groups for c in g]] if c not in frame.columns]
+    groups = [_as_group(g) for g in (sum_groups or [])]
+    missing = [c for c in [value, *[c for g in groups for c in g.by]]
+               if c not in frame.columns]
     if missing:
         raise DisclosureError(
             f"cannot suppress: column(s) {', '.join(sorted(set(missing)))} not in the table "
@@ -117,217 +144,151 @@ def suppress(
     if not frame.schema[value].is_numeric():
         raise DisclosureError(f"value column {value!r} must be numeric, is {frame.schema[value]}")
 
-    v = pl.col(value)
-    work = (
-        frame.with_row_index(_IDX)
-        .with_columns(
-            __primary=primary_mask(v, threshold).fill_null(False),
-        )
-        .with_columns(__supp=pl.col("__primary"), __secondary=pl.lit(False))
-    )
+    vals = frame[value].cast(pl.Float64).fill_null(0.0).to_numpy()
+    isnull = frame[value].is_null().to_numpy()
+    primary = frame.select(primary_mask(pl.col(value), threshold).fill_null(False)
+                           ).to_series().to_numpy().copy()
+    supp = primary.copy()
+    system = _sum_system(frame, groups, vals)
+    # smallest non-zero visible cell first; zero cells only when nothing else is left
+    rank = np.lexsort((np.arange(frame.height), vals, vals == 0))
+    pref = np.empty(frame.height, np.int64)
+    pref[rank] = np.arange(frame.height)
+    pref[isnull] = -1  # never a complement: nothing to hide
 
-    dirty: set[int] | None = None  # rows whose block must be audited (None: all blocks)
+    dirty: np.ndarray | None = None  # cells hidden since the last audit (None: audit all)
     for _ in range(max_iterations):
         changed = False
-        for g in groups:
-            work, n_new = _secondary_step(work, value, g)
-            changed = changed or n_new > 0
+        for k in range(len(groups)):
+            new = _one_cell_complements(system, k, supp, pref)
+            if new.size:
+                supp[new] = True
+                changed = True
+                if dirty is not None:
+                    dirty[new] = True
         if not changed:
             # Fixed point of the one-cell rule; now check the system as a whole.
-            # Sum groups never cross blocks, so after the first audit only the blocks
-            # that received new complements can have changed.
-            work, chosen = _audit_step(work, value, groups, dirty)
-            if not chosen:
+            new = _audit_complements(system, supp, pref, dirty)
+            if not new.size:
                 break
-            dirty = chosen
+            supp[new] = True
+            dirty = np.zeros(frame.height, bool)
+            dirty[new] = True
     else:  # pragma: no cover - cannot happen: each round adds a cell or stops
         raise DisclosureError("secondary suppression did not reach a fixed point")
 
-    out = work.sort(_IDX).with_columns(
-        pl.when(pl.col("__supp")).then(None).otherwise(v).alias(value),
-        pl.when(pl.col("__primary"))
-        .then(pl.lit("primary"))
-        .when(pl.col("__secondary"))
-        .then(pl.lit("secondary"))
-        .otherwise(None)
-        .cast(pl.String)
+    hidden, prim = pl.Series(supp), pl.Series(primary)
+    return frame.with_columns(
+        pl.when(hidden).then(None).otherwise(pl.col(value)).alias(value),
+        pl.when(prim).then(pl.lit("primary", pl.String))
+        .when(hidden).then(pl.lit("secondary", pl.String))
+        .otherwise(pl.lit(None, pl.String))
         .alias(SUPPRESSION_COL),
     )
-    return out.drop(_IDX, "__primary", "__supp", "__secondary")
 
 
-def _group_relations(
-    work: pl.DataFrame, value: str, groups: list[list[str]]
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Linear relations the published figures impose: (row indices, coefficients).
+def _sum_system(frame: pl.DataFrame, groups: list[SumGroup], vals: np.ndarray) -> SumSystem:
+    """The sum relations of ``groups`` over ``frame`` (groups of one cell carry none).
 
     Within a group the cells add up to a total: the group's own total cell
-    (the one equal to the sum of the others; coefficient -1) or, if there is
-    none, a total published elsewhere. Only groups with a suppressed cell matter.
+    (coefficient -1) or a total published elsewhere (all coefficients +1).
     """
-    rels = []
-    idx_all = work[_IDX].to_numpy()
-    vals_all = work[value].fill_null(0).to_numpy().astype(float)
-    supp_all = work["__supp"].to_numpy()
-    keys = [
-        work.select(g).hash_rows().to_numpy() if g else np.zeros(work.height, np.uint64)
-        for g in groups
-    ]
-    for key in keys:
-        order = np.argsort(key, kind="stable")
-        bounds = np.flatnonzero(np.diff(key[order])) + 1
-        for part in np.split(order, bounds):
-            if len(part) < 2 or not supp_all[part].any():
-                continue
-            v = vals_all[part]
-            coef = np.ones(len(part))
-            tot = np.flatnonzero(np.isclose(v, v.sum() - v))
-            if len(part) > 2 and len(tot) == 1:
-                coef[tot[0]] = -1.0
-            rels.append((idx_all[part], coef))
-    return rels
+    rels, cells, coefs, group_start, mem_start = [], [], [], [0], [0]
+    n_rel = 0
+    for g in groups:
+        if g.by:
+            gid = frame.select(pl.struct(list(g.by)).rank("dense").cast(pl.Int64) - 1
+                               ).to_series().to_numpy()
+        else:
+            gid = np.zeros(frame.height, np.int64)
+        is_tot = np.zeros(frame.height, bool)
+        if g.total is not None:
+            is_tot = frame.select(g.total.fill_null(False)).to_series().to_numpy()
+        order = np.lexsort((np.arange(frame.height), gid))
+        gid = gid[order]
+        keep = np.bincount(gid)[gid] > 1
+        gid, cell = gid[keep], order[keep]
+        _, gid = np.unique(gid, return_inverse=True)
+        n = int(gid.max()) + 1 if gid.size else 0
+        tot = is_tot[cell]
+        _check_totals(frame, g, gid, cell, tot, vals, n)
+        rels.append(gid + n_rel)
+        cells.append(cell)
+        coefs.append(np.where(tot, -1.0, 1.0))
+        n_rel += n
+        group_start.append(n_rel)
+        mem_start.append(mem_start[-1] + cell.size)
+    rel = np.concatenate(rels) if rels else np.zeros(0, np.int64)
+    cell = np.concatenate(cells) if cells else np.zeros(0, np.int64)
+    coef = np.concatenate(coefs) if coefs else np.zeros(0)
+    return SumSystem.build(rel.astype(np.int64), cell.astype(np.int64), coef, n_rel,
+                           frame.height, np.asarray(group_start), np.asarray(mem_start))
 
 
-def _block_complements(work: pl.DataFrame, value: str, groups: list[list[str]]) -> set[int]:
-    """Suppress a complement for every hidden cell the published totals still determine.
+def _check_totals(frame: pl.DataFrame, g: SumGroup, gid: np.ndarray, cell: np.ndarray,
+                  tot: np.ndarray, vals: np.ndarray, n: int) -> None:
+    """A declared total is one row per group and equals the sum of the others."""
+    if not tot.any():
+        return
+    n_tot = np.bincount(gid, weights=tot, minlength=n)
+    signed = np.bincount(gid, weights=np.where(tot, -vals[cell], vals[cell]), minlength=n)
+    scale = np.bincount(gid, weights=np.abs(vals[cell]), minlength=n)
+    bad = np.flatnonzero((n_tot > 1) | ((n_tot == 1) & ~np.isclose(signed, 0.0,
+                                                                    atol=1e-8 + 1e-9 * scale)))
+    if bad.size:
+        row = int(cell[np.flatnonzero(gid == bad[0])[0]])
+        key = {c: frame[c][row] for c in g.by}
+        what = ("more than one total row" if n_tot[bad[0]] > 1
+                else "a total row that is not the sum of the other cells")
+        raise DisclosureError(f"sum group {list(g.by)} {key}: {what} "
+                              f"({bad.size} such group(s))")
 
-    The published totals give linear equations in the hidden cells. A hidden
-    cell is determined exactly when its unit vector lies in the row space of
-    those equations (its row of the null space is zero), even when no single
-    group has exactly one hidden cell: e.g. two blocks of hidden cells joined
-    by one cell. For each such cell the smallest visible non-zero cell of one
-    of its groups is suppressed too; the caller repeats until none is left.
+
+def _one_cell_complements(system: SumSystem, k: int, supp: np.ndarray,
+                          pref: np.ndarray) -> np.ndarray:
+    """One complement in every group of sum group ``k`` with exactly one hidden cell."""
+    lo, hi = system.mem_start[k], system.mem_start[k + 1]
+    rel = system.rel[lo:hi] - system.group_start[k]
+    cell = system.cell[lo:hi]
+    hid = supp[cell]
+    n_hidden = np.bincount(rel, weights=hid)
+    cand = (n_hidden[rel] == 1) & ~hid & (pref[cell] >= 0)
+    if not cand.any():
+        return np.zeros(0, np.int64)
+    rc, cc = rel[cand], cell[cand]
+    order = np.lexsort((pref[cc], rc))
+    rc, cc = rc[order], cc[order]
+    first = np.r_[True, rc[1:] != rc[:-1]]
+    return cc[first]
+
+
+def _audit_complements(system: SumSystem, supp: np.ndarray, pref: np.ndarray,
+                       dirty: np.ndarray | None) -> np.ndarray:
+    """A complement for every hidden cell the published totals still determine.
+
+    For each such cell (in row order) the preferred visible cell (smallest
+    non-zero) of one of its groups is suppressed too; the caller repeats the
+    one-cell rule and the audit until none is left.
     """
-
-    rels = _group_relations(work, value, groups)
-    supp = work["__supp"].to_numpy()
-    hidden = work[_IDX].to_numpy()[supp]
-    if not rels or hidden.size == 0:
-        return set()
-    # Sparse relation x hidden-cell matrix; the system splits into independent
-    # connected components (sum groups never cross e.g. definitions or periods),
-    # each checked with a small dense null space.
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    col = {int(h): j for j, h in enumerate(hidden)}
-    r_idx, c_idx, coefs = [], [], []
-    for r, (cells, coef) in enumerate(rels):
-        for c, k in zip(cells.tolist(), coef.tolist(), strict=True):
-            j = col.get(int(c))
-            if j is not None:
-                r_idx.append(r)
-                c_idx.append(j)
-                coefs.append(k)
-    m, n = len(rels), len(hidden)
-    A = coo_matrix((coefs, (r_idx, c_idx)), shape=(m, n)).tocsr()
-    graph = coo_matrix((np.ones(len(r_idx)), (r_idx, np.asarray(c_idx) + m)), shape=(m + n, m + n))
-    _, comp = connected_components(graph, directed=False)
-    cell_comp = comp[m:]
-    rel_comp = comp[:m]
-    exposed_list = []
-    order_c = np.argsort(cell_comp, kind="stable")
-    order_r = np.argsort(rel_comp, kind="stable")
-    cuts_c = np.flatnonzero(np.diff(cell_comp[order_c])) + 1
-    for cells_j in np.split(order_c, cuts_c):
-        cid = cell_comp[cells_j[0]]
-        lo, hi = np.searchsorted(rel_comp[order_r], [cid, cid + 1])
-        rows_r = order_r[lo:hi]
-        if rows_r.size == 0:
-            continue
-        sub = A[rows_r][:, cells_j].toarray()
-        # cell j is determined iff e_j lies in the row space of ``sub``, i.e. the
-        # row-space projector V_r V_r^T has a 1 on its diagonal (economical SVD)
-        _, sing, vt = np.linalg.svd(sub, full_matrices=False)
-        rank = int((sing > 1e-9 * max(1.0, float(sing.max(initial=0.0)))).sum())
-        proj_diag = (vt[:rank] ** 2).sum(axis=0)
-        exposed_list.extend(cells_j[proj_diag > 1 - 1e-9].tolist())
-    exposed = np.asarray(exposed_list, dtype=np.int64)
+    exposed = determined_cells(system, supp, dirty)
     if exposed.size == 0:
-        return set()
-    vals = dict(zip(work[_IDX].to_list(), work[value].to_list(), strict=True))
-    rels_of: dict[int, list[int]] = {}
-    for r, (cells, _) in enumerate(rels):
-        for c in cells.tolist():
-            rels_of.setdefault(int(c), []).append(r)
-    chosen: set[int] = set()
-    hidden_set = set(int(h) for h in hidden)
+        return exposed
+    s = system
+    taken = supp.copy()
+    chosen = []
     for j in exposed.tolist():
-        best = None
-        for r in rels_of.get(int(hidden[j]), []):
-            for c in rels[r][0].tolist():
-                v = vals[c]
-                if c in hidden_set or c in chosen or v is None:
-                    continue
-                rank = (v == 0, v, c)
-                if best is None or rank < best[0]:
-                    best = (rank, c)
-        if best is not None:
-            chosen.add(best[1])
-    return chosen
-
-
-def _audit_step(
-    work: pl.DataFrame, value: str, groups: list[list[str]], dirty: set[int] | None = None
-) -> tuple[pl.DataFrame, set[int]]:
-    """Run the exact audit per independent block and suppress the complements found.
-
-    Columns shared by every sum group (e.g. definition and period) split the table
-    into blocks that no relation crosses; each block is audited on its own, which
-    keeps the linear algebra small.
-    """
-    if not groups:
-        return work, set()
-    common = [c for c in groups[0] if all(c in g for g in groups[1:])]
-    if common:
-        need = pl.col("__supp").any().over(common)
-        if dirty is not None:
-            need = need & pl.col(_IDX).is_in(list(dirty)).any().over(common)
-        blocks = work.filter(need).partition_by(common, maintain_order=True)
-    else:
-        blocks = [work]
-    chosen: set[int] = set()
-    for block in blocks:
-        chosen |= _block_complements(block, value, groups)
-    if not chosen:
-        return work, set()
-    hit = pl.col(_IDX).is_in(list(chosen))
-    work = work.with_columns(__supp=pl.col("__supp") | hit, __secondary=pl.col("__secondary") | hit)
-    return work, chosen
-
-
-def _secondary_step(work: pl.DataFrame, value: str, group: list[str]) -> tuple[pl.DataFrame, int]:
-    """Suppress one complement cell in every group with exactly one suppressed cell."""
-    over = group if group else None
-    supp = pl.col("__supp")
-
-    def win(e: pl.Expr) -> pl.Expr:
-        return e.over(over) if over else e
-
-    flagged = work.with_columns(
-        __nsupp=win(supp.cast(pl.Int64).sum()),
-        __n=win(pl.len()),
-    )
-    cand = flagged.filter(
-        (pl.col("__nsupp") == 1) & (pl.col("__n") > 1) & ~supp & pl.col(value).is_not_null()
-    )
-    if cand.height == 0:
-        return work, 0
-    # Smallest non-zero cell first; zero cells only when nothing else is left.
-    keys = [*group, "__iszero", value, _IDX]
-    chosen = (
-        cand.with_columns(__iszero=(pl.col(value) == 0))
-        .sort(keys)
-        .group_by(group if group else pl.lit(1), maintain_order=True)
-        .first()
-        .select(_IDX)
-    )
-    hit = pl.col(_IDX).is_in(chosen[_IDX].implode())
-    work = work.with_columns(
-        __supp=supp | hit,
-        __secondary=pl.col("__secondary") | hit,
-    )
-    return work, chosen.height
+        best, best_pref = -1, None
+        for r in s.rel[s.by_cell[s.cell_start[j]:s.cell_start[j + 1]]].tolist():
+            members = s.cell[s.rel_start[r]:s.rel_start[r + 1]]
+            members = members[~taken[members] & (pref[members] >= 0)]
+            if members.size:
+                m = members[np.argmin(pref[members])]
+                if best_pref is None or pref[m] < best_pref:
+                    best, best_pref = int(m), pref[m]
+        if best >= 0:
+            taken[best] = True
+            chosen.append(best)
+    return np.asarray(chosen, np.int64)
 
 
 def render(
@@ -372,7 +333,7 @@ def publish(
     value: str = "count",
     *,
     threshold: int = DEFAULT_THRESHOLD,
-    sum_groups: Sequence[Sequence[str]] | None = None,
+    sum_groups: Sequence[Sequence[str] | SumGroup] | None = None,
 ) -> pl.DataFrame:
     """:func:`suppress` then :func:`render`: a table ready for display or export."""
     return render(
@@ -383,7 +344,7 @@ def publish(
 
 
 def unsafe_groups(
-    df: Any, sum_groups: Sequence[Sequence[str]], flag: str = SUPPRESSION_COL
+    df: Any, sum_groups: Sequence[Sequence[str] | SumGroup], flag: str = SUPPRESSION_COL
 ) -> pl.DataFrame:
     """Groups (of a suppressed frame) with exactly one suppressed cell among several.
 
@@ -392,8 +353,9 @@ def unsafe_groups(
     """
     frame = _to_polars(df)
     out = []
-    for g in sum_groups:
-        keys = list(g) if g else [pl.lit(1).alias("__all")]
+    for group in sum_groups:
+        g = list(_as_group(group).by)
+        keys = g if g else [pl.lit(1).alias("__all")]
         bad = (
             frame.group_by(keys)
             .agg(n=pl.len(), n_suppressed=pl.col(flag).is_not_null().sum())
