@@ -31,18 +31,16 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
 from ozamonitor.counting.definition import Definition, compile_node, resolve_definitions
+from ozamonitor.counting.swv import SWV_KINDS, SWV_RULES, SwvRule, gemeente_swv, swv_kind
 from ozamonitor.counting.timeline import CountingError, Timeline, _pid
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, SumGroup, suppress
 from ozamonitor.register.calendar import age_expr, parse_school_year, school_year_label
 from ozamonitor.register.store import Register
-
-SwvRule = Literal["largest_share", "fractional"]
-SWV_RULES = ("largest_share", "fractional")
 
 #: Dimensions accepted by ``--by``.
 BY_DIMENSIONS: dict[str, str] = {
@@ -237,7 +235,7 @@ class Counter:
                 .join(schools, on="school_id", how="left")
             )
             self._attr["gr"] = reg.read("gemeente_regions").filter(
-                pl.col("kind").is_in(["swv_po", "swv_vo"]))
+                pl.col("kind").is_in(SWV_KINDS))
         return self._attr
 
     def _attribute(self, df: pl.DataFrame) -> pl.DataFrame:
@@ -278,18 +276,9 @@ class Counter:
         enrolled = df.filter(pl.col("school_swv").is_not_null()).with_columns(
             region=pl.col("school_swv"), weight=pl.lit(1.0))
         rest = df.filter(pl.col("school_swv").is_null()).with_columns(
-            swv_kind=pl.when(pl.col("age") < 12).then(pl.lit("swv_po"))
-            .otherwise(pl.lit("swv_vo")))
-        gr = gr.with_columns(total=pl.col("share").sum().over("gemeente_code", "kind"))
-        if rule == "largest_share":
-            gr = (gr.sort("share", "region_id", descending=[True, False])
-                  .group_by("gemeente_code", "kind", maintain_order=True).first()
-                  .with_columns(w=pl.lit(1.0)))
-        else:
-            gr = gr.with_columns(w=pl.when(pl.col("total") > 0)
-                                 .then(pl.col("share") / pl.col("total")).otherwise(None))
+            swv_kind=swv_kind(pl.col("age")))
         rest = rest.join(
-            gr.select("gemeente_code", "kind", "region_id", "w"),
+            gemeente_swv(gr, rule),
             left_on=["gemeente", "swv_kind"], right_on=["gemeente_code", "kind"], how="left",
         ).with_columns(
             region=pl.col("region_id").fill_null(UNKNOWN), weight=pl.col("w").fill_null(1.0)
@@ -313,7 +302,7 @@ class Counter:
         if by == "nation":
             return ["NL"]
         if by in ("gemeente", "swv"):
-            kinds = ["gemeente"] if by == "gemeente" else ["swv_po", "swv_vo"]
+            kinds = ["gemeente"] if by == "gemeente" else list(SWV_KINDS)
             return self.register.read("regions").filter(pl.col("kind").is_in(kinds))[
                 "region_id"].sort().to_list()
         if by == "age":

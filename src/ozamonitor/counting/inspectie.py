@@ -37,6 +37,7 @@ from pathlib import Path
 import polars as pl
 
 from ozamonitor.counting.output import write_table
+from ozamonitor.counting.swv import SWV_KINDS, gemeente_swv, swv_kind
 from ozamonitor.counting.timeline import CountingError
 from ozamonitor.register.calendar import age_expr
 from ozamonitor.register.store import Register
@@ -84,7 +85,7 @@ def registration(
             f"--since {since.isoformat()} lies after the end of quarter {quarter} "
             f"({qend.isoformat()}); the list would be empty. Give a start date on or "
             "before the quarter's end")
-    swvs = reg.read("regions").filter(pl.col("kind").is_in(["swv_po", "swv_vo"]))
+    swvs = reg.read("regions").filter(pl.col("kind").is_in(SWV_KINDS))
     known = set(swvs["region_id"].to_list())
     if swv != "all" and swv not in known:
         raise CountingError(f"unknown SWV {swv!r}; known: {', '.join(sorted(known)) or '(none)'}")
@@ -116,11 +117,7 @@ def registration(
         .select("person_id", pl.col("swv_id").alias("swv"), "sector", "categorie", "start",
                 "end", "duur", "entry", "birth_date")
     )
-    gr = (
-        reg.scan("gemeente_regions").filter(pl.col("kind").is_in(["swv_po", "swv_vo"]))
-        .sort("share", "region_id", descending=[True, False])
-        .group_by("gemeente_code", "kind", maintain_order=True).first()
-    )
+    gr = gemeente_swv(reg.scan("gemeente_regions"), "largest_share").drop("w")
     ex = (
         reg.scan("exemptions").filter(pl.col("article") == "5a")
         .filter(pl.col("start") <= qend)
@@ -128,8 +125,7 @@ def registration(
         .join(persons, on="person_id", how="left")
         .with_columns(
             duur=duration,
-            kind=pl.when(age_expr(pl.col("birth_date"), pl.col("start")) < 12)
-            .then(pl.lit("swv_po")).otherwise(pl.lit("swv_vo")),
+            kind=swv_kind(age_expr(pl.col("birth_date"), pl.col("start"))),
         )
         .join(gr, on=["gemeente_code", "kind"], how="inner")
         .select("person_id", pl.col("region_id").alias("swv"),
@@ -177,7 +173,7 @@ def export(
     df = registration(reg, quarter, swv=swv, since=since)
     q = quarter.strip().upper().replace("-", "").replace(" ", "")
     if swv == "all":
-        ids = reg.read("regions").filter(pl.col("kind").is_in(["swv_po", "swv_vo"]))[
+        ids = reg.read("regions").filter(pl.col("kind").is_in(SWV_KINDS))[
             "region_id"].sort().to_list()
     else:
         ids = [swv]
