@@ -306,6 +306,14 @@ def test_export_template_refuses_to_overwrite(tmp_path: Path) -> None:
     again = export_template(out, "csv", example=True, force=True)
     assert again == first
     assert {p: p.read_bytes() for p in again} == before
+    # the CLI says so in one line (no traceback) and --force overwrites
+    (out / "persons.csv").write_text("edited by hand")
+    res = runner.invoke(app, ["export-template", str(out), "--example"])
+    assert res.exit_code == 1 and "persons.csv" in res.output and "--force" in res.output
+    assert "Traceback" not in res.output
+    res = runner.invoke(app, ["export-template", str(out), "--example", "--force"])
+    assert res.exit_code == 0, res.output
+    assert {p: p.read_bytes() for p in first} == before
 
 
 def test_export_template_cli_still_works(tmp_path: Path) -> None:

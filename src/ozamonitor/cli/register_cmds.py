@@ -183,13 +183,18 @@ def export_template_cmd(
     fmt: str = typer.Option("csv", "--format", "-f", help="csv, xlsx or parquet."),
     example: bool = typer.Option(False, "--example",
                                  help="Fill the files with a tiny hand-made example register."),
+    force: bool = typer.Option(False, "--force", help="Overwrite template files already there."),
 ) -> None:
     """Write empty source files (one per table, bsn instead of person_id) and a mapping example."""
-    from ozamonitor.register.template import export_template
+    from ozamonitor.register.template import TemplateExistsError, export_template
 
     if fmt not in ("csv", "xlsx", "parquet"):
         raise fail(f"--format: {fmt!r}; use csv, xlsx or parquet", code=2)
-    paths = export_template(outdir, fmt, example=example)  # type: ignore[arg-type]
+    try:
+        paths = export_template(outdir, fmt, example=example,  # type: ignore[arg-type]
+                                force=force)
+    except TemplateExistsError as e:
+        raise fail(f"{e} (use --force)") from None
     console.print(f"wrote {len(paths)} files to {outdir}", highlight=False, soft_wrap=True)
 
 
