@@ -275,7 +275,11 @@ def test_cli_import_validate_info(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert r.exit_code == 2 and "--force" in r.output
     r = runner.invoke(app, ["validate", str(out)])
     assert r.exit_code == 0 and "valid" in r.output
-    r = runner.invoke(app, ["info", str(out)])
+    r = runner.invoke(app, ["validate", "-r", str(out)])  # the style of the other commands
+    assert r.exit_code == 0 and "valid" in r.output
+    r = runner.invoke(app, ["validate"])
+    assert r.exit_code == 2 and "no register given" in r.output
+    r = runner.invoke(app, ["info", "--register", str(out)])
     assert r.exit_code == 0, r.output
     assert "2025-10-15" in r.output and "2019-2020" in r.output
 

@@ -23,6 +23,16 @@ def _parse_date(value: str | None, option: str) -> dt.date | None:
         raise fail(f"{option}: {value!r} is not a date; use YYYY-MM-DD", code=2) from None
 
 
+def _one_register(arg: Path | None, opt: Path | None) -> Path:
+    """The register folder, given as argument or as ``-r`` (the other commands' style)."""
+    if arg is not None and opt is not None and arg != opt:
+        raise fail(f"two registers given: {arg} and -r {opt}", code=2)
+    path = arg if arg is not None else opt
+    if path is None:
+        raise fail("no register given: pass its folder (or -r FOLDER)", code=2)
+    return path
+
+
 def _print_problems(report: ValidationReport, max_errors: int, title: str) -> None:
     """Problem lines (at most ``max_errors``) on stderr, then counts per check."""
     for p in report[:max_errors]:
@@ -92,7 +102,10 @@ def import_cmd(
 
 
 def validate_cmd(
-    register_path: Path = typer.Argument(..., metavar="REGISTER", help="Register folder."),
+    register_arg: Path | None = typer.Argument(None, metavar="REGISTER",
+                                               help="Register folder (or -r)."),
+    register_opt: Path | None = typer.Option(None, "--register", "-r",
+                                             help="Register folder, as in the other commands."),
     max_errors: int = typer.Option(50, "--max-errors", help="Print at most N problems."),
 ) -> None:
     """Validate a register: schema, codes, keys, dates, ages, references, overlaps.
@@ -103,6 +116,7 @@ def validate_cmd(
     from ozamonitor.register.store import Register, RegisterError
     from ozamonitor.register.validate import validate_register
 
+    register_path = _one_register(register_arg, register_opt)
     try:
         reg = Register(register_path)
     except RegisterError as e:
@@ -133,13 +147,17 @@ def _fmt(v: Any) -> str:
 
 
 def info_cmd(
-    register_path: Path = typer.Argument(..., metavar="REGISTER", help="Register folder."),
+    register_arg: Path | None = typer.Argument(None, metavar="REGISTER",
+                                               help="Register folder (or -r)."),
+    register_opt: Path | None = typer.Option(None, "--register", "-r",
+                                             help="Register folder, as in the other commands."),
 ) -> None:
     """Show a register's tables, date ranges and pupils per sector on 1 October."""
     from ozamonitor.register.info import register_info
     from ozamonitor.register.schema import label
     from ozamonitor.register.store import RegisterError
 
+    register_path = _one_register(register_arg, register_opt)
     try:
         info = register_info(register_path)
     except RegisterError as e:
