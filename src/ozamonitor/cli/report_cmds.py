@@ -170,7 +170,7 @@ def register(app: typer.Typer) -> None:
             raise fail(f"{len(problems)} validation problems in the synthetic register")
         console.print("[green]no problems found[/]")
         console.rule("3. summary")
-        info_cmd(reg_path)
+        info_cmd(reg_path, None)
         console.rule("4. thuiszitters: published figures vs this register (scaled)")
         print_frame(
             calibration_table(reg_path).select(

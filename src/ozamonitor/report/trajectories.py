@@ -93,9 +93,10 @@ def trajectories_section(
         parts.append(figure_html(plots.plot_distribution(seq, lang=lang), caption=tr(
             lang, "Verdeling over toestanden per periode (chronogram)",
             "State distribution per period (chronogram)")))
-        parts.append(figure_html(plots.plot_entropy(seq, res.clusters, lang=lang) if
-                                 _all_safe(res.clusters, threshold) else
-                                 plots.plot_entropy(seq, lang=lang), caption=tr(
+        by_cluster = _all_safe(res.clusters, threshold)
+        parts.append(figure_html(plots.plot_entropy(
+            seq, res.clusters if by_cluster else None, lang=lang, group_label="cluster"),
+            caption=tr(
             lang, "Transversale entropie (0 = iedereen in dezelfde toestand)",
             "Transversal entropy (0 = everybody in the same state)")))
     else:

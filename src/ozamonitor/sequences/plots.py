@@ -49,7 +49,12 @@ _T = {
         "share": "aandeel",
         "period": "periode",
         "sequences": "reeksen",
-        "mean": "gemiddeld aantal perioden",
+        "mean": "gemiddeld aantal perioden (foutbalk: 95%-interval, ±1,96 SE)",
+        "group": "groep",
+        "x_event": "maanden sinds de start",
+        "x_age": "leeftijd (maanden)",
+        "x_month": "maand",
+        "x_quarter": "kwartaal",
         "entropy": "transversale entropie",
         "cum": "cum. %",
         "all": "alle",
@@ -59,7 +64,12 @@ _T = {
         "share": "share",
         "period": "period",
         "sequences": "sequences",
-        "mean": "mean number of periods",
+        "mean": "mean number of periods (error bars: 95% interval, ±1.96 SE)",
+        "group": "group",
+        "x_event": "months since the start",
+        "x_age": "age (months)",
+        "x_month": "month",
+        "x_quarter": "quarter",
         "entropy": "transversal entropy",
         "cum": "cum. %",
         "all": "all",
@@ -112,9 +122,24 @@ def _legend(
     fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False)
 
 
-def _xticks(ax: Any, columns: Sequence[str], max_ticks: int = 8) -> None:
+def _xlabel(columns: Sequence[str], lang: str) -> str:
+    """What the positions are: months since an event, age, calendar months or quarters."""
+    first = columns[0] if columns else ""
+    if re.fullmatch(r"t[+-]\d+", first):
+        return _tr(lang, "x_event")
+    if re.fullmatch(r"age\d+m", first):
+        return _tr(lang, "x_age")
+    if re.fullmatch(r"\d{4}-\d{2}", first):
+        return _tr(lang, "x_month")
+    if re.fullmatch(r"\d{4}-Q\d", first):
+        return _tr(lang, "x_quarter")
+    return _tr(lang, "period")
+
+
+def _xticks(ax: Any, columns: Sequence[str], lang: str, max_ticks: int = 8) -> None:
     """Ticks at school-year starts (``YYYY-08``, ``YYYY-Q3``) when there are
-    such columns, else evenly spaced; at most ``max_ticks``."""
+    such columns, else evenly spaced; at most ``max_ticks``. The axis label (on
+    the bottom row of a grid) says what a position is."""
     T = len(columns)
     anchors = [t for t, c in enumerate(columns) if c.endswith(("-08", "-Q3"))]
     rel = [_offset(c) for c in columns]
@@ -132,6 +157,9 @@ def _xticks(ax: Any, columns: Sequence[str], max_ticks: int = 8) -> None:
         ticks = list(range(0, T, step))
     ax.set_xticks(ticks)
     ax.set_xticklabels([columns[t] for t in ticks], rotation=45, ha="right", fontsize=7)
+    spec = ax.get_subplotspec()
+    if spec is None or spec.is_last_row():
+        ax.set_xlabel(_xlabel(columns, lang), fontsize=8)
 
 
 def _offset(label: str) -> int | None:
@@ -177,7 +205,7 @@ def plot_distribution(
         ax.set_xlim(-0.5, s.length - 0.5)
         ax.set_ylim(0, 1)
         ax.set_title(_panel_title(lab, len(rows), lang), fontsize=9)
-        _xticks(ax, s.columns)
+        _xticks(ax, s.columns, lang)
     axes[0].set_ylabel(_tr(lang, "share"))
     _legend(fig, s, lang, used[: len(s.alphabet)], missing=with_missing and k > len(s.alphabet))
     if title:
@@ -252,7 +280,7 @@ def plot_index(
             origin="lower",
         )
         ax.set_title(_panel_title(lab, len(rows), lang), fontsize=9)
-        _xticks(ax, s.columns)
+        _xticks(ax, s.columns, lang)
     axes[0].set_ylabel(_tr(lang, "sequences"))
     _legend(fig, s, lang, used, missing=bool((s.codes == MISSING).any()))
     if title:
@@ -290,7 +318,7 @@ def plot_frequencies(
         ax.set_xlim(-0.5, s.length - 0.5)
         ax.set_ylim(0, max(float(y_edges[-1]), 1e-9))
         ax.set_title(_panel_title(lab, n, lang), fontsize=9)
-        _xticks(ax, s.columns)
+        _xticks(ax, s.columns, lang)
     axes[0].set_ylabel(_tr(lang, "cum"))
     _legend(fig, s, lang, used)
     if title:
@@ -335,9 +363,13 @@ def plot_mean_time(
 
 
 def plot_entropy(
-    seq: Any, group: Any = None, *, lang: str = "nl", title: str | None = None
+    seq: Any, group: Any = None, *, lang: str = "nl", title: str | None = None,
+    group_label: str | None = None,
 ) -> Figure:
-    """Transversal entropy per period (``seqHtplot``); one line per group."""
+    """Transversal entropy per period (``seqHtplot``); one line per group.
+
+    ``group_label`` titles the legend (e.g. ``"cluster"``; default "group").
+    """
     s = as_trajectory_data(seq)
     ent = transversal_entropy(s, group)
     fig = Figure(figsize=(7.0, 3.2), layout="constrained")
@@ -365,9 +397,10 @@ def plot_entropy(
         )
     ax.set_ylim(0, 1)
     ax.set_ylabel(_tr(lang, "entropy"))
-    _xticks(ax, s.columns)
+    _xticks(ax, s.columns, lang)
     if ent["group"].n_unique() > 1:
-        ax.legend(fontsize=8, frameon=False)
+        ax.legend(fontsize=8, frameon=False, title=group_label or _tr(lang, "group"),
+                  title_fontsize=8)
     if title:
         ax.set_title(title)
     return fig

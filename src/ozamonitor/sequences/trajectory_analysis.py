@@ -487,7 +487,8 @@ def _run(
     if clusters is not None:
         figs.update({
             "chronogram_by_cluster": lambda: plots.plot_distribution(seq, clusters, lang=lang),
-            "entropy_by_cluster": lambda: plots.plot_entropy(seq, clusters, lang=lang),
+            "entropy_by_cluster": lambda: plots.plot_entropy(seq, clusters, lang=lang,
+                                                              group_label="cluster"),
             "mean_time_by_cluster": lambda: plots.plot_mean_time(seq, clusters, lang=lang),
             "frequencies_by_cluster_MICRODATA": lambda: plots.plot_frequencies(
                 seq, clusters, lang=lang),
