@@ -117,6 +117,7 @@ def test_seqdist_cli_on_csv_reproduces_to_seqdef(tmp_path: Path) -> None:
 
 # -------------------------------------------------------------- finding 11
 def test_as_trajectory_data_keeps_alphabet_and_refuses_to_drop_weights() -> None:
+    """Converting drops weights, so it refuses unequal ones; the statistics use them."""
     alph = Alphabet((State("x", "iks", "ex", "#112233", "False"),
                      State("y", "ij", "why", "#445566", "False")))
     sd = SeqDef(codes=np.array([[0, 1], [1, -1]]), lengths=np.array([2, 1]), alphabet=("x", "y"))
@@ -128,7 +129,9 @@ def test_as_trajectory_data_keeps_alphabet_and_refuses_to_drop_weights() -> None
     w = SeqDef(codes=sd.codes, lengths=sd.lengths, alphabet=sd.alphabet,
                weights=np.array([1.0, 3.0]))
     with pytest.raises(ValueError, match="weights"):
-        state_distribution(w)
+        as_trajectory_data(w)
+    weighted = state_distribution(w)
+    assert weighted.filter(pl.col("position") == 0)["n"].to_list() == [1.0, 3.0]
     same = SeqDef(codes=sd.codes, lengths=sd.lengths, alphabet=sd.alphabet,
                   weights=np.array([2.0, 2.0]))
     assert state_distribution(same).height > 0

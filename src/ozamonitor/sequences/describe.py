@@ -55,19 +55,25 @@ def as_trajectory_data(obj: Any, alphabet: Alphabet | None = None) -> SequenceDa
     known codes get the default labels and colours.
 
     Raises:
-        ValueError: the container has unequal case weights (the statistics here
-            are unweighted, so the weights would be lost silently), or
-            ``alphabet`` does not match its codes.
+        ValueError: the container has unequal case weights (our container holds
+            none, so they would be lost silently; the statistics of this module
+            take a container's weights themselves), or ``alphabet`` does not
+            match its codes.
     """
+    w = None if isinstance(obj, SequenceData) else getattr(obj, "weights", None)
+    if w is not None and np.asarray(w).size and np.ptp(np.asarray(w, dtype=float)) > 0:
+        raise ValueError(
+            "the sequences carry unequal case weights, which would be lost here; use the "
+            "statistics of ozamonitor.sequences.describe (they take the weights) or drop "
+            "the weights (weights=None)")
+    return _convert(obj, alphabet)
+
+
+def _convert(obj: Any, alphabet: Alphabet | None = None) -> SequenceData:
+    """:func:`as_trajectory_data` without the check on case weights."""
     if isinstance(obj, SequenceData):
         return obj
     if hasattr(obj, "lengths") and hasattr(obj, "alphabet") and hasattr(obj, "codes"):
-        w = getattr(obj, "weights", None)
-        if w is not None and np.asarray(w).size and np.ptp(np.asarray(w, dtype=float)) > 0:
-            raise ValueError(
-                "the sequences carry unequal case weights, which these descriptive "
-                "statistics do not use; drop the weights (weights=None) to describe the "
-                "unweighted sequences")
         labels = tuple(str(a) for a in obj.alphabet)
         if alphabet is not None and tuple(alphabet.codes) != labels:
             raise ValueError(f"alphabet {alphabet.codes} does not match the sequences' "
@@ -112,15 +118,39 @@ def to_seqdef(seq: SequenceData, weights: Any = None) -> Any:
                   weights=weights, columns=tuple(seq.columns))
 
 
-def _prepare(seq: Any, with_missing: bool) -> tuple[SequenceData, np.ndarray, int]:
-    """Sequences, a matrix with valid states 0..K-1 and -1 elsewhere, and K."""
-    s = as_trajectory_data(seq)
+def _weights(seq: Any, weights: Any, n: int) -> np.ndarray | None:
+    """Case weights: ``weights`` if given, else the container's (as TraMineR's
+    ``weighted=TRUE``), else None (unweighted)."""
+    w = weights
+    if w is None and not isinstance(seq, SequenceData):
+        w = getattr(seq, "weights", None)
+    if w is None:
+        return None
+    w = np.asarray(w.to_numpy() if hasattr(w, "to_numpy") else w, dtype=float)
+    if w.shape != (n,):
+        raise ValueError(f"weights has shape {w.shape} for {n} sequences")
+    if not np.all(np.isfinite(w)) or (w < 0).any():
+        raise ValueError("weights must be finite and non-negative")
+    return w
+
+
+def _prepare(seq: Any, with_missing: bool, weights: Any = None
+             ) -> tuple[SequenceData, np.ndarray, int, np.ndarray | None]:
+    """Sequences, a matrix with valid states 0..K-1 and -1 elsewhere, K and the
+    case weights (None: unweighted)."""
+    s = _convert(seq)
+    w = _weights(seq, weights, s.n)
     k = len(s.alphabet)
     codes = s.codes.astype(np.int16)
     if with_missing:
         out = np.where(s.codes == MISSING, k, np.where(s.codes == VOID, -1, codes))
-        return s.with_missing_state(), out.astype(np.int16), k + 1
-    return s, np.where(s.codes < k, codes, -1).astype(np.int16), k
+        return s.with_missing_state(), out.astype(np.int16), k + 1, w
+    return s, np.where(s.codes < k, codes, -1).astype(np.int16), k, w
+
+
+def _wsum(w: np.ndarray | None, rows: np.ndarray) -> float | int:
+    """Number of sequences in ``rows`` (the sum of their weights when weighted)."""
+    return len(rows) if w is None else float(w[rows].sum())
 
 
 def _groups(n: int, group: Any) -> list[tuple[str, np.ndarray]]:
@@ -143,26 +173,29 @@ def _state_names(seq: SequenceData, k: int) -> list[str]:
 # Cross-sectional
 # ---------------------------------------------------------------------------
 
-def _counts(m: np.ndarray, k: int) -> np.ndarray:
-    """``k x T`` counts of each state per position (invalid = -1 ignored)."""
+def _counts(m: np.ndarray, k: int, w: np.ndarray | None = None) -> np.ndarray:
+    """``k x T`` (weighted) counts of each state per position (invalid = -1 ignored)."""
     T = m.shape[1]
     flat = m.astype(np.int64) * T + np.arange(T)[None, :]
-    flat = flat[m >= 0]
-    return np.bincount(flat, minlength=k * T).reshape(k, T)
+    ok = m >= 0
+    wt = None if w is None else np.broadcast_to(w[:, None], m.shape)[ok]
+    return np.bincount(flat[ok], weights=wt, minlength=k * T).reshape(k, T)
 
 
-def state_distribution(seq: Any, group: Any = None, *, with_missing: bool = False
-                       ) -> pl.DataFrame:
+def state_distribution(seq: Any, group: Any = None, *, with_missing: bool = False,
+                       weights: Any = None) -> pl.DataFrame:
     """State shares per position (``seqstatd()$Frequencies``; chronogram data).
 
     Columns: group, position, period, state, n, share, n_valid (``ValidStates``).
+    With case ``weights`` (or a weighted container) ``n`` and ``n_valid`` are
+    sums of weights, as in TraMineR.
     """
-    s, m, k = _prepare(seq, with_missing)
+    s, m, k, w = _prepare(seq, with_missing, weights)
     names = _state_names(s, k)
     frames = []
     T = m.shape[1]
     for lab, rows in _groups(s.n, group):
-        counts = _counts(m[rows], k)
+        counts = _counts(m[rows], k, None if w is None else w[rows])
         nvalid = counts.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(nvalid > 0, counts / np.maximum(nvalid, 1), np.nan)
@@ -185,18 +218,18 @@ def _entropy(p: np.ndarray, axis: int = 0) -> np.ndarray:
 
 
 def transversal_entropy(seq: Any, group: Any = None, *, with_missing: bool = False,
-                        norm: bool = True) -> pl.DataFrame:
+                        norm: bool = True, weights: Any = None) -> pl.DataFrame:
     """Cross-sectional Shannon entropy per position (``seqstatd()$Entropy``).
 
     Natural logarithm; with ``norm`` divided by ``log(K)``, ``K`` the alphabet
-    size (+1 with missing), so 0 = everyone in one state, 1 = uniform.
-    Columns: group, position, period, entropy, n_valid.
+    size (+1 with missing), so 0 = everyone in one state, 1 = uniform; from the
+    weighted shares when weighted. Columns: group, position, period, entropy, n_valid.
     """
-    s, m, k = _prepare(seq, with_missing)
+    s, m, k, w = _prepare(seq, with_missing, weights)
     emax = np.log(k) if norm and k > 1 else 1.0
     frames = []
     for lab, rows in _groups(s.n, group):
-        counts = _counts(m[rows], k)
+        counts = _counts(m[rows], k, None if w is None else w[rows])
         nvalid = counts.sum(axis=0)
         p = counts / np.maximum(nvalid, 1)
         ent = np.where(nvalid > 0, _entropy(p, axis=0) / emax, np.nan)
@@ -208,14 +241,17 @@ def transversal_entropy(seq: Any, group: Any = None, *, with_missing: bool = Fal
 
 
 def mean_time(seq: Any, group: Any = None, *, with_missing: bool = False,
-              prop: bool = False) -> pl.DataFrame:
+              prop: bool = False, weights: Any = None) -> pl.DataFrame:
     """Mean number of periods spent in each state (``seqmeant(serr=TRUE)``).
 
     The mean is over all sequences of the group (also those with missing or
     void positions); with ``prop`` each sequence's time is a proportion of its
-    valid length. Columns: group, state, mean, var, sd, se, n.
+    valid length. Weighted as TraMineR: with ``W`` the sum of the weights,
+    ``var = sum w (x - mean)^2 * W / (W^2 - sum w^2)`` and ``se = sqrt(var / W)``
+    (the unbiased variance when all weights are 1). Columns: group, state,
+    mean, var, sd, se, n (``W`` when weighted).
     """
-    s, m, k = _prepare(seq, with_missing)
+    s, m, k, w = _prepare(seq, with_missing, weights)
     names = _state_names(s, k)
     frames = []
     for lab, rows in _groups(s.n, group):
@@ -224,12 +260,15 @@ def mean_time(seq: Any, group: Any = None, *, with_missing: bool = False,
         if prop:
             tot = ist.sum(axis=1, keepdims=True)
             ist = np.divide(ist, tot, out=np.zeros_like(ist), where=tot > 0)
-        n = len(rows)
-        mean = ist.mean(axis=0) if n else np.full(k, np.nan)
-        var = ((ist - mean) ** 2).sum(axis=0) / (n - 1) if n > 1 else np.full(k, np.nan)
+        wr = np.ones(len(rows)) if w is None else w[rows]
+        wtot, w2tot = float(wr.sum()), float((wr**2).sum())
+        mean = wr @ ist / wtot if wtot > 0 else np.full(k, np.nan)
+        den = wtot**2 - w2tot
+        var = (wr @ (ist - mean) ** 2) * wtot / den if den > 0 else np.full(k, np.nan)
         frames.append(pl.DataFrame({
             "group": [lab] * k, "state": names, "mean": mean, "var": var,
-            "sd": np.sqrt(var), "se": np.sqrt(var / max(n, 1)), "n": [n] * k,
+            "sd": np.sqrt(var), "se": np.sqrt(var / max(wtot, 1e-300)),
+            "n": [_wsum(w, rows)] * k,
         }))
     return pl.concat(frames)
 
@@ -258,41 +297,53 @@ def _sps(row: np.ndarray, names: Sequence[str]) -> str:
     return "-".join(out)
 
 
-def top_sequences(seq: Any, top: int = 10, rows: np.ndarray | None = None
-                  ) -> tuple[np.ndarray, np.ndarray, int]:
+def top_sequences(seq: Any, top: int = 10, rows: np.ndarray | None = None,
+                  weights: Any = None) -> tuple[np.ndarray, np.ndarray, float | int]:
     """The ``top`` most frequent distinct sequences: (codes, counts, n).
 
-    Ties are ordered by first occurrence (deterministic).
+    With case weights (given, or a weighted container's) counts and ``n`` are
+    sums of weights. Ties are ordered by first occurrence (deterministic).
     """
-    s = as_trajectory_data(seq)
+    s = _convert(seq)
+    w = _weights(seq, weights, s.n)
     c = s.codes if rows is None else s.codes[rows]
+    if w is not None and rows is not None:
+        w = w[rows]
     n = c.shape[0]
     if n == 0:
         return np.zeros((0, s.length), dtype=np.uint8), np.zeros(0, dtype=np.int64), 0
     view = np.ascontiguousarray(c).view(np.dtype((np.void, c.shape[1]))).ravel()
-    _, first, counts = np.unique(view, return_index=True, return_counts=True)
+    _, first, inv, counts = np.unique(view, return_index=True, return_inverse=True,
+                                      return_counts=True)
+    if w is not None:
+        counts = np.bincount(inv.ravel(), weights=w, minlength=len(first))
+        n = float(w.sum())
     order = np.lexsort((first, -counts))[:top]
     return c[first[order]], counts[order], n
 
 
-def sequence_frequencies(seq: Any, top: int = 10, group: Any = None) -> pl.DataFrame:
+def sequence_frequencies(seq: Any, top: int = 10, group: Any = None, *,
+                         weights: Any = None) -> pl.DataFrame:
     """Most frequent sequences (``seqtab()``), as state-permanence strings.
 
     Columns: group, rank, sequence, n, pct, cum_pct (percent of the group's
-    sequences).
+    sequences; weighted frequencies when weighted, as TraMineR).
     """
-    s = as_trajectory_data(seq)
+    s = _convert(seq)
+    w = _weights(seq, weights, s.n)
     frames = []
     for lab, rows in _groups(s.n, group):
-        codes, counts, n = top_sequences(s, top, rows)
+        codes, counts, n = top_sequences(s, top, rows, weights=w)
         pct = 100.0 * counts / max(n, 1)
         frames.append(pl.DataFrame({
             "group": [lab] * len(counts),
             "rank": np.arange(1, len(counts) + 1, dtype=np.int32),
             "sequence": [_sps(r, s.alphabet.codes) for r in codes],
-            "n": counts.astype(np.int64), "pct": pct, "cum_pct": np.cumsum(pct),
+            "n": counts if w is not None else counts.astype(np.int64), "pct": pct,
+            "cum_pct": np.cumsum(pct),
         }, schema={"group": pl.String, "rank": pl.Int32, "sequence": pl.String,
-                   "n": pl.Int64, "pct": pl.Float64, "cum_pct": pl.Float64}))
+                   "n": pl.Int64 if w is None else pl.Float64, "pct": pl.Float64,
+                   "cum_pct": pl.Float64}))
     return pl.concat(frames)
 
 
@@ -300,34 +351,42 @@ def sequence_frequencies(seq: Any, top: int = 10, group: Any = None) -> pl.DataF
 # Transitions
 # ---------------------------------------------------------------------------
 
-def transition_counts(seq: Any, *, with_missing: bool = False) -> np.ndarray:
-    """``K x K`` counts of state pairs at consecutive positions (both valid)."""
-    _, m, k = _prepare(seq, with_missing)
-    a, b = m[:, :-1].reshape(-1), m[:, 1:].reshape(-1)
+def transition_counts(seq: Any, *, with_missing: bool = False, weights: Any = None
+                      ) -> np.ndarray:
+    """``K x K`` (weighted) counts of state pairs at consecutive positions (both valid)."""
+    _, m, k, w = _prepare(seq, with_missing, weights)
+    return _pair_counts(m[:, :-1], m[:, 1:], k, w)
+
+
+def _pair_counts(a: np.ndarray, b: np.ndarray, k: int, w: np.ndarray | None) -> np.ndarray:
+    """``K x K`` counts of (a, b) state pairs, rows weighted by ``w``."""
     ok = (a >= 0) & (b >= 0)
-    return np.bincount(a[ok].astype(np.int64) * k + b[ok], minlength=k * k).reshape(k, k)
+    wt = None if w is None else np.broadcast_to(w[:, None], a.shape)[ok]
+    return np.bincount(a[ok].astype(np.int64) * k + b[ok], weights=wt,
+                       minlength=k * k).reshape(k, k)
 
 
 def transition_rates(seq: Any, group: Any = None, *, with_missing: bool = False,
-                     time_varying: bool = False) -> pl.DataFrame:
+                     time_varying: bool = False, weights: Any = None) -> pl.DataFrame:
     """Transition rates ``P(s_{t+1}=j | s_t=i)`` (``seqtrate()``).
 
     Pooled over positions (default) or per position (``time_varying``).
     Rows whose origin state never occurs with a valid successor have rate 0, as
-    in TraMineR. Columns: group, [position,] from, to, n_from, n, rate.
+    in TraMineR; with case weights the transitions are weighted
+    (``seqtrate(weighted=TRUE)``). Columns: group, [position,] from, to,
+    n_from, n, rate.
     """
-    s, m, k = _prepare(seq, with_missing)
+    s, m, k, w = _prepare(seq, with_missing, weights)
     names = _state_names(s, k)
     frames = []
     for lab, rows in _groups(s.n, group):
         sub = m[rows]
+        wr = None if w is None else w[rows]
         positions = range(sub.shape[1] - 1) if time_varying else [None]
         for t in positions:
-            a = (sub[:, :-1] if t is None else sub[:, t:t + 1]).reshape(-1)
-            b = (sub[:, 1:] if t is None else sub[:, t + 1:t + 2]).reshape(-1)
-            ok = (a >= 0) & (b >= 0)
-            cnt = np.bincount(a[ok].astype(np.int64) * k + b[ok],
-                              minlength=k * k).reshape(k, k)
+            a = sub[:, :-1] if t is None else sub[:, t:t + 1]
+            b = sub[:, 1:] if t is None else sub[:, t + 1:t + 2]
+            cnt = _pair_counts(a, b, k, wr)
             nfrom = cnt.sum(axis=1)
             rate = np.divide(cnt, nfrom[:, None], out=np.zeros((k, k)),
                              where=nfrom[:, None] > 0)
@@ -367,7 +426,7 @@ def spells(seq: Any, *, with_missing: bool = False) -> pl.DataFrame:
     """One row per spell: id, spell (1..), state, start (position, 0-based),
     start_period, duration (``seqdss`` + ``seqdur``; missing positions are
     dropped first, so a spell may span a gap)."""
-    s, m, k = _prepare(seq, with_missing)
+    s, m, k, _ = _prepare(seq, with_missing)
     names = np.asarray(_state_names(s, k), dtype=object)
     row, st, start, dur, nsp = _spell_arrays(m)
     first = np.concatenate([[0], np.cumsum(nsp)[:-1]])
@@ -382,13 +441,18 @@ def spells(seq: Any, *, with_missing: bool = False) -> pl.DataFrame:
 
 
 def spell_durations(seq: Any, group: Any = None, *, with_missing: bool = False,
-                    exclude_censored: bool = False) -> pl.DataFrame:
+                    exclude_censored: bool = False, weights: Any = None) -> pl.DataFrame:
     """Spell lengths by state: group, state, n_spells, mean, median, min, max.
 
     With ``exclude_censored`` the first and last spell of each sequence (which
-    may be cut by the observation window) are left out.
+    may be cut by the observation window) are left out. With case weights each
+    spell weighs as its sequence (weight 0: left out): ``n_spells`` is a sum of
+    weights, ``mean`` the weighted mean and ``median`` the weighted median
+    (the midpoint of the first durations whose cumulative weight reaches and
+    passes half the total, so integer weights give the median of the
+    replicated spells).
     """
-    s, m, k = _prepare(seq, with_missing)
+    s, m, k, w = _prepare(seq, with_missing, weights)
     names = np.asarray(_state_names(s, k), dtype=object)
     row, st, _, dur, nsp = _spell_arrays(m)
     keep = np.ones(len(row), dtype=bool)
@@ -403,13 +467,25 @@ def spell_durations(seq: Any, group: Any = None, *, with_missing: bool = False,
     for i, (_, rows) in enumerate(groups):
         gid[rows] = i
     df = pl.DataFrame({"g": gid[row][keep], "state": names[st][keep].tolist(),
-                       "duration": dur[keep]}, schema={"g": pl.Int64, "state": pl.String,
-                                                         "duration": pl.Int64})
+                       "duration": dur[keep],
+                       "w": np.ones(keep.sum()) if w is None else w[row][keep]},
+                      schema={"g": pl.Int64, "state": pl.String, "duration": pl.Int64,
+                              "w": pl.Float64})
+    if w is None:
+        stats = [pl.len().alias("n_spells"), pl.col("duration").mean().alias("mean"),
+                 pl.col("duration").median().alias("median")]
+    else:
+        d, wt = pl.col("duration"), pl.col("w")
+        half = wt.sum() / 2
+        cw = wt.sort_by(d).cum_sum()
+        tol = 1e-9 * wt.sum()
+        lo = d.sort().filter(cw >= half - tol).first()
+        hi = d.sort().filter(cw > half + tol).first()
+        stats = [wt.sum().alias("n_spells"), ((d * wt).sum() / wt.sum()).alias("mean"),
+                 ((lo + hi.fill_null(lo)) / 2).alias("median")]
     out = (
-        df.filter(pl.col("g") >= 0).group_by("g", "state")
-        .agg(n_spells=pl.len(), mean=pl.col("duration").mean(),
-             median=pl.col("duration").median(), min=pl.col("duration").min(),
-             max=pl.col("duration").max())
+        df.filter((pl.col("g") >= 0) & (pl.col("w") > 0)).group_by("g", "state")
+        .agg(*stats, min=pl.col("duration").min(), max=pl.col("duration").max())
         .with_columns(group=pl.col("g").replace_strict(
             list(range(len(groups))), [g for g, _ in groups], return_dtype=pl.String))
     )
@@ -451,7 +527,7 @@ def _n_subsequences(states: np.ndarray, offsets: np.ndarray, k: int
 
 def n_subsequences(seq: Any, *, with_missing: bool = False) -> np.ndarray:
     """phi: distinct subsequences of each sequence's DSS (``seqsubsn``)."""
-    _, m, k = _prepare(seq, with_missing)
+    _, m, k, _ = _prepare(seq, with_missing)
     _, st, _, _, nsp = _spell_arrays(m)
     offsets = np.concatenate([[0], np.cumsum(nsp)]).astype(np.int64)
     return _n_subsequences(st.astype(np.int64), offsets, k)
@@ -501,7 +577,7 @@ def turbulence(seq: Any, *, norm: bool = False, type: int = 1,
     of the longest length cycling through the alphabet; values with ``T < 1``
     become 0. Empty sequences give NaN.
     """
-    s, m, k = _prepare(seq, with_missing)
+    s, m, k, _ = _prepare(seq, with_missing)
     phi, var, vmax = _turb_parts(m, k, type)
     with np.errstate(invalid="ignore", divide="ignore"):
         tx = np.log2(phi * (vmax + 1) / (var + 1))
@@ -523,7 +599,7 @@ def turbulence(seq: Any, *, norm: bool = False, type: int = 1,
 def longitudinal_entropy(seq: Any, *, norm: bool = True, with_missing: bool = False
                          ) -> np.ndarray:
     """Within-sequence entropy of the state distribution (``seqient``)."""
-    _, m, k = _prepare(seq, with_missing)
+    _, m, k, _ = _prepare(seq, with_missing)
     ist = np.stack([(m == j).sum(axis=1) for j in range(k)], axis=1).astype(float)
     tot = ist.sum(axis=1, keepdims=True)
     p = np.divide(ist, tot, out=np.zeros_like(ist), where=tot > 0)
@@ -536,7 +612,7 @@ def sequence_indicators(seq: Any, group: Any = None, *, with_missing: bool = Fal
     """Per-sequence indicators (``seqindic`` subset): id, group, length (valid
     positions), n_spells, n_transitions, n_visited, entropy (normalised),
     turbulence, turbulence_norm."""
-    s, m, k = _prepare(seq, with_missing)
+    s, m, k, _ = _prepare(seq, with_missing)
     _, st, _, _, nsp = _spell_arrays(m)
     row = np.repeat(np.arange(s.n), nsp)
     visited = np.zeros((s.n, k), dtype=bool)

@@ -186,7 +186,7 @@ def plot_distribution(
 ) -> Figure:
     """Chronogram: stacked state shares per period (``seqdplot``)."""
     s = as_trajectory_data(seq)
-    _, m, k = _prepare(s, with_missing)
+    _, m, k, _ = _prepare(s, with_missing)
     groups = _groups(s.n, group)
     fig, axes = _grid(len(groups), ncols, (4.2, 2.8))
     colours = [*s.alphabet.colours, s.alphabet.missing_colour]
