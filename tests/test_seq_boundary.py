@@ -185,7 +185,11 @@ def test_microdata_names_and_infeasible_k(reg: Path, tmp_path: Path) -> None:
     assert (tabs / "spell_durations_cluster_MICRODATA.parquet").is_file()
     pub = pl.read_parquet(tabs / "sequence_frequencies_all.parquet")
     assert pub.is_empty() or pub["n"].min() >= 10
-    assert "min" not in pl.read_parquet(tabs / "spell_durations_all.parquet").columns
+    sp = pl.read_parquet(tabs / "spell_durations_cluster.parquet")
+    assert "min" not in sp.columns
+    few = sp.filter(pl.col("n_spells") < 10)
+    assert few["mean"].null_count() == few.height == few["median"].null_count()
+    assert sp.filter(pl.col("n_spells") >= 10)["mean"].null_count() == 0
     figs = {p.name for p in (out / "figures").iterdir()}
     assert "frequencies_MICRODATA.png" in figs and "frequencies.png" not in figs
     # no temporary folder left beside the output

@@ -433,7 +433,8 @@ def _run(
         tables[f"mean_time_{suffix}"] = desc.mean_time(seq, g)
         # sequence frequencies and spell min/max show individual records: the full
         # tables are MICRODATA; the plain names hold what passes disclosure control
-        # (sequences shared by at least DEFAULT_THRESHOLD children; no min/max)
+        # (sequences shared by at least DEFAULT_THRESHOLD children; no min/max; the
+        # mean and median of fewer than DEFAULT_THRESHOLD spells are left empty)
         freq = desc.sequence_frequencies(seq, 10, g)
         tables[f"sequence_frequencies_{suffix}_MICRODATA"] = freq
         tables[f"sequence_frequencies_{suffix}"] = freq.filter(
@@ -441,7 +442,9 @@ def _run(
         tables[f"transition_rates_{suffix}"] = desc.transition_rates(seq, g)
         spells = desc.spell_durations(seq, g)
         tables[f"spell_durations_{suffix}_MICRODATA"] = spells
-        tables[f"spell_durations_{suffix}"] = spells.drop("min", "max", strict=False)
+        few = pl.col("n_spells") < DEFAULT_THRESHOLD
+        tables[f"spell_durations_{suffix}"] = spells.drop("min", "max", strict=False).with_columns(
+            pl.when(few).then(None).otherwise(pl.col(c)).alias(c) for c in ("mean", "median"))
         tables[f"indicators_{suffix}"] = desc.indicator_summary(desc.sequence_indicators(seq, g))
     if clusters is not None:
         bg = (reg.scan("persons").select("person_id", *BACKGROUND).collect()
