@@ -70,7 +70,7 @@ def test_count_xlsx_parquet_flow(reg: Register, tmp_path: Path) -> None:
     [
         (["--definitions", "nope", "--peildatum", "2023-10-01"], "unknown definition(s): nope"),
         (["--peildatum", "2031-10-01"], "outside the register"),
-        (["--peildatum", "1-10-2023"], "invalid date"),
+        (["--peildatum", "1-10-2023"], "is not a date; use YYYY-MM-DD"),
         (["--schoolyear", "2023-2025"], "invalid school year"),
         ([], "exactly one of --peildatum"),
         (["--peildatum", "2023-10-01", "--by", "planet"], "unknown --by dimension"),

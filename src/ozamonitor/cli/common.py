@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +26,16 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``message`` in red on stderr and return an Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def parse_date(value: str | None, option: str) -> dt.date | None:
+    """``YYYY-MM-DD`` from a command-line option (None stays None); usage error otherwise."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}: {value!r} is not a date; use YYYY-MM-DD", code=2) from None
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import typer
@@ -13,16 +12,8 @@ from ozamonitor.cli.common import (
     console,
     err_console,
     fail,
+    parse_date,
 )
-
-
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option}: invalid date {value!r}; expected YYYY-MM-DD") from None
 
 
 def _suppressed_note(threshold: int) -> str:
@@ -94,7 +85,7 @@ def register(app: typer.Typer) -> None:
         from ozamonitor.counting.timeline import CountingError
         from ozamonitor.privacy.disclosure import render
 
-        d = _date(peildatum, "--peildatum")
+        d = parse_date(peildatum, "--peildatum")
         if (d is None) == (schoolyear is None):
             raise fail("give exactly one of --peildatum (stock) or --schoolyear (flow)")
         if swv_rule not in SWV_RULES:
@@ -204,7 +195,7 @@ def register(app: typer.Typer) -> None:
 
         reg = _open(register_path)
         try:
-            paths = export(reg, quarter, out, swv=swv, since=_date(since, "--since"))
+            paths = export(reg, quarter, out, swv=swv, since=parse_date(since, "--since"))
         except CountingError as e:
             raise fail(str(e)) from None
         console.print(f"wrote {len(paths)} files to {out}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
@@ -10,17 +9,8 @@ from typing import Any
 import typer
 from rich.table import Table as RichTable
 
-from ozamonitor.cli.common import console, err_console, fail
+from ozamonitor.cli.common import console, err_console, fail, parse_date
 from ozamonitor.register.validate import CHECKS, ValidationReport
-
-
-def _parse_date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{option}: {value!r} is not a date; use YYYY-MM-DD", code=2) from None
 
 
 def _one_register(arg: Path | None, opt: Path | None) -> Path:
@@ -80,7 +70,7 @@ def import_cmd(
     from ozamonitor.register.mapping import MappingError
     from ozamonitor.register.pseudonym import PseudonymKeyError
 
-    ext = _parse_date(extraction_date, "--extraction-date")
+    ext = parse_date(extraction_date, "--extraction-date")
     if out.exists() and not force:
         raise fail(f"{out} exists; pass --force to replace it", code=2)
     t0 = time.perf_counter()

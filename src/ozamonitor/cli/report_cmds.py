@@ -10,7 +10,14 @@ from pathlib import Path
 
 import typer
 
-from ozamonitor.cli.common import console, fail, print_frame, progress, staged_progress
+from ozamonitor.cli.common import (
+    console,
+    fail,
+    parse_date,
+    print_frame,
+    progress,
+    staged_progress,
+)
 
 SECTIONS = ("counting", "trajectories", "impact")
 
@@ -133,7 +140,7 @@ def register(app: typer.Typer) -> None:
                 out,
                 lang=lang,
                 sections=tuple(s.strip() for s in sections.split(",") if s.strip()),
-                peildatum=dt.date.fromisoformat(peildatum) if peildatum else None,
+                peildatum=parse_date(peildatum, "--peildatum"),
                 schoolyear=schoolyear,
                 trajectories_dir=trajectories_dir,
                 threshold=threshold,

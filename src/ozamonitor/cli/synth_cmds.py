@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from pathlib import Path
 
 import typer
 
-from ozamonitor.cli.common import console, fail, progress
+from ozamonitor.cli.common import console, fail, parse_date, progress
 
 _STAGES = {"regions": "Regions and schools", "persons": "Persons",
            "simulate": "Careers, absence, attendance, OZA (months)",
@@ -35,10 +34,7 @@ def register(app: typer.Typer) -> None:
         2025-2026) with planted OZA effects recorded in the manifest."""
         from ozamonitor.synth import SynthParams, generate
 
-        try:
-            ed = dt.date.fromisoformat(extraction_date)
-        except ValueError:
-            raise fail(f"--extraction-date {extraction_date!r} is not a date YYYY-MM-DD") from None
+        ed = parse_date(extraction_date, "--extraction-date")
         params = None
         if params_file is not None:
             try:
