@@ -198,6 +198,31 @@ def test_ground_truth_matches_register(reg: Register) -> None:
     assert np.isfinite(gt["overall"]["windows"]["0_23"]["att"])
 
 
+def test_participant_truth_side_file(reg: Register) -> None:
+    """Per-participant Y(1), Y(0) reproduce the manifest's truth and key the register."""
+    from ozamonitor.synth.generate import PARTICIPANT_TRUTH_FILE, participant_truth
+
+    gt = reg.ground_truth
+    assert gt["participants_file"]["file"] == PARTICIPANT_TRUTH_FILE
+    pt = participant_truth(reg)
+    assert pt is not None and pt.height == gt["participants_file"]["rows"]
+    assert pt["y1"].is_in([0, 1]).all() and pt["y0"].is_in([0, 1]).all()
+    # keyed like the register: one participation per (person_id, start)
+    oza = reg.read("oza_participation").select("person_id", "start")
+    keys = pt.select("person_id", "start").unique()
+    assert keys.height == oza.height == keys.join(oza, on=["person_id", "start"]).height
+    # event-time means equal the recorded aggregate truth, overall and by group
+    by_e = pt.group_by("e").agg(att=(pl.col("y1") - pl.col("y0")).cast(pl.Float64).mean(),
+                                n=pl.len())
+    for e, att, n in by_e.iter_rows():
+        rec = gt["overall"]["by_event_time"][str(e)]
+        assert n == rec["n"] and abs(att - rec["att"]) < 2e-6
+    for g, node in gt["by_target_group"].items():
+        sub = pt.filter((pl.col("target_group") == g) & (pl.col("e") <= 23))
+        diff = (sub["y1"].cast(pl.Int16) - sub["y0"].cast(pl.Int16)).cast(pl.Float64).mean()
+        assert abs(diff - node["windows"]["0_23"]["att"]) < 2e-6
+
+
 def test_age_of_pupils(reg: Register) -> None:
     enr = reg.read("enrolments").join(reg.read("persons").select("person_id", "birth_date"),
                                       on="person_id")

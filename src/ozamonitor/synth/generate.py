@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 
 from ozamonitor.register.schema import OZA_TARGET_GROUPS
-from ozamonitor.register.store import RegisterWriter
+from ozamonitor.register.store import Register, RegisterWriter
 from ozamonitor.synth.geography import build_geography
 from ozamonitor.synth.oza import build_arrangements
 from ozamonitor.synth.params import SynthParams
-from ozamonitor.synth.population import build_population, month_index, month_start
+from ozamonitor.synth.population import Population, build_population, month_index, month_start
 from ozamonitor.synth.simulate import SimResult, run
 from ozamonitor.synth.tables import build_tables
 
@@ -34,6 +35,9 @@ OUTCOME_DEFINITION = (
     "deceased). Event time e = months since the calendar month of the OZA start (e = 0 is the "
     "start month; participation always starts on the 1st of a month)."
 )
+#: Side file of a synthetic register with the potential outcomes of every participant.
+PARTICIPANT_TRUTH_FILE = "synth_participant_truth.parquet"
+
 SUBGROUP_DEFINITION = {
     "target_group": (
         "state on the day before the OZA start: 'exempt_5a' = an exemption spell with article "
@@ -110,6 +114,42 @@ def _ground_truth(res: SimResult, params: SynthParams) -> dict[str, Any]:
         "by_age_band": by_band,
         "by_subgroup": subgroups,
     }
+
+
+def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
+    """Per participant and observed event time: Y(1), Y(0) (long format).
+
+    Columns ``person_id, start, target_group, age_band, e, y1, y0``; one row per
+    participant and event time ``e`` whose month is recorded (``y1 >= 0``).
+    Participants take part once, so ``(person_id, start)`` is the participation.
+    """
+    pt = res.participants
+    n = res.y1.shape[0]
+    k, e = np.nonzero(res.y1 >= 0)
+    pid = pop.person_id.gather(pl.Series(pt["idx"][k].astype(np.int64)))
+    groups = np.array(OZA_TARGET_GROUPS)[pt["group"][k]] if n else np.array([], str)
+    return pl.DataFrame({
+        "person_id": pid,
+        "start": pl.Series(month_start(pt["start_m"][k]), dtype=pl.Date),
+        "target_group": pl.Series(groups, dtype=pl.String),
+        "age_band": pl.Series(np.where(pt["primary"][k], "primary_age", "secondary_age"),
+                              dtype=pl.String),
+        "e": pl.Series(e, dtype=pl.Int16),
+        "y1": pl.Series(res.y1[k, e], dtype=pl.Int8),
+        "y0": pl.Series(res.y0[k, e], dtype=pl.Int8),
+    }).sort("person_id", "start", "e")
+
+
+def participant_truth(register: Register | str | Path) -> pl.DataFrame | None:
+    """Per-participant potential outcomes of a synthetic register (``None`` if absent).
+
+    ``register`` is a :class:`~ozamonitor.register.store.Register` or a path. See
+    :func:`_participant_truth` for the columns; ``y1 - y0`` is the participant's
+    true effect at event time ``e``.
+    """
+    reg = Register.open(register)
+    path = reg.path / PARTICIPANT_TRUTH_FILE
+    return pl.read_parquet(path) if path.is_file() else None
 
 
 def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
@@ -191,6 +231,17 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
             w.write(name, df)
         report("tables", 1, 1)
         gt = _ground_truth(res, p)
+        # per-participant potential outcomes: a side file next to the tables (the writer's
+        # temporary folder, so it is committed atomically with them)
+        ptruth = _participant_truth(res, pop)
+        assert w._tmp is not None
+        ptruth.write_parquet(w._tmp / PARTICIPANT_TRUTH_FILE, compression="zstd",
+                             statistics=False)
+        gt["participants_file"] = {
+            "file": PARTICIPANT_TRUTH_FILE, "rows": ptruth.height,
+            "columns": "person_id, start, target_group, age_band, e, y1, y0 (one row per "
+                       "participant and recorded event time; y1 - y0 = the participant's "
+                       "true effect)"}
         w.manifest_extra["synth"] = {
             "generator": "ozamonitor.synth",
             "generator_version": GENERATOR_VERSION,
