@@ -104,13 +104,19 @@ class ImpactResult:
     event_study: pl.DataFrame
     #: balance before/after matching, pooled over stacks (pandas, cobalt-style columns)
     balance: pd.DataFrame
-    #: matched sets: stack (start month), treated, controls, group
+    #: matched sets: stack (start month index), start (date), treated, controls, group
     matched: pl.DataFrame
     #: stacked analysis data (one row per child per stack) with covariates and weights
     data: pl.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
     truth: pl.DataFrame | None = None
 
+
+
+def _add_months(first: dt.date, k: int) -> dt.date:
+    """The first day of the month ``k`` months after ``first``'s month."""
+    m = first.month - 1 + k
+    return dt.date(first.year + m // 12, m % 12 + 1, 1)
 
 
 def _month_index(d: dt.date, first: dt.date) -> int:
@@ -478,6 +484,26 @@ def _child_influence(
     return att, psi[used], n_e
 
 
+def _censoring_diagnostics(comp: _Components, entries: np.ndarray, max_e: int) -> dict[str, float]:
+    """How much of the control side rests on reweighting (overlap over time).
+
+    ``censored_share``: share of observed control-months (e = 0..``max_e``) lost
+    because the control started an arrangement itself; ``max_ipcw``: the largest
+    weight of a remaining control-month. When most controls start later
+    (``censored_share`` well above a half, weights in the tens) the few
+    controls who stay unselected carry the long-run comparison and the
+    estimate is unreliable; see docs/impact.md.
+    """
+    post = (comp.es >= 0) & (comp.es <= max_e)
+    obs = np.isfinite(comp.d_c[entries][:, post])
+    w = comp.w[entries][:, post]
+    n = int(obs.sum())
+    return {
+        "censored_share": float(1 - (w > 0).sum() / n) if n else float("nan"),
+        "max_ipcw": float(w.max()) if w.size else float("nan"),
+    }
+
+
 #: Groups with fewer matched participants get no estimate (unreliable, and
 #: below the disclosure threshold of published cells).
 MIN_TREATED = 10
@@ -677,6 +703,7 @@ def impact_analysis(
                 "n_unmatched": int(eligible.height - sel.sum()),
                 "n_controls": len(np.unique(child_of_row[ctrl_rows])),
                 "n_control_slots": len(ctrl_rows),
+                **_censoring_diagnostics(comp, in_sets, max_e),
                 "att": agg["att"],
                 "se": agg["se"],
                 "lower": agg.get("lower", np.nan),
@@ -720,8 +747,12 @@ def impact_analysis(
 
     bal_covs = [c for c in [*exact_all, *covs] if stacked[c].n_unique() > 1]
     balance = balance_table(stacked.to_pandas(), "treated", bal_covs, stacked["weight"].to_numpy())
+    set_stack = stacked["stack"].to_numpy()[t_i]
     matched_out = matched.with_columns(
-        stack=pl.Series(stacked["stack"].to_numpy()[t_i]),
+        stack=pl.Series(set_stack),
+        start=pl.Series(
+            [_add_months(history_from, int(g)) for g in set_stack.tolist()], dtype=pl.Date
+        ),
         treated=pl.Series(stacked["person_id"].to_numpy()[t_i]),
         group=pl.Series(labels.astype(str)),
     )
@@ -743,8 +774,65 @@ def impact_analysis(
             "history_from": history_from.isoformat(),
             "seed": seed,
         },
-        truth=truth_table(reg, by=by_col, max_e=max_e),
+        truth=_with_matched_truth(
+            truth_table(reg, by=by_col, max_e=max_e),
+            matched_truth(reg, matched_out, comp, max_e=max_e, by=by_col),
+        ),
     )
+
+
+def matched_truth(
+    register: Register | str,
+    matched: pl.DataFrame,
+    comp: _Components,
+    *,
+    max_e: int = 23,
+    by: str | None = "target_group",
+) -> pl.DataFrame | None:
+    """True effect on exactly the participant-months that entered the estimate.
+
+    The estimate averages ``d(s, e)`` over matched participants *s* and event
+    times 0..``max_e`` where ``d`` is defined, with equal weight per
+    participant-month; this averages the generator's per-participant
+    ``Y(1) - Y(0)`` (:func:`ozamonitor.synth.generate.participant_truth`) over
+    the same cells. Columns ``group, true_att_matched, n_person_months_matched``;
+    ``None`` for a register without per-participant truth.
+    """
+    from ozamonitor.synth.generate import participant_truth
+
+    pt = participant_truth(register)
+    if pt is None:
+        return None
+    es = comp.es
+    post = np.flatnonzero((es >= 0) & (es <= max_e))
+    s_idx, k = np.nonzero(np.isfinite(comp.d[: matched.height, post]))
+    cells = pl.DataFrame(
+        {
+            "person_id": matched["treated"].to_numpy()[s_idx].astype(str),
+            "start": matched["start"].to_numpy()[s_idx],
+            "e": es[post][k].astype(np.int16),
+            "group": matched["group"].to_numpy()[s_idx].astype(str),
+        }
+    )
+    eff = pt.select(
+        "person_id", "start", "e", (pl.col("y1") - pl.col("y0")).cast(pl.Float64).alias("eff")
+    )
+    j = cells.join(eff, on=["person_id", "start", "e"], how="inner")
+    parts = [j] if by is None else [j, j.with_columns(group=pl.lit("all"))]
+    return (
+        pl.concat(parts)
+        .group_by("group")
+        .agg(true_att_matched=pl.col("eff").mean(), n_person_months_matched=pl.len())
+        .sort("group")
+    )
+
+
+def _with_matched_truth(
+    truth: pl.DataFrame | None, matched: pl.DataFrame | None
+) -> pl.DataFrame | None:
+    if truth is None or matched is None:
+        return truth
+    return truth.join(matched, on="group", how="left")
 
 
 _TRUTH_KEYS = {"target_group": "by_target_group", "primary": "by_age_band", None: "overall"}
