@@ -125,25 +125,74 @@ def synthetic_register(tmp_path_factory):
     return synth.generate(tmp_path_factory.mktemp("impact") / "reg", scale=0.01, seed=11)
 
 
-def test_recovers_planted_effects(synthetic_register):
+@pytest.fixture(scope="module")
+def realistic_register(tmp_path_factory):
+    """Scale 0.1: the 300 participants start at about the national monthly rate."""
+    synth = pytest.importorskip("ozamonitor.synth")
+    return synth.generate(tmp_path_factory.mktemp("impact01") / "reg", scale=0.1, seed=3)
+
+
+def _run(reg, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = im.impact_analysis(synthetic_register, by="target_group", seed=1)
-    assert res.truth is not None
+        return im.impact_analysis(reg, by="target_group", **kw)
+
+
+def test_truth_on_the_matched_participant_months(synthetic_register):
+    res = _run(synthetic_register, seed=1)
+    truth = res.truth
+    assert {"true_att", "true_att_matched", "n_person_months_matched"} <= set(truth.columns)
+    # the matched truth averages exactly the participant-months of the estimate
+    prof = res.event_study.filter((pl.col("e") >= 0) & (pl.col("e") <= 23))
+    for row in res.summary.filter(pl.col("att").is_not_nan()).iter_rows(named=True):
+        if row["group"] == "all":
+            continue
+        cells = prof.filter(pl.col("group") == row["group"])["n_sets"].sum()
+        got = truth.filter(pl.col("group") == row["group"])["n_person_months_matched"][0]
+        assert got == cells
+    # the cells are participant-months of the matched participants, whose truth
+    # comes from the generator's per-participant side file
+    from ozamonitor.synth.generate import participant_truth
+
+    pt = participant_truth(synthetic_register)
+    m = res.matched.select(pl.col("treated").alias("person_id"), "start", "group")
+    pm = pt.join(m, on=["person_id", "start"]).filter(pl.col("e") <= 23)
+    assert pm.select("person_id").n_unique() == m.height
+    for g in ("long_term_absent", "at_risk"):
+        n = truth.filter(pl.col("group") == g)["n_person_months_matched"][0]
+        assert 0 < n <= pm.filter(pl.col("group") == g).height
+
+
+def test_recovers_planted_effects(realistic_register):
+    """At a realistic selection intensity the estimates track the truth on the
+    matched participants: every group within 3 SEs, most within the 95% interval
+    (benchmarks/bench_impact_recovery.py measures coverage over seeds)."""
+    res = _run(realistic_register, seed=1)
     tab = res.summary.join(res.truth, on="group", how="inner").filter(pl.col("att").is_not_nan())
-    # most groups with an estimate cover their planted effect for this seed; the
-    # pooled "all" row is not compared (the truth averages all participants, the
-    # estimate the matched ones). benchmarks/bench_impact_recovery.py measures
-    # coverage over many seeds.
     groups = tab.filter(pl.col("group") != "all")
-    g_cov = (groups["lower"] <= groups["true_att"]) & (groups["true_att"] <= groups["upper"])
-    assert groups.height >= 2 and g_cov.sum() >= groups.height / 2, tab
+    assert groups.height >= 3, tab
+    z = ((groups["att"] - groups["true_att_matched"]) / groups["se"]).abs()
+    show = tab.select("group", "n_treated", "att", "se", "true_att_matched", "censored_share")
+    assert (z < 3).all(), show
+    assert (z < 1.96).sum() >= groups.height - 1, show
+    # few controls start later, so the comparison needs little reweighting
+    assert (tab["censored_share"] < 0.2).all(), tab
     assert tab.filter(pl.col("group") == "all")["att"][0] > 0
     # balance after matching: |SMD| of continuous covariates below 0.25
     bal = res.balance
     cont = bal[bal["type"] == "Contin."]
     assert (cont["diff_adj"].abs() < 0.25).all(), cont[["variable", "diff_un", "diff_adj"]]
     assert set(res.event_study.columns) >= {"group", "e", "att", "se", "n_sets"}
+
+
+def test_small_register_flags_weak_overlap(synthetic_register):
+    """At scale 0.01 most controls start later (selection ~12x the national rate):
+    the summary says so, and the pooled effect is still positive."""
+    res = _run(synthetic_register, seed=1)
+    s = res.summary.filter(pl.col("att").is_not_nan())
+    lta = s.filter(pl.col("group") == "long_term_absent")
+    assert lta["censored_share"][0] > 0.4 and lta["max_ipcw"][0] > 10, s
+    assert s.filter(pl.col("group") == "all")["att"][0] > 0
 
 
 def test_no_participants_is_a_clear_error(tmp_path):
