@@ -109,6 +109,9 @@ class ImpactResult:
     #: stacked analysis data (one row per child per stack) with covariates and weights
     data: pl.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
+    #: planted effects of a synthetic register (None for real data): group, true_att
+    #: (all participants), n_person_months, true_att_matched and
+    #: n_person_months_matched (exactly the participant-months of the estimate)
     truth: pl.DataFrame | None = None
 
 
