@@ -119,8 +119,12 @@ def _ground_truth(res: SimResult, params: SynthParams) -> dict[str, Any]:
 def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
     """Per participant and observed event time: Y(1), Y(0) (long format).
 
-    Columns ``person_id, start, target_group, age_band, e, y1, y0``; one row per
-    participant and event time ``e`` whose month is recorded (``y1 >= 0``).
+    Columns ``person_id, start, target_group, age_band, e, y1, y0, y0_mean``; one
+    row per participant and event time ``e`` whose month is recorded (``y1 >= 0``).
+    ``y0`` is the untreated copy with the participant's own random numbers;
+    ``y0_mean`` the mean over ``ground_truth_y0_replicates`` untreated copies with
+    their own random numbers from the start month on, an estimate of
+    ``E[Y(0) | state and history at the start]``.
     Participants take part once, so ``(person_id, start)`` is the participation.
     """
     pt = res.participants
@@ -137,6 +141,7 @@ def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
         "e": pl.Series(e, dtype=pl.Int16),
         "y1": pl.Series(res.y1[k, e], dtype=pl.Int8),
         "y0": pl.Series(res.y0[k, e], dtype=pl.Int8),
+        "y0_mean": pl.Series(res.y0_mean[k, e], dtype=pl.Float32),
     }).sort("person_id", "start", "e")
 
 
@@ -239,9 +244,10 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
                              statistics=False)
         gt["participants_file"] = {
             "file": PARTICIPANT_TRUTH_FILE, "rows": ptruth.height,
-            "columns": "person_id, start, target_group, age_band, e, y1, y0 (one row per "
-                       "participant and recorded event time; y1 - y0 = the participant's "
-                       "true effect)"}
+            "columns": "person_id, start, target_group, age_band, e, y1, y0, y0_mean (one "
+                       "row per participant and recorded event time; y1 - y0 = the "
+                       "participant's true effect; y1 - y0_mean = its effect given its "
+                       "history at the start)"}
         w.manifest_extra["synth"] = {
             "generator": "ozamonitor.synth",
             "generator_version": GENERATOR_VERSION,

@@ -657,6 +657,9 @@ class SimResult:
     participants: dict[str, np.ndarray]
     y1: np.ndarray  # (n_participants, E + 1) int8, -1 = not observed
     y0: np.ndarray
+    #: (n_participants, E + 1) float32, NaN = not observed: mean Y(0) over
+    #: ``ground_truth_y0_replicates`` untreated copies with their own random numbers
+    y0_mean: np.ndarray
     first_month: int
     attendance_rows: int
 
@@ -775,6 +778,16 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
     shadow: Dyn | None = None
     shadow_ids = np.zeros(0, np.int64)
     shadow_P: Population | None = None
+    # untreated replicates: like the shadow, but with their own random numbers from
+    # the start month on (a separate stream, so the register itself is unchanged);
+    # their mean estimates E[Y(0) | the participant's state and history at the start]
+    R = max(int(p.ground_truth_y0_replicates), 0)
+    seed_seq = getattr(rng.bit_generator, "seed_seq", None)
+    rep_rng = np.random.default_rng(seed_seq.spawn(1)[0] if seed_seq is not None else 0)
+    rep: Dyn | None = None
+    rep_part = np.zeros(0, np.int64)  # participant number of each replicate
+    rep_P: Population | None = None
+    y0_sum = np.zeros((cap, E + 1), np.float32)
     act_starts = np.sort(arr.start_m)
     months = np.arange(m_first, last_month + 1)
     active_n = np.array([(act_starts <= mm + 1).sum() if mm <= last_month - 6 else 0
@@ -820,6 +833,12 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
             ok = (ev_t >= 0) & (ev_t <= E) & (m <= last_gt_month)
             y1[ks[ok], ev_t[ok]] = in_education(d.take(part_idx[:n_part][ok]), m)
             y0[ks[ok], ev_t[ok]] = in_education(shadow.take(np.nonzero(ok)[0]), m)
+            if rep is not None and rep_P is not None:
+                step(rep, rep_P, m, rep_rng.random((N_UNIFORMS, len(rep_part)),
+                                                   dtype=np.float32), ctx, treat=False)
+                rok = ok[rep_part]
+                np.add.at(y0_sum, (rep_part[rok], ev_t[rep_part[rok]]),
+                          in_education(rep.take(np.nonzero(rok)[0]), m))
         # ---- attendance and relative-absence reports
         age = m - pv.bm
         comp = (age >= 61) & (age < 216) & ~dv.sqf
@@ -908,6 +927,14 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
                     shadow = clone if shadow is None else _concat(shadow, clone)
                     shadow_ids = np.concatenate([shadow_ids, ni])
                     shadow_P = pop.take(shadow_ids)
+                    if R:
+                        rclone = d.take(np.repeat(ni, R))
+                        rclone.pending[:] = -1
+                        rep = rclone if rep is None else _concat(rep, rclone)
+                        first_k = n_part - len(ni)
+                        rep_part = np.concatenate(
+                            [rep_part, np.repeat(np.arange(first_k, n_part), R)])
+                        rep_P = pop.take(part_idx[rep_part])
         if progress is not None and (step_i % 6 == 0 or m == last_month):
             progress("simulate", step_i + 1, total)
 
@@ -918,7 +945,11 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
              "start_m": part_start[:n_part], "end_m": part_end_m[:n_part],
              "end_day": part_end_day[:n_part], "reason": part_reason[:n_part]}
     return SimResult(events=events, rv_reports=rvr, year_flags=flags, participants=parts,
-                     y1=y1[:n_part], y0=y0[:n_part], first_month=m_first,
+                     y1=y1[:n_part], y0=y0[:n_part],
+                     y0_mean=np.where(y1[:n_part] >= 0, y0_sum[:n_part] / max(R, 1), np.nan
+                                      ).astype(np.float32) if R else
+                     np.full(y1[:n_part].shape, np.nan, np.float32),
+                     first_month=m_first,
                      attendance_rows=att_rows)
 
 
