@@ -798,8 +798,14 @@ def matched_truth(
     times 0..``max_e`` where ``d`` is defined, with equal weight per
     participant-month; this averages the generator's per-participant
     ``Y(1) - Y(0)`` (:func:`ozamonitor.synth.generate.participant_truth`) over
-    the same cells. Columns ``group, true_att_matched, n_person_months_matched``;
-    ``None`` for a register without per-participant truth.
+    the same cells: ``true_att_matched``, the sample ATT of the matched
+    participants. ``true_att_matched_cond`` uses ``Y(1) - E[Y(0) | history at
+    the start]`` instead (the mean of the generator's independent untreated
+    replicates): the effect the interval is built for, because no estimate can
+    know a participant's own draw of Y(0) beyond what its history predicts (see
+    docs/impact.md). Columns ``group, true_att_matched, true_att_matched_cond,
+    n_person_months_matched``; ``None`` for a register without per-participant
+    truth.
     """
     from ozamonitor.synth.generate import participant_truth
 
@@ -817,15 +823,19 @@ def matched_truth(
             "group": matched["group"].to_numpy()[s_idx].astype(str),
         }
     )
+    y0_mean = pl.col("y0_mean") if "y0_mean" in pt.columns else pl.lit(None, pl.Float64)
     eff = pt.select(
-        "person_id", "start", "e", (pl.col("y1") - pl.col("y0")).cast(pl.Float64).alias("eff")
+        "person_id", "start", "e", (pl.col("y1") - pl.col("y0")).cast(pl.Float64).alias("eff"),
+        (pl.col("y1") - y0_mean).cast(pl.Float64).alias("eff_cond"),
     )
     j = cells.join(eff, on=["person_id", "start", "e"], how="inner")
     parts = [j] if by is None else [j, j.with_columns(group=pl.lit("all"))]
     return (
         pl.concat(parts)
         .group_by("group")
-        .agg(true_att_matched=pl.col("eff").mean(), n_person_months_matched=pl.len())
+        .agg(true_att_matched=pl.col("eff").mean(),
+             true_att_matched_cond=pl.col("eff_cond").mean(),
+             n_person_months_matched=pl.len())
         .sort("group")
     )
 
