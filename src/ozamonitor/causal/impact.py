@@ -111,7 +111,8 @@ class ImpactResult:
     settings: dict[str, Any] = field(default_factory=dict)
     #: planted effects of a synthetic register (None for real data): group, true_att
     #: (all participants), n_person_months, true_att_matched and
-    #: n_person_months_matched (exactly the participant-months of the estimate)
+    #: n_person_months_matched (exactly the participant-months of the estimate), and
+    #: true_att_matched_cond (the same with E[Y(0) | history]: what the interval covers)
     truth: pl.DataFrame | None = None
 
 

@@ -61,7 +61,8 @@ def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFr
         )
         out = out.join(pub.select("by", "group", col), on=["by", "group"], how="left")
     if result.truth is not None:
-        out = out.join(result.truth.select("group", "true_att"), on="group", how="left")
+        cols = [c for c in ("true_att", "true_att_matched_cond") if c in result.truth.columns]
+        out = out.join(result.truth.select("group", *cols), on="group", how="left")
     return out
 
 
@@ -160,6 +161,11 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
             lang,
             "werkelijk effect (synthetisch, alle deelnemers)",
             "true effect (synthetic, all participants)",
+        ),
+        "true_att_matched_cond": tr(
+            lang,
+            "werkelijk effect (synthetisch, gematchte deelnemers gegeven hun voorgeschiedenis)",
+            "true effect (synthetic, matched participants given their history)",
         ),
     }
     intro = paragraph(
