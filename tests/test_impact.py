@@ -199,6 +199,12 @@ def test_small_register_flags_weak_overlap(synthetic_register):
     lta = s.filter(pl.col("group") == "long_term_absent")
     assert lta["censored_share"][0] > 0.4 and lta["max_ipcw"][0] > 10, s
     assert s.filter(pl.col("group") == "all")["att"][0] > 0
+    # and the report says so next to the estimates
+    from ozamonitor.report.impact import impact_section
+
+    if (s["censored_share"] > 0.5).any():
+        assert "Caution (" in impact_section(res, lang="en").html
+        assert "Let op (" in impact_section(res, lang="nl").html
 
 
 def test_no_participants_is_a_clear_error(tmp_path):

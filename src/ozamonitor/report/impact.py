@@ -187,9 +187,23 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
             "as base, weighted for later participation of controls (IPCW).",
         )
     )
+    weak = []
+    if "censored_share" in result.summary.columns:
+        weak = [_label(g, lang) for g, c in result.summary.select("group", "censored_share")
+                .iter_rows() if c is not None and c > 0.5]
+    overlap_note = note(tr(
+        lang,
+        f"Let op ({', '.join(weak)}): meer dan de helft van de controlemaanden valt weg "
+        "omdat controles later zelf starten; de vergelijking op lange termijn rust dan op "
+        "weinig, zwaar gewogen kinderen en de schatting is onbetrouwbaar.",
+        f"Caution ({', '.join(weak)}): more than half of the control months are lost "
+        "because controls start later themselves; the long-run comparison then rests on "
+        "a few heavily weighted children and the estimate is unreliable.",
+    )) if weak else ""
     html = (
         intro
         + table_html(pub.drop("by"), labels=labels, decimals=3)
+        + overlap_note
         + note(
             tr(
                 lang,
