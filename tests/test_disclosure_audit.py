@@ -134,3 +134,41 @@ def test_total_must_be_declared_not_guessed():
     system = _sum_system(df, groups, df["count"].cast(pl.Float64).to_numpy())
     assert _brute_force(system, out["count"].is_null().to_numpy()) == []
     assert out["suppression"].to_list()[0] == "primary"
+
+
+def test_complement_found_beyond_the_cells_own_groups():
+    """All other cells of the determined cell's groups are hidden already: the
+    complement comes from a group linked to it through hidden cells."""
+    df = pl.DataFrame({"r": ["r0", "r0", "r0", "r1", "r1", "r1"],
+                       "c": ["c1", "c2", "c3", "c0", "c1", "c3"],
+                       "v": [12, 9, 2, 60, 2, 10]})
+    groups = [SumGroup(["r"]), SumGroup(["c"])]
+    out = suppress(df, "v", sum_groups=groups)
+    system = _sum_system(df, groups, df["v"].cast(pl.Float64).to_numpy())
+    assert _brute_force(system, out["v"].is_null().to_numpy()) == []
+
+
+def test_unprotectable_cell_is_an_error():
+    """Two blocks of small cells joined by one small cell, nothing else in the table:
+    the joining cell follows from the totals and no cell is left to hide it."""
+    cells = [("r0", "c0"), ("r0", "c1"), ("r1", "c0"), ("r1", "c1"), ("r1", "c2"),
+             ("r2", "c2"), ("r2", "c3"), ("r3", "c2"), ("r3", "c3")]
+    df = pl.DataFrame({"r": [r for r, _ in cells], "c": [c for _, c in cells],
+                       "v": list(range(1, 10))})
+    with pytest.raises(DisclosureError, match="no other cell"):
+        suppress(df, "v", sum_groups=[["r"], ["c"]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), min_size=1, max_size=5), min_size=1, max_size=5),
+       st.booleans())
+def test_suppress_leaves_nothing_determined_on_ragged_tables(vals, with_total):
+    df = _table(vals, with_total)
+    total = pl.col("c") == "total" if with_total else None
+    groups = [SumGroup(["r"], total=total), SumGroup(["c"])]
+    try:
+        out = suppress(df, "count", sum_groups=groups)
+    except DisclosureError:
+        return  # a cell no suppression in this table can protect: refused, not published
+    system = _sum_system(df, groups, df["count"].cast(pl.Float64).to_numpy())
+    assert _brute_force(system, out["count"].is_null().to_numpy()) == []

@@ -267,28 +267,69 @@ def _audit_complements(system: SumSystem, supp: np.ndarray, pref: np.ndarray,
     """A complement for every hidden cell the published totals still determine.
 
     For each such cell (in row order) the preferred visible cell (smallest
-    non-zero) of one of its groups is suppressed too; the caller repeats the
-    one-cell rule and the audit until none is left.
+    non-zero) of one of its groups is suppressed too; when all of those are
+    hidden already, the preferred visible cell of any group linked to it through
+    hidden cells. The caller repeats the one-cell rule and the audit until no
+    cell is determined. Raises :class:`DisclosureError` for a determined cell
+    that no further suppression in this table can protect.
     """
     exposed = determined_cells(system, supp, dirty)
     if exposed.size == 0:
         return exposed
-    s = system
     taken = supp.copy()
     chosen = []
     for j in exposed.tolist():
-        best, best_pref = -1, None
-        for r in s.rel[s.by_cell[s.cell_start[j]:s.cell_start[j + 1]]].tolist():
-            members = s.cell[s.rel_start[r]:s.rel_start[r + 1]]
-            members = members[~taken[members] & (pref[members] >= 0)]
-            if members.size:
-                m = members[np.argmin(pref[members])]
-                if best_pref is None or pref[m] < best_pref:
-                    best, best_pref = int(m), pref[m]
-        if best >= 0:
-            taken[best] = True
-            chosen.append(best)
+        best = _preferred(system, _relations_of(system, j), taken, pref)
+        if best < 0:  # look further: every group linked to j through hidden cells
+            best = _preferred(system, _linked_relations(system, j, supp), taken, pref)
+        if best < 0:
+            if any(c == j for c in chosen):  # pragma: no cover - defensive
+                continue
+            raise DisclosureError(
+                f"row {j}: the published totals determine this suppressed cell and no "
+                "other cell of its sum groups is left to suppress; publish fewer totals "
+                "(or coarser categories) for this table")
+        taken[best] = True
+        chosen.append(best)
     return np.asarray(chosen, np.int64)
+
+
+def _relations_of(system: SumSystem, j: int) -> np.ndarray:
+    s = system
+    return s.rel[s.by_cell[s.cell_start[j]:s.cell_start[j + 1]]]
+
+
+def _linked_relations(system: SumSystem, j: int, hidden: np.ndarray) -> np.ndarray:
+    """Relations reachable from cell ``j`` through hidden cells (its component)."""
+    s = system
+    seen_rel: set[int] = set()
+    seen_cell = {j}
+    todo = [j]
+    while todo:
+        c = todo.pop()
+        for r in _relations_of(s, c).tolist():
+            if r in seen_rel:
+                continue
+            seen_rel.add(r)
+            for m in s.cell[s.rel_start[r]:s.rel_start[r + 1]].tolist():
+                if hidden[m] and m not in seen_cell:
+                    seen_cell.add(m)
+                    todo.append(m)
+    return np.asarray(sorted(seen_rel), np.int64)
+
+
+def _preferred(system: SumSystem, rels: np.ndarray, taken: np.ndarray, pref: np.ndarray) -> int:
+    """The preferred visible cell (lowest ``pref``) of the relations ``rels``, or -1."""
+    s = system
+    best, best_pref = -1, None
+    for r in rels.tolist():
+        members = s.cell[s.rel_start[r]:s.rel_start[r + 1]]
+        members = members[~taken[members] & (pref[members] >= 0)]
+        if members.size:
+            m = members[np.argmin(pref[members])]
+            if best_pref is None or pref[m] < best_pref:
+                best, best_pref = int(m), pref[m]
+    return best
 
 
 def render(

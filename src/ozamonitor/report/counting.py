@@ -19,7 +19,7 @@ from ozamonitor.counting.reconcile import (
     trend_figure,
     waterfall_figure,
 )
-from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, render, suppress
+from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, render
 from ozamonitor.register.store import Register
 from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
 
@@ -149,8 +149,9 @@ def counting_section(
     region_names = dict(reg.read("regions").select("region_id", "name").iter_rows())
     for by, title_nl, title_en in (("gemeente", "Per gemeente", "By gemeente"),
                                     ("swv", "Per samenwerkingsverband", "By SWV")):
-        t = c.table(stock_pc, by, threshold=None).filter(pl.col("category") == "total")
-        t = suppress(t, "count", threshold=threshold, sum_groups=[["definition", "category"]])
+        # the totals as suppressed in the full table (categories included), so this
+        # table and `ozamonitor count --by ...` on the same date hide the same cells
+        t = c.table(stock_pc, by, threshold=threshold).filter(pl.col("category") == "total")
         t = render(t, "count", threshold=threshold)
         wide = t.pivot(on="definition", index="region", values="count").with_columns(
             name=pl.col("region").replace_strict(region_names, default=pl.col("region")))
