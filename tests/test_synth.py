@@ -224,7 +224,7 @@ def test_participant_truth_side_file(reg: Register) -> None:
 
 
 def test_untreated_replicates(reg: Register, tmp_path: Path) -> None:
-    """E[Y(0) | history] from independent untreated copies: a mean of 0/1 outcomes in
+    """E[Y(0) | simulated state] from independent untreated copies: a mean of 0/1 outcomes in
     steps of 1/R, close to the single copy on average, and the register itself does
     not depend on them (they draw from their own random stream)."""
     from ozamonitor.synth.generate import participant_truth

@@ -112,7 +112,8 @@ class ImpactResult:
     #: planted effects of a synthetic register (None for real data): group, true_att
     #: (all participants), n_person_months, true_att_matched and
     #: n_person_months_matched (exactly the participant-months of the estimate), and
-    #: true_att_matched_cond (the same with E[Y(0) | history]: what the interval covers)
+    #: true_att_matched_cond (the same with E[Y(0) | simulated state at the start], a
+    #: diagnostic: the control side's error without the participants' luck in Y(0))
     truth: pl.DataFrame | None = None
 
 
@@ -800,11 +801,11 @@ def matched_truth(
     participant-month; this averages the generator's per-participant
     ``Y(1) - Y(0)`` (:func:`ozamonitor.synth.generate.participant_truth`) over
     the same cells: ``true_att_matched``, the sample ATT of the matched
-    participants. ``true_att_matched_cond`` uses ``Y(1) - E[Y(0) | history at
-    the start]`` instead (the mean of the generator's independent untreated
-    replicates): the effect the interval is built for, because no estimate can
-    know a participant's own draw of Y(0) beyond what its history predicts (see
-    docs/impact.md). Columns ``group, true_att_matched, true_att_matched_cond,
+    participants. ``true_att_matched_cond`` uses ``Y(1) - E[Y(0) | simulated
+    state at the start]`` instead (the mean of the generator's independent
+    untreated replicates): a diagnostic whose error holds the control side's
+    error only, without the participants' own luck in Y(0) (see docs/impact.md).
+    Columns ``group, true_att_matched, true_att_matched_cond,
     n_person_months_matched``; ``None`` for a register without per-participant
     truth.
     """

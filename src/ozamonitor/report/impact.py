@@ -61,7 +61,7 @@ def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFr
         )
         out = out.join(pub.select("by", "group", col), on=["by", "group"], how="left")
     if result.truth is not None:
-        cols = [c for c in ("true_att", "true_att_matched_cond") if c in result.truth.columns]
+        cols = [c for c in ("true_att", "true_att_matched") if c in result.truth.columns]
         out = out.join(result.truth.select("group", *cols), on="group", how="left")
     return out
 
@@ -162,10 +162,10 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
             "werkelijk effect (synthetisch, alle deelnemers)",
             "true effect (synthetic, all participants)",
         ),
-        "true_att_matched_cond": tr(
+        "true_att_matched": tr(
             lang,
-            "werkelijk effect (synthetisch, gematchte deelnemers gegeven hun voorgeschiedenis)",
-            "true effect (synthetic, matched participants given their history)",
+            "werkelijk effect (synthetisch, gematchte deelnemers)",
+            "true effect (synthetic, matched participants)",
         ),
     }
     intro = paragraph(

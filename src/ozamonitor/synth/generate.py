@@ -124,7 +124,8 @@ def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
     ``y0`` is the untreated copy with the participant's own random numbers;
     ``y0_mean`` the mean over ``ground_truth_y0_replicates`` untreated copies with
     their own random numbers from the start month on, an estimate of
-    ``E[Y(0) | state and history at the start]``.
+    ``E[Y(0) | full simulated state at the start]`` (static attributes such as the
+    latent risk and pre-drawn future events included).
     Participants take part once, so ``(person_id, start)`` is the participation.
     """
     pt = res.participants
@@ -247,7 +248,7 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
             "columns": "person_id, start, target_group, age_band, e, y1, y0, y0_mean (one "
                        "row per participant and recorded event time; y1 - y0 = the "
                        "participant's true effect; y1 - y0_mean = its effect given its "
-                       "history at the start)"}
+                       "simulated state at the start)"}
         w.manifest_extra["synth"] = {
             "generator": "ozamonitor.synth",
             "generator_version": GENERATOR_VERSION,

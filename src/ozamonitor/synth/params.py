@@ -213,7 +213,7 @@ class SynthParams:
     oza_end_dropout_if_absent: float = 0.45
     ground_truth_max_event_time: int = 36
     #: independent untreated replicates per participant (their own random numbers
-    #: from the start month on): their mean is E[Y(0) | history at the start]
+    #: from the start month on): their mean is E[Y(0) | simulated state at the start]
     ground_truth_y0_replicates: int = 20
 
     def to_dict(self) -> dict[str, Any]:

@@ -780,7 +780,7 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
     shadow_P: Population | None = None
     # untreated replicates: like the shadow, but with their own random numbers from
     # the start month on (a separate stream, so the register itself is unchanged);
-    # their mean estimates E[Y(0) | the participant's state and history at the start]
+    # their mean estimates E[Y(0) | the participant's full simulated state at the start]
     R = max(int(p.ground_truth_y0_replicates), 0)
     seed_seq = getattr(rng.bit_generator, "seed_seq", None)
     rep_rng = np.random.default_rng(seed_seq.spawn(1)[0] if seed_seq is not None else 0)
