@@ -214,3 +214,25 @@ def test_no_participants_is_a_clear_error(tmp_path):
     out = write_register(tmp_path / "r", {}, extraction_date=dt.date(2025, 7, 31))
     with pytest.raises(im.ImpactError, match="no OZA participation"):
         im.impact_analysis(out)
+
+
+def test_untreated_variance_by_hand():
+    """The participants' untreated variance from their matched controls' mean changes."""
+    es = np.array([-1, 0, 1])
+    d_t = np.array([[0.0, 1.0, 1.0], [0.0, 1.0, np.nan]])  # set 1 unobserved at e = 1
+    # set 0: three controls observed throughout; set 1: two controls, one censored at e = 0
+    d_c = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0],
+                    [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
+    w = np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0],
+                  [1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    c_set = np.array([0, 0, 0, 1, 1])
+    wsum = np.zeros((2, 3))
+    np.add.at(wsum, c_set, w)
+    comp = im._Components(es, d_t, c_set, np.arange(5), d_c, w, wsum)
+    post = es >= 0
+    tot = 3.0  # set 0 observed at e = 0, 1; set 1 at e = 0
+    got = im._untreated_variance(comp, np.array([0, 1]), post, tot)
+    # set 0: control mean changes over e = 0, 1: 0.5, 1.0, 0.0 -> variance 0.25
+    # set 1: only control 3 is observed at e = 0 -> too few: takes set 0's 0.25
+    want = (2 / 3) ** 2 * 0.25 + (1 / 3) ** 2 * 0.25
+    assert got == pytest.approx(want)

@@ -97,8 +97,10 @@ class ImpactError(ValueError):
 class ImpactResult:
     """Estimates of :func:`impact_analysis`."""
 
-    #: overall ATT per group: by, group, n_treated, n_controls, att, se, lower, upper,
-    #: pretrend_chi2, pretrend_df, pretrend_p
+    #: overall ATT per group: by, group, n_treated, n_unmatched, n_controls,
+    #: n_control_slots, censored_share, max_ipcw, att, se, lower, upper (child-clustered),
+    #: se_sample, lower_sample, upper_sample (for the participants' sample effect, see
+    #: docs/impact.md), pretrend_chi2, pretrend_df, pretrend_p
     summary: pl.DataFrame
     #: ATT per event time: by, group, e, att, se, lower, upper, n_sets
     event_study: pl.DataFrame
@@ -475,6 +477,7 @@ def _child_influence(
     psi = np.zeros((n_children, len(comp.es)))
     inv_n = np.where(n_e > 0, 1.0 / np.maximum(n_e, 1), 0.0)
     np.add.at(psi, treated_child[sets], np.where(ok, comp.d_t[sets] - mu_t, 0.0) * inv_n)
+    psi_t = psi.copy()
     # control entries of the selected sets
     pos = np.full(comp.wsum.shape[0], -1)
     pos[sets] = np.arange(len(sets))
@@ -486,7 +489,40 @@ def _child_influence(
     contrib = share * np.nan_to_num(comp.d_c[keep] - mu_c) * ok[k_set] * inv_n
     np.add.at(psi, child_of_row[comp.c_row[keep]], -contrib)
     used = np.abs(psi).sum(axis=1) > 0
-    return att, psi[used], n_e
+    return att, psi[used], n_e, (psi - psi_t)[used]
+
+
+def _untreated_variance(comp: _Components, sets: np.ndarray, post: np.ndarray,
+                        tot: float) -> float:
+    """Variance of the participants' untreated luck in the overall ATT.
+
+    A set's share of the overall ATT is ``n_obs(s) / tot`` times its mean
+    difference over its observed post months. The variance of a participant's
+    untreated mean change is estimated by the (unbiased) variance of the mean
+    changes of its matched controls that are observed in all of those months;
+    sets with fewer than two such controls take the mean of the others.
+    """
+    ok = np.isfinite(comp.d[sets][:, post])
+    n_obs = ok.sum(axis=1)
+    pos = np.full(comp.wsum.shape[0], -1)
+    pos[sets] = np.arange(len(sets))
+    keep = pos[comp.c_set] >= 0
+    k_set = pos[comp.c_set[keep]]
+    d_c = comp.d_c[keep][:, post]
+    seen = comp.w[keep][:, post] > 0
+    full = np.all(seen | ~ok[k_set], axis=1) & (n_obs[k_set] > 0)
+    mean_c = np.where(ok[k_set], np.nan_to_num(d_c), 0.0).sum(axis=1) / np.maximum(
+        n_obs[k_set], 1)
+    var = np.full(len(sets), np.nan)
+    for s_i in np.unique(k_set[full]).tolist():
+        m = mean_c[full & (k_set == s_i)]
+        if m.size >= 2:
+            var[s_i] = m.var(ddof=1)
+    have = np.isfinite(var) & (n_obs > 0)
+    if not have.any():
+        return 0.0
+    var = np.where(have, var, np.nanmean(var[have]))
+    return float(np.sum((n_obs / tot) ** 2 * var))
 
 
 def _censoring_diagnostics(comp: _Components, entries: np.ndarray, max_e: int) -> dict[str, float]:
@@ -534,7 +570,7 @@ def _aggregate(
         return {"att": nan, "se": nan, "lower": nan, "upper": nan}
     z = stats.norm.ppf(1 - alpha / 2)
     es = comp.es
-    att_e, psi, n_e = _child_influence(comp, sets, treated_child, child_of_row)
+    att_e, psi, n_e, psi_c = _child_influence(comp, sets, treated_child, child_of_row)
     G = psi.shape[0]
     corr = G / max(G - 1, 1)
     post = (es >= 0) & (es <= max_e) & (n_e > 0)
@@ -545,6 +581,12 @@ def _aggregate(
     att = float(att_e[post] @ wts)
     se = float(np.sqrt(corr * np.sum((psi[:, post] @ wts) ** 2)))
     out: dict[str, Any] = {"att": att, "se": se, "lower": att - z * se, "upper": att + z * se}
+    # interval for the participants' sample effect: the control part of the influence
+    # function plus the participants' untreated variance, estimated per set from its
+    # matched controls (Abadie and Imbens 2006)
+    v0 = _untreated_variance(comp, sets, post, tot)
+    se_s = float(np.sqrt(corr * np.sum((psi_c[:, post] @ wts) ** 2) + v0))
+    out.update(se_sample=se_s, lower_sample=att - z * se_s, upper_sample=att + z * se_s)
     se_e = np.sqrt(corr * np.sum(psi**2, axis=0))
     # event-time cells with fewer than MIN_TREATED sets are not estimated (nor published)
     out["profile"] = [
@@ -713,6 +755,9 @@ def impact_analysis(
                 "se": agg["se"],
                 "lower": agg.get("lower", np.nan),
                 "upper": agg.get("upper", np.nan),
+                "se_sample": agg.get("se_sample", np.nan),
+                "lower_sample": agg.get("lower_sample", np.nan),
+                "upper_sample": agg.get("upper_sample", np.nan),
                 "pretrend_chi2": agg.get("pretrend_chi2", np.nan),
                 "pretrend_df": agg.get("pretrend_df", 0),
                 "pretrend_p": agg.get("pretrend_p", np.nan),
