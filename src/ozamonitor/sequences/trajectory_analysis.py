@@ -322,35 +322,29 @@ def _run(
     register: Register | str | Path,
     out: str | Path,
     *,
-    period: str = "month",
-    alignment: str = "calendar",
-    start: str = "2014-08",
-    end: str = "2026-07",
-    window: tuple[int, int] = (-24, 24),
-    ages: tuple[int, int] = (48, 215),
-    population: str = "active",
-    sample: int | None = None,
-    seed: int = 1,
-    ks: Sequence[int] = (2, 3, 4, 5, 6, 7, 8),
-    method: str = "OM",
-    sm: str = "TRATE",
-    pam_max: int = 3000,
-    config: TrajectoryConfig = DEFAULT_CONFIG,
-    rule: str = "majority",
-    figure_formats: Sequence[str] = ("png", "svg"),
-    lang: str = "nl",
-    cluster: bool = True,
-    min_observed: float = 0.0,
-    progress: ProgressFn | None = None,
+    period: str,
+    alignment: str,
+    start: str,
+    end: str,
+    window: tuple[int, int],
+    ages: tuple[int, int],
+    population: str,
+    sample: int | None,
+    seed: int,
+    ks: Sequence[int],
+    method: str,
+    sm: str,
+    pam_max: int,
+    config: TrajectoryConfig,
+    rule: str,
+    figure_formats: Sequence[str],
+    lang: str,
+    cluster: bool,
+    min_observed: float,
+    progress: ProgressFn | None,
 ) -> TrajectoryResults:
-    """Run the whole trajectory analysis and write its outputs to ``out``.
-
-    ``min_observed`` keeps only sequences observed (not missing) in at least that
-    share of the aligned periods: with age or event alignment, children seen
-    over only part of the window otherwise cluster by their missing positions
-    (``1.0`` = complete sequences only).
-    """
-    # the body of run_trajectory_analysis, writing into the temporary folder ``out``
+    """The body of :func:`run_trajectory_analysis` (its defaults and docs), writing
+    into the temporary folder ``out``."""
     from ozamonitor.sequences import describe as desc
     from ozamonitor.sequences import plots
     from ozamonitor.sequences.background import (
