@@ -21,9 +21,9 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_counting import quarterly_dates
 from ozamonitor.counting import Counter
-from ozamonitor.counting.count import SUM_GROUPS
+from ozamonitor.counting.count import table_sum_groups
 from ozamonitor.privacy.audit import determined_cells
-from ozamonitor.privacy.disclosure import SumGroup, _sum_system, suppress
+from ozamonitor.privacy.disclosure import _sum_system, suppress
 from ozamonitor.register.store import Register
 
 
@@ -36,9 +36,7 @@ def main() -> None:
     counter = Counter(reg, "all")
     dates = quarterly_dates(counter.timeline.range_start, reg.extraction_date)
     table = counter.table(counter.stock(dates), args.by, threshold=None)
-    excl = sorted(d.name for d in counter.definitions if d.exclusive)
-    groups = [SumGroup(SUM_GROUPS[0], total=(pl.col("category") == "total")
-                       & pl.col("definition").is_in(excl)), SumGroup(SUM_GROUPS[1])]
+    groups = table_sum_groups(d.name for d in counter.definitions if d.exclusive)
     t0 = time.perf_counter()
     out = suppress(table, "count", sum_groups=groups)
     t_graphic = time.perf_counter() - t0

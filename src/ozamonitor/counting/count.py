@@ -66,6 +66,13 @@ NO_SWV = "none"
 SUM_GROUPS = [["definition", "region", "period"], ["definition", "category", "period"]]
 
 
+def table_sum_groups(exclusive: Iterable[str]) -> list[SumGroup]:
+    """:data:`SUM_GROUPS` for :func:`~ozamonitor.privacy.disclosure.suppress`: the
+    ``total`` row is the categories' own total for the ``exclusive`` definitions."""
+    own_total = (pl.col("category") == "total") & pl.col("definition").is_in(sorted(exclusive))
+    return [SumGroup(SUM_GROUPS[0], total=own_total), SumGroup(SUM_GROUPS[1])]
+
+
 def _age_band(age: pl.Expr) -> pl.Expr:
     return (
         pl.when(age < 5).then(pl.lit("<5"))
@@ -368,9 +375,7 @@ class Counter:
         out = out.select("definition", "category", "region", "period", "count")
         if threshold is None:
             return out
-        excl_total = (pl.col("category") == "total") & pl.col("definition").is_in(sorted(excl))
-        groups = [SumGroup(SUM_GROUPS[0], total=excl_total), SumGroup(SUM_GROUPS[1])]
-        return suppress(out, "count", threshold=threshold, sum_groups=groups)
+        return suppress(out, "count", threshold=threshold, sum_groups=table_sum_groups(excl))
 
     def _grid(self, periods: list[str], regions: list[str], total_only: bool = False
               ) -> pl.DataFrame:

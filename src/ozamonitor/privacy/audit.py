@@ -46,9 +46,10 @@ class SumSystem:
     ``rel[i]`` is the relation of membership ``i``, ``cell[i]`` the table row and
     ``coef[i]`` its coefficient (+1, or -1 for a group's own total cell).
     Relations are numbered group by group: those of sum group ``k`` are
-    ``group_start[k] <= rel < group_start[k + 1]`` and their memberships are
-    ``mem_start[k]:mem_start[k + 1]``. ``rel_start`` indexes the memberships of
-    each relation; ``by_cell[cell_start[j]:cell_start[j + 1]]`` are those of cell ``j``.
+    ``group_start[k] <= rel < group_start[k + 1]``. ``rel_start`` indexes the
+    memberships of each relation (so those of sum group ``k`` are
+    ``rel_start[group_start[k]]:rel_start[group_start[k + 1]]``);
+    ``by_cell[cell_start[j]:cell_start[j + 1]]`` are those of cell ``j``.
     """
 
     rel: np.ndarray
@@ -57,18 +58,17 @@ class SumSystem:
     n_rel: int
     n_cell: int
     group_start: np.ndarray
-    mem_start: np.ndarray
     rel_start: np.ndarray
     by_cell: np.ndarray
     cell_start: np.ndarray
 
     @classmethod
     def build(cls, rel: np.ndarray, cell: np.ndarray, coef: np.ndarray, n_rel: int,
-              n_cell: int, group_start: np.ndarray, mem_start: np.ndarray) -> SumSystem:
+              n_cell: int, group_start: np.ndarray) -> SumSystem:
         """Assemble the system from memberships already sorted by relation."""
         by_cell = np.argsort(cell, kind="stable")
         return cls(rel=rel, cell=cell, coef=coef, n_rel=n_rel, n_cell=n_cell,
-                   group_start=group_start, mem_start=mem_start,
+                   group_start=group_start,
                    rel_start=np.searchsorted(rel, np.arange(n_rel + 1)), by_cell=by_cell,
                    cell_start=np.searchsorted(cell[by_cell], np.arange(n_cell + 1)))
 

@@ -193,7 +193,7 @@ def _sum_system(frame: pl.DataFrame, groups: list[SumGroup], vals: np.ndarray) -
     Within a group the cells add up to a total: the group's own total cell
     (coefficient -1) or a total published elsewhere (all coefficients +1).
     """
-    rels, cells, coefs, group_start, mem_start = [], [], [], [0], [0]
+    rels, cells, coefs, group_start = [], [], [], [0]
     n_rel = 0
     for g in groups:
         if g.by:
@@ -217,12 +217,11 @@ def _sum_system(frame: pl.DataFrame, groups: list[SumGroup], vals: np.ndarray) -
         coefs.append(np.where(tot, -1.0, 1.0))
         n_rel += n
         group_start.append(n_rel)
-        mem_start.append(mem_start[-1] + cell.size)
     rel = np.concatenate(rels) if rels else np.zeros(0, np.int64)
     cell = np.concatenate(cells) if cells else np.zeros(0, np.int64)
     coef = np.concatenate(coefs) if coefs else np.zeros(0)
     return SumSystem.build(rel.astype(np.int64), cell.astype(np.int64), coef, n_rel,
-                           frame.height, np.asarray(group_start), np.asarray(mem_start))
+                           frame.height, np.asarray(group_start))
 
 
 def _check_totals(frame: pl.DataFrame, g: SumGroup, gid: np.ndarray, cell: np.ndarray,
@@ -247,7 +246,7 @@ def _check_totals(frame: pl.DataFrame, g: SumGroup, gid: np.ndarray, cell: np.nd
 def _one_cell_complements(system: SumSystem, k: int, supp: np.ndarray,
                           pref: np.ndarray) -> np.ndarray:
     """One complement in every group of sum group ``k`` with exactly one hidden cell."""
-    lo, hi = system.mem_start[k], system.mem_start[k + 1]
+    lo, hi = system.rel_start[system.group_start[k:k + 2]]
     rel = system.rel[lo:hi] - system.group_start[k]
     cell = system.cell[lo:hi]
     hid = supp[cell]
@@ -283,8 +282,6 @@ def _audit_complements(system: SumSystem, supp: np.ndarray, pref: np.ndarray,
         if best < 0:  # look further: every group linked to j through hidden cells
             best = _preferred(system, _linked_relations(system, j, supp), taken, pref)
         if best < 0:
-            if any(c == j for c in chosen):  # pragma: no cover - defensive
-                continue
             raise DisclosureError(
                 f"row {j}: the published totals determine this suppressed cell and no "
                 "other cell of its sum groups is left to suppress; publish fewer totals "
