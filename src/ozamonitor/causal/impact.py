@@ -48,6 +48,7 @@ import datetime as dt
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -373,7 +374,7 @@ class _Components:
     w: np.ndarray  # (C, E) IPCW weight, 0 where censored or unobserved
     wsum: np.ndarray  # (S, E) sum of control weights per set
 
-    @property
+    @cached_property
     def d(self) -> np.ndarray:
         """d[s, k]: treated minus weighted control change; NaN where unobserved."""
         sums = np.zeros_like(self.wsum)
