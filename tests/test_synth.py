@@ -223,20 +223,25 @@ def test_participant_truth_side_file(reg: Register) -> None:
         assert abs(diff - node["windows"]["0_23"]["att"]) < 2e-6
 
 
-def test_untreated_replicates(reg: Register, tmp_path: Path) -> None:
-    """E[Y(0) | simulated state] from independent untreated copies: a mean of 0/1 outcomes in
-    steps of 1/R, close to the single copy on average, and the register itself does
-    not depend on them (they draw from their own random stream)."""
+def test_replicates(reg: Register, tmp_path: Path) -> None:
+    """E[Y(d) | simulated state] from independent untreated and treated copies: means of
+    0/1 outcomes in steps of 1/R, centred on the single realisation (Y(0) copy, observed
+    Y(1)), and the register itself does not depend on them (they draw from their own
+    random streams)."""
     from ozamonitor.synth.generate import participant_truth
 
     pt = participant_truth(reg)
     assert pt is not None
-    r = SynthParams().ground_truth_y0_replicates
-    y0m = pt["y0_mean"].to_numpy().astype(float)
-    assert np.all((y0m >= 0) & (y0m <= 1))
-    assert np.allclose(y0m * r, np.round(y0m * r), atol=1e-4)
-    assert abs(y0m.mean() - pt["y0"].cast(pl.Float64).mean()) < 0.03
-    p0 = SynthParams(oza_min_participants=40, ground_truth_y0_replicates=0)
+    r = SynthParams().ground_truth_replicates
+    for col, real in (("y0_mean", "y0"), ("y1_mean", "y1")):
+        ym = pt[col].to_numpy().astype(float)
+        assert np.all((ym >= 0) & (ym <= 1)), col
+        assert np.allclose(ym * r, np.round(ym * r), atol=1e-4), col
+        assert abs(ym.mean() - pt[real].cast(pl.Float64).mean()) < 0.03, col
+    # the treated copies follow the observed world: the OZA start enrols every one
+    first = pt.filter(pl.col("e") == 0)
+    assert (first["y1_mean"] == 1).all() and (first["y1"] == 1).all()
+    p0 = SynthParams(oza_min_participants=40, ground_truth_replicates=0)
     p20 = SynthParams(oza_min_participants=40)
     a = generate(tmp_path / "a", scale=SMALL, seed=SEED, params=p0)
     b = generate(tmp_path / "b", scale=SMALL, seed=SEED, params=p20)
@@ -244,8 +249,9 @@ def test_untreated_replicates(reg: Register, tmp_path: Path) -> None:
         assert (a / f"{name}.parquet").read_bytes() == (b / f"{name}.parquet").read_bytes(), name
     pa, pb = participant_truth(a), participant_truth(b)
     assert pa is not None and pb is not None
-    assert pa["y0_mean"].is_nan().all() and not pb["y0_mean"].is_nan().any()
-    assert pa.drop("y0_mean").equals(pb.drop("y0_mean"))
+    means = ["y0_mean", "y1_mean"]
+    assert all(pa[c].is_nan().all() and not pb[c].is_nan().any() for c in means)
+    assert pa.drop(means).equals(pb.drop(means))
 
 
 def test_age_of_pupils(reg: Register) -> None:

@@ -119,13 +119,16 @@ def _ground_truth(res: SimResult, params: SynthParams) -> dict[str, Any]:
 def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
     """Per participant and observed event time: Y(1), Y(0) (long format).
 
-    Columns ``person_id, start, target_group, age_band, e, y1, y0, y0_mean``; one
-    row per participant and event time ``e`` whose month is recorded (``y1 >= 0``).
-    ``y0`` is the untreated copy with the participant's own random numbers;
-    ``y0_mean`` the mean over ``ground_truth_y0_replicates`` untreated copies with
-    their own random numbers from the start month on, an estimate of
-    ``E[Y(0) | full simulated state at the start]`` (static attributes such as the
-    latent risk and pre-drawn future events included).
+    Columns ``person_id, start, target_group, age_band, e, y1, y0, y0_mean,
+    y1_mean``; one row per participant and event time ``e`` whose month is
+    recorded (``y1 >= 0``). ``y1`` is the observed world, ``y0`` the untreated copy
+    with the participant's own random numbers. ``y0_mean`` and ``y1_mean`` are the
+    means over ``ground_truth_replicates`` untreated and treated copies with their
+    own random numbers from the start month on: estimates of ``E[Y(d) | full
+    simulated state at the start]`` (static attributes such as the latent risk and
+    pre-drawn future events included), the participant's chance of being in
+    education without and with OZA. ``y1_mean - y0_mean`` is the planted effect on
+    that chance; ``y1 - y0`` its realisation.
     Participants take part once, so ``(person_id, start)`` is the participation.
     """
     pt = res.participants
@@ -143,6 +146,7 @@ def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
         "y1": pl.Series(res.y1[k, e], dtype=pl.Int8),
         "y0": pl.Series(res.y0[k, e], dtype=pl.Int8),
         "y0_mean": pl.Series(res.y0_mean[k, e], dtype=pl.Float32),
+        "y1_mean": pl.Series(res.y1_mean[k, e], dtype=pl.Float32),
     }).sort("person_id", "start", "e")
 
 
@@ -245,10 +249,11 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
                              statistics=False)
         gt["participants_file"] = {
             "file": PARTICIPANT_TRUTH_FILE, "rows": ptruth.height,
-            "columns": "person_id, start, target_group, age_band, e, y1, y0, y0_mean (one "
-                       "row per participant and recorded event time; y1 - y0 = the "
-                       "participant's true effect; y1 - y0_mean = its effect given its "
-                       "simulated state at the start)"}
+            "columns": "person_id, start, target_group, age_band, e, y1, y0, y0_mean, "
+                       "y1_mean (one row per participant and recorded event time; "
+                       "y1_mean - y0_mean = the planted effect on the participant's chance "
+                       "of being in education given its simulated state at the start; "
+                       "y1 - y0 = its realisation)"}
         w.manifest_extra["synth"] = {
             "generator": "ozamonitor.synth",
             "generator_version": GENERATOR_VERSION,

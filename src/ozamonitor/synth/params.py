@@ -212,9 +212,10 @@ class SynthParams:
     #: risk that a participant in poor state (LRV) at an end drops out
     oza_end_dropout_if_absent: float = 0.45
     ground_truth_max_event_time: int = 36
-    #: independent untreated replicates per participant (their own random numbers
-    #: from the start month on): their mean is E[Y(0) | simulated state at the start]
-    ground_truth_y0_replicates: int = 20
+    #: independent untreated and treated replicates per participant (their own random
+    #: numbers from the start month on): their means are E[Y(0)] and E[Y(1)] given the
+    #: simulated state at the start, the participant's chances without and with OZA
+    ground_truth_replicates: int = 20
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (year keys as strings)."""

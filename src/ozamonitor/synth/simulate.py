@@ -14,7 +14,9 @@ turns into dated spells.
 OZA potential outcomes: when a participant starts, an untreated copy (the
 *shadow*) of the person is made from the month before; the shadow runs
 through the same step function with the **same uniforms** but without OZA,
-which gives Y(0) next to the observed Y(1).
+which gives Y(0) next to the observed Y(1). Further untreated and treated copies
+with their own random numbers (``_Replicates``) give each participant's chances
+E[Y(0)] and E[Y(1)] given its state at the start: the planted effect.
 """
 
 from __future__ import annotations
@@ -657,9 +659,11 @@ class SimResult:
     participants: dict[str, np.ndarray]
     y1: np.ndarray  # (n_participants, E + 1) int8, -1 = not observed
     y0: np.ndarray
-    #: (n_participants, E + 1) float32, NaN = not observed: mean Y(0) over
-    #: ``ground_truth_y0_replicates`` untreated copies with their own random numbers
+    #: (n_participants, E + 1) float32, NaN = not observed (or no replicates): mean Y(0)
+    #: and Y(1) over ``ground_truth_replicates`` untreated and treated copies with their
+    #: own random numbers from the start month on
     y0_mean: np.ndarray
+    y1_mean: np.ndarray
     first_month: int
     attendance_rows: int
 
@@ -778,16 +782,15 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
     shadow: Dyn | None = None
     shadow_ids = np.zeros(0, np.int64)
     shadow_P: Population | None = None
-    # untreated replicates: like the shadow, but with their own random numbers from
-    # the start month on (a separate stream, so the register itself is unchanged);
-    # their mean estimates E[Y(0) | the participant's full simulated state at the start]
-    R = max(int(p.ground_truth_y0_replicates), 0)
+    # independent replicates, untreated and treated: like the shadow, but with their own
+    # random numbers from the start month on (separate streams, so the register itself is
+    # unchanged); their means estimate E[Y(d) | the participant's full simulated state at
+    # the start], i.e. the participant's chances with and without OZA
+    R = max(int(p.ground_truth_replicates), 0)
     seed_seq = getattr(rng.bit_generator, "seed_seq", None)
-    rep_rng = np.random.default_rng(seed_seq.spawn(1)[0] if seed_seq is not None else 0)
-    rep: Dyn | None = None
-    rep_part = np.zeros(0, np.int64)  # participant number of each replicate
-    rep_P: Population | None = None
-    y0_sum = np.zeros((cap, E + 1), np.float32)
+    streams = seed_seq.spawn(2) if seed_seq is not None else (0, 1)
+    reps = (_Replicates(R, cap, E, np.random.default_rng(streams[0]), treat=False),
+            _Replicates(R, cap, E, np.random.default_rng(streams[1]), treat=True))
     act_starts = np.sort(arr.start_m)
     months = np.arange(m_first, last_month + 1)
     active_n = np.array([(act_starts <= mm + 1).sum() if mm <= last_month - 6 else 0
@@ -833,12 +836,8 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
             ok = (ev_t >= 0) & (ev_t <= E) & (m <= last_gt_month)
             y1[ks[ok], ev_t[ok]] = in_education(d.take(part_idx[:n_part][ok]), m)
             y0[ks[ok], ev_t[ok]] = in_education(shadow.take(np.nonzero(ok)[0]), m)
-            if rep is not None and rep_P is not None:
-                step(rep, rep_P, m, rep_rng.random((N_UNIFORMS, len(rep_part)),
-                                                   dtype=np.float32), ctx, treat=False)
-                rok = ok[rep_part]
-                np.add.at(y0_sum, (rep_part[rok], ev_t[rep_part[rok]]),
-                          in_education(rep.take(np.nonzero(rok)[0]), m))
+            for r in reps:
+                r.step(m, ctx, ok, ev_t, in_education)
         # ---- attendance and relative-absence reports
         age = m - pv.bm
         comp = (age >= 61) & (age < 216) & ~dv.sqf
@@ -927,14 +926,8 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
                     shadow = clone if shadow is None else _concat(shadow, clone)
                     shadow_ids = np.concatenate([shadow_ids, ni])
                     shadow_P = pop.take(shadow_ids)
-                    if R:
-                        rclone = d.take(np.repeat(ni, R))
-                        rclone.pending[:] = -1
-                        rep = rclone if rep is None else _concat(rep, rclone)
-                        first_k = n_part - len(ni)
-                        rep_part = np.concatenate(
-                            [rep_part, np.repeat(np.arange(first_k, n_part), R)])
-                        rep_P = pop.take(part_idx[rep_part])
+                    for r in reps:
+                        r.add(d, pop, ni, np.arange(n_part - len(ni), n_part), part_idx)
         if progress is not None and (step_i % 6 == 0 or m == last_month):
             progress("simulate", step_i + 1, total)
 
@@ -946,11 +939,56 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
              "end_day": part_end_day[:n_part], "reason": part_reason[:n_part]}
     return SimResult(events=events, rv_reports=rvr, year_flags=flags, participants=parts,
                      y1=y1[:n_part], y0=y0[:n_part],
-                     y0_mean=np.where(y1[:n_part] >= 0, y0_sum[:n_part] / max(R, 1), np.nan
-                                      ).astype(np.float32) if R else
-                     np.full(y1[:n_part].shape, np.nan, np.float32),
+                     y0_mean=reps[0].mean(y1[:n_part] >= 0),
+                     y1_mean=reps[1].mean(y1[:n_part] >= 0),
                      first_month=m_first,
                      attendance_rows=att_rows)
+
+
+class _Replicates:
+    """``R`` copies of every participant, made at selection, that live on with their own
+    random numbers, untreated (``treat=False``: the OZA start is dropped) or treated
+    (the same start as the participant). ``mean`` gives the mean outcome per
+    participant and event time: an estimate of E[Y(d) | full simulated state at the
+    start]."""
+
+    def __init__(self, R: int, cap: int, E: int, rng: np.random.Generator, *,
+                 treat: bool) -> None:
+        self.R, self.rng, self.treat = R, rng, treat
+        self.dyn: Dyn | None = None
+        self.pop: Population | None = None
+        self.part = np.zeros(0, np.int64)  # participant number of each copy
+        self.sum = np.zeros((cap, E + 1), np.float32)
+
+    def add(self, d: Dyn, pop: Population, persons: np.ndarray, numbers: np.ndarray,
+            part_idx: np.ndarray) -> None:
+        """Copy the newly selected ``persons`` (participant ``numbers``) ``R`` times."""
+        if not self.R:
+            return
+        clone = d.take(np.repeat(persons, self.R))
+        if not self.treat:
+            clone.pending[:] = -1
+        self.dyn = clone if self.dyn is None else _concat(self.dyn, clone)
+        self.part = np.concatenate([self.part, np.repeat(numbers, self.R)])
+        self.pop = pop.take(part_idx[self.part])
+
+    def step(self, m: int, ctx: Context, ok: np.ndarray, ev_t: np.ndarray,
+             outcome: Callable[[Dyn, int], np.ndarray]) -> None:
+        """Advance all copies one month; add the outcome at the event times ``ok``."""
+        if self.dyn is None or self.pop is None:
+            return
+        u = self.rng.random((N_UNIFORMS, len(self.part)), dtype=np.float32)
+        step(self.dyn, self.pop, m, u, ctx, treat=self.treat)
+        rok = ok[self.part]
+        np.add.at(self.sum, (self.part[rok], ev_t[self.part[rok]]),
+                  outcome(self.dyn.take(np.nonzero(rok)[0]), m))
+
+    def mean(self, observed: np.ndarray) -> np.ndarray:
+        """Mean outcome where ``observed`` (NaN elsewhere, and everywhere without copies)."""
+        n = observed.shape[0]
+        if not self.R:
+            return np.full(observed.shape, np.nan, np.float32)
+        return np.where(observed, self.sum[:n] / self.R, np.nan).astype(np.float32)
 
 
 def _concat(a: Dyn, b: Dyn) -> Dyn:
