@@ -99,9 +99,11 @@ class ImpactResult:
     """Estimates of :func:`impact_analysis`."""
 
     #: overall ATT per group: by, group, n_treated, n_unmatched, n_controls,
-    #: n_control_slots, censored_share, max_ipcw, att, se, lower, upper (child-clustered),
-    #: se_sample, lower_sample, upper_sample (for the participants' sample effect, see
-    #: docs/impact.md), pretrend_chi2, pretrend_df, pretrend_p
+    #: n_control_slots, censored_share, max_ipcw, att; se, lower, upper (population
+    #: interval: child-clustered influence function, as R's did); se_sample,
+    #: lower_sample, upper_sample (interval for the effect on exactly these matched
+    #: participants, Abadie-Imbens; the one the recovery study checks, see
+    #: docs/impact.md); pretrend_chi2, pretrend_df, pretrend_p
     summary: pl.DataFrame
     #: ATT per event time: by, group, e, att, se, lower, upper, n_sets
     event_study: pl.DataFrame
@@ -112,11 +114,12 @@ class ImpactResult:
     #: stacked analysis data (one row per child per stack) with covariates and weights
     data: pl.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
-    #: planted effects of a synthetic register (None for real data): group, true_att
-    #: (all participants), n_person_months, true_att_matched and
-    #: n_person_months_matched (exactly the participant-months of the estimate), and
-    #: true_att_matched_cond (the same with E[Y(0) | simulated state at the start], a
-    #: diagnostic: the control side's error without the participants' luck in Y(0))
+    #: planted effects of a synthetic register (None for real data): group,
+    #: true_att_expected (the planted effect on the chance of being in education, on
+    #: exactly the participant-months of the estimate: the recovery criterion),
+    #: true_att_matched (the realised sample ATT on the same cells),
+    #: n_person_months_matched, and for target-group and age-band splits true_att (the
+    #: realised effect over all participants) and n_person_months
     truth: pl.DataFrame | None = None
 
 
@@ -844,16 +847,21 @@ def matched_truth(
 
     The estimate averages ``d(s, e)`` over matched participants *s* and event
     times 0..``max_e`` where ``d`` is defined, with equal weight per
-    participant-month; this averages the generator's per-participant
-    ``Y(1) - Y(0)`` (:func:`ozamonitor.synth.generate.participant_truth`) over
-    the same cells: ``true_att_matched``, the sample ATT of the matched
-    participants. ``true_att_matched_cond`` uses ``Y(1) - E[Y(0) | simulated
-    state at the start]`` instead (the mean of the generator's independent
-    untreated replicates): a diagnostic whose error holds the control side's
-    error only, without the participants' own luck in Y(0) (see docs/impact.md).
-    Columns ``group, true_att_matched, true_att_matched_cond,
+    participant-month; this averages the generator's per-participant truth
+    (:func:`ozamonitor.synth.generate.participant_truth`) over the same cells:
+
+    * ``true_att_expected`` - the planted effect: ``E[Y(1) - Y(0) | simulated
+      state at the start]``, the change OZA makes in each participant's chance of
+      being in education (means of the generator's independent treated and
+      untreated replicates). This is what the estimate's interval is for and
+      the recovery criterion (see docs/impact.md);
+    * ``true_att_matched`` - the realised sample ATT ``Y(1) - Y(0)`` of the
+      matched participants, which also holds their month-by-month luck in both
+      worlds.
+
+    Columns ``group, true_att_expected, true_att_matched,
     n_person_months_matched``; ``None`` for a register without per-participant
-    truth.
+    truth (``true_att_expected`` is null for one generated without replicates).
     """
     from ozamonitor.synth.generate import participant_truth
 
@@ -871,18 +879,20 @@ def matched_truth(
             "group": matched["group"].to_numpy()[s_idx].astype(str),
         }
     )
-    y0_mean = pl.col("y0_mean") if "y0_mean" in pt.columns else pl.lit(None, pl.Float64)
+    has_means = {"y0_mean", "y1_mean"} <= set(pt.columns)
+    expected = pl.col("y1_mean") - pl.col("y0_mean") if has_means else pl.lit(None)
     eff = pt.select(
-        "person_id", "start", "e", (pl.col("y1") - pl.col("y0")).cast(pl.Float64).alias("eff"),
-        (pl.col("y1") - y0_mean).cast(pl.Float64).alias("eff_cond"),
+        "person_id", "start", "e",
+        expected.cast(pl.Float64).fill_nan(None).alias("eff_expected"),
+        (pl.col("y1") - pl.col("y0")).cast(pl.Float64).alias("eff"),
     )
     j = cells.join(eff, on=["person_id", "start", "e"], how="inner")
     parts = [j] if by is None else [j, j.with_columns(group=pl.lit("all"))]
     return (
         pl.concat(parts)
         .group_by("group")
-        .agg(true_att_matched=pl.col("eff").mean(),
-             true_att_matched_cond=pl.col("eff_cond").mean(),
+        .agg(true_att_expected=pl.col("eff_expected").mean(),
+             true_att_matched=pl.col("eff").mean(),
              n_person_months_matched=pl.len())
         .sort("group")
     )
@@ -892,7 +902,7 @@ def _with_matched_truth(
     truth: pl.DataFrame | None, matched: pl.DataFrame | None
 ) -> pl.DataFrame | None:
     if truth is None or matched is None:
-        return truth
+        return truth if matched is None else matched
     return truth.join(matched, on="group", how="left")
 
 

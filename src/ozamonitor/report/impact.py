@@ -49,7 +49,8 @@ def _label(group: str, lang: str) -> str:
 def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFrame:
     """The summary with every count of children disclosure-controlled (display strings)."""
     s = result.summary
-    out = s.select("by", "group", "att", "se", "lower", "upper", "pretrend_p")
+    out = s.select("by", "group", "att", "lower_sample", "upper_sample", "lower", "upper",
+                   "pretrend_p")
     for col in ("n_treated", "n_unmatched", "n_controls", "n_control_slots"):
         if col not in s.columns:
             continue
@@ -61,7 +62,7 @@ def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFr
         )
         out = out.join(pub.select("by", "group", col), on=["by", "group"], how="left")
     if result.truth is not None:
-        cols = [c for c in ("true_att", "true_att_matched") if c in result.truth.columns]
+        cols = [c for c in ("true_att_expected", "true_att_matched") if c in result.truth.columns]
         out = out.join(result.truth.select("group", *cols), on="group", how="left")
     return out
 
@@ -149,23 +150,24 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
     labels = {
         "group": tr(lang, "groep", "group"),
         "att": tr(lang, "effect", "effect"),
-        "se": tr(lang, "standaardfout", "std. error"),
-        "lower": tr(lang, "95%-interval onder", "95% lower"),
-        "upper": tr(lang, "95%-interval boven", "95% upper"),
+        "lower_sample": tr(lang, "95%-interval deelnemers onder", "95% lower, participants"),
+        "upper_sample": tr(lang, "95%-interval deelnemers boven", "95% upper, participants"),
+        "lower": tr(lang, "95%-interval populatie onder", "95% lower, population"),
+        "upper": tr(lang, "95%-interval populatie boven", "95% upper, population"),
         "pretrend_p": tr(lang, "p pre-trend", "pre-trend p"),
         "n_treated": tr(lang, "deelnemers", "participants"),
         "n_unmatched": tr(lang, "niet gematcht", "unmatched"),
         "n_controls": tr(lang, "controlekinderen", "control children"),
         "n_control_slots": tr(lang, "controleplaatsen", "control slots"),
-        "true_att": tr(
+        "true_att_expected": tr(
             lang,
-            "werkelijk effect (synthetisch, alle deelnemers)",
-            "true effect (synthetic, all participants)",
+            "gepland effect (synthetisch, gematchte deelnemers)",
+            "planted effect (synthetic, matched participants)",
         ),
         "true_att_matched": tr(
             lang,
-            "werkelijk effect (synthetisch, gematchte deelnemers)",
-            "true effect (synthetic, matched participants)",
+            "gerealiseerd effect (synthetisch, gematchte deelnemers)",
+            "realised effect (synthetic, matched participants)",
         ),
     }
     intro = paragraph(
@@ -200,10 +202,30 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
         "because controls start later themselves; the long-run comparison then rests on "
         "a few heavily weighted children and the estimate is unreliable.",
     )) if weak else ""
+    interval_note = note(tr(
+        lang,
+        "Het interval voor de deelnemers geldt voor het effect op precies deze gematchte "
+        "deelnemers (inclusief hun eigen toeval zonder arrangement); het populatie-interval "
+        "voor het verwachte effect bij vergelijkbare kinderen in het algemeen.",
+        "The participants' interval is for the effect on exactly these matched participants "
+        "(including their own luck without the arrangement); the population interval for "
+        "the expected effect in comparable children in general.",
+    ))
+    truth_note = note(tr(
+        lang,
+        "Synthetisch register: het gerealiseerde effect is Y(1) - Y(0) van deze deelnemers "
+        "(waar het deelnemersinterval voor bedoeld is); het geplande effect is de "
+        "verandering die de generator in hun kans op onderwijs heeft gelegd.",
+        "Synthetic register: the realised effect is these participants' Y(1) - Y(0) (what "
+        "the participants' interval is for); the planted effect is the change the "
+        "generator made in their chance of being in education.",
+    )) if "true_att_matched" in pub.columns else ""
     html = (
         intro
         + table_html(pub.drop("by"), labels=labels, decimals=3)
+        + interval_note
         + overlap_note
+        + truth_note
         + note(
             tr(
                 lang,
