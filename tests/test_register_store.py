@@ -48,3 +48,17 @@ def test_ragged_csv_rows(tmp_path, monkeypatch):
     with pytest.raises(Exception, match=r"persons\.csv:2: 2 fields, the header has 3"):
         import_register(src, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_side_file_is_committed_with_the_tables(tmp_path):
+    from ozamonitor.register.store import RegisterWriter
+
+    out = tmp_path / "reg"
+    with RegisterWriter(out, extraction_date=dt.date(2025, 1, 31)) as w:
+        w.side_file("notes.parquet").write_bytes(b"x")
+        for bad in ("manifest.json", "persons.parquet", "../x.parquet"):
+            with pytest.raises(RegisterError, match="side file"):
+                w.side_file(bad)
+        assert not out.exists()
+    assert (out / "notes.parquet").read_bytes() == b"x"
+    Register.open(out)

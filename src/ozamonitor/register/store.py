@@ -87,6 +87,18 @@ class RegisterWriter:
         assert self._tmp is not None
         return self._tmp / table(name).file
 
+    def side_file(self, filename: str) -> Path:
+        """Path for a file beside the tables (not a register table), committed with them.
+
+        The name must be a plain file name that is not a table's or the manifest's.
+        """
+        assert self._tmp is not None
+        if Path(filename).name != filename or filename == MANIFEST or filename in {
+            table(n).file for n in TABLES
+        }:
+            raise RegisterError(f"{filename!r} cannot be a side file of a register")
+        return self._tmp / filename
+
     def write(self, name: str, df: pl.DataFrame) -> None:
         """Write a whole table (columns are selected and cast to the schema)."""
         write_table_parquet(conform(name, df), self.path(name))

@@ -241,11 +241,10 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
             w.write(name, df)
         report("tables", 1, 1)
         gt = _ground_truth(res, p)
-        # per-participant potential outcomes: a side file next to the tables (the writer's
-        # temporary folder, so it is committed atomically with them)
+        # per-participant potential outcomes: a side file next to the tables, committed
+        # atomically with them
         ptruth = _participant_truth(res, pop)
-        assert w._tmp is not None
-        ptruth.write_parquet(w._tmp / PARTICIPANT_TRUTH_FILE, compression="zstd",
+        ptruth.write_parquet(w.side_file(PARTICIPANT_TRUTH_FILE), compression="zstd",
                              statistics=False)
         gt["participants_file"] = {
             "file": PARTICIPANT_TRUTH_FILE, "rows": ptruth.height,
