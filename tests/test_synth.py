@@ -44,7 +44,10 @@ def test_deterministic_via_cli(tmp_path: Path) -> None:
                                    "--out", str(out), "--quiet", "--params",
                                    str(tmp_path / "params.json")])
     assert res.exit_code == 0, res.output
+    # at this scale the participant floor selects far above the national rate: said so
+    assert "times the national monthly rate" in " ".join(res.output.split()), res.output
     a = json.loads((first / "manifest.json").read_text())
+    assert a["synth"]["oza"]["selection_intensity"] > 2
     b = json.loads((out / "manifest.json").read_text())
     assert a["tables"] == b["tables"]  # sha256 of every file
     assert (first / "manifest.json").read_bytes() == (out / "manifest.json").read_bytes()

@@ -67,3 +67,9 @@ def register(app: typer.Typer) -> None:
             w = gt.get("overall", {}).get("windows", {}).get("0_23", {})
             console.print(f"  OZA participants {gt.get('n_participants')}, true ATT on "
                           f"in_education (event months 0-23) {w.get('att')}")
+        intensity = reg.manifest.get("synth", {}).get("oza", {}).get("selection_intensity", 1)
+        if intensity > 2:
+            console.print(f"  [yellow]note:[/] the floor of OZA participants selects "
+                          f"{intensity:.0f} times the national monthly rate at this scale; "
+                          "impact estimates on this register are biased (use --scale 0.1 or "
+                          "more for impact work, docs/impact.md)")

@@ -267,7 +267,12 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
             },
             "oza": {"min_participants": p.oza_min_participants,
                     "target_participants": n_target,
-                    "participants": len(res.participants["idx"])},
+                    "participants": len(res.participants["idx"]),
+                    # how many times the national share of the pools is selected each month
+                    # (the floor raises it below scale 0.12; above ~2 impact estimates are
+                    # biased by weak overlap over time, docs/impact.md)
+                    "selection_intensity": round(
+                        n_target / max(p.oza_participants_scale1 * scale, 1e-9), 3)},
             "person_id": "first 20 hex chars of HMAC-SHA256(SHA-256('ozamonitor-synth:<seed>'),"
                          " synthetic 9-digit BSN passing the eleven-test)",
             "ground_truth": gt,
