@@ -144,7 +144,7 @@ def test_truth_on_the_matched_participant_months(synthetic_register):
     assert {"true_att", "true_att_expected", "true_att_matched",
             "n_person_months_matched"} <= set(truth.columns)
     # the planted effect (means of the replicates) and its realisation differ by luck
-    # only: at this scale by up to ~0.1 (24 exempt children, whose months move together)
+    # only: at this scale by up to ~0.15 (24 exempt children, whose months move together)
     diff = (truth["true_att_matched"] - truth["true_att_expected"]).abs()
     assert (diff < 0.2).all(), truth
     # the matched truth averages exactly the participant-months of the estimate
@@ -182,8 +182,10 @@ def test_truth_for_subgroup_clusters(synthetic_register):
 
 def test_recovers_planted_effects(realistic_register):
     """At a realistic selection intensity the estimates track the effect on the matched
-    participants: every group within 3 (population) SEs, most within the 95% interval
-    (coverage over seeds: test_small_simulation_study, and the benchmark)."""
+    participants: every group within 3 SEs, most within the 95% interval (coverage over
+    seeds: the benchmark). The population SE is used here on purpose: this register is
+    a tail case of the participants' interval for at-risk children (estimate -0.087,
+    realised -0.012, se_sample 0.016: z = -4.7; docs/impact.md, "Tails")."""
     res = _run(realistic_register, seed=1)
     tab = res.summary.join(res.truth, on="group", how="inner").filter(pl.col("att").is_not_nan())
     groups = tab.filter(pl.col("group") != "all")
@@ -205,9 +207,10 @@ def test_recovers_planted_effects(realistic_register):
 
 @pytest.mark.slow
 def test_small_simulation_study(tmp_path):
-    """Four fresh registers at scale 0.1: the participants' 95% interval covers the
-    realised effect of the matched participants in most group estimates, and no
-    error is extreme (benchmarks/bench_impact_recovery.py runs 40 seeds: 92.9%)."""
+    """Smoke test of the recovery study on four fresh registers at scale 0.1: the
+    participants' 95% interval covers the realised effect of the matched participants
+    in most group estimates. Too few estimates to test 90% coverage (it would pass
+    at 85% with probability 0.8); benchmarks/bench_impact_recovery.py does that."""
     synth = pytest.importorskip("ozamonitor.synth")
     rows = []
     for seed in (500, 501, 502, 503):
@@ -219,7 +222,7 @@ def test_small_simulation_study(tmp_path):
         z=(pl.col("att") - pl.col("true_att_matched")) / pl.col("se_sample"))
     covered = (tab["z"].abs() <= 1.96).sum()
     assert tab.height >= 12 and covered >= tab.height - 3, tab
-    assert (tab["z"].abs() < 5).all(), tab
+    assert (tab["z"].abs() < 4).all(), tab
 
 
 def test_small_register_flags_weak_overlap(synthetic_register):

@@ -270,3 +270,5 @@ def test_params_roundtrip() -> None:
     assert SynthParams.from_dict(d) == p
     with pytest.raises(TypeError):
         SynthParams.from_dict({"no_such_rate": 1})
+    # a parameter file of an earlier version still reads
+    assert SynthParams.from_dict({"ground_truth_y0_replicates": 5}).ground_truth_replicates == 5

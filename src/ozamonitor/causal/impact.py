@@ -114,12 +114,12 @@ class ImpactResult:
     #: stacked analysis data (one row per child per stack) with covariates and weights
     data: pl.DataFrame
     settings: dict[str, Any] = field(default_factory=dict)
-    #: planted effects of a synthetic register (None for real data): group,
-    #: true_att_expected (the planted effect on the chance of being in education, on
-    #: exactly the participant-months of the estimate: the recovery criterion),
-    #: true_att_matched (the realised sample ATT on the same cells),
-    #: n_person_months_matched, and for target-group and age-band splits true_att (the
-    #: realised effect over all participants) and n_person_months
+    #: true effects of a synthetic register (None for real data): group,
+    #: true_att_matched (the realised effect Y(1) - Y(0) on exactly the
+    #: participant-months of the estimate: the recovery criterion, for the
+    #: participants' interval), true_att_expected (the planted effect on the chance of
+    #: being in education, same cells), n_person_months_matched, and for target-group
+    #: and age-band splits true_att (realised, over all participants) and n_person_months
     truth: pl.DataFrame | None = None
 
 
@@ -466,7 +466,8 @@ def _child_influence(
     child, minus ``w_c (dY_c - mean C(e)) / (W_s n(e))`` for every set in which
     it is a control; contributions of one child are summed, because a child can
     be a control in several start months, and a control in one and treated in
-    another. Returns ``(att (E,), psi (G, E), n_sets (E,))``.
+    another. Returns ``(att (E,), psi (G, E), n_sets (E,), psi_c (G, E))``,
+    ``psi_c`` the control entries of ``psi`` alone.
     """
     d = comp.d[sets]
     ok = np.isfinite(d)
@@ -585,9 +586,12 @@ def _aggregate(
     att = float(att_e[post] @ wts)
     se = float(np.sqrt(corr * np.sum((psi[:, post] @ wts) ** 2)))
     out: dict[str, Any] = {"att": att, "se": se, "lower": att - z * se, "upper": att + z * se}
-    # interval for the participants' sample effect: the control part of the influence
-    # function plus the participants' untreated variance, estimated per set from its
-    # matched controls (Abadie and Imbens 2006)
+    # interval for the participants' sample effect (Abadie-Imbens type): the control
+    # part of the influence function plus the participants' untreated variance,
+    # estimated per set from its matched controls. The control part is centred on the
+    # group's mean control change, not per set, so it also counts differences between
+    # sets' expected changes (conservative; 2-5% of se_sample at scale 0.1), and the
+    # covariance of a child's roles as control and as treated is left out (< 1% there)
     v0 = _untreated_variance(comp, sets, post, tot)
     se_s = float(np.sqrt(corr * np.sum((psi_c[:, post] @ wts) ** 2) + v0))
     out.update(se_sample=se_s, lower_sample=att - z * se_s, upper_sample=att + z * se_s)
@@ -850,14 +854,13 @@ def matched_truth(
     participant-month; this averages the generator's per-participant truth
     (:func:`ozamonitor.synth.generate.participant_truth`) over the same cells:
 
+    * ``true_att_matched`` - the realised sample ATT ``Y(1) - Y(0)`` of the
+      matched participants: the recovery criterion, for which the participants'
+      interval (``se_sample``) is built (see docs/impact.md);
     * ``true_att_expected`` - the planted effect: ``E[Y(1) - Y(0) | simulated
       state at the start]``, the change OZA makes in each participant's chance of
       being in education (means of the generator's independent treated and
-      untreated replicates). This is what the estimate's interval is for and
-      the recovery criterion (see docs/impact.md);
-    * ``true_att_matched`` - the realised sample ATT ``Y(1) - Y(0)`` of the
-      matched participants, which also holds their month-by-month luck in both
-      worlds.
+      untreated replicates), without the participants' month-by-month luck.
 
     Columns ``group, true_att_expected, true_att_matched,
     n_person_months_matched``; ``None`` for a register without per-participant

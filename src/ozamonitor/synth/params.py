@@ -43,6 +43,10 @@ def _newcomers() -> dict[int, float]:
             2023: 24_000, 2024: 20_000, 2025: 18_000, 2026: 16_000}
 
 
+#: parameters renamed since an earlier version (old name -> new), still accepted
+_RENAMED = {"ground_truth_y0_replicates": "ground_truth_replicates"}
+
+
 @dataclass
 class SynthParams:
     """Parameters of the synthetic population, careers, absence, care and OZA."""
@@ -235,6 +239,7 @@ class SynthParams:
         base = cls()
         kw: dict[str, Any] = {}
         for k, v in d.items():
+            k = _RENAMED.get(k, k)
             cur = getattr(base, k) if hasattr(base, k) else None
             if isinstance(cur, dict) and cur and isinstance(next(iter(cur)), int):
                 v = {int(kk): vv for kk, vv in v.items()}
