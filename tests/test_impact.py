@@ -45,7 +45,8 @@ def _tiny():
 
 def test_set_differences_brute_force():
     stacked, matched, y, start_idx = _tiny()
-    d, es = im._set_differences(stacked, matched, y, pre=2, post=3, start_idx=start_idx)
+    comp = im._components(stacked, matched, y, pre=2, post=3, start_idx=start_idx)
+    d, es = comp.d, comp.es
     assert es.tolist() == [-2, -1, 0, 1, 2, 3]
 
     def dy(r, g, e):
@@ -90,7 +91,8 @@ def test_single_stack_equals_callaway_santanna_universal_base():
     )
     start_idx = np.array([g] * n_pairs + [10**6] * n_pairs)
     # hazards only exist for months where the control was in a stack; here just stack g
-    d, es = im._set_differences(stacked, matched, y, pre=4, post=4, start_idx=start_idx)
+    comp = im._components(stacked, matched, y, pre=4, post=4, start_idx=start_idx)
+    d, es = comp.d, comp.es
     panel = pl.DataFrame(
         {
             "id": np.repeat(np.arange(2 * n_pairs), T),

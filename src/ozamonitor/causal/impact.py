@@ -377,6 +377,14 @@ class _Components:
     w: np.ndarray  # (C, E) IPCW weight, 0 where censored or unobserved
     wsum: np.ndarray  # (S, E) sum of control weights per set
 
+    def control_entries(self, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Control entries of ``sets``: a mask over all entries, and each kept entry's
+        position in ``sets``."""
+        pos = np.full(self.wsum.shape[0], -1)
+        pos[sets] = np.arange(len(sets))
+        keep = pos[self.c_set] >= 0
+        return keep, pos[self.c_set[keep]]
+
     @cached_property
     def d(self) -> np.ndarray:
         """d[s, k]: treated minus weighted control change; NaN where unobserved."""
@@ -441,22 +449,9 @@ def _components(
     return _Components(es, d_t, c_set, c_i, d_c, w, wsum)
 
 
-def _set_differences(
-    stacked: pl.DataFrame,
-    matched: pl.DataFrame,
-    y: np.ndarray,
-    pre: int,
-    post: int,
-    start_idx: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """d[s, k] for event times e = -pre..post (k = e + pre); NaN where unobserved."""
-    comp = _components(stacked, matched, y, pre, post, start_idx)
-    return comp.d, comp.es
-
-
 def _child_influence(
     comp: _Components, sets: np.ndarray, treated_child: np.ndarray, child_of_row: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """ATT(e) over ``sets`` and its influence matrix clustered by child.
 
     ATT(e) is the mean over observed sets of ``T(s, e) - C(s, e)``, with
@@ -483,11 +478,7 @@ def _child_influence(
     inv_n = np.where(n_e > 0, 1.0 / np.maximum(n_e, 1), 0.0)
     np.add.at(psi, treated_child[sets], np.where(ok, comp.d_t[sets] - mu_t, 0.0) * inv_n)
     psi_t = psi.copy()
-    # control entries of the selected sets
-    pos = np.full(comp.wsum.shape[0], -1)
-    pos[sets] = np.arange(len(sets))
-    keep = pos[comp.c_set] >= 0
-    k_set = pos[comp.c_set[keep]]
+    keep, k_set = comp.control_entries(sets)
     wsum = comp.wsum[sets][k_set]
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(wsum > 0, comp.w[keep] / wsum, 0.0)
@@ -509,10 +500,7 @@ def _untreated_variance(comp: _Components, sets: np.ndarray, post: np.ndarray,
     """
     ok = np.isfinite(comp.d[sets][:, post])
     n_obs = ok.sum(axis=1)
-    pos = np.full(comp.wsum.shape[0], -1)
-    pos[sets] = np.arange(len(sets))
-    keep = pos[comp.c_set] >= 0
-    k_set = pos[comp.c_set[keep]]
+    keep, k_set = comp.control_entries(sets)
     d_c = comp.d_c[keep][:, post]
     seen = comp.w[keep][:, post] > 0
     full = np.all(seen | ~ok[k_set], axis=1) & (n_obs[k_set] > 0)
@@ -732,7 +720,6 @@ def impact_analysis(
     _, child_of_row = np.unique(stacked["person_id"].to_numpy(), return_inverse=True)
     t_i = matched["treated_i"].to_numpy().astype(np.int64)
     treated_child = child_of_row[t_i]
-    ctrl = matched.explode("control_i")
     labels = stacked[by_col].to_numpy()[t_i] if by_col else np.array(["all"] * len(t_i))
     treated_rows = stacked.filter(pl.col("treated") == 1)
     z = stats.norm.ppf(1 - alpha / 2)
@@ -743,8 +730,8 @@ def impact_analysis(
     for grp, sel in groups:
         sets = np.flatnonzero(sel)
         agg = _aggregate(comp, sets, treated_child, child_of_row, max_e, alpha)
-        in_sets = np.isin(ctrl["set"].to_numpy(), sets)
-        ctrl_rows = ctrl["control_i"].to_numpy().astype(np.int64)[in_sets]
+        in_sets = np.isin(comp.c_set, sets)
+        ctrl_rows = comp.c_row[in_sets]
         eligible = (
             treated_rows
             if grp == "all" or not by_col
