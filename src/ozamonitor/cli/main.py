@@ -19,6 +19,7 @@ from ozamonitor.cli import (
     sequence_cmds,
     synth_cmds,
     trajectory_cmds,
+    web_cmds,
 )
 
 app = typer.Typer(
@@ -56,6 +57,7 @@ for _module in (
     did_cmds,
     impact_cmds,
     report_cmds,
+    web_cmds,
 ):
     _module.register(app)
 
