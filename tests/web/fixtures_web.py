@@ -90,6 +90,7 @@ def build_world() -> World:
             att.save()
             attachments.setdefault(key, att)
         arr = Arrangement(code=f"OZA{key}", name=f"Arrangement {key}", initiative=ini,
+                          swv=orgs[key],
                           sector="po", type="class_at_school", locations=["school"],
                           school_id=orgs[f"school{key}"].code, gemeente=orgs[f"gem{key}"],
                           teaching_hours_per_week=Decimal(20), deviations=["time"],

@@ -43,7 +43,8 @@ def test_create_initiative_and_arrangement_then_checklist_passes(world, client_f
     page = client.get(reverse("registry:initiative", args=["INI9"])).content.decode()
     assert 'data-condition="project_plan" data-status="fail"' in page
     resp = client.post(reverse("registry:arrangement_new"), {
-        "code": "oza900", "name": "Klas op school", "initiative": ini.pk, "sector": "po",
+        "code": "oza900", "name": "Klas op school", "initiative": ini.pk, "swv": world.orgs["A"].pk,
+        "sector": "po",
         "type": "class_at_school", "locations": ["school"], "school_id": "11AA00",
         "deviations": ["time", "location"], "target_groups": ["long_term_absent"],
         "support_needs": ["mental_health"], "status": "planned", "swv_spend_eur": "50000",
@@ -71,7 +72,8 @@ def test_form_errors_name_the_field(world, client_for) -> None:
     assert "received_by_duo" in resp.context["form"].errors
     assert "financier" in resp.context["formset"].forms[1].errors
     resp = client.post(reverse("registry:arrangement_new"), {
-        "code": "OZA901", "name": "x", "initiative": world.initiatives["A"].pk, "sector": "po",
+        "code": "OZA901", "name": "x", "initiative": world.initiatives["A"].pk,
+        "swv": world.orgs["A"].pk, "sector": "po",
         "type": "opdc", "status": "planned", "school_id": "bad", "start": "2024-02-01",
         "end": "2024-01-01", "pt-TOTAL_FORMS": "0", "pt-INITIAL_FORMS": "0"})
     assert resp.status_code == 400

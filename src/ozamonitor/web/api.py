@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from ozamonitor import __version__
@@ -58,18 +58,18 @@ def token(request: HttpRequest, payload: Credentials) -> Any:
 
     creds = {"username": payload.username}
     if AxesProxyHandler.is_locked(request, credentials=creds):
-        return 429, {"detail": "too many failed attempts; try again later"}
+        return Status(429, {"detail": "too many failed attempts; try again later"})
     try:
         user = authenticate(request, username=payload.username, password=payload.password)
     except AxesBackendPermissionDenied:
-        return 429, {"detail": "too many failed attempts; try again later"}
+        return Status(429, {"detail": "too many failed attempts; try again later"})
     if user is None or not user.is_active:
         if getattr(request, "axes_locked_out", False):
-            return 429, {"detail": "too many failed attempts; try again later"}
-        return 401, {"detail": "wrong username or password"}
+            return Status(429, {"detail": "too many failed attempts; try again later"})
+        return Status(401, {"detail": "wrong username or password"})
     raw = secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, digest=token_digest(raw))
-    return 200, {"token": raw}
+    return Status(200, {"token": raw})
 
 
 for _app in ozamonitor_apps():

@@ -246,7 +246,7 @@ def _registry(reg: Any, orgs: dict[str, Any]) -> None:
         spend_by_swv[swv.code] = spend_by_swv.get(swv.code, Decimal(0)) + spend
         start = r["start"]
         a = _save(Arrangement(
-            code=r["arrangement_id"], name=r["name"], initiative=ini,
+            code=r["arrangement_id"], name=r["name"], initiative=ini, swv=swv,
             sector="po" if swv.kind == "swv_po" else "vo", type=kind, locations=locations,
             school_id=host_id, gemeente=orgs[r["gemeente_code"]],
             teaching_hours_per_week=Decimal(int(rng.integers(lo, hi + 1))),
@@ -276,7 +276,7 @@ def _hash_all(passwords: list[str], workers: int) -> list[str]:
     from django.contrib.auth.hashers import get_hasher, make_password
 
     hasher = get_hasher()
-    if workers <= 1 or len(passwords) < 8:
+    if workers <= 1 or len(passwords) < 8 or not hasher.algorithm.startswith("pbkdf2"):
         return [make_password(p) for p in passwords]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_encode, [(hasher, p) for p in passwords], chunksize=8))

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from ozamonitor.web import access
@@ -57,6 +57,7 @@ class ArrangementIn(Schema):
     code: str = Field(..., max_length=20)
     name: str = Field(..., max_length=200)
     initiative: str
+    swv: str | None = Field(None, description="SWV code; default: the initiative's SWV.")
     sector: str
     type: str
     locations: list[str] = []
@@ -123,7 +124,7 @@ class Problem(Schema):
 def _out(a: Arrangement) -> dict[str, Any]:
     return {
         "code": a.code, "name": a.name, "initiative": a.initiative.code,
-        "swv": a.initiative.swv.code, "sector": a.sector, "type": a.type,
+        "swv": a.swv.code, "sector": a.sector, "type": a.type,
         "locations": a.locations, "school_id": a.school_id,
         "gemeente": a.gemeente.code if a.gemeente else None,
         "teaching_hours_per_week": a.teaching_hours_per_week, "deviations": a.deviations,
@@ -137,7 +138,7 @@ def _out(a: Arrangement) -> dict[str, Any]:
 
 def _arrangements(request: HttpRequest) -> Any:
     return access.visible(request, Arrangement).select_related(
-        "initiative__swv", "gemeente").prefetch_related("partners__organisation")
+        "initiative", "swv", "gemeente").prefetch_related("partners__organisation")
 
 
 def _invalid(e: ValidationError) -> HttpError:
@@ -197,12 +198,17 @@ def create_arrangement(request: HttpRequest, payload: ArrangementIn) -> Any:
         raise _problem(404, "no such initiative", "initiative")
     access.require_change(request, ini)
     data["gemeente"] = _gemeente(data.pop("gemeente"))
-    obj = Arrangement(initiative=ini, **data)
+    swv_code = data.pop("swv") or ini.swv.code
+    swv = Organisation.objects.filter(code=swv_code, kind__in=("swv_po", "swv_vo")).first()
+    if swv is None:
+        raise _problem(422, "no SWV with this code", "swv")
+    obj = Arrangement(initiative=ini, swv=swv, **data)
+    access.require_change(request, obj)
     with transaction.atomic():
         if Arrangement.objects.filter(code=obj.code).exists():
             raise _problem(409, "an arrangement with this code exists", "code")
         _save(request, obj, None)
-    return 201, _out(obj)
+    return Status(201, _out(obj))
 
 
 @router.patch("/arrangements/{code}", response={200: ArrangementOut, 403: Problem,
@@ -217,7 +223,7 @@ def patch_arrangement(request: HttpRequest, code: str, payload: ArrangementPatch
         data["gemeente"] = _gemeente(data["gemeente"])
     for k, v in data.items():
         setattr(obj, k, v)
-    return 200, _out(_save(request, obj, version))
+    return Status(200, _out(_save(request, obj, version)))
 
 
 @router.get("/initiatives", response=list[InitiativeOut])

@@ -39,14 +39,14 @@ _MULTI = ("locations", "deviations", "target_groups", "support_needs")
 
 def arrangement_rows(qs: Iterable[Arrangement]) -> list[dict[str, Any]]:
     """One dict per arrangement in the exchange format."""
-    qs = qs.select_related("initiative__swv", "initiative__applicant", "gemeente") \
+    qs = qs.select_related("swv", "initiative__applicant", "gemeente") \
         .prefetch_related("partners__organisation") if hasattr(qs, "select_related") else qs
     rows = []
     for a in qs:
         rows.append({
             "code": a.code, "name": a.name, "initiative": a.initiative.code,
             "initiative_name": a.initiative.name, "applicant": a.initiative.applicant.code,
-            "swv": a.initiative.swv.code, "sector": a.sector, "type": a.type,
+            "swv": a.swv.code, "sector": a.sector, "type": a.type,
             "locations": ";".join(a.locations), "school_id": a.school_id,
             "gemeente": a.gemeente.code if a.gemeente else "",
             "teaching_hours_per_week": a.teaching_hours_per_week,
@@ -101,7 +101,7 @@ def register_tables(qs: Any) -> Any:
     from ozamonitor.register.schema import FINANCIERS
 
     rows = []
-    for a in qs.select_related("initiative__swv", "initiative__applicant", "gemeente") \
+    for a in qs.select_related("swv", "initiative__applicant", "gemeente") \
             .prefetch_related("partners__organisation").order_by("code"):
         ini = a.initiative
         school_lead = ini.applicant.kind == "school_board"
@@ -110,8 +110,8 @@ def register_tables(qs: Any) -> Any:
         rows.append({
             "arrangement_id": a.code, "initiative_id": ini.code, "name": a.name,
             "lead_kind": "school" if school_lead else "swv",
-            "lead_id": (a.school_id or ini.applicant.code) if school_lead else ini.swv.code,
-            "swv_id": ini.swv.code,
+            "lead_id": (a.school_id or ini.applicant.code) if school_lead else a.swv.code,
+            "swv_id": a.swv.code,
             "gemeente_code": a.gemeente.code if a.gemeente else None,
             "care_provider": providers[0].organisation.name if providers else "",
             "financiers": ";".join(f for f in FINANCIERS if f in fin),
@@ -157,7 +157,7 @@ def write_register(qs: Any, out: Path, base: Path | None = None) -> Path:
             if name == "arrangements":
                 w.write(name, arr)
             elif name == "oza_participation":
-                part = reg.read(name).filter(pl.col("arrangement_id").is_in(arr["arrangement_id"]))
+                part = reg.read(name).filter(pl.col("arrangement_id").is_in(arr["arrangement_id"].implode()))
                 w.write(name, part)
             else:
                 w.write(name, reg.read(name))
@@ -243,7 +243,7 @@ def import_file(path: Path, *, user: Any = None, allowed: Any = None) -> dict[st
     user : User, optional
         Recorded as the author in the audit log.
     allowed : callable, optional
-        ``allowed(initiative) -> bool``; rows for other initiatives are refused
+        ``allowed(initiative, swv) -> bool``; other rows are refused
         (the web import passes the access rules; the command line may do anything).
 
     Returns
@@ -271,12 +271,9 @@ def import_file(path: Path, *, user: Any = None, allowed: Any = None) -> dict[st
                                  applicant=applicant, swv=swv)
                 ini._history_user = user
                 ini.save()
-            elif ini.swv_id != swv.pk:
-                raise InputError("the initiative belongs to another SWV", file=name, row=row,
-                                 field="swv")
-            if allowed is not None and not allowed(ini):
-                raise InputError("you may not change this initiative's arrangements",
-                                 file=name, row=row, field="initiative")
+            if allowed is not None and not allowed(ini, swv):
+                raise InputError("you may not change this SWV's arrangements",
+                                 file=name, row=row, field="swv")
             code = str(r.get("code") or "").strip()
             if not code:
                 raise InputError("required", file=name, row=row, field="code")
@@ -284,6 +281,7 @@ def import_file(path: Path, *, user: Any = None, allowed: Any = None) -> dict[st
             is_new = obj is None
             obj = obj or Arrangement(code=code)
             obj.initiative = ini
+            obj.swv = swv
             obj.name = str(r.get("name") or "").strip()
             obj.sector = str(r.get("sector") or "").strip()
             obj.type = str(r.get("type") or "").strip()
@@ -300,7 +298,7 @@ def import_file(path: Path, *, user: Any = None, allowed: Any = None) -> dict[st
             obj.status = str(r.get("status") or "planned").strip()
             obj.swv_spend_eur = _decimal(r.get("swv_spend_eur"), row, "swv_spend_eur", name)
             try:
-                obj.full_clean(exclude=["initiative", "gemeente", "version"])
+                obj.full_clean(exclude=["initiative", "swv", "gemeente", "version"])
             except ValidationError as e:
                 field, errs = next(iter(e.message_dict.items()))
                 raise InputError(" ".join(errs), file=name, row=row, field=field) from None

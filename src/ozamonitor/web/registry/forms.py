@@ -124,7 +124,7 @@ class ArrangementForm(forms.ModelForm):
 
     class Meta:
         model = Arrangement
-        fields = ["code", "name", "initiative", "sector", "type", "locations", "school_id",
+        fields = ["code", "name", "initiative", "swv", "sector", "type", "locations", "school_id",
                   "gemeente", "teaching_hours_per_week", "deviations", "target_groups",
                   "support_needs", "capacity", "start", "end", "status", "swv_spend_eur"]
         widgets = {"start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -136,6 +136,7 @@ class ArrangementForm(forms.ModelForm):
         qs = Initiative.objects.select_related("swv")
         self.fields["initiative"].queryset = qs if p.is_admin else qs.filter(
             swv__in=p.orgs("swv_staff"))
+        self.fields["swv"].queryset = _swvs_for(user)
         self.fields["gemeente"].queryset = Organisation.objects.filter(kind="gemeente")
         if self.instance.pk:
             self.fields["code"].disabled = True

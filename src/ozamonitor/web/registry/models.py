@@ -101,13 +101,23 @@ class Initiative(Versioned):
         others = Arrangement.objects.filter(initiative__admitted=True).exclude(
             initiative=self).count()
         ctx: dict[str, Any] = {"national": {"registered_arrangements": others}}
-        spend = Arrangement.objects.filter(initiative__swv=self.swv_id).aggregate(
-            s=Sum("swv_spend_eur"))["s"]
-        budget = self.swv.support_budget_eur
-        ctx["swv_budget"] = {
-            "support_budget_eur": float(budget) if budget is not None else None,
-            "oza_spend_eur": float(spend) if spend is not None else None,
-        }
+        # every SWV that pays for one of the arrangements; the one closest to its cap counts
+        swv_ids = {self.swv_id, *self.arrangements.values_list("swv_id", flat=True)}
+        worst: tuple[float, dict[str, Any]] | None = None
+        for swv in Organisation.objects.filter(pk__in=swv_ids):
+            spend = Arrangement.objects.filter(swv=swv).aggregate(s=Sum("swv_spend_eur"))["s"]
+            budget = swv.support_budget_eur
+            entry = {"swv": swv.code,
+                     "support_budget_eur": float(budget) if budget is not None else None,
+                     "oza_spend_eur": float(spend) if spend is not None else None}
+            if budget is None or spend is None:
+                ratio = float("inf")  # unknown outranks every known ratio
+            else:
+                ratio = float(spend) / float(budget) if budget else float("inf")
+            if worst is None or ratio > worst[0]:
+                worst = (ratio, entry)
+        if worst is not None:
+            ctx["swv_budget"] = worst[1]
         return ctx
 
     def besluit_report(self) -> Any:
@@ -173,6 +183,10 @@ class Arrangement(Versioned):
     name = models.CharField(_("name"), max_length=200)
     initiative = models.ForeignKey(Initiative, on_delete=models.PROTECT,
                                    related_name="arrangements", verbose_name=_("initiative"))
+    swv = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="arrangements",
+                            verbose_name=_("SWV"),
+                            limit_choices_to={"kind__in": ("swv_po", "swv_vo")},
+                            help_text=_("The SWV whose support budget pays the SWV share."))
     sector = models.CharField(_("sector"), max_length=4, choices=codes.SECTORS)
     type = models.CharField(_("type"), max_length=30, choices=codes.TYPES)
     locations = models.JSONField(_("locations"), default=list, blank=True)
@@ -209,11 +223,6 @@ class Arrangement(Versioned):
     def get_absolute_url(self) -> str:
         return reverse("registry:arrangement", args=[self.code])
 
-    @property
-    def swv(self) -> Organisation:
-        """The SWV of the arrangement's initiative."""
-        return self.initiative.swv
-
     def clean(self) -> None:
         _check_codes(self.locations, codes.LOCATIONS, "locations")
         _check_codes(self.deviations, codes.DEVIATIONS, "deviations")
@@ -224,6 +233,8 @@ class Arrangement(Versioned):
         if self.teaching_hours_per_week is not None and not (
                 Decimal(0) <= self.teaching_hours_per_week <= Decimal(40)):
             raise ValidationError({"teaching_hours_per_week": _("Between 0 and 40 hours.")})
+        if self.swv_id and not self.swv.is_swv:
+            raise ValidationError({"swv": _("Choose an SWV.")})
         if self.gemeente_id and self.gemeente.kind != "gemeente":
             raise ValidationError({"gemeente": _("Choose a municipality.")})
 

@@ -1,7 +1,9 @@
 """Who may see and change the registry's records (registered with ozamonitor.web.access).
 
-- SWV staff: read and change the initiatives, arrangements, co-applicants,
-  partners and attachments of their own SWV, and create new ones there.
+- SWV staff: read and change the initiatives (applications of their SWV),
+  arrangements (paid from their SWV's budget), co-applicants, partners and
+  attachments of their own SWV, and create new ones there; they read an
+  initiative of another SWV that holds one of their arrangements.
 - School and care-provider staff: read the arrangements they take part in
   (a school board's staff: those of its schools, and its own applications)
   with their initiatives and documents; change only their own partner row.
@@ -38,12 +40,13 @@ def partner_orgs(p: Principal) -> frozenset[int]:
 
 def _initiative_q(p: Principal, prefix: str = "") -> Q:
     return (Q(**{f"{prefix}swv__in": swvs(p)})
+            | Q(**{f"{prefix}arrangements__swv__in": swvs(p)})
             | Q(**{f"{prefix}applicant__in": p.orgs("school_staff")})
             | Q(**{f"{prefix}arrangements__partners__organisation__in": partner_orgs(p)}))
 
 
 def _arrangement_q(p: Principal, prefix: str = "") -> Q:
-    return (Q(**{f"{prefix}initiative__swv__in": swvs(p)})
+    return (Q(**{f"{prefix}swv__in": swvs(p)})
             | Q(**{f"{prefix}initiative__applicant__in": p.orgs("school_staff")})
             | Q(**{f"{prefix}partners__organisation__in": partner_orgs(p)}))
 
@@ -61,7 +64,7 @@ access.register(
 access.register(
     Arrangement,
     visible=_arrangement_q,
-    change=lambda p, obj: _manages(p, obj.initiative.swv_id),
+    change=lambda p, obj: _manages(p, obj.swv_id),
     create=lambda p: bool(swvs(p)),
 )
 access.register(
@@ -80,7 +83,7 @@ access.register(
     Partner,
     visible=lambda p: _arrangement_q(p, "arrangement__"),
     # the SWV manages every partner row; a school or provider edits its own part
-    change=lambda p, obj: _manages(p, obj.arrangement.initiative.swv_id)
+    change=lambda p, obj: _manages(p, obj.arrangement.swv_id)
     or obj.organisation_id in partner_orgs(p),
     create=lambda p: bool(swvs(p)),
 )

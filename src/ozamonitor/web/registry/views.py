@@ -195,11 +195,11 @@ def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def arrangement_list(request: HttpRequest) -> HttpResponse:
     """Arrangements the user may see, filterable (htmx)."""
-    qs = access.visible(request, Arrangement).select_related("initiative__swv")
+    qs = access.visible(request, Arrangement).select_related("swv")
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q)
-                       | Q(initiative__swv__name__icontains=q))
+                       | Q(swv__name__icontains=q))
     kind = request.GET.get("type", "")
     if kind:
         qs = qs.filter(type=kind)
@@ -217,7 +217,7 @@ def arrangement_list(request: HttpRequest) -> HttpResponse:
 def arrangement_detail(request: HttpRequest, code: str) -> HttpResponse:
     """One arrangement with its partners."""
     obj = access.get_visible_or_404(
-        request, Arrangement.objects.select_related("initiative__swv", "gemeente"), code=code)
+        request, Arrangement.objects.select_related("initiative", "swv", "gemeente"), code=code)
     partners = [(pt, access.can_change(request, pt))
                 for pt in obj.partners.select_related("organisation")]
     return render(request, "registry/arrangement_detail.html", {
@@ -247,7 +247,8 @@ def arrangement_edit(request: HttpRequest, code: str | None = None) -> HttpRespo
     if obj is None and request.GET.get("initiative"):
         ini = access.visible(request, Initiative).filter(code=request.GET["initiative"]).first()
         if ini is not None:
-            initial = {"initiative": ini, "sector": "po" if ini.swv.kind == "swv_po" else "vo"}
+            initial = {"initiative": ini, "swv": ini.swv,
+                       "sector": "po" if ini.swv.kind == "swv_po" else "vo"}
     form = ArrangementForm(data, instance=obj, user=request.user, initial=initial)
     formset = PartnerFormSet(data, instance=obj or Arrangement(), prefix="pt")
     status = 200
