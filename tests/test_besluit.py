@@ -31,7 +31,7 @@ GOOD = {
 }
 
 
-def _status(app: dict, **kw) -> dict[str, str]:  # noqa: ANN003
+def _status(app: dict, **kw) -> dict[str, str]:
     return {r.id: r.status for r in check_application(app, **kw).results}
 
 
@@ -94,7 +94,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("cid", "change", "expected", "field"), CASES)
-def test_each_condition(cid: str, change, expected: str, field: str) -> None:  # noqa: ANN001
+def test_each_condition(cid: str, change, expected: str, field: str) -> None:
     app = copy.deepcopy(GOOD)
     change(app)
     report = check_application(app)
@@ -186,7 +186,7 @@ def test_read_errors_name_file_and_field(tmp_path: Path) -> None:
     wb.save(x)
     with pytest.raises(InputError, match=rf"a.xlsx:{bad_row}: swv_budget.oza_spend_eur"):
         read_application(x)
-    with pytest.raises(InputError, match="use a .yaml or .xlsx"):
+    with pytest.raises(InputError, match=r"use a \.yaml or \.xlsx"):
         read_application(_yaml(tmp_path, GOOD).rename(tmp_path / "app.txt"))
 
 

@@ -47,10 +47,10 @@ def world(db: None) -> World:
 
 
 @pytest.fixture
-def client_for(client):  # noqa: ANN001, ANN201
+def client_for(client):
     """``client_for(user)``: the test client logged in as ``user``."""
 
-    def login(user):  # noqa: ANN001, ANN202
+    def login(user):
         client.force_login(user)
         return client
 

@@ -7,7 +7,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def _token(client, username: str) -> dict[str, str]:  # noqa: ANN001
+def _token(client, username: str) -> dict[str, str]:
     r = client.post("/api/token", {"username": username, "password": f"pw-{username}"},
                     content_type="application/json")
     assert r.status_code == 200, r.content

@@ -93,7 +93,8 @@ def test_demo_from_a_synthetic_register(tiny_register: Path, tmp_path: Path) -> 
     types = set(Arrangement.objects.values_list("type", flat=True))
     assert len(types) >= 5
     for ini in Initiative.objects.all()[:10]:
-        assert ini.besluit_report().ok, [(r.id, r.message("en")) for r in ini.besluit_report().results if r.status != "pass"]
+        report = ini.besluit_report()
+        assert report.ok, [(r.id, r.message("en")) for r in report.results if r.status != "pass"]
     # the registry gives back the register's arrangements
     reg = pl.read_parquet(tiny_register / "arrangements.parquet").sort("arrangement_id")
     mine = register_tables(Arrangement.objects.all()).sort("arrangement_id")

@@ -16,7 +16,7 @@ from fixtures_web import PDF
 pytestmark = pytest.mark.django_db
 
 
-def _initiative_post(world, **over):  # noqa: ANN001, ANN003, ANN202
+def _initiative_post(world, **over):
     data = {"code": "INI9", "name": "Thuisnabij onderwijs", "applicant": world.orgs["A"].pk,
             "swv": world.orgs["A"].pk, "received_by_duo": "2023-07-20",
             "contains_personal_data": "false", "pupils_enrolled": "true", "notes": "",
@@ -250,7 +250,7 @@ def test_login_is_rate_limited(world) -> None:
 def test_no_stack_traces_to_users(world, client_for, monkeypatch) -> None:
     from ozamonitor.web.registry import views
 
-    def boom(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def boom(*a, **k):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(views, "_page", boom)

@@ -157,7 +157,8 @@ def write_register(qs: Any, out: Path, base: Path | None = None) -> Path:
             if name == "arrangements":
                 w.write(name, arr)
             elif name == "oza_participation":
-                part = reg.read(name).filter(pl.col("arrangement_id").is_in(arr["arrangement_id"].implode()))
+                ids = arr["arrangement_id"].implode()
+                part = reg.read(name).filter(pl.col("arrangement_id").is_in(ids))
                 w.write(name, part)
             else:
                 w.write(name, reg.read(name))
