@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -63,13 +64,26 @@ def init_web(data_dir: Path, db: str | None = None, demo: bool = False,
     return out
 
 
-def prepare_demo_app(out: Path, register: Path) -> str:
-    """The web demo of ``ozamonitor demo``: ``out`` from ``register``; returns the serve command."""
-    if (out / "ozamonitor.sqlite3").exists():
-        import shutil
+def start_demo_app(out: Path, register: Path) -> subprocess.Popen[bytes]:
+    """Start preparing the web demo of ``ozamonitor demo`` (in ``out``, from ``register``).
 
+    It runs as a separate process (``ozamonitor web init --demo``), beside the report,
+    so the password hashing of the demo accounts overlaps the analyses.
+    """
+    import shutil
+
+    if out.exists():
         shutil.rmtree(out)
-    init_web(out, None, demo=True, register=register, quiet=True)
+    cmd = [sys.executable, "-m", "ozamonitor.cli.main", "web", "init", "--data-dir", str(out),
+           "--demo", "--register", str(register)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def finish_demo_app(proc: subprocess.Popen[bytes], out: Path) -> str:
+    """Wait for :func:`start_demo_app`; return the command that serves the demo."""
+    _, err = proc.communicate()
+    if proc.returncode != 0:
+        raise fail(f"web demo: {err.decode(errors='replace').strip()[-2000:]}")
     return f"ozamonitor serve --data-dir {out}"
 
 
