@@ -95,20 +95,40 @@ class AuditEntry:
     reason: str
 
 
+_SKIP = {"id", "version", "updated_at"}
+
+
+def _field_value(record: Any, field: Any) -> Any:
+    """A field's value for display: a related object's name rather than its id."""
+    if field.is_relation:
+        try:
+            obj = getattr(record, field.name)
+        except Exception:  # the related row is gone; show its id
+            return getattr(record, field.attname)
+        return str(obj) if obj is not None else None
+    return getattr(record, field.attname)
+
+
 def _changes(record: Any) -> tuple[tuple[str, Any, Any], ...]:
+    fields = {f.attname: f for f in record.instance_type._meta.concrete_fields}
     if record.history_type == "+":
-        skip = {"id", "version"}
-        return tuple((f.attname, None, getattr(record, f.attname))
-                     for f in record.instance_type._meta.concrete_fields
-                     if f.attname not in skip and getattr(record, f.attname, None)
-                     not in (None, "", [], {}))
+        out = []
+        for attname, f in fields.items():
+            if attname in _SKIP or getattr(record, attname, None) in (None, "", [], {}):
+                continue
+            out.append((f.name, None, _field_value(record, f)))
+        return tuple(out)
     if record.history_type == "-":
         return ()
     prev = record.prev_record
     if prev is None:
         return ()
-    delta = record.diff_against(prev, foreign_keys_are_objs=False)
-    return tuple((c.field, c.old, c.new) for c in delta.changes if c.field != "version")
+    delta = record.diff_against(prev, foreign_keys_are_objs=True)
+    return tuple((c.field, None if c.old is None else (c.old if not hasattr(c.old, "pk")
+                                                      else str(c.old)),
+                  None if c.new is None else (c.new if not hasattr(c.new, "pk")
+                                              else str(c.new)))
+                 for c in delta.changes if c.field not in _SKIP)
 
 
 def _to_entry(record: Any) -> AuditEntry:
