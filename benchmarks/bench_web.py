@@ -11,6 +11,7 @@ is also given as a multiple of it.
 
     python benchmarks/bench_web.py                       # SQLite and PostgreSQL
     python benchmarks/bench_web.py --db sqlite --requests 2000
+    python benchmarks/bench_web.py --workdir bench-output/web --reuse   # keep the demo data
 
 Target (2 cores): p95 < 100 ms on every page, zero errors. The clients run in
 the same machine as the server, so their own CPU use is part of the latency.
@@ -82,8 +83,14 @@ class Client:
         h = dict(headers or {})
         if self.cookies:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        self.conn.request(method, path, body=body, headers=h)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=h)
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            # the server closed an idle keep-alive connection: reconnect once
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=h)
+            resp = self.conn.getresponse()
         data = resp.read()
         for k, v in resp.getheaders():
             if k.lower() == "set-cookie":
@@ -96,15 +103,20 @@ class Client:
         return self._request("GET", path, headers=headers)[0]
 
 
-def run(db: str, requests: int, clients: int, workdir: Path) -> dict[str, dict[str, float]]:
+def run(db: str, requests: int, clients: int, workdir: Path,
+        reuse: bool = False) -> dict[str, dict[str, float]]:
     data = workdir / f"data-{db}"
-    args = ["web", "init", "--data-dir", str(data), "--demo"]
-    db_url = _pg_database("ozm_bench") if db == "postgresql" else None
-    if db_url:
-        args += ["--db", db_url]
-    t0 = time.perf_counter()
-    _cli(*args)
-    print(f"[{db}] demo ready in {time.perf_counter() - t0:.0f} s", flush=True)
+    reuse = reuse and (data / "demo-accounts.csv").exists()
+    db_url = None
+    if db == "postgresql":
+        db_url = PG.rsplit("/", 1)[0] + "/ozm_bench" if reuse else _pg_database("ozm_bench")
+    if not reuse:
+        args = ["web", "init", "--data-dir", str(data), "--demo"]
+        if db_url:
+            args += ["--db", db_url]
+        t0 = time.perf_counter()
+        _cli(*args)
+        print(f"[{db}] demo ready in {time.perf_counter() - t0:.0f} s", flush=True)
     accounts = list(csv.DictReader((data / "demo-accounts.csv").open()))
     users = [a for a in accounts if a["role"] in ("study_team", "swv_staff")]
     port = _free_port()
@@ -200,12 +212,14 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--workdir", type=Path, default=None,
                     help="Keep the data folders here (default: a temporary folder).")
+    ap.add_argument("--reuse", action="store_true",
+                    help="Reuse the demo already in --workdir (skip `web init --demo`).")
     a = ap.parse_args()
     dbs = ("sqlite", "postgresql") if a.db == "both" else (a.db,)
     with tempfile.TemporaryDirectory(prefix="ozm-bench-web-") as tmp:
         work = a.workdir or Path(tmp)
         for db in dbs:
-            run(db, a.requests, a.clients, work)
+            run(db, a.requests, a.clients, work, reuse=a.reuse)
 
 
 if __name__ == "__main__":

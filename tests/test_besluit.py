@@ -213,3 +213,17 @@ def test_cli_exit_codes_and_json(tmp_path: Path) -> None:
     assert r.exit_code == 1 and "received_by_deadline" in r.output
     r = runner.invoke(cli, ["besluit-check", str(good), "--registered", "80"])
     assert r.exit_code == 1 and "national_cap" in r.output
+
+
+def test_besluit_check_does_not_need_django(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    good = _yaml(tmp_path, GOOD)
+    code = ("import sys\nfrom typer.testing import CliRunner\n"
+            "from ozamonitor.cli.main import app\n"
+            f"r = CliRunner().invoke(app, ['besluit-check', {str(good)!r}])\n"
+            "print(r.exit_code, 'django' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.split() == ["0", "False"], out.stderr

@@ -272,3 +272,12 @@ def test_htmx_list_returns_a_fragment(world, client_for) -> None:
                       HTTP_HX_TARGET="results")
     body = resp.content.decode()
     assert "<html" not in body and "OZAB" in body and "OZAA" not in body
+
+
+def test_admin_pages(world, client_for) -> None:
+    client = client_for(world.users["admin"])
+    for url in ("/admin/", "/admin/core/organisation/", "/admin/core/membership/add/",
+                "/admin/registry/arrangement/", f"/admin/registry/arrangement/"
+                f"{world.arrangements['A'].pk}/history/"):
+        assert client.get(url).status_code == 200, url
+    assert client_for(world.users["swvA"]).get("/admin/").status_code == 302

@@ -150,3 +150,17 @@ def test_wal_mode(data_dir: Path) -> None:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         db.close()
+
+
+def test_cli_export_and_import(data_dir: Path, tmp_path: Path) -> None:
+    csv_path = tmp_path / "arr.csv"
+    _cli("arrangements", "export", "--format", "csv", "--out", str(csv_path), data=data_dir)
+    lines = csv_path.read_text().splitlines()
+    assert lines[0].startswith("code,name,initiative") and len(lines) > 1
+    _cli("arrangements", "export", "--format", "xlsx", "--out", str(tmp_path / "a.xlsx"),
+         data=data_dir)
+    _cli("arrangements", "export", "--format", "register", "--out", str(tmp_path / "reg"),
+         data=data_dir)
+    assert (tmp_path / "reg" / "arrangements.parquet").exists()
+    out = _cli("arrangements", "import", str(csv_path), "--as", "writer", data=data_dir)
+    assert f"0 created, {len(lines) - 1} updated" in out

@@ -82,10 +82,7 @@ def initiative_edit(request: HttpRequest, code: str | None = None) -> HttpRespon
     if request.method == "POST":
         if form.is_valid() and formset.is_valid():
             item = form.save(commit=False)
-            access.require_change(request, item) if item.pk else None
-            if not access.principal(request.user).is_admin and \
-                    item.swv_id not in access.principal(request.user).orgs("swv_staff"):
-                raise PermissionDenied
+            access.require_change(request, item)  # the SWV chosen must be the user's
 
             def save_rows(saved: Initiative) -> None:
                 formset.instance = saved
@@ -265,6 +262,9 @@ def arrangement_edit(request: HttpRequest, code: str | None = None) -> HttpRespo
                 access.require_change(request, item)
 
                 def save_rows(saved: Arrangement) -> None:
+                    for f in formset.forms:  # a partner's own-part form opened earlier is stale
+                        if f.instance.pk and f.has_changed():
+                            f.instance.version += 1
                     formset.instance = saved
                     formset.save()
 
