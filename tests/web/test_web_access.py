@@ -28,7 +28,7 @@ ROUTES = {
 #: routes that list (filtered, never 403): name -> kwargs
 LISTS = {"initiatives": {}, "arrangements": {}, "export": {"fmt": "csv"}}
 #: routes without an object: creation forms and the redirect
-OTHER = {"index", "initiative_new", "arrangement_new"}
+OTHER = {"index", "initiative_new", "arrangement_new", "initiative_preview"}
 
 
 def test_every_registry_route_is_covered() -> None:
@@ -68,6 +68,15 @@ def test_xlsx_export_hides_swv_b(world, client_for) -> None:
     ws = load_workbook(io.BytesIO(resp.content)).active
     codes = [r[0] for r in ws.iter_rows(min_row=2, values_only=True)]
     assert codes == ["OZAA"]
+
+
+def test_checklist_preview_of_another_swv_is_404(world, client_for) -> None:
+    client = client_for(world.users["swvA"])
+    url = reverse("registry:initiative_preview")
+    assert client.post(url + "?code=INIB", {}).status_code == 404
+    assert client.post(url + "?code=INIA", {"co-TOTAL_FORMS": "0",
+                                            "co-INITIAL_FORMS": "0"}).status_code == 200
+    assert client_for(world.users["study"]).post(url, {}).status_code == 403
 
 
 def test_cannot_create_in_another_swv(world, client_for) -> None:

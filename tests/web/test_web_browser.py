@@ -105,6 +105,13 @@ def test_create_initiative_and_see_the_checklist_fail_then_pass(world, page_for,
     page.select_option("#id_co-1-kind", "care_provider")
     page.fill("#id_co-1-name", "Zorgaanbieder A")
     page.select_option("#id_co-1-financier", "gemeente")
+    # the live checklist (htmx) follows the form as it is filled in
+    page.wait_for_selector("#live-checks [data-condition=received_by_deadline][data-status=pass]")
+    assert page.locator("#live-checks [data-condition=project_plan][data-status=fail]").count()
+    page.fill("#id_received_by_duo", "2023-08-02")
+    page.wait_for_selector("#live-checks [data-condition=received_by_deadline][data-status=fail]")
+    page.fill("#id_received_by_duo", "2023-07-20")
+    page.wait_for_selector("#live-checks [data-condition=received_by_deadline][data-status=pass]")
     shot(page, "initiative-form", tmp_path)
     page.click("main button[type=submit]")
     submitted(page, f"{site}/registry/initiatives/INI42/")

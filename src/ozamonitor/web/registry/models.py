@@ -98,11 +98,13 @@ class Initiative(Versioned):
 
     def besluit_context(self) -> dict[str, Any]:
         """Values across records: other admitted arrangements, the SWV's total spend."""
-        others = Arrangement.objects.filter(initiative__admitted=True).exclude(
-            initiative=self).count()
+        others = Arrangement.objects.filter(initiative__admitted=True)
+        others = (others.exclude(initiative=self) if self.pk else others).count()
         ctx: dict[str, Any] = {"national": {"registered_arrangements": others}}
         # every SWV that pays for one of the arrangements; the one closest to its cap counts
-        swv_ids = {self.swv_id, *self.arrangements.values_list("swv_id", flat=True)}
+        swv_ids = {self.swv_id}
+        if self.pk:
+            swv_ids |= set(self.arrangements.values_list("swv_id", flat=True))
         worst: tuple[float, dict[str, Any]] | None = None
         for swv in Organisation.objects.filter(pk__in=swv_ids):
             spend = Arrangement.objects.filter(swv=swv).aggregate(s=Sum("swv_spend_eur"))["s"]

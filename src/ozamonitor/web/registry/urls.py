@@ -11,6 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="registry:initiatives"), name="index"),
     path("initiatives/", views.initiative_list, name="initiatives"),
     path("initiatives/new/", views.initiative_edit, name="initiative_new"),
+    path("initiatives/checks/", views.initiative_preview, name="initiative_preview"),
     path("initiatives/<str:code>/", views.initiative_detail, name="initiative"),
     path("initiatives/<str:code>/edit/", views.initiative_edit, name="initiative_edit"),
     path("initiatives/<str:code>/checks/", views.initiative_checks, name="initiative_checks"),

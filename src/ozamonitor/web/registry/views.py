@@ -126,6 +126,53 @@ def initiative_checks(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
+def initiative_preview(request: HttpRequest) -> HttpResponse:
+    """The Besluit checklist of the initiative form as it is filled in (htmx, nothing saved).
+
+    ``?code=`` names the initiative being edited; without it the form is a new one.
+    """
+    code = request.GET.get("code")
+    obj = None
+    if code:
+        obj = access.get_visible_or_404(request, Initiative, code=code)
+        access.require_change(request, obj)
+    else:
+        access.require_create(request, Initiative)
+    form, formset = _initiative_forms(request, obj)
+    form.is_valid()
+    formset.is_valid()
+    data = form.cleaned_data
+    app = obj.application() if obj is not None else {
+        "attachments": dict.fromkeys(("cooperation_agreement", "project_plan", "mr_advice",
+                                      "opr_consent"), False),
+        "arrangements": []}
+    applicant = data.get("applicant")
+    if applicant is not None:
+        app["applicant"] = {"kind": "swv" if applicant.is_swv else applicant.kind,
+                            "name": applicant.name, "code": applicant.code}
+    for f in ("received_by_duo", "contains_personal_data", "pupils_enrolled"):
+        if f in data:
+            app[f] = data[f]
+    app["co_applicants"] = [
+        {"kind": f.cleaned_data.get("kind"), "name": f.cleaned_data.get("name"),
+         "financier": f.cleaned_data.get("financier") or None}
+        for f in formset.forms
+        if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")
+        and f.cleaned_data.get("kind")]
+    draft = obj or Initiative()
+    if data.get("swv") is not None:
+        draft.swv = data["swv"]
+    context = draft.besluit_context() if draft.swv_id else {
+        "national": {"registered_arrangements": Arrangement.objects.filter(
+            initiative__admitted=True).count()}}
+    from ozamonitor.besluit import check_application
+
+    return render(request, "registry/_checklist.html",
+                  {"report": check_application(app, context=context), "object": obj,
+                   "preview": True})
+
+
+@require_POST
 def initiative_delete(request: HttpRequest, code: str) -> HttpResponse:
     """Delete an initiative without arrangements."""
     obj = access.get_visible_or_404(request, Initiative, code=code)
