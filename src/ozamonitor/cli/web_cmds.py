@@ -76,7 +76,12 @@ def start_demo_app(out: Path, register: Path) -> subprocess.Popen[bytes]:
         shutil.rmtree(out)
     cmd = [sys.executable, "-m", "ozamonitor.cli.main", "web", "init", "--data-dir", str(out),
            "--demo", "--register", str(register)]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the demo app is SQLite in its own folder with the product's settings, whatever
+    # this process was configured with
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "OZAMONITOR_DB",
+                        "OZAMONITOR_DATA_DIR")}
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
 
 def finish_demo_app(proc: subprocess.Popen[bytes], out: Path) -> str:

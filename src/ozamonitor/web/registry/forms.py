@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.forms import inlineformset_factory
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from ozamonitor.web import access
@@ -38,6 +39,12 @@ def _tri(label: Any) -> forms.TypedChoiceField:
         coerce=lambda v: {"true": True, "false": False}.get(v), empty_value=None)
 
 
+def _capitalise(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        if field.label:
+            field.label = capfirst(field.label)
+
+
 def _swvs_for(user: Any) -> Any:
     p = access.principal(user)
     qs = Organisation.objects.filter(kind__in=("swv_po", "swv_vo"))
@@ -62,6 +69,7 @@ class InitiativeForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        _capitalise(self)
         p = access.principal(user)
         swvs = _swvs_for(user)
         self.fields["swv"].queryset = swvs
@@ -132,6 +140,7 @@ class ArrangementForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        _capitalise(self)
         p = access.principal(user)
         qs = Initiative.objects.select_related("swv")
         self.fields["initiative"].queryset = qs if p.is_admin else qs.filter(
