@@ -143,9 +143,8 @@ def register(app: typer.Typer) -> None:
         if fmt == "markdown":
             typer.echo(rules_markdown(rules, lang), nl=False)
             return
-        from rich.table import Table
-
         from rich.markup import escape
+        from rich.table import Table
 
         table = Table(title=escape(f"{rules.name(lang)} ({rules.version})"), header_style="bold")
         for col in ("#", "rule", "kinds", "when", "payers", "laws"):

@@ -483,7 +483,7 @@ def facts_needed(case: Case | Mapping[str, Any], matrix: RegionMatrix | None = N
             if entry is not None:
                 facts, decided = open_facts([c.condition for c in entry.cases], get)
                 add(facts, i, comp.id)
-                if decided or not facts and rules.activity(comp.category, comp.activity) is None:
+                if decided:
                     continue
             national_entry = rules.activity(comp.category, comp.activity)
             if national_entry is None:

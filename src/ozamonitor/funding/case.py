@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from ozamonitor.funding.problems import FundingInputError, Problem, problems_from_validation
-from ozamonitor.funding.yamlmarks import Marked, YamlProblem, format_path, load_marked
+from ozamonitor.funding.yamlmarks import Marked, YamlError, format_path, load_marked
 
 __all__ = [
     "AGE_MAX",
@@ -298,7 +298,7 @@ class Case(_Strict):
         """Read a ``CASE.yaml`` file (or ``text``, named ``source`` in messages)."""
         try:
             marks = load_marked(source, text=text)
-        except YamlProblem as e:
+        except YamlError as e:
             raise FundingInputError([Problem(format_path(e.path), e.message, e.line)],
                                     file=source) from None
         except OSError as e:

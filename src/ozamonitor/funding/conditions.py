@@ -33,7 +33,7 @@ from typing import Any
 
 from ozamonitor.funding.case import FACTS, FactSpec
 
-__all__ = ["Condition", "ConditionProblem", "Outcome3", "Test", "parse_condition"]
+__all__ = ["Condition", "ConditionError", "Outcome3", "Test", "parse_condition"]
 
 _ORDER_OPS = {"lt", "le", "gt", "ge"}
 _SET_OPS = {"has_any", "has_all", "has_none", "has_one_of_each", "empty"}
@@ -45,7 +45,7 @@ _OPS_BY_TYPE = {
 }
 
 
-class ConditionProblem(Exception):
+class ConditionError(Exception):
     """A condition that cannot be parsed; ``path`` is relative to the ``when:``."""
 
     def __init__(self, message: str, path: tuple[str | int, ...] = ()) -> None:
@@ -176,19 +176,19 @@ class Condition:
 def _check_value(spec: FactSpec, value: Any, fact: str, path: tuple[str | int, ...]) -> Any:
     if spec.type == "bool":
         if not isinstance(value, bool):
-            raise ConditionProblem(f"{fact} is true or false, not {value!r}", path)
+            raise ConditionError(f"{fact} is true or false, not {value!r}", path)
     elif spec.type == "int":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConditionProblem(f"{fact} is a whole number, not {value!r}", path)
+            raise ConditionError(f"{fact} is a whole number, not {value!r}", path)
     elif value not in spec.choices:
-        raise ConditionProblem(
+        raise ConditionError(
             f"{value!r} is not a value of {fact}; use one of {', '.join(spec.choices)}", path)
     return value
 
 
 def _values(spec: FactSpec, value: Any, fact: str, path: tuple[str | int, ...]) -> frozenset:
     if not isinstance(value, list) or not value:
-        raise ConditionProblem(f"{fact}: give a non-empty list of values", path)
+        raise ConditionError(f"{fact}: give a non-empty list of values", path)
     return frozenset(_check_value(spec, v, fact, (*path, i)) for i, v in enumerate(value))
 
 
@@ -199,7 +199,7 @@ def _member_spec(spec: FactSpec) -> FactSpec:
 def _parse_test(fact: str, spec: FactSpec, op: str, value: Any,
                 path: tuple[str | int, ...]) -> Test:
     if op not in _OPS_BY_TYPE[spec.type]:
-        raise ConditionProblem(
+        raise ConditionError(
             f"operator {op!r} does not apply to {fact} ({spec.type}); use "
             + ", ".join(sorted(_OPS_BY_TYPE[spec.type])), path)
     member = _member_spec(spec)
@@ -207,13 +207,13 @@ def _parse_test(fact: str, spec: FactSpec, op: str, value: Any,
         return Test(fact, op, _values(member, value, fact, path))
     if op == "has_one_of_each":
         if not isinstance(value, list) or len(value) < 2:
-            raise ConditionProblem(f"{fact}: has_one_of_each takes a list of at least two lists",
+            raise ConditionError(f"{fact}: has_one_of_each takes a list of at least two lists",
                                    path)
         return Test(fact, op, tuple(_values(member, g, fact, (*path, i))
                                     for i, g in enumerate(value)))
     if op == "empty":
         if not isinstance(value, bool):
-            raise ConditionProblem(f"{fact}: empty is true or false", path)
+            raise ConditionError(f"{fact}: empty is true or false", path)
         return Test(fact, op, value)
     return Test(fact, op, _check_value(spec, value, fact, path))
 
@@ -221,20 +221,20 @@ def _parse_test(fact: str, spec: FactSpec, op: str, value: Any,
 def _parse_tests(mapping: Any, kinds: tuple[str, ...] | None,
                  path: tuple[str | int, ...]) -> tuple[Test, ...]:
     if not isinstance(mapping, Mapping):
-        raise ConditionProblem("a condition is a mapping of facts to tests", path)
+        raise ConditionError("a condition is a mapping of facts to tests", path)
     tests: list[Test] = []
     for fact, spec_value in mapping.items():
         where = (*path, fact)
         spec = FACTS.get(fact) if isinstance(fact, str) else None
         if spec is None:
-            raise ConditionProblem(
+            raise ConditionError(
                 f"unknown fact {fact!r}; facts are {', '.join(FACTS)}", where)
         if kinds is not None and spec.kinds and not set(kinds) <= set(spec.kinds):
-            raise ConditionProblem(
+            raise ConditionError(
                 f"{fact} is a fact of {', '.join(spec.kinds)} components only", where)
         if isinstance(spec_value, Mapping):
             if not spec_value:
-                raise ConditionProblem(f"{fact}: no operator given", where)
+                raise ConditionError(f"{fact}: no operator given", where)
             for op, value in spec_value.items():
                 tests.append(_parse_test(fact, spec, str(op), value, (*where, op)))
         elif isinstance(spec_value, list):
@@ -242,7 +242,7 @@ def _parse_tests(mapping: Any, kinds: tuple[str, ...] | None,
             tests.append(_parse_test(fact, spec, op, spec_value, where))
         else:
             if spec.type == "set":
-                raise ConditionProblem(
+                raise ConditionError(
                     f"{fact} is a set; test it with has_any, has_all, has_none or empty", where)
             tests.append(_parse_test(fact, spec, "eq", spec_value, where))
     return tuple(tests)
@@ -260,14 +260,14 @@ def parse_condition(when: Any, kinds: tuple[str, ...] | None = None) -> Conditio
 
     Raises
     ------
-    ConditionProblem
+    ConditionError
         Naming the path inside ``when`` of the first problem.
     """
     if when is None:
         return Condition()
     if isinstance(when, list):
         if not when:
-            raise ConditionProblem("an empty list of alternatives never holds; leave `when` out "
+            raise ConditionError("an empty list of alternatives never holds; leave `when` out "
                                    "for a rule that always applies")
         return Condition(tuple(_parse_tests(alt, kinds, (i,)) for i, alt in enumerate(when)))
     return Condition((_parse_tests(when, kinds, ()),))

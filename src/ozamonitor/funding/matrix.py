@@ -37,10 +37,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ozamonitor.funding.case import Payer
-from ozamonitor.funding.conditions import Condition, ConditionProblem, parse_condition
+from ozamonitor.funding.conditions import Condition, ConditionError, parse_condition
 from ozamonitor.funding.problems import FundingInputError, Problem, problems_from_validation
 from ozamonitor.funding.rules import RuleSet, Text, national_rules
-from ozamonitor.funding.yamlmarks import Marked, YamlProblem, format_path, load_marked
+from ozamonitor.funding.yamlmarks import Marked, YamlError, format_path, load_marked
 
 __all__ = ["RegionCase", "RegionEntry", "RegionMatrix", "example_matrix_path"]
 
@@ -163,7 +163,7 @@ class RegionMatrix:
         rules = rules or national_rules()
         try:
             marks = load_marked(source, text=text)
-        except YamlProblem as e:
+        except YamlError as e:
             raise FundingInputError([Problem(format_path(e.path), e.message, e.line)],
                                     file=source) from None
         except OSError as e:
@@ -224,7 +224,7 @@ def _compile(model: _MatrixFile, marks: Marked, rules: RuleSet,
                     kpath = (*apath, "cases", i)
                     try:
                         cond = parse_condition(cm.when, ("activity",))
-                    except ConditionProblem as e:
+                    except ConditionError as e:
                         problem((*kpath, "when", *e.path), e.message)
                         cond = Condition()
                     payers_ok(list(cm.payers), (*kpath, "payers"))

@@ -24,9 +24,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ozamonitor.funding.case import FACTS, KINDS, PAYERS, Payer
-from ozamonitor.funding.conditions import Condition, ConditionProblem, parse_condition
+from ozamonitor.funding.conditions import Condition, ConditionError, parse_condition
 from ozamonitor.funding.problems import Problem, RuleSetError, problems_from_validation
-from ozamonitor.funding.yamlmarks import Marked, YamlProblem, format_path, load_marked
+from ozamonitor.funding.yamlmarks import Marked, YamlError, format_path, load_marked
 
 __all__ = [
     "ActivityEntry",
@@ -317,7 +317,7 @@ class RuleSet:
         """
         try:
             marks = load_marked(source, text=text)
-        except YamlProblem as e:
+        except YamlError as e:
             raise RuleSetError([Problem(format_path(e.path), e.message, e.line)],
                                file=source) from None
         except OSError as e:
@@ -407,7 +407,7 @@ def _compile(model: _RuleFile, marks: Marked, problems: list[Problem]) -> dict[s
                   kinds: tuple[str, ...] | None = None) -> Condition:
         try:
             return parse_condition(when, kinds)
-        except ConditionProblem as e:
+        except ConditionError as e:
             problem((*path, *e.path), e.message)
             return Condition()
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Marked", "YamlProblem", "format_path", "load_marked"]
+__all__ = ["Marked", "YamlError", "format_path", "load_marked"]
 
 Path_ = tuple[str | int, ...]
 
 
-class YamlProblem(Exception):
+class YamlError(Exception):
     """A file that is not valid YAML or has a duplicate key; ``line`` is 1-based."""
 
     def __init__(self, message: str, line: int | None, path: Path_ = ()) -> None:
@@ -80,7 +80,7 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, data: Any, path: Path_,
             key = loader.construct_object(key_node, deep=True)  # the key as PyYAML builds it
             line = key_node.start_mark.line + 1
             if key in seen:
-                raise YamlProblem(
+                raise YamlError(
                     f"duplicate key {key!r} (first on line {seen[key]})", line, (*path, key))
             seen[key] = line
             lines[(*path, key)] = line
@@ -108,7 +108,7 @@ def load_marked(source: str | Path, *, text: str | None = None) -> Marked:
 
     Raises
     ------
-    YamlProblem
+    YamlError
         When the text is not YAML or repeats a key in one mapping.
     OSError
         When the file cannot be read.
@@ -125,10 +125,10 @@ def load_marked(source: str | Path, *, text: str | None = None) -> Marked:
         _walk(loader, node, data, (), lines)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        raise YamlProblem(f"not valid YAML: {e.problem or e}",
+        raise YamlError(f"not valid YAML: {e.problem or e}",
                           mark.line + 1 if mark else None) from None
     except yaml.YAMLError as e:  # pragma: no cover - unmarked PyYAML errors are rare
-        raise YamlProblem(f"not valid YAML: {e}", None) from None
+        raise YamlError(f"not valid YAML: {e}", None) from None
     finally:
         loader.dispose()
     return Marked(data, lines)
