@@ -11,7 +11,8 @@ from ozamonitor.cli.main import app
 from ozamonitor.funding import example_matrix_path
 
 CASE = """\
-child: {age: 12, enrolled: true, wlz_indication: false, chronic_condition: false, care_over_one_year: false}
+child: {age: 12, enrolled: true, wlz_indication: false, chronic_condition: false,
+        care_over_one_year: false}
 setting: {location: care_location, brin: false, oza: false, oza_deviations: []}
 components:
   - {id: c1, kind: teaching}
@@ -138,7 +139,8 @@ def test_funding_rules_formats():
 
 def test_funding_summary_across_saved_maps(case_file, tmp_path):
     for name, matrix in (("arr1", None), ("arr2", example_matrix_path())):
-        args = ["funding", str(case_file), "--format", "json", "--out", str(tmp_path / f"{name}.json")]
+        args = ["funding", str(case_file), "--format", "json",
+                "--out", str(tmp_path / f"{name}.json")]
         if matrix:
             args += ["--matrix", str(matrix)]
         assert run(*args).exit_code == 0

@@ -127,7 +127,7 @@ def rules_markdown(rules: RuleSet, lang: str = "en",
                    columns: Mapping[str, str] | None = None) -> str:
     """The rule table in Markdown (the table in docs/funding.md is this output)."""
     columns = columns or {"#": "#", "id": "rule", "kinds": "kinds", "when": "when",
-                          "payers": "payers", "laws": "laws"}
+                          "payers": "payers", "laws": "laws", "text": "text"}
     lines = ["| " + " | ".join(columns.values()) + " |",
              "|" + "---|" * len(columns)]
     for i, row in enumerate(rule_rows(rules, lang), 1):
