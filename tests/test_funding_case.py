@@ -132,3 +132,13 @@ def test_yaml_marks_keep_lines_and_refuse_duplicates():
     with pytest.raises(YamlError) as e:
         load_marked("x", text="a:\n  b: 1\n  b: 2\n")
     assert e.value.line == 3 and e.value.path == ("a", "b")
+
+
+def test_form_strings_are_converted_only_when_not_strict():
+    form = {"child": {"age": "12", "enrolled": "true", "wlz_indication": "false"},
+            "components": [{"id": "a", "kind": "upbringing_support"}]}
+    with pytest.raises(FundingInputError):
+        Case.from_dict(form)
+    case = Case.from_dict(form, strict=False)
+    assert case.child.age == 12 and case.child.enrolled is True
+    assert advise(case)["a"].laws == ("Jeugdwet",)

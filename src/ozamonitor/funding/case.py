@@ -272,8 +272,20 @@ class Case(_Strict):
     # -- construction -----------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, source: str | Path | None = None,
-                  marks: Marked | None = None) -> Case:
+                  marks: Marked | None = None, strict: bool = True) -> Case:
         """Validate a mapping (a web form, an API body, parsed YAML).
+
+        Parameters
+        ----------
+        data : mapping
+            ``child``, ``setting`` and ``components``.
+        source : str or Path, optional
+            The file the data came from (for messages).
+        marks : Marked, optional
+            Line numbers of the YAML the data came from.
+        strict : bool
+            Refuse ``"12"`` for a number and ``"true"`` or ``1`` for a yes/no
+            (files). ``strict=False`` converts them, for the strings of an HTML form.
 
         Raises
         ------
@@ -284,7 +296,7 @@ class Case(_Strict):
             raise FundingInputError([Problem("", "a case is a mapping with child, setting "
                                               "and components", 1)], file=source)
         try:
-            case = cls.model_validate(dict(data))
+            case = cls.model_validate(dict(data), strict=strict)
         except ValidationError as e:
             problems = problems_from_validation(e, marks, kinds=KINDS)
             problems = [_nicer(_duplicate_id_problem(p, data, marks)) for p in problems]

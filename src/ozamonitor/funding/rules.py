@@ -327,11 +327,11 @@ class RuleSet:
             model = _RuleFile.model_validate(marks.data)
         except ValidationError as e:
             raise RuleSetError(problems_from_validation(e, marks), file=source) from None
-        problems: list[Problem] = []
-        rules = _compile(model, marks, problems)
-        if problems:
-            raise RuleSetError(problems, file=source)
-        rules = RuleSet(**{**rules, "source": str(source)})
+        compiler = _Compiler(model, marks)
+        fields = compiler.fields()
+        if compiler.problems:
+            raise RuleSetError(compiler.problems, file=source)
+        rules = RuleSet(**fields, source=str(source))
         if verify:
             incomplete = rules.undecided()
             if incomplete:
@@ -397,124 +397,150 @@ def _combinations(facts: Sequence[str], rules: Sequence[Rule]) -> Iterator[dict[
         yield dict(zip(facts, values, strict=True))
 
 
-def _compile(model: _RuleFile, marks: Marked, problems: list[Problem]) -> dict[str, Any]:
-    """Turn the validated file into rule-set fields, collecting semantic problems."""
+class _Compiler:
+    """Turns the validated file into rule-set fields, collecting semantic problems."""
 
-    def problem(path: tuple[str | int, ...], message: str) -> None:
-        problems.append(Problem(format_path(path), message, marks.line(path)))
+    def __init__(self, model: _RuleFile, marks: Marked) -> None:
+        self.model, self.marks = model, marks
+        self.problems: list[Problem] = []
+        self.groups: dict[str, tuple[tuple[Condition, tuple[str, ...]], ...]] = {}
 
-    def condition(when: Any, path: tuple[str | int, ...],
+    def problem(self, path: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(Problem(format_path(path), message, self.marks.line(path)))
+
+    def condition(self, when: Any, path: tuple[str | int, ...],
                   kinds: tuple[str, ...] | None = None) -> Condition:
         try:
             return parse_condition(when, kinds)
         except ConditionError as e:
-            problem((*path, *e.path), e.message)
+            self.problem((*path, *e.path), e.message)
             return Condition()
 
-    for kind in model.kinds:
-        if kind not in KINDS:
-            problem(("kinds", kind), f"unknown kind; kinds are {', '.join(KINDS)}")
-    for kind in KINDS:
-        if kind not in model.kinds:
-            problem(("kinds",), f"kind {kind!r} has no label")
-    for fact in model.facts:
-        if fact not in FACTS:
-            problem(("facts", fact), f"unknown fact; facts are {', '.join(FACTS)}")
-    for fact in FACTS:
-        if fact not in model.facts:
-            problem(("facts",), f"fact {fact!r} has no label and question")
-
-    groups: dict[str, tuple[tuple[Condition, tuple[str, ...]], ...]] = {}
-    for name, entries in model.law_groups.items():
-        if name in model.laws:
-            problem(("law_groups", name), "a law group cannot have the name of a law")
-        compiled = []
-        for i, entry in enumerate(entries):
-            for j, law in enumerate(entry.laws):
-                if law not in model.laws:
-                    problem(("law_groups", name, i, "laws", j), f"unknown law {law!r}")
-            compiled.append((condition(entry.when, ("law_groups", name, i, "when")),
-                             tuple(entry.laws)))
-        if not entries or entries[-1].when is not None:
-            problem(("law_groups", name), "the last entry must have no `when` (the fallback)")
-        groups[name] = tuple(compiled)
-
-    def check_laws(names: Sequence[str], path: tuple[str | int, ...]) -> None:
+    def check_laws(self, names: Sequence[str], path: tuple[str | int, ...]) -> None:
         for j, law in enumerate(names):
-            if law not in model.laws and law not in groups:
-                problem((*path, j), f"unknown law or law group {law!r}")
+            if law not in self.model.laws and law not in self.groups:
+                self.problem((*path, j), f"unknown law or law group {law!r}")
 
-    for payer in PAYERS:
-        if payer not in model.payers:
-            problem(("payers",), f"payer {payer!r} is missing (give its label and laws)")
-    for payer, info in model.payers.items():
-        check_laws(info.laws, ("payers", payer, "laws"))
+    def vocabulary(self) -> None:
+        """Every kind and fact has labels, and no unknown ones."""
+        m = self.model
+        for kind in m.kinds:
+            if kind not in KINDS:
+                self.problem(("kinds", kind), f"unknown kind; kinds are {', '.join(KINDS)}")
+        for kind in KINDS:
+            if kind not in m.kinds:
+                self.problem(("kinds",), f"kind {kind!r} has no label")
+        for fact in m.facts:
+            if fact not in FACTS:
+                self.problem(("facts", fact), f"unknown fact; facts are {', '.join(FACTS)}")
+        for fact in FACTS:
+            if fact not in m.facts:
+                self.problem(("facts",), f"fact {fact!r} has no label and question")
 
-    for fact, other in model.fallbacks.items():
-        for f in (fact, other):
-            if f not in FACTS:
-                problem(("fallbacks", fact), f"unknown fact {f!r}")
-    implied = []
-    for i, imp in enumerate(model.implied):
-        if imp.fact not in FACTS:
-            problem(("implied", i, "fact"), f"unknown fact {imp.fact!r}")
-            continue
-        condition({imp.fact: imp.value}, ("implied", i, "value"))  # checks the value's type
-        implied.append((imp.fact, imp.value, condition(imp.when, ("implied", i, "when"))))
+    def laws(self) -> None:
+        """Law groups and the payers' laws."""
+        m = self.model
+        for name, entries in m.law_groups.items():
+            if name in m.laws:
+                self.problem(("law_groups", name), "a law group cannot have the name of a law")
+            compiled = []
+            for i, entry in enumerate(entries):
+                for j, law in enumerate(entry.laws):
+                    if law not in m.laws:
+                        self.problem(("law_groups", name, i, "laws", j), f"unknown law {law!r}")
+                compiled.append((self.condition(entry.when, ("law_groups", name, i, "when")),
+                                 tuple(entry.laws)))
+            if not entries or entries[-1].when is not None:
+                self.problem(("law_groups", name),
+                             "the last entry must have no `when` (the fallback)")
+            self.groups[name] = tuple(compiled)
+        for payer in PAYERS:
+            if payer not in m.payers:
+                self.problem(("payers",), f"payer {payer!r} is missing (give its label and laws)")
+        for payer, info in m.payers.items():
+            self.check_laws(info.laws, ("payers", payer, "laws"))
 
-    checks = []
-    for i, chk in enumerate(model.checks):
-        if chk.field not in FACTS:
-            problem(("checks", i, "field"), f"unknown fact {chk.field!r}")
-        if chk.when is None:
-            problem(("checks", i, "when"), "a check needs a `when`")
-        checks.append(Check(chk.id, chk.field, condition(chk.when, ("checks", i, "when")),
-                            chk.text, marks.line(("checks", i))))
+    def derived(self) -> tuple[tuple[str, Any, Condition], ...]:
+        """Fallbacks and implied facts."""
+        for fact, other in self.model.fallbacks.items():
+            for f in (fact, other):
+                if f not in FACTS:
+                    self.problem(("fallbacks", fact), f"unknown fact {f!r}")
+        implied = []
+        for i, imp in enumerate(self.model.implied):
+            if imp.fact not in FACTS:
+                self.problem(("implied", i, "fact"), f"unknown fact {imp.fact!r}")
+                continue
+            self.condition({imp.fact: imp.value}, ("implied", i, "value"))  # the value's type
+            implied.append((imp.fact, imp.value,
+                            self.condition(imp.when, ("implied", i, "when"))))
+        return tuple(implied)
 
-    rules: list[Rule] = []
-    seen: dict[str, int] = {}
-    for i, r in enumerate(model.rules):
-        path: tuple[str | int, ...] = ("rules", i)
-        if r.id in seen:
-            problem((*path, "id"), f"rule id {r.id!r} is used twice (first in rules[{seen[r.id]}])")
-        seen.setdefault(r.id, i)
-        for j, kind in enumerate(r.kinds):
-            if kind not in KINDS or kind == "activity":
-                problem((*path, "kinds", j),
-                        f"unknown kind {kind!r}; rules are for "
-                        + ", ".join(k for k in KINDS if k != "activity"))
-        if "none" in r.payers and len(r.payers) > 1:
-            problem((*path, "payers"), "none (a gap) cannot be combined with a payer")
-        if "none" in r.payers and r.laws:
-            problem((*path, "laws"), "a gap (payers [none]) has no laws")
-        check_laws(r.laws, (*path, "laws"))
-        cond = condition(r.when, (*path, "when"), tuple(r.kinds))
-        rules.append(Rule(r.id, tuple(r.kinds), cond, tuple(r.payers), tuple(r.laws), r.text,
-                          r.note, marks.line(path)))
-    for kind in KINDS:
-        if kind != "activity" and not any(kind in r.kinds for r in rules):
-            problem(("rules",), f"no rule for kind {kind!r}")
+    def checks(self) -> tuple[Check, ...]:
+        out = []
+        for i, chk in enumerate(self.model.checks):
+            if chk.field not in FACTS:
+                self.problem(("checks", i, "field"), f"unknown fact {chk.field!r}")
+            if chk.when is None:
+                self.problem(("checks", i, "when"), "a check needs a `when`")
+            out.append(Check(chk.id, chk.field, self.condition(chk.when, ("checks", i, "when")),
+                             chk.text, self.marks.line(("checks", i))))
+        return tuple(out)
 
-    activities: dict[tuple[str, str], ActivityEntry] = {}
-    for cat, cmodel in model.activities.items():
-        for act, amodel in cmodel.activities.items():
-            if amodel.as_ not in KINDS or amodel.as_ == "activity":
-                problem(("activities", cat, "activities", act, "as"),
-                        f"unknown kind {amodel.as_!r}")
-            activities[(cat, act)] = ActivityEntry(cat, act, cmodel.label, amodel.label,
-                                                   amodel.as_)
+    def rules(self) -> tuple[Rule, ...]:
+        rules: list[Rule] = []
+        seen: dict[str, int] = {}
+        rule_kinds = [k for k in KINDS if k != "activity"]
+        for i, r in enumerate(self.model.rules):
+            path: tuple[str | int, ...] = ("rules", i)
+            if r.id in seen:
+                self.problem((*path, "id"),
+                             f"rule id {r.id!r} is used twice (first in rules[{seen[r.id]}])")
+            seen.setdefault(r.id, i)
+            for j, kind in enumerate(r.kinds):
+                if kind not in rule_kinds:
+                    self.problem((*path, "kinds", j), f"unknown kind {kind!r}; rules are for "
+                                 + ", ".join(rule_kinds))
+            if "none" in r.payers and len(r.payers) > 1:
+                self.problem((*path, "payers"), "none (a gap) cannot be combined with a payer")
+            if "none" in r.payers and r.laws:
+                self.problem((*path, "laws"), "a gap (payers [none]) has no laws")
+            self.check_laws(r.laws, (*path, "laws"))
+            cond = self.condition(r.when, (*path, "when"), tuple(r.kinds))
+            rules.append(Rule(r.id, tuple(r.kinds), cond, tuple(r.payers), tuple(r.laws),
+                              r.text, r.note, self.marks.line(path)))
+        for kind in rule_kinds:
+            if not any(kind in r.kinds for r in rules):
+                self.problem(("rules",), f"no rule for kind {kind!r}")
+        return tuple(rules)
 
-    return dict(
-        id=model.id, version=model.version, name=model.name, laws=dict(model.laws),
-        law_groups=groups, payer_laws={p: tuple(v.laws) for p, v in model.payers.items()},
-        payer_labels={p: v.label for p, v in model.payers.items()},
-        fallbacks=dict(model.fallbacks), implied=tuple(implied),
-        kind_labels={k: v.label for k, v in model.kinds.items()},
-        fact_labels={k: v.label for k, v in model.facts.items()},
-        fact_questions={k: v.question for k, v in model.facts.items()},
-        checks=tuple(checks), rules=tuple(rules), activities=activities,
-        category_labels={c: m.label for c, m in model.activities.items()},
-    )
+    def activities(self) -> dict[tuple[str, str], ActivityEntry]:
+        out: dict[tuple[str, str], ActivityEntry] = {}
+        for cat, cmodel in self.model.activities.items():
+            for act, amodel in cmodel.activities.items():
+                if amodel.as_ not in KINDS or amodel.as_ == "activity":
+                    self.problem(("activities", cat, "activities", act, "as"),
+                                 f"unknown kind {amodel.as_!r}")
+                out[(cat, act)] = ActivityEntry(cat, act, cmodel.label, amodel.label, amodel.as_)
+        return out
+
+    def fields(self) -> dict[str, Any]:
+        """Every field of :class:`RuleSet` but ``source``."""
+        m = self.model
+        self.vocabulary()
+        self.laws()
+        implied = self.derived()
+        return dict(
+            id=m.id, version=m.version, name=m.name, laws=dict(m.laws), law_groups=self.groups,
+            payer_laws={p: tuple(v.laws) for p, v in m.payers.items()},
+            payer_labels={p: v.label for p, v in m.payers.items()},
+            fallbacks=dict(m.fallbacks), implied=implied,
+            kind_labels={k: v.label for k, v in m.kinds.items()},
+            fact_labels={k: v.label for k, v in m.facts.items()},
+            fact_questions={k: v.question for k, v in m.facts.items()},
+            checks=self.checks(), rules=self.rules(), activities=self.activities(),
+            category_labels={c: cm.label for c, cm in m.activities.items()},
+        )
 
 
 @cache
