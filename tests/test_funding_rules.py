@@ -283,6 +283,8 @@ def test_a_missing_fact_is_an_error_naming_the_field_not_a_guess():
                 "components": [{"id": "p", "kind": "personal_care", "cause": "illness"}]})
     assert e.value.field == "child.wlz_indication"
     assert "rule wlz.care" in str(e.value)
+    assert e.value.problems[0].message_nl.startswith("ontbreekt; nodig voor p (personal_care")
+    assert "Heeft het kind een Wlz-indicatie" in e.value.problems[0].message_nl
     with pytest.raises(FundingInputError) as e:
         advise({"child": {"age": 12, "wlz_indication": False},
                 "components": [{"id": "p", "kind": "personal_care", "cause": "illness"}]})
@@ -316,6 +318,7 @@ def test_contradictory_cases_are_refused_naming_the_field(child, setting, field)
     with pytest.raises(FundingInputError) as e:
         one({"kind": "aids"}, child, setting)
     assert e.value.field == field
+    assert "(controle " in e.value.problems[0].message_nl
 
 
 @pytest.mark.parametrize("age", [-1, 28, 30, 45])

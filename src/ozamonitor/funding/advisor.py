@@ -201,8 +201,8 @@ class _Advisor:
         self._missing: dict[str, list[str]] = {}
 
     # problems ---------------------------------------------------------------------------
-    def _problem(self, fld: str, message: str) -> None:
-        self.problems.append(Problem(fld, message, self.case.line_of(fld)))
+    def _problem(self, fld: str, message: str, message_nl: str | None = None) -> None:
+        self.problems.append(Problem(fld, message, self.case.line_of(fld), message_nl))
 
     def _need(self, facts: Sequence[str], index: int, who: str) -> None:
         for fact in facts:
@@ -214,11 +214,13 @@ class _Advisor:
             fact = fld if not fld.startswith("components[") else "component." + fld.split(".", 1)[1]
             question = self.rules.fact_questions.get(fact)
             alt = self.rules.fallbacks.get(fact)
-            also = f" (or {alt})" if alt else ""
-            ask = f": {question.en}" if question else ""
-            self.problems.append(Problem(
-                fld, f"missing{also}; needed by {', '.join(dict.fromkeys(whos))}{ask}",
-                self.case.line_of(fld)))
+            who = ", ".join(dict.fromkeys(whos))
+            self._problem(
+                fld,
+                f"missing{f' (or {alt})' if alt else ''}; needed by {who}"
+                + (f": {question.en}" if question else ""),
+                f"ontbreekt{f' (of {alt})' if alt else ''}; nodig voor {who}"
+                + (f": {question.nl}" if question else ""))
 
     # checks -----------------------------------------------------------------------------
     def check(self) -> None:
@@ -227,14 +229,16 @@ class _Advisor:
             if any(f.startswith("component.") for f in chk.condition.facts):
                 continue
             if chk.condition.evaluate(get).value:
-                self._problem(chk.field, f"{chk.text.en} (check {chk.id})")
+                self._problem(chk.field, f"{chk.text.en} (check {chk.id})",
+                              f"{chk.text.nl} (controle {chk.id})")
         for i, comp in enumerate(self.case.components):
             get = self.rules.resolver(self.case.facts(comp))
             for chk in self.rules.checks:
                 if not any(f.startswith("component.") for f in chk.condition.facts):
                     continue
                 if chk.condition.evaluate(get).value:
-                    self._problem(case_field(chk.field, i), f"{chk.text.en} (check {chk.id})")
+                    self._problem(case_field(chk.field, i), f"{chk.text.en} (check {chk.id})",
+                                  f"{chk.text.nl} (controle {chk.id})")
 
     # one component ----------------------------------------------------------------------
     def component(self, index: int, comp: Any) -> ComponentAdvice | None:

@@ -29,11 +29,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem: the field (``components[2].cause``), what is wrong, the 1-based line."""
+    """One problem: the field (``components[2].cause``), what is wrong, the 1-based line.
+
+    ``message_nl`` is the Dutch message where the advisor has one (contradiction
+    checks and missing facts, from the rule file), for a Dutch form.
+    """
 
     field: str
     message: str
     line: int | None = None
+    message_nl: str | None = None
 
     def where(self, file: str | Path | None) -> str:
         """``case.yaml:7: components[2].cause`` (what is known of it)."""
