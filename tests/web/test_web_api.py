@@ -91,3 +91,19 @@ def test_openapi_document(client) -> None:
     assert {"get", "post"} <= set(paths["/api/arrangements"])
     assert {"get", "patch"} <= set(paths["/api/arrangements/{code}"])
     assert "bearer" in str(doc["components"]["securitySchemes"]).lower()
+
+
+def test_expired_tokens_are_refused(world, client) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from ozamonitor.web.core.models import ApiToken
+
+    h = _token(client, "swvA")
+    assert client.get("/api/arrangements", **h).status_code == 200
+    tok = ApiToken.objects.get(user=world.users["swvA"])
+    assert tok.expires > timezone.now() + dt.timedelta(days=29)
+    tok.expires = timezone.now() - dt.timedelta(seconds=1)
+    tok.save()
+    assert client.get("/api/arrangements", **h).status_code == 401

@@ -11,9 +11,11 @@ import logging
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -50,7 +52,11 @@ class Problem(Schema):
 @api.post("/token", auth=None, response={200: TokenOut, 401: Problem, 429: Problem},
           tags=["auth"])
 def token(request: HttpRequest, payload: Credentials) -> Any:
-    """Exchange a username and password for a token (rate-limited like the login page)."""
+    """Exchange a username and password for a token (rate-limited like the login page).
+
+    The token is valid for 30 days (``OZAMONITOR_API_TOKEN_DAYS``); only its SHA-256 is
+    stored.
+    """
     from axes.exceptions import AxesBackendPermissionDenied
     from axes.handlers.proxy import AxesProxyHandler
 
@@ -68,7 +74,8 @@ def token(request: HttpRequest, payload: Credentials) -> Any:
             return Status(429, {"detail": "too many failed attempts; try again later"})
         return Status(401, {"detail": "wrong username or password"})
     raw = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, digest=token_digest(raw))
+    ApiToken.objects.create(user=user, digest=token_digest(raw),
+                            expires=timezone.now() + settings.API_TOKEN_LIFETIME)
     return Status(200, {"token": raw})
 
 

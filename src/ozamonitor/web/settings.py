@@ -160,6 +160,9 @@ X_FRAME_OPTIONS = "DENY"
 if _flag("OZAMONITOR_BEHIND_HTTPS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+#: How long a token from ``POST /api/token`` is valid.
+API_TOKEN_LIFETIME = timedelta(days=float(os.environ.get("OZAMONITOR_API_TOKEN_DAYS", "30")))
+
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
