@@ -16,9 +16,12 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-_data = tempfile.mkdtemp(prefix="ozm-webtest-")
-os.environ["OZAMONITOR_DATA_DIR"] = _data
-os.environ["DJANGO_SETTINGS_MODULE"] = "web_test_settings"
+# The product's settings module (importable in every xdist worker, which inherits these
+# variables), with the test-only changes made below once Django is set up.
+# One temporary data folder per run (xdist workers inherit it), never the user's own.
+_data = os.environ.get("OZAMONITOR_WEBTEST_DIR") or tempfile.mkdtemp(prefix="ozm-webtest-")
+os.environ["OZAMONITOR_WEBTEST_DIR"] = os.environ["OZAMONITOR_DATA_DIR"] = _data
+os.environ["DJANGO_SETTINGS_MODULE"] = "ozamonitor.web.settings"
 if os.environ.get("OZAMONITOR_TEST_DB"):
     url = os.environ["OZAMONITOR_TEST_DB"]
     sep = "&" if "?" in url else "?"
@@ -27,8 +30,17 @@ else:
     os.environ.pop("DATABASE_URL", None)
 
 import django  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 django.setup()
+# a fast hasher for the test accounts (the product keeps Django's default)
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# SQLite: a file, not an in-memory database, so the live server's threads use SQLite as
+# the product does (WAL, immediate write transactions) and shared-cache locks cannot
+# stall it; xdist adds a suffix per worker
+if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
+        Path(settings.DATA_DIR) / "test.sqlite3")
 
 from fixtures_web import World, build_world  # noqa: E402
 

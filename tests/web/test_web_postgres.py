@@ -38,7 +38,8 @@ def test_web_suite_on_postgresql() -> None:
             pytest.fail(f"PostgreSQL at {PG} is {version}; .ci/run should have started it")
         pytest.skip(f"PostgreSQL {version}")
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST_XDIST", "DJANGO_SETTINGS", "OZAMONITOR_DATA"))
+           if not k.startswith(("PYTEST_XDIST", "DJANGO_SETTINGS", "OZAMONITOR_DATA",
+                                 "OZAMONITOR_WEBTEST"))
            and k != "DATABASE_URL"}
     env["OZAMONITOR_TEST_DB"] = PG
     r = subprocess.run(
