@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from ozamonitor.cli.main import app
 from ozamonitor.register.store import write_register
-from ozamonitor.sequences.trajectory_analysis import TrajectoryResults, run_trajectory_analysis
+from ozamonitor.trajectories.analysis import TrajectoryResults, run_trajectory_analysis
 
 D = dt.date
 
@@ -154,7 +154,7 @@ def test_min_observed_keeps_complete_sequences(reg: Path, tmp_path: Path) -> Non
                                   start="2014-08", end="2024-07", min_observed=1.0,
                                   cluster=False, figure_formats=("png",))
     seq = res.sequences
-    assert seq.columns[0] == "age60m" and seq.n > 0
+    assert seq.columns[0] == "age60m" and seq.n_sequences > 0
     assert seq.valid.all()
     assert any("less than 100%" in m for m in res.messages)
 

@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         OUT/report.html (the disclosure-controlled report section on its own).
         """
         from ozamonitor.register.store import Register, RegisterError
-        from ozamonitor.sequences.trajectory_analysis import (
+        from ozamonitor.trajectories.analysis import (
             POPULATIONS,
             run_trajectory_analysis,
             validate_alignment,

@@ -31,13 +31,15 @@ from typing import Any, Literal
 import numba as nb
 import numpy as np
 
+from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.sequences.quality import (
     INDEX_NAMES,
     ClusterQuality,
     QualityEvaluator,
-    _check_weights,
     as_square,
+    check_weights,
 )
+from ozamonitor.sequences.seqdata import SequenceData
 
 __all__ = [
     "ClusterRange",
@@ -46,6 +48,7 @@ __all__ = [
     "describe_clusters",
     "medoids_of",
     "pam",
+    "pam_build",
     "pam_range",
     "spell_string",
     "spells",
@@ -55,9 +58,6 @@ __all__ = [
 
 PamMethod = Literal["fasterpam", "pam"]
 WardMethod = Literal["ward.D", "ward.D2"]
-#: Codes of the sequence container for a missing / void position.
-_MISSING_CODE = 254
-_VOID_CODE = 255
 
 
 @dataclass(frozen=True)
@@ -99,11 +99,26 @@ class PamResult:
 
 
 @nb.njit(cache=True)
-def _build(d: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:  # pragma: no cover - numba
+def pam_build(d: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:  # pragma: no cover - numba
     """Weighted PAM BUILD (greedy): each step adds the object that lowers
-    ``sum_o w_o min_m d(o, m)`` most. ``d`` must be symmetric (rows are read).
+    ``sum_o w_o min_m d(o, m)`` most.
 
     Written here because ``kmedoids.pam_build`` has no case weights.
+
+    Parameters
+    ----------
+    d : ndarray
+        Square, symmetric distance matrix (rows are read).
+    w : ndarray
+        Case weights (float64, one per row).
+    k : int
+        Number of medoids.
+
+    Returns
+    -------
+    ndarray
+        The ``k`` medoid rows, in the order BUILD adds them (so the first ``j``
+        are BUILD's start for ``j`` clusters).
     """
     n = d.shape[0]
     gain = np.empty(n)
@@ -161,10 +176,10 @@ def _canonical(
 def _prepare(d: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     arr = np.asarray(d)
     dsq = as_square(arr, dtype=None if arr.dtype in (np.float32, np.float64) else np.float64)
-    w = _check_weights(weights, dsq.shape[0])
+    w = check_weights(weights, dsq.shape[0])
     weighted = weights is not None and not np.all(w == w[0])
     if weights is not None and not weighted and w.shape[0] and w[0] == 0:
-        raise ValueError("all weights are zero")
+        raise InputError("all weights are zero")
     return dsq, w, weighted
 
 
@@ -199,22 +214,25 @@ def pam(
     dsq, w, weighted = _prepare(d, weights)
     n = dsq.shape[0]
     if not 1 <= k <= n:
-        raise ValueError(f"k must be between 1 and the number of observations ({n}), got {k}")
+        raise ConfigurationError(
+            f"k must be between 1 and the number of observations ({n}), got {k}")
     if method not in ("fasterpam", "pam"):
-        raise ValueError(f"unknown PAM method {method!r}; use 'fasterpam' or 'pam'")
+        raise ConfigurationError(f"unknown PAM method {method!r}; use 'fasterpam' or 'pam'")
     if method == "pam" and weighted:
-        raise ValueError("method='pam' does not support case weights; use method='fasterpam'")
+        raise ConfigurationError(
+            "method='pam' does not support case weights; use method='fasterpam'")
     if isinstance(init, str):
         if init == "build":
-            start = _build(dsq, w, k) if method == "fasterpam" else None
+            start = pam_build(dsq, w, k) if method == "fasterpam" else None
         elif init == "random":
             start = np.random.default_rng(seed).choice(n, size=k, replace=False)
         else:
-            raise ValueError(f"unknown init {init!r}; use 'build', 'random' or medoid indices")
+            raise ConfigurationError(
+                f"unknown init {init!r}; use 'build', 'random' or medoid indices")
     else:
         start = np.asarray(init, dtype=np.int64)
         if start.shape != (k,) or len(np.unique(start)) != k or start.min() < 0 or start.max() >= n:
-            raise ValueError(f"init must be {k} distinct row indices in 0..{n - 1}")
+            raise ConfigurationError(f"init must be {k} distinct row indices in 0..{n - 1}")
     mat = dsq * w[:, None].astype(dsq.dtype) if weighted else dsq
     mat = np.ascontiguousarray(mat)
     with warnings.catch_warnings():
@@ -281,7 +299,7 @@ class ClusterRange:
         (Hubert's C, 0 = perfect), where the smallest."""
         vals = np.array([self.quality[k].stats[index] for k in self.ks], dtype=float)
         if np.all(np.isnan(vals)):
-            raise ValueError(f"index {index} is undefined for every k")
+            raise InputError(f"index {index} is undefined for every k")
         pick = np.nanargmin if index == "HC" else np.nanargmax
         return self.ks[int(pick(vals))]
 
@@ -289,9 +307,9 @@ class ClusterRange:
 def _check_ks(ks: Iterable[int], n: int) -> list[int]:
     out = sorted({int(k) for k in ks})
     if not out:
-        raise ValueError("ks is empty")
+        raise ConfigurationError("ks is empty")
     if out[0] < 2 or out[-1] > n - 1:
-        raise ValueError(f"every k must be between 2 and N - 1 = {n - 1}, got {out}")
+        raise ConfigurationError(f"every k must be between 2 and N - 1 = {n - 1}, got {out}")
     return out
 
 
@@ -309,7 +327,7 @@ def pam_range(
     of the BUILD for the largest k (computed once)."""
     dsq, w, _ = _prepare(d, weights)
     klist = _check_ks(ks, dsq.shape[0])
-    starts = _build(dsq, w, klist[-1]) if method == "fasterpam" else None
+    starts = pam_build(dsq, w, klist[-1]) if method == "fasterpam" else None
     results = {}
     for k in klist:
         init = starts[:k] if starts is not None else "build"
@@ -429,11 +447,11 @@ def ward(d: Any, *, method: WardMethod = "ward.D", weights: Any = None) -> np.nd
     from scipy.spatial.distance import squareform
 
     if method not in ("ward.D", "ward.D2"):
-        raise ValueError(f"unknown Ward method {method!r}; use 'ward.D' or 'ward.D2'")
+        raise ConfigurationError(f"unknown Ward method {method!r}; use 'ward.D' or 'ward.D2'")
     dsq = as_square(np.asarray(d), dtype=np.float64)
     n = dsq.shape[0]
     if n < 2:
-        raise ValueError("Ward clustering needs at least two observations")
+        raise InputError("Ward clustering needs at least two observations")
     if weights is None:
         cond = squareform(dsq, checks=False)
         if method == "ward.D":
@@ -442,9 +460,9 @@ def ward(d: Any, *, method: WardMethod = "ward.D", weights: Any = None) -> np.nd
         else:
             z = linkage(cond, method="ward")
         return z
-    w = _check_weights(weights, n)
+    w = check_weights(weights, n)
     if np.any(w <= 0):
-        raise ValueError("Ward members (weights) must be positive")
+        raise InputError("Ward members (weights) must be positive")
     work = dsq.copy() if method == "ward.D" else dsq * dsq
     z = _sort_nn_chain(_ward_nn_chain(work, w.copy()), n)
     if method == "ward.D2":
@@ -459,10 +477,10 @@ def cutree(z: np.ndarray, k: int) -> np.ndarray:
 
     n = z.shape[0] + 1
     if not 1 <= k <= n:
-        raise ValueError(f"k must be between 1 and {n}")
+        raise ConfigurationError(f"k must be between 1 and {n}")
     raw = cut_tree(z, n_clusters=k).ravel()
     if np.unique(raw).shape[0] != k:
-        raise ValueError(f"the tree can not be cut into {k} clusters")
+        raise InputError(f"the tree can not be cut into {k} clusters")
     _, first = np.unique(raw, return_index=True)
     order = np.argsort(np.argsort(first))
     return order[raw].astype(np.int64)
@@ -474,13 +492,13 @@ def medoids_of(d: Any, labels: Any, weights: Any = None) -> np.ndarray:
     ``disscenter(..., medoids.index="first")``."""
     dsq = as_square(np.asarray(d))
     lab = np.asarray(labels, dtype=np.int64).ravel()
-    w = _check_weights(weights, dsq.shape[0])
+    w = check_weights(weights, dsq.shape[0])
     k = int(lab.max()) + 1
     out = np.empty(k, dtype=np.int64)
     for c in range(k):
         idx = np.flatnonzero(lab == c)
         if idx.size == 0:
-            raise ValueError(f"cluster {c} is empty")
+            raise InputError(f"cluster {c} is empty")
         sub = dsq[np.ix_(idx, idx)].astype(np.float64)
         out[c] = idx[int(np.argmin(sub @ w[idx]))]
     return out
@@ -510,7 +528,7 @@ def ward_range(
         labels=labels,
         medoids={k: medoids_of(dsq, labels[:, i], weights) for i, k in enumerate(klist)},
         quality=quality,
-        weights=None if weights is None else _check_weights(weights, dsq.shape[0]),
+        weights=None if weights is None else check_weights(weights, dsq.shape[0]),
     )
 
 
@@ -518,28 +536,27 @@ def ward_range(
 
 
 def _codes_and_states(
-    seqs: Any, states: Sequence[str] | None
+    seqs: SequenceData | np.ndarray, states: Sequence[str] | None
 ) -> tuple[np.ndarray, list[str] | None]:
-    """Integer code matrix and state names from a container or a 2-D array."""
-    if hasattr(seqs, "codes") and hasattr(seqs, "alphabet"):
-        codes = np.asarray(seqs.codes)
+    """Integer code matrix and state names from the container or a 2-D code array."""
+    if isinstance(seqs, SequenceData):
+        codes = seqs.codes
         if states is None:
-            alph = seqs.alphabet
-            states = list(alph.codes) if hasattr(alph, "codes") else [str(a) for a in alph]
+            states = seqs.alphabet.codes
     else:
         codes = np.asarray(seqs)
     if codes.ndim == 1:
         codes = codes[None, :]
     if codes.ndim != 2:
-        raise ValueError(f"sequences must be a 2-D code matrix, got shape {codes.shape}")
+        raise InputError(f"sequences must be a 2-D code matrix, got shape {codes.shape}")
     return codes, None if states is None else list(states)
 
 
 def spells(row: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
     """Run-length encoding of one sequence: ``[(code, duration), ...]``; void
-    positions (255 in the trajectories coding, -1 in ``sequences.seqdata``) are dropped."""
+    positions (negative codes) are dropped."""
     r = np.asarray(row).ravel().astype(np.int64)
-    r = r[(r != _VOID_CODE) & (r >= 0)]
+    r = r[r >= 0]
     if r.size == 0:
         return []
     cut = np.flatnonzero(r[1:] != r[:-1]) + 1
@@ -557,14 +574,13 @@ def spell_string(
 ) -> str:
     """A sequence as compact spells, e.g. ``"enrolled/24-absent/6-oza/42"``.
 
-    ``states`` names the codes (position = code). A missing position shows as ``*``
-    (TraMineR's missing symbol): code 254 (trajectories coding) or, with ``states``,
-    any code past the alphabet (``sequences.seqdata`` uses ``len(alphabet)``).
-    Without ``states`` codes are printed.
+    ``states`` names the codes (position = code); a code past them (the missing
+    code ``len(alphabet)``) shows as ``*``, TraMineR's missing symbol. Without
+    ``states`` the codes are printed.
     """
     parts = []
     for code, dur in spells(row):
-        if code == _MISSING_CODE or (states is not None and code >= len(states)):
+        if states is not None and code >= len(states):
             name = "*"
         elif states is not None:
             name = str(states[code])
@@ -586,7 +602,7 @@ def describe_clusters(
     (row index) and ``medoid_spells`` (compact spell string of the medoid sequence).
 
     Args:
-        seqs: the sequence container (``codes`` + ``alphabet``) or a 2-D code matrix.
+        seqs: the sequence container or a 2-D code matrix.
         labels: cluster ``0..k-1`` of each sequence.
         medoids: row index of each cluster's medoid.
         states: names of the state codes (default: the container's alphabet codes).
@@ -600,10 +616,10 @@ def describe_clusters(
     codes, names = _codes_and_states(seqs, states)
     lab = np.asarray(labels, dtype=np.int64).ravel()
     if lab.shape[0] != codes.shape[0]:
-        raise ValueError(f"{lab.shape[0]} labels for {codes.shape[0]} sequences")
+        raise InputError(f"{lab.shape[0]} labels for {codes.shape[0]} sequences")
     meds = np.asarray(medoids, dtype=np.int64).ravel()
     k = meds.shape[0]
-    w = _check_weights(weights, lab.shape[0])
+    w = check_weights(weights, lab.shape[0])
     sizes = np.bincount(lab, weights=w, minlength=k)
     return pl.DataFrame(
         {
