@@ -11,17 +11,15 @@ from scipy.spatial.distance import pdist, squareform
 from sklearn.metrics import adjusted_rand_score
 
 from ozamonitor.sequences.cluster import (
-    cutree,
     describe_clusters,
     medoids_of,
     pam,
     pam_range,
     spell_string,
     spells,
-    ward,
-    ward_range,
 )
 from ozamonitor.sequences.seqdata import SequenceData
+from ozamonitor.sequences.ward import cutree, ward, ward_range
 
 
 def _blobs(seed: int, sizes=(15, 12, 10), spread: float = 0.5):

@@ -29,12 +29,13 @@ pipeline, are :mod:`ozamonitor.trajectories`.
 
 from ozamonitor.sequences.alphabet import Alphabet, State
 from ozamonitor.sequences.clara import clara
-from ozamonitor.sequences.cluster import pam, pam_range, ward, ward_range
+from ozamonitor.sequences.cluster import pam, pam_range
 from ozamonitor.sequences.costs import seqcost
 from ozamonitor.sequences.define import seqdef
 from ozamonitor.sequences.distances import seqdist, seqdist_cross
 from ozamonitor.sequences.quality import cluster_quality, silhouette
 from ozamonitor.sequences.seqdata import SequenceData
+from ozamonitor.sequences.ward import ward, ward_range
 
 __all__ = [
     "Alphabet",

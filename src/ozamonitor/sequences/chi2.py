@@ -72,7 +72,7 @@ def chi2_breaks(
 def chi2_counts(
     seqs: SequenceData, breaks: tuple[tuple[int, int], ...], with_missing: bool
 ) -> np.ndarray:
-    """Per-interval state proportions ``(N, n_breaks * S)`` (rows with no state stay 0)."""
+    """Per-interval state counts ``(N, n_breaks, S)`` (missing counted when ``with_missing``)."""
     k = seqs.n_states + (1 if with_missing else 0)
     codes = seqs.codes.astype(np.int64)
     n = codes.shape[0]
@@ -88,13 +88,39 @@ def chi2_counts(
 def chi2_margins(
     seqs: SequenceData,
     breaks: tuple[tuple[int, int], ...],
+    *,
     with_missing: bool,
     norm: bool,
     weighted: bool,
     euclid: bool,
     global_pdotj: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Column weights ``pdot`` (already scaled as TraMineR) and the kept columns."""
+    """Column weights ``pdot`` (already scaled as TraMineR) and the kept columns.
+
+    Parameters
+    ----------
+    seqs : SequenceData
+        The reference data.
+    breaks : tuple of (int, int)
+        The intervals (:func:`chi2_breaks`).
+    with_missing : bool
+        The missing state counts as a state.
+    norm : bool
+        TraMineR's ``norm=TRUE`` scaling.
+    weighted : bool
+        Use the case weights (CHI2).
+    euclid : bool
+        EUCLID (unit column weights) instead of CHI2.
+    global_pdotj : ndarray or "obs", optional
+        CHI2: global state proportions instead of each interval's.
+
+    Returns
+    -------
+    pdot : ndarray
+        The weights of the kept columns.
+    keep : ndarray
+        Boolean mask of the kept (non-empty) columns.
+    """
     counts = chi2_counts(seqs, breaks, with_missing)
     k = counts.shape[2]
     w = seqs.case_weights(weighted)

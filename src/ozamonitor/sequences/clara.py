@@ -48,7 +48,7 @@ import numpy as np
 
 from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.sequences._clara_scores import Data, DistFn, Scores, better, score_partitions
-from ozamonitor.sequences.cluster import cutree, medoids_of, pam, pam_build, ward
+from ozamonitor.sequences.cluster import medoids_of, pam, pam_build
 from ozamonitor.sequences.define import as_seqdata
 from ozamonitor.sequences.quality import (
     INDEX_NAMES,
@@ -59,6 +59,7 @@ from ozamonitor.sequences.quality import (
     jaccard_coefficient,
 )
 from ozamonitor.sequences.seqdata import SequenceData
+from ozamonitor.sequences.ward import cutree, ward
 
 __all__ = ["ClaraRange", "ClaraResult", "clara", "hamming_cross"]
 
@@ -138,19 +139,31 @@ def _default_dist(
 class ClaraResult:
     """The best CLARA partition for one k.
 
-    Attributes:
-        k: number of clusters.
-        labels: cluster ``0..k-1`` of every case (cluster ``c`` has medoid ``medoids[c]``).
-        medoids: row index (in the input) of each medoid.
-        criterion: the criterion that chose the iteration.
-        iteration: index of the best iteration.
-        iter_objective: criterion value of every iteration.
-        avg_dist: weighted mean distance to the medoid (on all cases).
-        pbm, db, xb, ams: ``seqclararange``'s PBM, Davies-Bouldin, XB and average
-            medoid silhouette of the best partition (on all cases).
-        sizes: weighted size of each cluster.
-        ari, jc: agreement of every iteration with the best (``stability=True``).
-        quality: WeightedCluster indices on the quality subsample, or ``None``.
+    Attributes
+    ----------
+    k : int
+        number of clusters.
+    labels : ndarray
+        cluster ``0..k-1`` of every case (cluster ``c`` has medoid ``medoids[c]``).
+    medoids : ndarray
+        row index (in the input) of each medoid.
+    criterion : str
+        the criterion that chose the iteration.
+    iteration : int
+        index of the best iteration.
+    iter_objective : ndarray
+        criterion value of every iteration.
+    avg_dist : float
+        weighted mean distance to the medoid (on all cases).
+    pbm, db, xb, ams : float
+        ``seqclararange``'s PBM, Davies-Bouldin, XB and average
+        medoid silhouette of the best partition (on all cases).
+    sizes : ndarray
+        weighted size of each cluster.
+    ari, jc : ndarray, optional
+        agreement of every iteration with the best (``stability=True``).
+    quality : ClusterQuality, optional
+        WeightedCluster indices on the quality subsample, or ``None``.
     """
 
     k: int
@@ -235,7 +248,7 @@ class ClaraRange:
 
 
 def clara(
-    seqs: Any,
+    seqs: SequenceData | np.ndarray,
     ks: int | Iterable[int] = range(2, 11),
     *,
     dist: DistFn | None = None,
@@ -255,40 +268,59 @@ def clara(
 ) -> ClaraRange:
     """CLARA clustering of many sequences for one or several k (``seqclararange``).
 
-    Args:
-        seqs: the sequence container (``sequences.seqdata.SequenceData`` or the
-            trajectories one) or a 2-D integer code array, one row per case.
-        ks: the number(s) of clusters.
-        dist: ``dist(A, B) -> (len(A), len(B))`` distances between two subsets of
-            ``seqs`` (row subsets of the array / container). Default:
-            ``sequences.distances`` (``seqdist_cross``/``seqdist`` semantics,
-            ``method="OM"`` unless given) with the costs resolved once on all of
-            ``seqs``; a raw array is first turned into a ``SequenceData`` by ``seqdef``.
-        dist_self: optional ``dist_self(A) -> square matrix``; default ``dist(A, A)``
-            (or ``distances.seqdist`` with the default ``dist``).
-        dist_kwargs: keyword arguments of the default distance (``method``, ``sm``,
-            ``indel``, ``norm``, ... and ``dtype``, ``n_threads``).
-        weights: case weights (default: the container's ``weights`` if any, else 1).
-        R: number of iterations (samples).
-        sample_size: cases drawn per iteration (see the module docstring for the
-            default).
-        criterion: ``"distance"`` (mean distance to medoid), ``"db"``, ``"xb"``,
-            ``"pbm"`` or ``"ams"``.
-        stability: compute ARI / Jaccard between the best and every iteration
-            (keeps every iteration's partition in memory: ``R x distinct`` int16 per k).
-        quality_sample: cases on which all WeightedCluster indices are computed from
-            a full distance matrix (0 to skip).
-        start: PAM start on each sample: ``"build"`` (PAM BUILD) or ``"ward"``
-            (medoids of the weighted Ward.D tree cut at k, as ``seqclararange``).
-        eval_sample: score iterations on this many distinct sequences only (drawn
-            once, proportional to weight), then assign all cases for the winners.
-        chunk_size: rows per ``dist`` call when assigning cases to medoids.
-        seed: seed of every random draw (the result is deterministic).
-        progress: ``progress(stage, done, total)`` callback, e.g. for a rich bar.
+    Parameters
+    ----------
+    seqs : SequenceData or ndarray
+        the sequence container or a 2-D integer code array, one row per case.
+    ks : int or Iterable[int], default range(2, 11)
+        the number(s) of clusters.
+    dist : DistFn, optional
+        ``dist(A, B) -> (len(A), len(B))`` distances between two subsets of
+        ``seqs`` (row subsets of the array / container). Default:
+        ``sequences.distances`` (``seqdist_cross``/``seqdist`` semantics,
+        ``method="OM"`` unless given) with the costs resolved once on all of
+        ``seqs``; a raw array is first turned into a ``SequenceData`` by ``seqdef``.
+    dist_self : Callable[[Any], ndarray], optional
+        optional ``dist_self(A) -> square matrix``; default ``dist(A, A)``
+        (or ``distances.seqdist`` with the default ``dist``).
+    dist_kwargs : dict[str, Any], optional
+        keyword arguments of the default distance (``method``, ``sm``,
+        ``indel``, ``norm``, ... and ``dtype``, ``n_threads``).
+    weights : array-like, optional
+        case weights (default: the container's ``weights`` if any, else 1).
+    R : int, default 100
+        number of iterations (samples).
+    sample_size : int, optional
+        cases drawn per iteration (see the module docstring for the
+        default).
+    criterion : Criterion, default 'distance'
+        ``"distance"`` (mean distance to medoid), ``"db"``, ``"xb"``,
+        ``"pbm"`` or ``"ams"``.
+    stability : bool, default False
+        compute ARI / Jaccard between the best and every iteration
+        (keeps every iteration's partition in memory: ``R x distinct`` int16 per k).
+    quality_sample : int, default 2000
+        cases on which all WeightedCluster indices are computed from
+        a full distance matrix (0 to skip).
+    start : Literal['build', 'ward'], default 'build'
+        PAM start on each sample: ``"build"`` (PAM BUILD) or ``"ward"``
+        (medoids of the weighted Ward.D tree cut at k, as ``seqclararange``).
+    eval_sample : int, optional
+        score iterations on this many distinct sequences only (drawn
+        once, proportional to weight), then assign all cases for the winners.
+    chunk_size : int, default 50000
+        rows per ``dist`` call when assigning cases to medoids.
+    seed : int, default 0
+        seed of every random draw (the result is deterministic).
+    progress : ProgressFn, optional
+        ``progress(stage, done, total)`` callback, e.g. for a rich bar.
 
-    Returns:
+    Returns
+    -------
+    ClaraRange
         A :class:`ClaraRange`.
     """
+    # Long only for the docstring of its many options; the steps are _Run's methods.
     t0 = time.perf_counter()
     klist = _check_options(ks, criterion, R, start)
     if dist is None:

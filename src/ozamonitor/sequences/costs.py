@@ -29,9 +29,12 @@ from ozamonitor.sequences.seqdata import SequenceData
 class Costs:
     """A substitution-cost matrix (or time-varying array) and its indel cost.
 
-    Attributes:
-        sm: ``(S, S)`` matrix, or ``(L, S, S)`` array for time-varying costs.
-        indel: a number or a vector of ``S`` state-dependent indel costs.
+    Attributes
+    ----------
+    sm : ndarray
+        ``(S, S)`` matrix, or ``(L, S, S)`` array for time-varying costs.
+    indel : float or ndarray
+        a number or a vector of ``S`` state-dependent indel costs.
     """
 
     sm: np.ndarray
@@ -383,25 +386,7 @@ def resolve_costs(
         if auto:
             indel_val = float(smat.max()) / 2.0
     else:
-        if sm_name is None:
-            if method == "HAM":
-                sm_name, cval, tv = "CONSTANT", 1.0, False
-            elif method == "DHD":
-                sm_name, cval, tv = "TRATE", 4.0, True
-            else:
-                sm_name, cval, tv = "CONSTANT", 2.0, False
-        elif sm_name == "TRATE":
-            tv = method == "DHD"
-            cval = 4.0 if tv else 2.0
-        elif sm_name in ("INDELS", "INDELSLOG"):
-            if method == "DHD":
-                raise ConfigurationError(f"sm={sm_name!r} is not relevant for DHD")
-            cval, tv = None, False
-        else:  # CONSTANT
-            if method == "DHD":
-                raise ConfigurationError(
-                    "sm='CONSTANT' is not relevant for DHD, consider HAM instead")
-            cval, tv = (1.0 if method == "HAM" else 2.0), False
+        sm_name, cval, tv = _named_costs(method, sm_name)
         costs: Costs = seqcost(
             seqs,
             sm_name,
@@ -423,3 +408,24 @@ def resolve_costs(
     if method in ("OM", "OMspell") and not auto and np.any(ivec <= 0):
         raise ConfigurationError("indel costs must be positive")
     return smat, ivec.astype(np.float64)
+
+
+def _named_costs(method: str, sm_name: str | None) -> tuple[str, float | None, bool]:
+    """``seqcost`` method, ``cval`` and time-varying flag for a named ``sm`` (None:
+    TraMineR's default for ``method``)."""
+    if sm_name is None:
+        if method == "HAM":
+            return "CONSTANT", 1.0, False
+        if method == "DHD":
+            return "TRATE", 4.0, True
+        return "CONSTANT", 2.0, False
+    if sm_name == "TRATE":
+        tv = method == "DHD"
+        return sm_name, 4.0 if tv else 2.0, tv
+    if sm_name in ("INDELS", "INDELSLOG"):
+        if method == "DHD":
+            raise ConfigurationError(f"sm={sm_name!r} is not relevant for DHD")
+        return sm_name, None, False
+    if method == "DHD":  # CONSTANT
+        raise ConfigurationError("sm='CONSTANT' is not relevant for DHD, consider HAM instead")
+    return sm_name, (1.0 if method == "HAM" else 2.0), False

@@ -14,7 +14,7 @@ TraMineR does; duplicates are at distance 0.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numba
 import numpy as np
@@ -28,6 +28,8 @@ from ozamonitor.sequences.define import as_seqdata
 from ozamonitor.sequences.seqdata import SequenceData, unique_rows
 
 METHODS = ("OM", "HAM", "DHD", "LCS", "LCP", "RLCP", "OMspell", "CHI2", "EUCLID")
+#: Where the pairwise distances are computed (``"auto"``: a GPU when usable).
+Backend = Literal["cpu", "cuda", "auto"]
 NORMS = ("auto", "none", "maxlength", "gmean", "maxdist", "YujianBo")
 
 __all__ = ["METHODS", "NORMS", "DistanceSetup", "seqdist", "seqdist_cross"]
@@ -142,11 +144,11 @@ class DistanceSetup:
             pdot, keep = chi2_margins(
                 seqs,
                 brks,
-                with_missing,
-                norm == "auto",
-                weighted and method == "CHI2",
-                method == "EUCLID",
-                global_pdotj,
+                with_missing=with_missing,
+                norm=norm == "auto",
+                weighted=weighted and method == "CHI2",
+                euclid=method == "EUCLID",
+                global_pdotj=global_pdotj,
             )
             return cls(**base, chi2_breaks=brks, chi2_pdot=pdot, chi2_keep=keep)
         if method in ("LCP", "RLCP"):
@@ -170,7 +172,7 @@ def _check_dtype(dtype: Any) -> np.dtype:
 
 
 def seqdist(
-    seqs: Any,
+    seqs: SequenceData | Any,
     method: str = "OM",
     *,
     sm: str | np.ndarray | None = None,
@@ -187,36 +189,57 @@ def seqdist(
     dtype: Any = np.float64,
     condensed: bool = False,
     n_threads: int | None = None,
-    backend: str = "cpu",
+    backend: Backend = "cpu",
 ) -> np.ndarray:
     """All pairwise distances between sequences, as TraMineR's ``seqdist``.
 
-    Args:
-        seqs: a :class:`SequenceData` or anything :func:`seqdef` accepts.
-        method: ``OM``, ``HAM``, ``DHD``, ``LCS``, ``LCP``, ``RLCP``, ``OMspell``,
-            ``CHI2`` or ``EUCLID``.
-        sm: ``"CONSTANT"``, ``"TRATE"``, a matrix (``S x S``), or for DHD an
-            ``(L, S, S)`` array. Defaults as TraMineR: HAM -> CONSTANT cost 1,
-            DHD -> time-varying TRATE (cval 4); OM/OMspell -> CONSTANT (cost 2).
-        indel: number, vector of state-dependent costs, or ``"auto"``
-            (``max(sm)/2`` for a matrix; 1 for CONSTANT; ``max(sm)/2`` for TRATE).
-        norm: ``"none"`` (default), ``"auto"``, ``"maxlength"``, ``"gmean"``,
-            ``"maxdist"``, ``"YujianBo"`` (CHI2/EUCLID: ``"auto"`` or ``"none"``).
-        with_missing: treat the missing state as an extra state (required when
-            sequences contain missing values).
-        expcost, tpow: OMspell duration cost and transformation exponent.
-        breaks, step, overlap: CHI2/EUCLID intervals (1-based inclusive pairs);
-            default ``step=1``: one interval per position, as TraMineR.
-        weighted: use case weights (TRATE costs, CHI2 margins).
-        global_pdotj: CHI2 only: ``"obs"`` or a vector of global state proportions.
-        dtype: ``float64`` (default) or ``float32`` output.
-        condensed: return the condensed upper triangle (scipy ``squareform``
-            order, length ``N (N - 1) / 2``) instead of an ``N x N`` matrix.
-        n_threads: numba threads to use (default: all).
-        backend: ``"cpu"`` (default), ``"cuda"`` (OM/LCS/HAM/DHD on a GPU via
-            numba.cuda) or ``"auto"`` (GPU when available and supported).
+    Parameters
+    ----------
+    seqs : SequenceData or array-like
+        a :class:`SequenceData` or anything :func:`seqdef` accepts.
+    method : str, default 'OM'
+        ``OM``, ``HAM``, ``DHD``, ``LCS``, ``LCP``, ``RLCP``, ``OMspell``,
+        ``CHI2`` or ``EUCLID``.
+    sm : str or ndarray, optional
+        ``"CONSTANT"``, ``"TRATE"``, a matrix (``S x S``), or for DHD an
+        ``(L, S, S)`` array. Defaults as TraMineR: HAM -> CONSTANT cost 1,
+        DHD -> time-varying TRATE (cval 4); OM/OMspell -> CONSTANT (cost 2).
+    indel : float or ndarray or str, default 'auto'
+        number, vector of state-dependent costs, or ``"auto"``
+        (``max(sm)/2`` for a matrix; 1 for CONSTANT; ``max(sm)/2`` for TRATE).
+    norm : str or bool, default 'none'
+        ``"none"`` (default), ``"auto"``, ``"maxlength"``, ``"gmean"``,
+        ``"maxdist"``, ``"YujianBo"`` (CHI2/EUCLID: ``"auto"`` or ``"none"``).
+    with_missing : bool, default False
+        treat the missing state as an extra state (required when
+        sequences contain missing values).
+    expcost, tpow : float, default 0.5, 1.0
+        OMspell duration cost and transformation exponent.
+    breaks : list of (int, int), optional
+        CHI2/EUCLID intervals (1-based inclusive pairs).
+    step : int, default 1
+        CHI2/EUCLID interval length without ``breaks``: one interval per
+        position, as TraMineR.
+    overlap : bool, default False
+        CHI2/EUCLID overlapping intervals (``step`` even).
+    weighted : bool, default True
+        use case weights (TRATE costs, CHI2 margins).
+    global_pdotj : ndarray or str, optional
+        CHI2 only: ``"obs"`` or a vector of global state proportions.
+    dtype : object, default np.float64
+        ``float64`` (default) or ``float32`` output.
+    condensed : bool, default False
+        return the condensed upper triangle (scipy ``squareform``
+        order, length ``N (N - 1) / 2``) instead of an ``N x N`` matrix.
+    n_threads : int, optional
+        numba threads to use (default: all).
+    backend : {"cpu", "cuda", "auto"}, default "cpu"
+        ``"cpu"`` (default), ``"cuda"`` (OM/LCS/HAM/DHD on a GPU via
+        numba.cuda) or ``"auto"`` (GPU when available and supported).
 
-    Returns:
+    Returns
+    -------
+    ndarray
         ``(N, N)`` symmetric matrix with zero diagonal, or the condensed vector.
     """
     seqs = as_seqdata(seqs)
@@ -248,7 +271,7 @@ def seqdist_setup(
     dtype: Any = np.float64,
     condensed: bool = False,
     n_threads: int | None = None,
-    backend: str = "cpu",
+    backend: Backend = "cpu",
 ) -> np.ndarray:
     """Pairwise distances with an already resolved :class:`DistanceSetup`."""
     dt = _check_dtype(dtype)
@@ -288,8 +311,8 @@ def _check_alphabet(seqs: SequenceData, setup: DistanceSetup) -> None:
 
 
 def seqdist_cross(
-    seqs_a: Any,
-    seqs_b: Any,
+    seqs_a: SequenceData | Any,
+    seqs_b: SequenceData | Any,
     method: str = "OM",
     *,
     cost_data: SequenceData | None = None,
@@ -306,7 +329,7 @@ def seqdist_cross(
     global_pdotj: np.ndarray | str | None = None,
     dtype: Any = np.float64,
     n_threads: int | None = None,
-    backend: str = "cpu",
+    backend: Backend = "cpu",
 ) -> np.ndarray:
     """Distances from every sequence of ``seqs_a`` to every sequence of ``seqs_b``.
 
@@ -315,7 +338,19 @@ def seqdist_cross(
     so ``seqdist_cross(x, x[idx])`` equals ``seqdist(x)[:, idx]``. ``seqs_b`` may
     be raw data; it is then encoded with ``seqs_a``'s alphabet.
 
-    Returns:
+    Parameters
+    ----------
+    seqs_a, seqs_b : SequenceData or array-like
+        The rows and the columns of the result.
+    cost_data : SequenceData, optional
+        The data the costs are estimated on (default ``seqs_a``).
+    method, sm, indel, norm, with_missing, expcost, tpow, breaks, step, overlap, weighted, \
+global_pdotj, dtype, n_threads, backend
+        As :func:`seqdist`.
+
+    Returns
+    -------
+    ndarray
         ``(len(seqs_a), len(seqs_b))`` array.
     """
     a = as_seqdata(seqs_a)
@@ -346,7 +381,7 @@ def seqdist_cross_setup(
     *,
     dtype: Any = np.float64,
     n_threads: int | None = None,
-    backend: str = "cpu",
+    backend: Backend = "cpu",
 ) -> np.ndarray:
     """Cross distances with an already resolved :class:`DistanceSetup`."""
     dt = _check_dtype(dtype)

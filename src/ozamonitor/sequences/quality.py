@@ -280,10 +280,14 @@ class QualityEvaluator:
     sorted once, so evaluating a range of partitions costs one matrix product plus
     one ``O(P)`` pass per partition.
 
-    Args:
-        d: square distance matrix or scipy condensed vector.
-        weights: case weights (default 1 each).
-        kendall: compute ``HG``, ``HGSD`` and ``HC`` (needs the sorted pairs).
+    Parameters
+    ----------
+    d : array-like
+        square distance matrix or scipy condensed vector.
+    weights : array-like, optional
+        case weights (default 1 each).
+    kendall : bool, default True
+        compute ``HG``, ``HGSD`` and ``HC`` (needs the sorted pairs).
     """
 
     def __init__(self, d: Any, weights: Any = None, *, kendall: bool = True) -> None:
@@ -444,13 +448,20 @@ def cluster_quality(
 ) -> ClusterQuality:
     """WeightedCluster's ``wcClusterQuality``: all indices of one partition.
 
-    Args:
-        d: square distance matrix (float32/float64) or scipy condensed vector.
-        labels: cluster of each observation (any hashable labels, at least two).
-        weights: optional non-negative case weights.
-        kendall: also compute ``HG``, ``HGSD`` and ``HC`` (sorting all pairs).
+    Parameters
+    ----------
+    d : array-like
+        square distance matrix (float32/float64) or scipy condensed vector.
+    labels : array-like
+        cluster of each observation (any hashable labels, at least two).
+    weights : array-like, optional
+        optional non-negative case weights.
+    kendall : bool, default True
+        also compute ``HG``, ``HGSD`` and ``HC`` (sorting all pairs).
 
-    Returns:
+    Returns
+    -------
+    ClusterQuality
         A :class:`ClusterQuality` with ``stats`` keyed by :data:`INDEX_NAMES`.
     """
     return QualityEvaluator(d, weights, kendall=kendall).evaluate(labels)

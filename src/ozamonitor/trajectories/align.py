@@ -76,7 +76,7 @@ def _period_index(seq: SequenceData, dates: np.ndarray) -> np.ndarray:
 
 
 def shift(seq: SequenceData, zero: np.ndarray, lo: int, hi: int, labels: list[str],
-          period: str, chunk: int = 500_000) -> SequenceData:
+          period: str, *, chunk: int = 500_000) -> SequenceData:
     """Re-index rows: new column ``k`` = old column ``zero[i] + lo + k`` (``lo..hi``).
 
     Rows with ``zero == _NO_EVENT`` are dropped; positions outside the old

@@ -447,27 +447,35 @@ def build_trajectories(
 ) -> SequenceData:
     """One state per child per period, in calendar time.
 
+    Periods after the extraction date, before birth or after death are missing.
+
     Parameters
     ----------
-    register:
+    register : Register or str
         A :class:`Register` or its folder.
-    period:
-        ``month`` (default), ``week``, ``quarter`` or ``year`` (school year).
-    start, end:
+    period : {"month", "week", "quarter", "year"}, default "month"
+        ``year`` is the school year.
+    start, end : str or date, default 2014-08-01, 2026-07-31
         First and last month (``"2014-08"``, ``"2026-07"``) or dates of the window.
-    config:
+    config : TrajectoryConfig, default DEFAULT_CONFIG
         Alphabet and precedence rules (:mod:`ozamonitor.trajectories.states`).
-    rule:
-        ``majority`` (state holding on most days of the period) or ``reference``
-        (state on the reference day, ``reference`` = first/middle/last/offset).
-    person_ids:
+    rule : {"majority", "reference"}, default "majority"
+        ``majority``: the state holding on most days of the period;
+        ``reference``: the state on the reference day.
+    reference : str or int, default "middle"
+        The reference day: ``first``, ``middle``, ``last`` or a day offset.
+    person_ids : sequence of str, optional
         Restrict to these persons (e.g. a sample); default all persons.
-    chunk_size:
+    chunk_size : int, default 100000
         Persons processed at a time (bounds memory).
-    on_chunk:
+    on_chunk : callable, optional
         Progress callback ``(done, total)``.
 
-    Periods after the extraction date, before birth or after death are missing.
+    Returns
+    -------
+    SequenceData
+        ``(persons, periods)`` int16 codes with ids, period labels, birth dates,
+        period starts and provenance in ``meta``.
     """
     reg = Register.open(register)
     d0 = parse_month(start) if not isinstance(start, dt.date) else start
