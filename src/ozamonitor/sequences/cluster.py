@@ -298,6 +298,19 @@ class ClusterRange:
     quality: dict[int, ClusterQuality]
     weights: np.ndarray | None = field(default=None, repr=False)
 
+    @classmethod
+    def evaluate(cls, dsq: np.ndarray, ks: list[int], method: str, labels: np.ndarray,
+                 medoids: dict[int, np.ndarray], *, weights: Any = None,
+                 kendall: bool = True) -> ClusterRange:
+        """The range of partitions ``labels`` (one column per k of ``ks``) of the
+        square distances ``dsq``, with all quality indices."""
+        ev = QualityEvaluator(dsq, weights, kendall=kendall)
+        quality = dict(
+            zip(ks, ev.evaluate_many([labels[:, i] for i in range(len(ks))]), strict=True)
+        )
+        return cls(ks=ks, method=method, labels=labels, medoids=medoids, quality=quality,
+                   weights=None if weights is None else check_weights(weights, dsq.shape[0]))
+
     def labels_for(self, k: int) -> np.ndarray:
         """The partition with ``k`` clusters."""
         return self.labels[:, self.ks.index(k)]
@@ -356,18 +369,9 @@ def pam_range(
         init = starts[:k] if starts is not None else "build"
         results[k] = pam(dsq, k, weights=weights, method=method, init=init, max_iter=max_iter)
     labels = np.column_stack([results[k].labels for k in klist])
-    ev = QualityEvaluator(dsq, weights, kendall=kendall)
-    quality = dict(
-        zip(klist, ev.evaluate_many([labels[:, i] for i in range(len(klist))]), strict=True)
-    )
-    return ClusterRange(
-        ks=klist,
-        method=method,
-        labels=labels,
-        medoids={k: results[k].medoids for k in klist},
-        quality=quality,
-        weights=None if weights is None else w,
-    )
+    return ClusterRange.evaluate(dsq, klist, method, labels,
+                                 {k: results[k].medoids for k in klist},
+                                 weights=weights, kendall=kendall)
 
 
 def medoids_of(d: Any, labels: Any, weights: Any = None) -> np.ndarray:

@@ -493,8 +493,11 @@ def silhouette(d: Any, labels: Any, weights: Any = None, *, measure: str = "ASW"
 # --------------------------------------------- agreement of two partitions
 
 
-def _contingency(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted cross-table of two partitions coded 0..k-1."""
+def _contingency(a: Any, b: Any, weights: Any) -> np.ndarray:
+    """Weighted cross-table of two partitions coded 0..k-1 (weights: counts)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    w = np.ones(a.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
     ka, kb = int(a.max()) + 1, int(b.max()) + 1
     return np.bincount(a * kb + b, weights=w, minlength=ka * kb).reshape(ka, kb)
 
@@ -502,10 +505,7 @@ def _contingency(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
 def adjusted_rand_index(a: Any, b: Any, weights: Any = None) -> float:
     """Adjusted Rand index of two partitions, with case weights as counts
     (``seqclararange``'s ``adjustedRandIndex`` on a weighted table)."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    w = np.ones(a.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    tab = _contingency(a, b, w)
+    tab = _contingency(a, b, weights)
     if tab.shape == (1, 1):
         return 1.0
 
@@ -525,10 +525,7 @@ def adjusted_rand_index(a: Any, b: Any, weights: Any = None) -> float:
 def jaccard_coefficient(a: Any, b: Any, weights: Any = None) -> float:
     """Jaccard coefficient of two partitions over pairs, as ``seqclararange``'s
     ``jaccardCoef``: ``sum n_ij^2 / (sum n_i.^2 + sum n_.j^2 - sum n_ij^2)``."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    w = np.ones(a.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    tab = _contingency(a, b, w)
+    tab = _contingency(a, b, weights)
     if tab.shape == (1, 1):
         return 1.0
     n11 = float(np.sum(tab**2))

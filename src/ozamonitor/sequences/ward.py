@@ -15,7 +15,7 @@ import numpy as np
 
 from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.sequences.cluster import ClusterRange, check_ks, medoids_of
-from ozamonitor.sequences.quality import QualityEvaluator, as_square, check_weights
+from ozamonitor.sequences.quality import as_square, check_weights
 
 __all__ = ["cutree", "ward", "ward_range"]
 
@@ -174,15 +174,7 @@ def ward_range(
     klist = check_ks(ks, dsq.shape[0])
     z = ward(dsq, method=method, weights=weights)
     labels = np.column_stack([cutree(z, k) for k in klist])
-    ev = QualityEvaluator(dsq, weights, kendall=kendall)
-    quality = dict(
-        zip(klist, ev.evaluate_many([labels[:, i] for i in range(len(klist))]), strict=True)
-    )
-    return ClusterRange(
-        ks=klist,
-        method=method,
-        labels=labels,
-        medoids={k: medoids_of(dsq, labels[:, i], weights) for i, k in enumerate(klist)},
-        quality=quality,
-        weights=None if weights is None else check_weights(weights, dsq.shape[0]),
-    )
+    return ClusterRange.evaluate(
+        dsq, klist, method, labels,
+        {k: medoids_of(dsq, labels[:, i], weights) for i, k in enumerate(klist)},
+        weights=weights, kendall=kendall)
