@@ -166,3 +166,27 @@ def test_clara_above_pam_max(reg: Path, tmp_path: Path) -> None:
     assert res.clusters is not None and set(res.clusters) == {"1", "2", "3"}
     sizes = res.tables["cluster_sizes"]["n"].to_list()
     assert sizes == sorted(sizes, reverse=True)  # clusters numbered by decreasing size
+
+
+def test_person_level_files_are_owner_only(reg: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        run_trajectory_analysis(reg, tmp_path / "modes", start="2018-08", end="2020-07",
+                                period="year", ks=[2], figure_formats=("png",))
+    finally:
+        os.umask(old)
+    out = tmp_path / "modes"
+
+    def mode(p: Path) -> int:
+        return stat.S_IMODE(p.stat().st_mode)
+
+    for name in ("sequences.parquet", "analysis_sequences.parquet", "analysis_sequences.csv",
+                 "clusters.parquet", "tables/sequence_frequencies_all_MICRODATA.csv",
+                 "figures/index_MICRODATA.png"):
+        assert mode(out / name) == 0o600, name
+    for name in ("results.json", "tables/state_distribution_all.csv", "figures/chronogram.png"):
+        assert mode(out / name) == 0o644, name
+    assert mode(out) == 0o755

@@ -24,7 +24,7 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.colors import ListedColormap
@@ -33,6 +33,7 @@ from matplotlib.patches import Patch
 
 from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.files import atomic_write
+from ozamonitor.sequences.alphabet import Language
 from ozamonitor.sequences.define import as_seqdata
 from ozamonitor.sequences.describe import (
     group_rows,
@@ -178,7 +179,7 @@ def plot_distribution(
     seq: Any,
     group: Any = None,
     *,
-    lang: str = "nl",
+    lang: Language = "nl",
     with_missing: bool = False,
     ncols: int | None = None,
     title: str | None = None,
@@ -252,8 +253,8 @@ def plot_index(
     seq: Any,
     group: Any = None,
     *,
-    lang: str = "nl",
-    sort: str | np.ndarray | None = "from_start",
+    lang: Language = "nl",
+    sort: Literal["from_start", "from_end"] | np.ndarray | None = "from_start",
     max_rows: int = 5000,
     seed: int = 0,
     ncols: int | None = None,
@@ -305,7 +306,7 @@ def plot_frequencies(
     group: Any = None,
     *,
     top: int = 10,
-    lang: str = "nl",
+    lang: Language = "nl",
     ncols: int | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -341,7 +342,7 @@ def plot_mean_time(
     seq: Any,
     group: Any = None,
     *,
-    lang: str = "nl",
+    lang: Language = "nl",
     ncols: int | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -374,7 +375,7 @@ def plot_mean_time(
 
 
 def plot_entropy(
-    seq: Any, group: Any = None, *, lang: str = "nl", title: str | None = None,
+    seq: Any, group: Any = None, *, lang: Language = "nl", title: str | None = None,
     group_label: str | None = None,
 ) -> Figure:
     """Transversal entropy per period (``seqHtplot``); one line per group.
