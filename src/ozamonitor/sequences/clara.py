@@ -88,12 +88,12 @@ def _hamming_kernel(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:  # p
             out[i, j] = s
 
 
-def hamming_cross(a: Any, b: Any) -> np.ndarray:
+def hamming_cross(a: SequenceData | np.ndarray, b: SequenceData | np.ndarray) -> np.ndarray:
     """Plain Hamming distances (unit substitution cost) between the rows of two
     equal-length integer code matrices: a fast fallback ``dist`` for CLARA and the
     tests. For TraMineR's ``HAM``/``OM`` with costs use ``distances.seqdist_cross``."""
-    ca = np.ascontiguousarray(getattr(a, "codes", a))
-    cb = np.ascontiguousarray(getattr(b, "codes", b))
+    ca = np.ascontiguousarray(a.codes if isinstance(a, SequenceData) else a)
+    cb = np.ascontiguousarray(b.codes if isinstance(b, SequenceData) else b)
     if ca.ndim != 2 or cb.ndim != 2 or ca.shape[1] != cb.shape[1]:
         raise InputError(
             f"need two 2-D code matrices of equal length, got {ca.shape}, {cb.shape}")
