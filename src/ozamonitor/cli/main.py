@@ -58,6 +58,7 @@ for _module in (
     report_cmds,
 ):
     _module.register(app)
+__import__("ozamonitor.cli.survey_cmds", fromlist=["register"]).register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

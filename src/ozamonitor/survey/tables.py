@@ -29,8 +29,10 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "changes_over_waves",
     "distribution",
+    "format_count",
     "numeric_summary",
     "protect",
+    "protect_outcomes",
     "response_table",
 ]
 
@@ -67,6 +69,48 @@ def protect(table: pl.DataFrame, value: str, sum_groups: Sequence[Sequence[str]]
 
     groups = [SumGroup(list(g), total=pl.col(total_col) == TOTAL) for g in sum_groups]
     return suppress(table, value, threshold=threshold, sum_groups=groups)
+
+
+def format_count(value: Any, flag: Any, threshold: int = DEFAULT_THRESHOLD) -> str:
+    """A protected count as text: ``<10`` (primary), ``x`` (secondary) or the number."""
+    if flag == "primary":
+        return f"<{threshold}"
+    if flag == "secondary":
+        return "x"
+    return "" if value is None else str(value)
+
+
+def protect_outcomes(out: pl.DataFrame, *, threshold: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
+    """Person counts of :func:`~ozamonitor.survey.prototypes.prototype_outcomes`, protected.
+
+    Participants, participations, ended and each end reason per prototype
+    pass :func:`protect` (the end reasons add up to ``ended``); the counts
+    become display text (``<10`` primary, ``x`` secondary suppression).
+    """
+    counts = ["participants", "participations", "ended",
+              *[c for c in out.columns if c.startswith("end_")]]
+
+    rows = []
+    for r in out.iter_rows(named=True):
+        p = r["prototype"]
+        rows.append({"prototype": p, "group": "participants", "category": TOTAL,
+                     "measure": "participants", "count": r["participants"]})
+        rows.append({"prototype": p, "group": "participations", "category": TOTAL,
+                     "measure": "participations", "count": r["participations"]})
+        rows.append({"prototype": p, "group": "ended", "category": TOTAL, "measure": "ended",
+                     "count": r["ended"]})
+        for c in counts:
+            if c.startswith("end_"):
+                rows.append({"prototype": p, "group": "ended", "category": c, "measure": c,
+                             "count": r[c]})
+    tidy = pl.DataFrame(rows)
+    safe = protect(tidy, "count", [["prototype", "group"]], total_col="category",
+                   threshold=threshold)
+    safe = safe.with_columns(pl.struct("count", "suppression").map_elements(
+        lambda s: format_count(s["count"], s["suppression"], threshold),
+        return_dtype=pl.String).alias("count"))
+    wide = safe.pivot(on="measure", index="prototype", values="count")
+    return out.drop(counts).join(wide, on="prototype", how="left")
 
 
 # ---------------------------------------------------------------- response
