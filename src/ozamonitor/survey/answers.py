@@ -331,7 +331,9 @@ class _Engine:
     def _check(self, q: Question, value: Any, scope: Scope, repeat: str | None,
                index: int | None) -> None:
         if value is None:
-            if self.final and q.answerable and _required(q, scope):
+            bad = any(e.name == q.name and e.repeat == repeat and e.index == index
+                      for e in self.errors)  # a type error already says what is wrong
+            if self.final and q.answerable and not bad and _required(q, scope):
                 msgs = q.required_messages if q.required_messages else _msg("required")
                 self._err(q, "required", "required", repeat=repeat, index=index, messages=msgs)
             return
