@@ -192,12 +192,13 @@ def survey_sections(submissions: Iterable[Submission], *, instrument: Instrument
     inst = instrument or load_instrument()
     nl = lang == "nl"
     frame = to_frame(subs, inst)
-    resp = response_table(subs, inst, arrangements=arrangements)
+    resp = response_table(subs, inst, arrangements=arrangements).with_columns(
+        pl.col("wave").cast(pl.String))
     intro = paragraph(
-        (f"Vragenlijst {inst.title('nl')}, versie {inst.version}. Meetrondes: "
+        (f"{inst.title('nl')}, versie {inst.version}. Meetrondes: "
          f"{', '.join(map(str, frame.waves()))}. Antwoorden van ingediende delen.")
         if nl else
-        (f"Questionnaire {inst.title('en')}, version {inst.version}. Waves: "
+        (f"{inst.title('en')}, version {inst.version}. Waves: "
          f"{', '.join(map(str, frame.waves()))}. Answers of submitted parts."))
     privacy = paragraph(
         ("Interne versie voor het onderzoeksteam: niet onderdrukt, niet publiceren."
