@@ -60,6 +60,7 @@ for _module in (
     funding_cmds,
 ):
     _module.register(app)
+__import__("ozamonitor.cli.survey_cmds", fromlist=["register"]).register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover
