@@ -18,6 +18,7 @@ from ozamonitor.cli import (
     register_cmds,
     report_cmds,
     sequence_cmds,
+    survey_cmds,
     synth_cmds,
     trajectory_cmds,
     web_cmds,
@@ -59,6 +60,7 @@ for _module in (
     impact_cmds,
     report_cmds,
     funding_cmds,
+    survey_cmds,
     web_cmds,
 ):
     _module.register(app)
