@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ozamonitor.causal.propensity import as_pandas, design_matrix, treatment_vector
+from ozamonitor.errors import ConfigurationError, InputError
 
 __all__ = ["balance_from_match", "balance_table", "love_plot"]
 
@@ -108,9 +109,9 @@ def balance_table(
     if weights is not None:
         w_adj = np.asarray(weights, dtype=float)
         if w_adj.shape != (n,):
-            raise ValueError(f"weights have length {w_adj.size}, expected {n}")
+            raise InputError(f"weights have length {w_adj.size}, expected {n}")
         if (w_adj < 0).any() or not np.isfinite(w_adj).all():
-            raise ValueError("weights must be finite and non-negative")
+            raise InputError("weights must be finite and non-negative")
     ones = np.ones(n)
     tr = t == 1
     records = []
@@ -178,7 +179,7 @@ def love_plot(
 
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg"):
-        raise ValueError(f"love plot must be .png or .svg, got {path.name!r}")
+        raise ConfigurationError(f"love plot must be .png or .svg, got {path.name!r}")
     tab = table.iloc[::-1]
     y = np.arange(len(tab))
     fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(tab) + 1.6))

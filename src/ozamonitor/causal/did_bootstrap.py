@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from ozamonitor.errors import ConfigurationError, InputError
+
 __all__ = ["BootstrapDraws", "bootstrap_se", "multiplier_bootstrap", "sup_t_critical_value"]
 
 _IQR_NORM = float(stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
@@ -53,7 +55,7 @@ def _weights_tile(rng: np.random.Generator, rows: int, biters: int, kind: str) -
     if kind == "mammen":
         draw = rng.random((rows, biters))
         return np.where(draw < _MAMMEN_P, _MAMMEN_LO, _MAMMEN_HI)
-    raise ValueError(f"unknown multiplier weights {kind!r}; use 'rademacher' or 'mammen'")
+    raise ConfigurationError(f"unknown multiplier weights {kind!r}; use 'rademacher' or 'mammen'")
 
 
 def _cluster_means(psi: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -95,12 +97,12 @@ def multiplier_bootstrap(
         Rows per tile of the weight matrix.
     """
     if biters < 2:
-        raise ValueError("biters must be at least 2")
+        raise ConfigurationError("biters must be at least 2")
     mats = [np.asarray(p, dtype=np.float64) for p in psis]
     mats = [m[:, None] if m.ndim == 1 else m for m in mats]
     n = mats[0].shape[0]
     if any(m.shape[0] != n for m in mats):
-        raise ValueError("all influence matrices must have the same number of rows")
+        raise InputError("all influence matrices must have the same number of rows")
     if cluster is not None:
         codes = np.unique(np.asarray(cluster), return_inverse=True)[1].ravel()
         n_cl = int(codes.max()) + 1 if codes.size else 0
@@ -135,7 +137,7 @@ def segment_sums_bootstrap(
     ``n x biters x m`` work instead of ``n x biters x n_cells``.
     """
     if biters < 2:
-        raise ValueError("biters must be at least 2")
+        raise ConfigurationError("biters must be at least 2")
     rng = np.random.default_rng(seed)
     m = basis.shape[1]
     out = np.zeros((len(starts), biters, m))

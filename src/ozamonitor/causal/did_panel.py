@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from ozamonitor.errors import InputError
+
 __all__ = ["DidInputError", "PanelData", "prepare_panel"]
 
 
-class DidInputError(ValueError):
+class DidInputError(InputError):
     """Input that the DiD estimators cannot use; the message names the field."""
 
 

@@ -12,6 +12,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from ozamonitor.causal.did_aggregate import AggteResult
+from ozamonitor.causal.did_panel import DidInputError
+from ozamonitor.errors import ConfigurationError
 
 __all__ = ["event_study_figure", "save_event_study_plot"]
 
@@ -24,7 +26,7 @@ def event_study_figure(dyn: AggteResult, title: str | None = None, ylabel: str =
     Pre-treatment event times are grey, post-treatment ones blue.
     """
     if dyn.type != "dynamic":
-        raise ValueError("event_study_figure needs a 'dynamic' aggregation")
+        raise DidInputError("event_study_figure needs a 'dynamic' aggregation")
     e, att, se = dyn.egt, dyn.att_egt, dyn.se_egt
     z = float(stats.norm.ppf(1 - dyn.alpha / 2))
     # a bare Figure (no pyplot): no global backend or figure state is touched
@@ -74,7 +76,7 @@ def save_event_study_plot(dyn: AggteResult, path: str | Path, title: str | None 
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
     if fmt not in ("png", "svg"):
-        raise ValueError(f"plot format must be png or svg, got {fmt!r}")
+        raise ConfigurationError(f"plot format must be png or svg, got {fmt!r}")
     fig = event_study_figure(dyn, title=title)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=f".{fmt}")
     os.close(fd)

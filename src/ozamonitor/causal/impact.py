@@ -59,6 +59,7 @@ from scipy import stats
 from ozamonitor.causal.matching import match_nearest
 from ozamonitor.causal.outcomes import OUTCOME_CONFIG, in_education
 from ozamonitor.causal.propensity import SeparationWarning, estimate_propensity
+from ozamonitor.errors import OzamonitorError
 from ozamonitor.register.store import Register
 from ozamonitor.trajectories.build import build_trajectories
 from ozamonitor.trajectories.states import DEFAULT_CONFIG
@@ -90,7 +91,7 @@ DEFAULT_COVARIATES = (
 _NO_MATCH_MESSAGES = ("no units were matched", "no exact-matching stratum")
 
 
-class ImpactError(ValueError):
+class ImpactError(OzamonitorError, ValueError):
     """The register does not support an impact analysis (e.g. no participants)."""
 
 
@@ -675,7 +676,8 @@ def impact_analysis(
         reg, config=OUTCOME_CONFIG, rule="reference", reference="last", **kw
     )
     say("trajectories", 2, 2)
-    assert (seq.ids == status.ids).all()
+    if not np.array_equal(seq.ids, status.ids):  # both built from the same ids and period
+        raise RuntimeError("state and outcome trajectories list different children")
     y = in_education(status)
     first_starts = part.group_by("person_id").agg(pl.col("start").min())
     starts = {

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ozamonitor.causal.propensity import (
+    MatchingError,
     PropensityModel,
     as_pandas,
     design_matrix,
@@ -61,7 +62,13 @@ from ozamonitor.causal.propensity import (
     treatment_vector,
 )
 
-__all__ = ["MatchResult", "mahalanobis_transform", "match_nearest", "nearest_neighbour_indices"]
+__all__ = [
+    "MatchResult",
+    "MatchingError",
+    "mahalanobis_transform",
+    "match_nearest",
+    "nearest_neighbour_indices",
+]
 
 Order = Literal["largest", "smallest", "data", "random"]
 
@@ -365,11 +372,11 @@ def _strata_codes(df: pd.DataFrame, exact: Sequence[str]) -> np.ndarray:
     """Integer stratum code per row from the ``exact`` variables."""
     missing = [c for c in exact if c not in df.columns]
     if missing:
-        raise ValueError(f"exact-matching column(s) not in the data: {', '.join(missing)}")
+        raise MatchingError(f"exact-matching column(s) not in the data: {', '.join(missing)}")
     for c in exact:
         if df[c].isna().any():
             row = int(np.flatnonzero(df[c].isna().to_numpy())[0])
-            raise ValueError(f"exact-matching column {c!r} has missing values (first row {row})")
+            raise MatchingError(f"exact-matching column {c!r} has missing values (first row {row})")
     codes = np.zeros(len(df), dtype=np.int64)
     for c in exact:
         k, uniq = pd.factorize(df[c], sort=True)
@@ -555,7 +562,7 @@ class MatchResult:
         is_polars = not isinstance(data, pd.DataFrame)
         df = as_pandas(data)
         if len(df) != len(self.weights):
-            raise ValueError("data has a different number of rows than the matched data")
+            raise MatchingError("data has a different number of rows than the matched data")
         out = df.copy()
         out["weights"] = self.weights
         out["subclass"] = pd.array(
@@ -643,14 +650,14 @@ def match_nearest(
     treat = treatment_vector(df, treatment).astype(np.int64)
     n = len(df)
     if id_col is not None and id_col not in df.columns:
-        raise ValueError(f"id column {id_col!r} not in the data")
+        raise MatchingError(f"id column {id_col!r} not in the data")
     ids = df[id_col].to_numpy() if id_col is not None else np.arange(n)
     if id_col is not None and pd.Series(ids).duplicated().any():
         dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
-        raise ValueError(f"id column {id_col!r} is not unique (e.g. {dup!r})")
+        raise MatchingError(f"id column {id_col!r} is not unique (e.g. {dup!r})")
     ratio = int(ratio)
     if ratio < 1:
-        raise ValueError("ratio must be a whole number >= 1")
+        raise MatchingError("ratio must be a whole number >= 1")
     if caliper is not None and not np.isfinite(caliper):
         caliper = None
     covariates = list(covariates) if covariates is not None else []
@@ -661,46 +668,46 @@ def match_nearest(
         dname = distance.lower()
         if dname == "mahalanobis":
             if not covariates:
-                raise ValueError("covariates must be given when distance='mahalanobis'")
+                raise MatchingError("covariates must be given when distance='mahalanobis'")
             if mahvars:
-                raise ValueError("mahvars cannot be combined with distance='mahalanobis'")
+                raise MatchingError("mahvars cannot be combined with distance='mahalanobis'")
             score = None
         elif dname in ("glm", "gbm"):
             if not covariates:
-                raise ValueError(f"covariates must be given when distance={distance!r}")
+                raise MatchingError(f"covariates must be given when distance={distance!r}")
             propensity = estimate_propensity(
                 df, treatment, covariates, method=dname, link=link, seed=seed
             )
             score = propensity.distance
         else:
-            raise ValueError(
+            raise MatchingError(
                 f"unknown distance {distance!r}; use 'glm', 'gbm', 'mahalanobis' or a vector"
             )
     else:
         dname = "user"
         score = np.asarray(distance, dtype=float)
         if score.shape != (n,):
-            raise ValueError(f"distance vector has length {score.size}, expected {n}")
+            raise MatchingError(f"distance vector has length {score.size}, expected {n}")
         if not np.isfinite(score).all():
-            raise ValueError("distance vector has missing or non-finite values")
+            raise MatchingError("distance vector has missing or non-finite values")
 
     use_mah = dname == "mahalanobis" or bool(mahvars)
 
     if score is None:
         order_name = m_order or "data"
         if order_name not in ("data", "random"):
-            raise ValueError("m_order must be 'data' or 'random' when distance='mahalanobis'")
+            raise MatchingError("m_order must be 'data' or 'random' when distance='mahalanobis'")
     else:
         order_name = m_order or "largest"
         if order_name not in ("largest", "smallest", "data", "random"):
-            raise ValueError(f"unknown m_order {order_name!r}")
+            raise MatchingError(f"unknown m_order {order_name!r}")
     if replace:
         order_name = "data"  # MatchIt: reuse.max >= n1 forces data order
 
     cal_raw: float | None = None
     if caliper is not None:
         if score is None:
-            raise ValueError(
+            raise MatchingError(
                 "a caliper needs a propensity score; with distance='mahalanobis' use "
                 "distance='glm' with mahvars instead"
             )
@@ -724,7 +731,7 @@ def match_nearest(
             nt_s = np.bincount(strata[treat == 1], minlength=strata.max() + 1)
             nc_s = np.bincount(strata[treat == 0], minlength=strata.max() + 1)
             if not ((nt_s > 0) & (nc_s > 0)).any():
-                raise ValueError(
+                raise MatchingError(
                     "no exact-matching stratum contains both treated and control units"
                 )
             if (nc_s[nt_s > 0] < nt_s[nt_s > 0]).any():
@@ -783,7 +790,7 @@ def match_nearest(
         )
 
     if not (mm >= 0).any():
-        raise ValueError("no units were matched (check the caliper and exact variables)")
+        raise MatchingError("no units were matched (check the caliper and exact variables)")
     weights = _weights_from_mm(mm, t_rows, n, treat)
     subclass = np.full(n, np.nan) if replace else _subclass_from_mm(mm, t_rows, n)
     settings = {

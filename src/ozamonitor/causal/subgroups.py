@@ -34,6 +34,8 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import silhouette_score
 
+from ozamonitor.errors import ConfigurationError, InputError
+
 Kind = Literal["numeric", "nominal", "ordinal"]
 
 
@@ -75,10 +77,10 @@ def _encode(
 ) -> _Encoded:
     columns = list(columns) if columns is not None else df.columns
     if not columns:
-        raise ValueError("no variables given for the Gower distance")
+        raise ConfigurationError("no variables given for the Gower distance")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"unknown column(s) for the Gower distance: {', '.join(missing)}")
+        raise InputError(f"unknown column(s) for the Gower distance: {', '.join(missing)}")
     kinds = dict(kinds or {})
     ordinal_levels = dict(ordinal_levels or {})
     for c in ordinal_levels:
@@ -103,7 +105,7 @@ def _encode(
             codes = {lv: i for i, lv in enumerate(levels)}
             unknown = set(s.drop_nulls().unique().to_list()) - set(codes)
             if unknown:
-                raise ValueError(
+                raise InputError(
                     f"column {c!r}: values {sorted(map(str, unknown))} are not "
                     "among the given ordinal levels"
                 )
@@ -117,7 +119,7 @@ def _encode(
             scale[j] = rng if rng > 0 else 1.0
         if weights and c in weights:
             if weights[c] < 0:
-                raise ValueError(f"weight of {c!r} must be non-negative")
+                raise ConfigurationError(f"weight of {c!r} must be non-negative")
             w[j] = float(weights[c])
     return _Encoded(values, nominal, scale, w, tuple(columns), tuple(used_kinds))
 
@@ -140,7 +142,7 @@ def _gower_block(a: _Encoded, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = num / den
     if np.isnan(out).any():
-        raise ValueError("some pairs have no variable observed in common; Gower distance undefined")
+        raise InputError("some pairs have no variable observed in common; Gower distance undefined")
     return out
 
 
@@ -282,9 +284,9 @@ def find_subgroups(
     n = frame.height
     candidates = [k] if k is not None else [int(x) for x in ks]
     if not candidates or min(candidates) < 2:
-        raise ValueError("k must be at least 2")
+        raise ConfigurationError("k must be at least 2")
     if n < max(candidates) + 1:
-        raise ValueError(f"{n} rows are too few for {max(candidates)} subgroups")
+        raise InputError(f"{n} rows are too few for {max(candidates)} subgroups")
     rng = np.random.default_rng(seed)
     enc = _encode(frame, variables, kinds, weights, ordinal_levels)
     fit_idx = np.sort(rng.choice(n, size=max_fit, replace=False)) if n > max_fit else np.arange(n)
@@ -298,7 +300,8 @@ def find_subgroups(
         elif method == "kprototypes":
             lab, med = _kprototypes(enc, fit_idx, d_fit, kk, seed)
         else:
-            raise ValueError(f"unknown subgroup method {method!r}; use 'pam' or 'kprototypes'")
+            raise ConfigurationError(
+                f"unknown subgroup method {method!r}; use 'pam' or 'kprototypes'")
         fits[kk] = (lab, med)
         sil[kk] = _asw(d_fit, lab)
     best_k = k if k is not None else max(sil, key=lambda x: (np.nan_to_num(sil[x], nan=-2), -x))
@@ -348,14 +351,14 @@ def _kprototypes(
 
     x = enc.values[fit_idx].copy()
     if np.isnan(x).any():
-        raise ValueError("k-prototypes does not accept missing values; use method='pam'")
+        raise InputError("k-prototypes does not accept missing values; use method='pam'")
     cat = [j for j in range(x.shape[1]) if enc.kinds[j] == "nominal"]
     num = [j for j in range(x.shape[1]) if j not in cat]
     for j in num:
         sd = x[:, j].std()
         x[:, j] = (x[:, j] - x[:, j].mean()) / (sd if sd > 0 else 1.0)
     if not cat:
-        raise ValueError("k-prototypes needs at least one nominal variable; use method='pam'")
+        raise InputError("k-prototypes needs at least one nominal variable; use method='pam'")
     kp = KPrototypes(n_clusters=k, random_state=seed, n_init=4, init="Cao")
     lab = np.asarray(kp.fit_predict(x.astype(object), categorical=cat), dtype=np.int64)
     # Representative rows: the member with the smallest total Gower distance to its cluster.

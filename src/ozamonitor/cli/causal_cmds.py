@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail
+from ozamonitor.cli.common import console, err_console, fail, naming_file
 
 
 def _read_table(path: Path, id_col: str):
@@ -112,27 +112,24 @@ def register(app: typer.Typer) -> None:
         covs = _split(covariates)
         if not covs:
             raise fail("--covariates is empty")
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, naming_file(input.name):
             warnings.simplefilter("always")
-            try:
-                result = match_nearest(
-                    df,
-                    treatment,
-                    covs,
-                    id_col=id_col,
-                    distance="glm" if distance == "linear.logit" else distance,
-                    link="linear.logit" if distance == "linear.logit" else "logit",
-                    exact=_split(exact) or None,
-                    mahvars=_split(mahvars) or None,
-                    ratio=ratio,
-                    replace=replace,
-                    caliper=caliper,
-                    m_order=order,  # type: ignore[arg-type]
-                    seed=seed,
-                )
-                balance = balance_from_match(result, df)
-            except (ValueError, TypeError) as exc:
-                raise fail(f"{input.name}: {exc}") from exc
+            result = match_nearest(
+                df,
+                treatment,
+                covs,
+                id_col=id_col,
+                distance="glm" if distance == "linear.logit" else distance,
+                link="linear.logit" if distance == "linear.logit" else "logit",
+                exact=_split(exact) or None,
+                mahvars=_split(mahvars) or None,
+                ratio=ratio,
+                replace=replace,
+                caliper=caliper,
+                m_order=order,  # type: ignore[arg-type]
+                seed=seed,
+            )
+            balance = balance_from_match(result, df)
         for w in caught:
             err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
         balance_path = out.with_name(f"{out.stem}_balance.csv")

@@ -11,7 +11,7 @@ import pandas as pd
 import polars as pl
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail
+from ozamonitor.cli.common import console, err_console, fail, naming_file
 
 
 def _write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         Writes OUT (group, time, att, se), OUT_aggregate.csv (type, e, group, time, att,
         se, lower, upper) and an event-study plot.
         """
-        from ozamonitor.causal.did import DidInputError, aggte_all, att_gt
+        from ozamonitor.causal.did import aggte_all, att_gt
         from ozamonitor.causal.did_plot import save_event_study_plot
 
         if not input.exists():
@@ -102,33 +102,30 @@ def register(app: typer.Typer) -> None:
         except Exception as exc:
             raise fail(f"{input}: cannot read ({exc})") from exc
         covs = [c.strip() for c in covariates.split(",") if c.strip()]
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, naming_file(input):
             warnings.simplefilter("always")
-            try:
-                res = att_gt(
-                    df,
-                    unit,
-                    time,
-                    cohort,
-                    outcome,
-                    covariates=covs,
-                    control_group=control,
-                    est_method=method,
-                    base_period=base_period,
-                    anticipation=anticipation,
-                    weights=weights,
-                    cluster=cluster,
-                    bootstrap=bootstrap,
-                    biters=biters,
-                    cband=cband,
-                    alpha=alpha,
-                    seed=seed,
-                    balance=balance,
-                )
-                na = bool(pd.isna(res.att).any())
-                aggs = aggte_all(res, min_e=min_e, max_e=max_e, balance_e=balance_e, na_rm=na)
-            except DidInputError as exc:
-                raise fail(f"{input}: {exc}") from exc
+            res = att_gt(
+                df,
+                unit,
+                time,
+                cohort,
+                outcome,
+                covariates=covs,
+                control_group=control,
+                est_method=method,
+                base_period=base_period,
+                anticipation=anticipation,
+                weights=weights,
+                cluster=cluster,
+                bootstrap=bootstrap,
+                biters=biters,
+                cband=cband,
+                alpha=alpha,
+                seed=seed,
+                balance=balance,
+            )
+            na = bool(pd.isna(res.att).any())
+            aggs = aggte_all(res, min_e=min_e, max_e=max_e, balance_e=balance_e, na_rm=na)
         for w in caught:
             err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         if params_file is not None:
             try:
                 params = SynthParams.from_dict(json.loads(params_file.read_text()))
-            except (OSError, json.JSONDecodeError, TypeError) as e:
+            except (OSError, json.JSONDecodeError, TypeError) as e:  # not ours: name the file
                 raise fail(f"{params_file}: cannot read SynthParams overrides: {e}") from None
         t0 = time.perf_counter()
         with progress(disable=quiet) as bar:
@@ -50,11 +50,8 @@ def register(app: typer.Typer) -> None:
                     tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            try:
-                path = generate(out, scale=scale, seed=seed, extraction_date=ed, params=params,
-                                progress=report)
-            except ValueError as e:
-                raise fail(str(e)) from None
+            path = generate(out, scale=scale, seed=seed, extraction_date=ed, params=params,
+                            progress=report)
         from ozamonitor.register.store import Register
 
         reg = Register(path)

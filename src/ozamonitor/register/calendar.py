@@ -25,6 +25,8 @@ import re
 
 import polars as pl
 
+from ozamonitor.errors import ConfigurationError
+
 FIRST_SCHOOL_YEAR = "2014-2015"
 LAST_SCHOOL_YEAR = "2025-2026"
 
@@ -35,7 +37,7 @@ def parse_school_year(sy: str) -> int:
     """``"2022-2023"`` -> 2022 (the calendar year in which it starts)."""
     m = _SY.match(sy.strip())
     if not m or int(m.group(2)) != int(m.group(1)) + 1:
-        raise ValueError(f"invalid school year {sy!r}; expected e.g. '2022-2023'")
+        raise ConfigurationError(f"invalid school year {sy!r}; expected e.g. '2022-2023'")
     return int(m.group(1))
 
 

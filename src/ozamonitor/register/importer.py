@@ -37,6 +37,7 @@ from typing import Any
 
 import polars as pl
 
+from ozamonitor.errors import InputError
 from ozamonitor.register.mapping import Mapping, load_mapping
 from ozamonitor.register.pseudonym import (
     PSEUDONYM_LENGTH,
@@ -68,11 +69,16 @@ _DATE_FALLBACKS = ("%Y-%m-%d",)
 _EXCEL_DATE_FALLBACKS = ("%Y-%m-%d %H:%M:%S",)
 
 
-class SourceError(Exception):
-    """The source as a whole cannot be read (missing file, unknown table, ...)."""
+class SourceError(InputError):
+    """The source as a whole cannot be read (missing file, unknown table, ...).
+
+    Exit status 2 on the command line: the command was pointed at the wrong thing.
+    """
+
+    exit_code = 2
 
 
-class ImportValidationError(Exception):
+class ImportValidationError(InputError):
     """The source has problems; nothing was written. ``report`` holds them."""
 
     def __init__(self, report: ValidationReport, rows_failed: int) -> None:

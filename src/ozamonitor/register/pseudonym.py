@@ -33,6 +33,8 @@ from typing import Any
 
 import polars as pl
 
+from ozamonitor.errors import ConfigurationError, InputError
+
 #: Environment variable holding the pseudonymisation key.
 KEY_ENV = "OZAMONITOR_PSEUDONYM_KEY"
 #: Number of hex characters of the HMAC-SHA256 digest kept as ``person_id``.
@@ -43,7 +45,7 @@ MIN_KEY_BYTES = 16
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 
-class PseudonymKeyError(Exception):
+class PseudonymKeyError(ConfigurationError):
     """No usable pseudonymisation key was given."""
 
 
@@ -196,7 +198,7 @@ def pseudonymise(values: Any, key: bytes | str, *, check: bool = True) -> pl.Ser
         ok = pl.select(elfproef_expr(pl.lit(s))).to_series()
         bad = s.filter(ok.not_())
         if len(bad):
-            raise ValueError(f"{len(bad)} BSN(s) fail the eleven-test (elfproef)")
+            raise InputError(f"{len(bad)} BSN(s) fail the eleven-test (elfproef)")
     uniq = s.drop_nulls().unique()
     ids = pseudonym_digests(uniq.to_list(), k)
     mapping = pl.DataFrame({"bsn": uniq, "person_id": pl.Series(ids, dtype=pl.String)})

@@ -31,13 +31,19 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
+from ozamonitor.errors import InputError
 from ozamonitor.register.schema import SCHEMA_VERSION, TABLES, conform, empty_frame, table
 
 MANIFEST = "manifest.json"
 
 
-class RegisterError(Exception):
-    """A register folder is missing, incomplete or inconsistent."""
+class RegisterError(InputError):
+    """A register folder is missing, incomplete or inconsistent.
+
+    Exit status 2 on the command line (the folder given is not a usable register).
+    """
+
+    exit_code = 2
 
 
 def _sha256(path: Path) -> str:
@@ -83,21 +89,27 @@ class RegisterWriter:
         self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
         return self
 
+    def _folder(self) -> Path:
+        """The temporary folder being written (only inside the ``with`` block)."""
+        if self._tmp is None:
+            raise RuntimeError("RegisterWriter is used as a context manager (with ...)")
+        return self._tmp
+
     def path(self, name: str) -> Path:
-        assert self._tmp is not None
-        return self._tmp / table(name).file
+        """Where table ``name`` is written inside the temporary folder."""
+        return self._folder() / table(name).file
 
     def side_file(self, filename: str) -> Path:
         """Path for a file beside the tables (not a register table), committed with them.
 
         The name must be a plain file name that is not a table's or the manifest's.
         """
-        assert self._tmp is not None
+        folder = self._folder()
         if Path(filename).name != filename or filename == MANIFEST or filename in {
             table(n).file for n in TABLES
         }:
             raise RegisterError(f"{filename!r} cannot be a side file of a register")
-        return self._tmp / filename
+        return folder / filename
 
     def write(self, name: str, df: pl.DataFrame) -> None:
         """Write a whole table (columns are selected and cast to the schema)."""
@@ -111,7 +123,7 @@ class RegisterWriter:
         return pq.ParquetWriter(self.path(name), schema, compression="zstd")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        assert self._tmp is not None
+        self._folder()
         if exc_type is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             return

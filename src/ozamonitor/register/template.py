@@ -14,6 +14,7 @@ from typing import Literal
 
 import polars as pl
 
+from ozamonitor.errors import ConfigurationError, OzamonitorError
 from ozamonitor.register.example import EXAMPLE_EXTRACTION_DATE, example_source_tables
 from ozamonitor.register.schema import PERSON_TABLES, TABLES
 
@@ -64,10 +65,10 @@ def write_source_file(df: pl.DataFrame, path: Path) -> None:
         df.write_excel(path, worksheet=path.stem, dtype_formats={pl.Date: "yyyy-mm-dd"},
                        autofit=True)
     else:
-        raise ValueError(f"{path}: unknown format; use .csv, .parquet or .xlsx")
+        raise ConfigurationError(f"{path}: unknown format; use .csv, .parquet or .xlsx")
 
 
-class TemplateExistsError(FileExistsError):
+class TemplateExistsError(OzamonitorError, FileExistsError):
     """A template file to write already exists (pass ``force=True`` to overwrite)."""
 
 
@@ -93,7 +94,7 @@ def export_template(
     """
     out = Path(outdir)
     if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{out}: exists and is not a folder")
+        raise ConfigurationError(f"{out}: exists and is not a folder")
     if not force:
         existing = [p for p in template_paths(out, fmt, example=example) if p.exists()]
         if existing:

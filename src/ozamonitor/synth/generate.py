@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ozamonitor.errors import ConfigurationError
 from ozamonitor.register.schema import OZA_TARGET_GROUPS
 from ozamonitor.register.store import Register, RegisterWriter
 from ozamonitor.synth.geography import build_geography
@@ -174,9 +175,9 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
     is called as ``progress(stage, done, total)``.
     """
     if not 0 < scale <= 2:
-        raise ValueError(f"scale must be in (0, 2], got {scale}")
+        raise ConfigurationError(f"scale must be in (0, 2], got {scale}")
     if extraction_date < dt.date(2015, 8, 1):
-        raise ValueError(f"extraction_date {extraction_date} is before 2015-08-01")
+        raise ConfigurationError(f"extraction_date {extraction_date} is before 2015-08-01")
     p = params or SynthParams()
     out = Path(out)
     ss = np.random.SeedSequence(seed)
