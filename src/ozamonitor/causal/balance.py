@@ -36,6 +36,7 @@ import pandas as pd
 
 from ozamonitor.causal.propensity import as_pandas, design_matrix, treatment_vector
 from ozamonitor.errors import ConfigurationError, InputError
+from ozamonitor.files import atomic_write
 
 __all__ = ["balance_from_match", "balance_table", "love_plot"]
 
@@ -169,8 +170,8 @@ def love_plot(
 ) -> Path:
     """Draw a Love plot (absolute mean differences before/after) to PNG or SVG.
 
-    The file is written to a temporary name and renamed, so nothing half-written
-    is left behind.
+    The file is written atomically (:func:`ozamonitor.files.atomic_write`): nothing
+    half-written is left behind, and its mode follows the umask.
     """
     import matplotlib
 
@@ -201,12 +202,9 @@ def love_plot(
     ax.set_title(title)
     ax.legend(loc="lower right", frameon=False)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     try:
-        fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=150)
-        tmp.replace(path)
+        with atomic_write(path) as tmp:
+            fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=150)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
     return path

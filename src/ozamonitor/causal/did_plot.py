@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from scipy import stats
 from ozamonitor.causal.did_aggregate import AggteResult
 from ozamonitor.causal.did_panel import DidInputError
 from ozamonitor.errors import ConfigurationError
+from ozamonitor.files import atomic_write
 
 __all__ = ["event_study_figure", "save_event_study_plot"]
 
@@ -72,18 +71,15 @@ def event_study_figure(dyn: AggteResult, title: str | None = None, ylabel: str =
 
 
 def save_event_study_plot(dyn: AggteResult, path: str | Path, title: str | None = None) -> Path:
-    """Write the event-study figure as PNG or SVG (by suffix), atomically."""
+    """Write the event-study figure as PNG or SVG (by suffix), atomically.
+
+    The file's mode follows the umask (:func:`ozamonitor.files.atomic_write`).
+    """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
     if fmt not in ("png", "svg"):
         raise ConfigurationError(f"plot format must be png or svg, got {fmt!r}")
     fig = event_study_figure(dyn, title=title)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=f".{fmt}")
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=150)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -12,17 +10,7 @@ import polars as pl
 import typer
 
 from ozamonitor.cli.common import console, err_console, fail, naming_file
-
-
-def _write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".csv.tmp")
-    os.close(fd)
-    try:
-        df.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from ozamonitor.files import atomic_write
 
 
 def _aggregate_frame(aggs: dict) -> pd.DataFrame:
@@ -128,11 +116,12 @@ def register(app: typer.Typer) -> None:
             aggs = aggte_all(res, min_e=min_e, max_e=max_e, balance_e=balance_e, na_rm=na)
         for w in caught:
             err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
-        out.parent.mkdir(parents=True, exist_ok=True)
         attgt = res.to_frame()[["group", "time", "att", "se"]]
-        _write_csv_atomic(attgt, out)
         agg_path = out.with_name(out.stem + "_aggregate.csv")
-        _write_csv_atomic(_aggregate_frame(aggs), agg_path)
+        # both tables or neither: each is moved into place when the block ends
+        with atomic_write(out) as tmp_attgt, atomic_write(agg_path) as tmp_agg:
+            attgt.to_csv(tmp_attgt, index=False)
+            _aggregate_frame(aggs).to_csv(tmp_agg, index=False)
         plot_path = plot or out.with_name(out.stem + "_event_study.png")
         save_event_study_plot(aggs["dynamic"], plot_path)
         s = aggs["simple"]

@@ -9,8 +9,9 @@ A register is a folder::
         ...
 
 :func:`write_register` writes all tables at once and atomically (into a
-temporary sibling folder that is renamed into place), so a failed import or
-generation never leaves a half-written register. :class:`Register` opens one
+temporary sibling folder that is renamed into place, :func:`ozamonitor.files.atomic_dir`),
+so a failed import or generation never leaves a half-written register. The
+folder is private (0700, files 0600): its tables are person-level. :class:`Register` opens one
 for reading as polars lazy frames or as DuckDB views.
 """
 
@@ -20,9 +21,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from ozamonitor.errors import InputError
+from ozamonitor.files import atomic_dir
 from ozamonitor.register.schema import SCHEMA_VERSION, TABLES, conform, empty_frame, table
 
 MANIFEST = "manifest.json"
@@ -68,10 +69,25 @@ class RegisterWriter:
         with RegisterWriter(out, extraction_date=d) as w:
             w.write("persons", persons_df)
             ...
-            w.manifest_extra["synth"] = {...}
+            w.manifest_extra["source"] = {...}
 
     Tables not written are stored empty. Large tables may be streamed with
-    :meth:`open_stream` (a pyarrow ParquetWriter) to bound memory.
+    :meth:`open_stream` (a pyarrow ParquetWriter) to bound memory. The folder is
+    committed with :func:`ozamonitor.files.atomic_dir` (an existing register is
+    replaced as a whole) and is private: person-level tables are 0600 in a 0700
+    folder.
+
+    Parameters
+    ----------
+    out : Path
+        The register folder to create or replace.
+    extraction_date : datetime.date
+        Recorded in the manifest.
+    overwrite : bool, default True
+        Replace an existing folder (else :class:`RegisterError`).
+    manifest_extra : dict, optional
+        Extra top-level manifest keys (a generator's or an import's record), stored
+        as given.
     """
 
     out: Path
@@ -80,13 +96,14 @@ class RegisterWriter:
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     _tmp: Path | None = None
     _written: set[str] = field(default_factory=set)
+    _commit: ExitStack | None = None
 
     def __enter__(self) -> RegisterWriter:
         self.out = Path(self.out)
         if self.out.exists() and not self.overwrite:
             raise RegisterError(f"{self.out} exists; refusing to overwrite")
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
+        self._commit = ExitStack()
+        self._tmp = self._commit.enter_context(atomic_dir(self.out, private=True))
         return self
 
     def _folder(self) -> Path:
@@ -122,42 +139,46 @@ class RegisterWriter:
         self._written.add(name)
         return pq.ParquetWriter(self.path(name), schema, compression="zstd")
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._folder()
+    def _finish(self) -> None:
+        """Write the missing tables and the manifest; make every file private."""
+        folder = self._folder()
+        for name in TABLES:
+            if name not in self._written:
+                write_table_parquet(empty_frame(name), self.path(name))
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "extraction_date": self.extraction_date.isoformat(),
+            "tables": {
+                name: {
+                    "file": table(name).file,
+                    "rows": pq.ParquetFile(self.path(name)).metadata.num_rows,
+                    "sha256": _sha256(self.path(name)),
+                }
+                for name in TABLES
+            },
+            **self.manifest_extra,
+        }
+        (folder / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+        )
+        for f in folder.iterdir():
+            os.chmod(f, 0o600)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        commit = self._commit
+        if commit is None:
+            raise RuntimeError("RegisterWriter is used as a context manager (with ...)")
+        self._commit = None
         if exc_type is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            commit.__exit__(exc_type, exc, tb)  # removes the temporary folder
             return
         try:
-            for name in TABLES:
-                if name not in self._written:
-                    write_table_parquet(empty_frame(name), self.path(name))
-            manifest = {
-                "schema_version": SCHEMA_VERSION,
-                "extraction_date": self.extraction_date.isoformat(),
-                "tables": {
-                    name: {
-                        "file": table(name).file,
-                        "rows": pq.ParquetFile(self.path(name)).metadata.num_rows,
-                        "sha256": _sha256(self.path(name)),
-                    }
-                    for name in TABLES
-                },
-                **self.manifest_extra,
-            }
-            (self._tmp / MANIFEST).write_text(
-                json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
-            )
-            if self.out.exists():
-                backup = self.out.with_name(f".{self.out.name}.old")
-                shutil.rmtree(backup, ignore_errors=True)
-                os.replace(self.out, backup)
-                os.replace(self._tmp, self.out)
-                shutil.rmtree(backup, ignore_errors=True)
-            else:
-                os.replace(self._tmp, self.out)
-        except BaseException:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            raise
+            self._finish()
+        except BaseException as e:
+            if not commit.__exit__(type(e), e, e.__traceback__):
+                raise
+        else:
+            commit.close()  # moves the folder into place
 
 
 def write_register(

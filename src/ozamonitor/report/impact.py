@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from ozamonitor.causal.impact import ImpactResult
+from ozamonitor.files import atomic_write
 from ozamonitor.privacy.disclosure import publish
 from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
 
@@ -272,13 +273,35 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
 def write_impact_outputs(
     result: ImpactResult, out: str | Path, *, lang: str = "nl", threshold: int = 10
 ) -> list[Path]:
-    """Write disclosure-controlled tables (CSV) and figures (PNG) to ``out``."""
+    """Write disclosure-controlled tables (CSV) and figures (PNG) to ``out``.
+
+    Every file is written atomically and follows the umask (published output,
+    :func:`ozamonitor.files.atomic_write`).
+
+    Parameters
+    ----------
+    result : ImpactResult
+        The estimates.
+    out : str or Path
+        Output folder (created if needed).
+    lang : {"nl", "en"}, default "nl"
+        Language of the figures.
+    threshold : int, default 10
+        Disclosure threshold of the published counts.
+
+    Returns
+    -------
+    list of Path
+        The files written: ``impact_summary.csv``, ``impact_event_study.csv``,
+        ``impact_balance.csv``, ``impact_balance.png`` and, when there is an event
+        study, ``impact_event_study.png``.
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     paths = []
     summary = published_summary(result, threshold=threshold)
     p = out / "impact_summary.csv"
-    summary.write_csv(p)
+    with atomic_write(p) as tmp:
+        summary.write_csv(tmp)
     paths.append(p)
     es = (
         result.event_study.join(result.summary.select("group", "n_treated"), on="group", how="left")
@@ -286,16 +309,21 @@ def write_impact_outputs(
         .drop("n_treated")
     )
     p = out / "impact_event_study.csv"
-    es.write_csv(p)
+    with atomic_write(p) as tmp:
+        es.write_csv(tmp)
     paths.append(p)
     p = out / "impact_balance.csv"
-    result.balance.to_csv(p, index=False)
+    with atomic_write(p) as tmp:
+        result.balance.to_csv(tmp, index=False)
     paths.append(p)
     figures = [("impact_balance.png", balance_figure(result, lang))]
     if result.event_study.height:
         figures.append(("impact_event_study.png", event_study_figure(result, lang)))
     for name, fig in figures:
-        fig.savefig(out / name, dpi=130, bbox_inches="tight")
-        plt.close(fig)
+        try:
+            with atomic_write(out / name) as tmp:
+                fig.savefig(tmp, dpi=130, bbox_inches="tight")
+        finally:
+            plt.close(fig)
         paths.append(out / name)
     return paths
