@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from ozamonitor.causal import impact as im
+from ozamonitor.synth.evaluate import coverage, impact_truth, participant_truth
 
 
 def _tiny():
@@ -140,9 +141,13 @@ def _run(reg, **kw):
         return im.impact_analysis(reg, by="target_group", **kw)
 
 
+def _truth(reg, res):
+    return impact_truth(reg, res.cells, by=res.settings["by"], max_e=res.settings["max_e"])
+
+
 def test_truth_on_the_matched_participant_months(synthetic_register):
     res = _run(synthetic_register, seed=1)
-    truth = res.truth
+    truth = _truth(synthetic_register, res)
     assert {"true_att", "true_att_expected", "true_att_matched",
             "n_person_months_matched"} <= set(truth.columns)
     # the planted effect (means of the replicates) and its realisation differ by luck
@@ -159,8 +164,8 @@ def test_truth_on_the_matched_participant_months(synthetic_register):
         assert got == cells
     # the cells are participant-months of the matched participants, whose truth
     # comes from the generator's per-participant side file
-    from ozamonitor.synth.generate import participant_truth
-
+    assert res.cells.height == truth.filter(pl.col("group") == "all")[
+        "n_person_months_matched"][0]
     pt = participant_truth(synthetic_register)
     m = res.matched.select(pl.col("treated").alias("person_id"), "start", "group")
     pm = pt.join(m, on=["person_id", "start"]).filter(pl.col("e") <= 23)
@@ -176,10 +181,11 @@ def test_truth_for_subgroup_clusters(synthetic_register):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = im.impact_analysis(synthetic_register, by="subgroup", subgroup_k=2, seed=1)
-    assert res.truth is not None
+    truth = _truth(synthetic_register, res)
+    assert truth is not None
     est = res.summary.filter(pl.col("att").is_not_nan())["group"].to_list()
-    assert set(est) <= set(res.truth["group"].to_list()), (est, res.truth)
-    assert res.truth["true_att_expected"].is_not_null().all()
+    assert set(est) <= set(truth["group"].to_list()), (est, truth)
+    assert truth["true_att_expected"].is_not_null().all()
 
 
 def test_recovers_planted_effects(realistic_register):
@@ -189,7 +195,7 @@ def test_recovers_planted_effects(realistic_register):
     a tail case of the participants' interval for at-risk children (estimate -0.087,
     realised -0.012, se_sample 0.016: z = -4.7; docs/impact.md, "Tails")."""
     res = _run(realistic_register, seed=1)
-    tab = res.summary.join(res.truth, on="group", how="inner").filter(pl.col("att").is_not_nan())
+    tab = coverage(res.summary, _truth(realistic_register, res))
     groups = tab.filter(pl.col("group") != "all")
     assert groups.height >= 3, tab
     z = ((groups["att"] - groups["true_att_matched"]) / groups["se"]).abs()
@@ -218,8 +224,7 @@ def test_small_simulation_study(tmp_path):
     for seed in (500, 501, 502, 503):
         reg = synth.generate(tmp_path / f"r{seed}", scale=0.1, seed=seed)
         res = _run(reg, seed=seed)
-        rows.append(res.summary.join(res.truth, on="group").filter(
-            pl.col("att").is_not_nan() & (pl.col("group") != "all")))
+        rows.append(coverage(res.summary, _truth(reg, res)).filter(pl.col("group") != "all"))
     tab = pl.concat(rows, how="diagonal_relaxed").with_columns(
         z=(pl.col("att") - pl.col("true_att_matched")) / pl.col("se_sample"))
     covered = (tab["z"].abs() <= 1.96).sum()

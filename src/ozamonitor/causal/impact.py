@@ -114,15 +114,13 @@ class ImpactResult:
     matched: pl.DataFrame
     #: stacked analysis data (one row per child per stack) with covariates and weights
     data: pl.DataFrame
+    #: the participant-months that entered the overall ATT (event months 0..max_e
+    #: where the set difference is defined): person_id, start, e, group. A synthetic
+    #: register's truth is averaged over exactly these cells
+    #: (:func:`ozamonitor.synth.evaluate.impact_truth`)
+    cells: pl.DataFrame
+    #: the options used, and ``register``: the register's folder
     settings: dict[str, Any] = field(default_factory=dict)
-    #: true effects of a synthetic register (None for real data): group,
-    #: true_att_matched (the realised effect Y(1) - Y(0) on exactly the
-    #: participant-months of the estimate: the recovery criterion, for the
-    #: participants' interval), true_att_expected (the planted effect on the chance of
-    #: being in education, same cells), n_person_months_matched, and for target-group
-    #: and age-band splits true_att (realised, over all participants) and n_person_months
-    truth: pl.DataFrame | None = None
-
 
 
 def _add_months(first: dt.date, k: int) -> dt.date:
@@ -809,6 +807,7 @@ def impact_analysis(
         balance=balance,
         matched=matched_out,
         data=stacked,
+        cells=_cells(matched_out, comp, max_e),
         settings={
             "by": by_col,
             "exact": exact_all,
@@ -820,50 +819,17 @@ def impact_analysis(
             "alpha": alpha,
             "history_from": history_from.isoformat(),
             "seed": seed,
+            "register": str(reg.path),
         },
-        truth=_with_matched_truth(
-            truth_table(reg, by=by_col, max_e=max_e),
-            matched_truth(reg, matched_out, comp, max_e=max_e, by=by_col),
-        ),
     )
 
 
-def matched_truth(
-    register: Register | str,
-    matched: pl.DataFrame,
-    comp: _Components,
-    *,
-    max_e: int = 23,
-    by: str | None = "target_group",
-) -> pl.DataFrame | None:
-    """True effect on exactly the participant-months that entered the estimate.
-
-    The estimate averages ``d(s, e)`` over matched participants *s* and event
-    times 0..``max_e`` where ``d`` is defined, with equal weight per
-    participant-month; this averages the generator's per-participant truth
-    (:func:`ozamonitor.synth.generate.participant_truth`) over the same cells:
-
-    * ``true_att_matched`` - the realised sample ATT ``Y(1) - Y(0)`` of the
-      matched participants: the recovery criterion, for which the participants'
-      interval (``se_sample``) is built (see docs/impact.md);
-    * ``true_att_expected`` - the planted effect: ``E[Y(1) - Y(0) | simulated
-      state at the start]``, the change OZA makes in each participant's chance of
-      being in education (means of the generator's independent treated and
-      untreated replicates), without the participants' month-by-month luck.
-
-    Columns ``group, true_att_expected, true_att_matched,
-    n_person_months_matched``; ``None`` for a register without per-participant
-    truth (``true_att_expected`` is null for one generated without replicates).
-    """
-    from ozamonitor.synth.generate import participant_truth
-
-    pt = participant_truth(register)
-    if pt is None:
-        return None
+def _cells(matched: pl.DataFrame, comp: _Components, max_e: int) -> pl.DataFrame:
+    """Participant-months of the overall ATT: ``person_id, start, e, group``."""
     es = comp.es
     post = np.flatnonzero((es >= 0) & (es <= max_e))
     s_idx, k = np.nonzero(np.isfinite(comp.d[: matched.height, post]))
-    cells = pl.DataFrame(
+    return pl.DataFrame(
         {
             "person_id": matched["treated"].to_numpy()[s_idx].astype(str),
             "start": matched["start"].to_numpy()[s_idx],
@@ -871,67 +837,6 @@ def matched_truth(
             "group": matched["group"].to_numpy()[s_idx].astype(str),
         }
     )
-    has_means = {"y0_mean", "y1_mean"} <= set(pt.columns)
-    expected = pl.col("y1_mean") - pl.col("y0_mean") if has_means else pl.lit(None)
-    eff = pt.select(
-        "person_id", "start", "e",
-        expected.cast(pl.Float64).fill_nan(None).alias("eff_expected"),
-        (pl.col("y1") - pl.col("y0")).cast(pl.Float64).alias("eff"),
-    )
-    j = cells.join(eff, on=["person_id", "start", "e"], how="inner")
-    parts = [j] if by is None else [j, j.with_columns(group=pl.lit("all"))]
-    return (
-        pl.concat(parts)
-        .group_by("group")
-        .agg(true_att_expected=pl.col("eff_expected").mean(),
-             true_att_matched=pl.col("eff").mean(),
-             n_person_months_matched=pl.len())
-        .sort("group")
-    )
-
-
-def _with_matched_truth(
-    truth: pl.DataFrame | None, matched: pl.DataFrame | None
-) -> pl.DataFrame | None:
-    if truth is None or matched is None:
-        return truth if matched is None else matched
-    return truth.join(matched, on="group", how="left")
-
-
-_TRUTH_KEYS = {"target_group": "by_target_group", "primary": "by_age_band", None: "overall"}
-
-
-def truth_table(
-    register: Register | str, *, by: str | None = "target_group", max_e: int = 23
-) -> pl.DataFrame | None:
-    """True effects planted by the synthetic generator, aggregated like our estimates.
-
-    Averages the generator's per-event-time sample ATT over e = 0..``max_e``
-    weighted by the participants observed at each e (did's ``simple``
-    weighting). Columns ``group, true_att, n_person_months``; ``None`` for a
-    register without ground truth or a split the generator does not record.
-    """
-    gt = Register.open(register).ground_truth
-    key = _TRUTH_KEYS.get(by, "")
-    if not gt or key not in gt:
-        return None
-    node = gt[key]
-    groups = {"all": node} if by is None else node
-    rows = []
-    for name, g in groups.items():
-        label = {"primary_age": "1", "secondary_age": "0"}.get(name, name)
-        ev = g.get("by_event_time", {})
-        cells = [(v["att"], v["n"]) for e, v in ev.items() if 0 <= int(e) <= max_e and v["n"]]
-        n = sum(c[1] for c in cells)
-        if n:
-            rows.append(
-                {"group": label, "true_att": sum(a * k for a, k in cells) / n, "n_person_months": n}
-            )
-    if by is not None and "overall" in gt and rows:
-        overall = truth_table(register, by=None, max_e=max_e)
-        if overall is not None:
-            rows.extend(overall.to_dicts())
-    return pl.DataFrame(rows) if rows else None
 
 
 def _add_subgroups(stacked: pl.DataFrame, *, k: int | None, seed: int) -> pl.DataFrame:

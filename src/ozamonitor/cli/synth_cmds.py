@@ -53,10 +53,11 @@ def register(app: typer.Typer) -> None:
             path = generate(out, scale=scale, seed=seed, extraction_date=ed, params=params,
                             progress=report)
         from ozamonitor.register.store import Register
+        from ozamonitor.synth.evaluate import ground_truth
 
         reg = Register(path)
         rows = {n: t["rows"] for n, t in reg.manifest["tables"].items()}
-        gt = reg.ground_truth or {}
+        gt = ground_truth(reg) or {}
         console.print(f"[bold green]wrote[/] {path} in {time.perf_counter() - t0:.1f} s "
                       f"(scale {scale}, seed {seed}, extraction {ed})")
         console.print("  " + ", ".join(f"{n} {r:,}" for n, r in rows.items()))

@@ -289,11 +289,5 @@ class Register:
         """Run SQL over the register's tables (DuckDB)."""
         return self.duckdb.sql(query)
 
-    @property
-    def ground_truth(self) -> dict[str, Any] | None:
-        """True OZA effects planted by the synthetic generator, if any."""
-        synth = self.manifest.get("synth")
-        return synth.get("ground_truth") if isinstance(synth, dict) else None
-
     def __repr__(self) -> str:
         return f"Register({str(self.path)!r}, extraction_date={self.extraction_date})"

@@ -20,6 +20,7 @@ from ozamonitor.causal.impact import ImpactResult
 from ozamonitor.files import atomic_write
 from ozamonitor.privacy.disclosure import publish
 from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
+from ozamonitor.synth.evaluate import impact_truth
 
 GROUP_LABELS = {
     "nl": {
@@ -47,8 +48,46 @@ def _label(group: str, lang: str) -> str:
     return GROUP_LABELS[lang].get(group, group)
 
 
+def planted_truth(result: ImpactResult) -> pl.DataFrame | None:
+    """The truth of a synthetic register for these estimates (``None`` for real data).
+
+    Parameters
+    ----------
+    result : ImpactResult
+        Estimates of :func:`~ozamonitor.causal.impact.impact_analysis`; the register
+        is the one recorded in ``result.settings["register"]``.
+
+    Returns
+    -------
+    polars.DataFrame or None
+        See :func:`ozamonitor.synth.evaluate.impact_truth`.
+    """
+    register = result.settings.get("register")
+    if register is None:
+        return None
+    return impact_truth(register, result.cells, by=result.settings.get("by"),
+                        max_e=result.settings.get("max_e", 23))
+
+
 def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFrame:
-    """The summary with every count of children disclosure-controlled (display strings)."""
+    """The summary with every count of children disclosure-controlled (display strings).
+
+    On a synthetic register the planted and realised effects on the matched
+    participants are added (``true_att_expected``, ``true_att_matched``).
+
+    Parameters
+    ----------
+    result : ImpactResult
+        The estimates.
+    threshold : int, default 10
+        Disclosure threshold: counts below it are suppressed.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``by, group, att, lower_sample, upper_sample, lower, upper, pretrend_p``,
+        the counts as display strings, and the truth columns where known.
+    """
     s = result.summary
     out = s.select("by", "group", "att", "lower_sample", "upper_sample", "lower", "upper",
                    "pretrend_p")
@@ -62,9 +101,10 @@ def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFr
             sum_groups=[["by"]] if col != "n_controls" else [],
         )
         out = out.join(pub.select("by", "group", col), on=["by", "group"], how="left")
-    if result.truth is not None:
-        cols = [c for c in ("true_att_expected", "true_att_matched") if c in result.truth.columns]
-        out = out.join(result.truth.select("group", *cols), on="group", how="left")
+    truth = planted_truth(result)
+    if truth is not None:
+        cols = [c for c in ("true_att_expected", "true_att_matched") if c in truth.columns]
+        out = out.join(truth.select("group", *cols), on="group", how="left")
     return out
 
 

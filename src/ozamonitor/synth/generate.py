@@ -15,7 +15,8 @@ import pyarrow as pa
 
 from ozamonitor.errors import ConfigurationError
 from ozamonitor.register.schema import OZA_TARGET_GROUPS
-from ozamonitor.register.store import Register, RegisterWriter
+from ozamonitor.register.store import RegisterWriter
+from ozamonitor.synth.evaluate import PARTICIPANT_TRUTH_FILE
 from ozamonitor.synth.geography import build_geography
 from ozamonitor.synth.oza import build_arrangements
 from ozamonitor.synth.params import SynthParams
@@ -36,9 +37,6 @@ OUTCOME_DEFINITION = (
     "deceased). Event time e = months since the calendar month of the OZA start (e = 0 is the "
     "start month; participation always starts on the 1st of a month)."
 )
-#: Side file of a synthetic register with the potential outcomes of every participant.
-PARTICIPANT_TRUTH_FILE = "synth_participant_truth.parquet"
-
 SUBGROUP_DEFINITION = {
     "target_group": (
         "state on the day before the OZA start: 'exempt_5a' = an exemption spell with article "
@@ -149,18 +147,6 @@ def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
         "y0_mean": pl.Series(res.y0_mean[k, e], dtype=pl.Float32),
         "y1_mean": pl.Series(res.y1_mean[k, e], dtype=pl.Float32),
     }).sort("person_id", "start", "e")
-
-
-def participant_truth(register: Register | str | Path) -> pl.DataFrame | None:
-    """Per-participant potential outcomes of a synthetic register (``None`` if absent).
-
-    ``register`` is a :class:`~ozamonitor.register.store.Register` or a path. See
-    :func:`_participant_truth` for the columns; ``y1 - y0`` is the participant's
-    true effect at event time ``e``.
-    """
-    reg = Register.open(register)
-    path = reg.path / PARTICIPANT_TRUTH_FILE
-    return pl.read_parquet(path) if path.is_file() else None
 
 
 def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
