@@ -60,11 +60,11 @@ from ozamonitor.causal.matching import match_nearest
 from ozamonitor.causal.outcomes import OUTCOME_CONFIG, in_education
 from ozamonitor.causal.propensity import SeparationWarning, estimate_propensity
 from ozamonitor.errors import OzamonitorError
+from ozamonitor.register.schema import OZA_TARGET_GROUPS
 from ozamonitor.register.store import Register
 from ozamonitor.trajectories.build import build_trajectories
 from ozamonitor.trajectories.states import DEFAULT_CONFIG
 
-TARGET_GROUPS = ("at_risk", "long_term_absent", "not_enrolled", "exempt_5a")
 
 #: Covariates of the propensity model (pre-start history and background).
 DEFAULT_COVARIATES = (
@@ -221,11 +221,11 @@ def _stacks(
         had_lrv = lrv[:, pre - 24 : pre].any(axis=1)
         out_now = np.isin(st, not_enrolled_states)
         out_before = np.isin(codes[:, pre - 1], not_enrolled_states)
-        group = np.full(n, -1, dtype=np.int64)
-        group[np.isin(st, enrolled_states) & had_lrv] = 0
-        group[st == ix["lrv"]] = 1
-        group[out_now & out_before] = 2
-        group[st == ix["ex5a"]] = 3
+        group = np.full(n, -1, dtype=np.int64)  # index into OZA_TARGET_GROUPS
+        group[np.isin(st, enrolled_states) & had_lrv] = OZA_TARGET_GROUPS.index("at_risk")
+        group[st == ix["lrv"]] = OZA_TARGET_GROUPS.index("long_term_absent")
+        group[out_now & out_before] = OZA_TARGET_GROUPS.index("not_enrolled")
+        group[st == ix["ex5a"]] = OZA_TARGET_GROUPS.index("exempt_5a")
         # last school type before g: special if the last enrolled state was special
         enrolled_cols = np.isin(codes[:, : pre + 1], edu_states[:3])
         last_enr = np.where(
@@ -246,7 +246,7 @@ def _stacks(
                     "row": rows.astype(np.int64),
                     "person_id": ids[rows].astype(str),
                     "treated": treated.astype(np.int8),
-                    "target_group": np.asarray(TARGET_GROUPS, dtype=object)[group[rows]].astype(
+                    "target_group": np.asarray(OZA_TARGET_GROUPS, dtype=object)[group[rows]].astype(
                         str
                     ),
                     "primary": (age[rows] < 144).astype(np.int8),

@@ -556,22 +556,62 @@ class MatchResult:
     def matched_data(self, data: Any, *, id_col: str | None = None) -> Any:
         """The matched units of ``data`` with ``weights``, ``subclass`` and ``distance``.
 
-        Returns the same kind of frame (pandas or polars) as given; units with
-        weight 0 are left out, as MatchIt's ``match.data()`` does.
+        Units with weight 0 are left out, as MatchIt's ``match.data()`` does.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame or polars.DataFrame
+            The units. Without ``id_col``, the frame that was matched (same rows,
+            same order). With ``id_col``, any frame holding every matched unit once
+            under that column, in any order; its other rows are left out.
+        id_col : str, optional
+            Identifier column of ``data`` to line its rows up with the matched
+            units' ids (the ``id_col`` given to :func:`match_nearest`).
+
+        Returns
+        -------
+        pandas.DataFrame or polars.DataFrame
+            The same kind of frame as given, in ``data``'s row order.
+
+        Raises
+        ------
+        MatchingError
+            When the rows cannot be lined up (a different number of rows without
+            ``id_col``; a matched unit missing or repeated with it).
         """
         is_polars = not isinstance(data, pd.DataFrame)
         df = as_pandas(data)
-        if len(df) != len(self.weights):
-            raise MatchingError("data has a different number of rows than the matched data")
-        out = df.copy()
-        out["weights"] = self.weights
-        out["subclass"] = pd.array(
-            np.where(np.isnan(self.subclass), 0, self.subclass).astype(int), dtype="Int64"
-        )
-        out.loc[np.isnan(self.subclass), "subclass"] = pd.NA
+        if id_col is None:
+            if len(df) != len(self.weights):
+                raise MatchingError("data has a different number of rows than the matched data")
+            rows = np.arange(len(df))
+            out = df.copy()
+        else:
+            if id_col not in df.columns:
+                raise MatchingError(f"id column {id_col!r} not in the data")
+            keys = df[id_col].to_numpy()
+            if pd.Series(keys).duplicated().any():
+                dup = pd.Series(keys)[pd.Series(keys).duplicated()].iloc[0]
+                raise MatchingError(f"id column {id_col!r} is not unique (e.g. {dup!r})")
+            unit_of = {k: i for i, k in enumerate(self.ids.tolist())}
+            rows = np.array([unit_of.get(k, -1) for k in keys.tolist()], dtype=np.int64)
+            used = self.weights > 0
+            missing = np.setdiff1d(np.flatnonzero(used), rows[rows >= 0])
+            if missing.size:
+                raise MatchingError(
+                    f"{missing.size} matched unit(s) are not in the data "
+                    f"(e.g. {id_col} {self.ids[missing[0]]!r})"
+                )
+            keep = rows >= 0
+            out = df[keep].copy()
+            rows = rows[keep]
+        sub = self.subclass[rows]
+        out["weights"] = self.weights[rows]
+        out["subclass"] = pd.array(np.where(np.isnan(sub), 0, sub).astype(int), dtype="Int64")
+        out.loc[np.isnan(sub), "subclass"] = pd.NA
         if self.distance is not None:
-            out["distance"] = self.distance
-        out = out[self.weights > 0].reset_index(drop=True)
+            out["distance"] = self.distance[rows]
+        out = out[self.weights[rows] > 0].reset_index(drop=True)
         if is_polars:
             import polars as pl
 
