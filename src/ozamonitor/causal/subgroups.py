@@ -9,8 +9,10 @@ by subgroup. This module implements:
   columns scaled by their range, nominal columns 0/1, ordered columns as
   ranks scaled by their range, a missing value drops that variable for that
   pair, variable weights supported.
-* :func:`find_subgroups` - PAM (``kmedoids`` FasterPAM, seeded) for each k,
-  k chosen by the average silhouette width, cluster profiles, and cluster
+* :func:`find_subgroups` - PAM for each k (FasterPAM from the BUILD start:
+  :func:`ozamonitor.sequences.cluster.pam`, the package's one PAM), k chosen by
+  the average silhouette width (:func:`ozamonitor.sequences.quality.silhouette`,
+  WeightedCluster's definition), cluster profiles, and cluster
   stability by bootstrap (mean Jaccard of each cluster with its best match in
   a reclustered bootstrap sample, as ``fpc::clusterboot`` with
   ``bootmethod = "boot"``). Above ``max_fit`` rows the medoids are fitted on
@@ -29,12 +31,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import kmedoids
 import numpy as np
 import polars as pl
-from sklearn.metrics import silhouette_score
 
 from ozamonitor.errors import ConfigurationError, InputError
+from ozamonitor.sequences.cluster import pam
+from ozamonitor.sequences.quality import silhouette
 
 Kind = Literal["numeric", "nominal", "ordinal"]
 
@@ -200,26 +202,34 @@ class SubgroupResult:
         return pl.Series("subgroup", self.labels, dtype=pl.Int32)
 
 
-def _pam(d: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    res = kmedoids.fasterpam(d, k, max_iter=100, init="random", random_state=seed, n_cpu=1)
-    return np.asarray(res.labels, dtype=np.int64), np.asarray(res.medoids, dtype=np.int64)
+def _pam(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """FasterPAM from the BUILD start: the one PAM of :mod:`ozamonitor.sequences.cluster`.
+
+    Deterministic (BUILD is greedy), so no seed: the labels of a fit depend on the
+    data alone. (Before version 0.2 a random start drawn by ``kmedoids`` with the
+    seed was used; see docs/impact.md for how that changed the subgroups.)
+    """
+    res = pam(d, k, init="build")
+    return res.labels, res.medoids
 
 
 def _asw(d: np.ndarray, labels: np.ndarray) -> float:
+    """Average silhouette width (:func:`ozamonitor.sequences.quality.silhouette`, as
+    WeightedCluster; NaN for a single cluster)."""
     if len(np.unique(labels)) < 2:
         return float("nan")
-    return float(silhouette_score(d, labels, metric="precomputed"))
+    return float(np.mean(silhouette(d, labels)))
 
 
 def _jaccard_stability(
-    d: np.ndarray, labels: np.ndarray, k: int, n_boot: int, rng: np.random.Generator, seed: int
+    d: np.ndarray, labels: np.ndarray, k: int, n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Mean over bootstrap samples of each cluster's best Jaccard (fpc::clusterboot, "boot")."""
     n = len(labels)
     acc = np.zeros(k)
-    for b in range(n_boot):
+    for _ in range(n_boot):
         draw = rng.integers(0, n, size=n)
-        bl, _ = _pam(d[np.ix_(draw, draw)], k, seed + b + 1)
+        bl, _ = _pam(d[np.ix_(draw, draw)], k)
         uniq, first = np.unique(draw, return_index=True)
         boot_lab = bl[first]
         orig = labels[uniq]
@@ -296,7 +306,7 @@ def find_subgroups(
     fits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for kk in candidates:
         if method == "pam":
-            lab, med = _pam(d_fit, kk, seed)
+            lab, med = _pam(d_fit, kk)
         elif method == "kprototypes":
             lab, med = _kprototypes(enc, fit_idx, d_fit, kk, seed)
         else:
@@ -321,7 +331,7 @@ def find_subgroups(
 
     stability = np.full(best_k, np.nan)
     if n_boot > 0 and method == "pam":
-        stability = _jaccard_stability(d_fit, lab_fit, best_k, n_boot, rng, seed)
+        stability = _jaccard_stability(d_fit, lab_fit, best_k, n_boot, rng)
 
     # Relabel 1..k by decreasing size (ties: by medoid row index).
     sizes = np.bincount(labels, minlength=best_k)
