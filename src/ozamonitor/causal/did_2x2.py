@@ -66,6 +66,7 @@ def did_2x2(
     treat: str,
     post: str,
     cluster: str,
+    *,
     weights: str | None = None,
     covariates: Sequence[str] = (),
     alpha: float = 0.05,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,9 @@ from ozamonitor.causal.did_staggered import AttGtResult
 __all__ = ["AggteResult", "aggte", "aggte_all"]
 
 _TINY = float(np.sqrt(np.finfo(float).eps) * 10)
-_TYPES = ("simple", "dynamic", "group", "calendar")
+#: Aggregations of ATT(g,t), as ``did::aggte``'s ``type``.
+AggregationType = Literal["simple", "dynamic", "group", "calendar"]
+_TYPES: tuple[AggregationType, ...] = ("simple", "dynamic", "group", "calendar")
 
 
 @dataclass
@@ -157,7 +160,8 @@ class _Builder:
 
 def aggte_all(
     res: AttGtResult,
-    types: tuple[str, ...] = _TYPES,
+    types: tuple[AggregationType, ...] = _TYPES,
+    *,
     min_e: float = -np.inf,
     max_e: float = np.inf,
     balance_e: int | None = None,
@@ -366,7 +370,8 @@ def aggte_all(
 
 def aggte(
     res: AttGtResult,
-    type: str = "group",
+    type: AggregationType = "group",
+    *,
     min_e: float = -np.inf,
     max_e: float = np.inf,
     balance_e: int | None = None,

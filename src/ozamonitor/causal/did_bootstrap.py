@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import stats
@@ -71,9 +72,10 @@ def _cluster_means(psi: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.nd
 def multiplier_bootstrap(
     psis: Sequence[np.ndarray],
     biters: int = 999,
+    *,
     seed: int | None = None,
     cluster: np.ndarray | None = None,
-    weights: str = "rademacher",
+    weights: Literal["rademacher", "mammen"] = "rademacher",
     tile_rows: int = 4096,
 ) -> BootstrapDraws:
     """Multiplier bootstrap draws for one or more ``n x k`` influence matrices.
@@ -125,8 +127,9 @@ def segment_sums_bootstrap(
     starts: np.ndarray,
     ends: np.ndarray,
     biters: int = 999,
+    *,
     seed: int | None = None,
-    weights: str = "rademacher",
+    weights: Literal["rademacher", "mammen"] = "rademacher",
     tile_rows: int = 4096,
 ) -> np.ndarray:
     """Per-segment multiplier sums ``S[c] = U_c' @ basis_c`` (shape ``segments x biters x m``).

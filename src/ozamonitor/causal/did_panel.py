@@ -19,6 +19,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,10 @@ import polars as pl
 from ozamonitor.errors import InputError
 
 __all__ = ["DidInputError", "PanelData", "prepare_panel"]
+
+
+#: What to do with units not observed in every period: drop them (warning) or refuse.
+Balance = Literal["drop", "error"]
 
 
 class DidInputError(InputError):
@@ -98,12 +103,13 @@ def prepare_panel(
     time: str,
     cohort: str,
     outcome: str,
+    *,
     covariates: Sequence[str] = (),
     weights: str | None = None,
     cluster: str | None = None,
-    control_group: str = "never",
+    control_group: Literal["never", "notyet"] = "never",
     anticipation: int | float = 0,
-    balance: str = "drop",
+    balance: Balance = "drop",
 ) -> PanelData:
     """Check a long panel and bring it into the wide :class:`PanelData` form.
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -41,11 +42,20 @@ from ozamonitor.causal.did_drdid import (
     reg_did_panel,
     std_ipw_did_panel,
 )
-from ozamonitor.causal.did_panel import DidInputError, PanelData, prepare_panel
+from ozamonitor.causal.did_panel import Balance, DidInputError, PanelData, prepare_panel
 
 __all__ = ["AttGtResult", "att_gt", "att_gt_panel"]
 
 _TINY = float(np.sqrt(np.finfo(float).eps) * 10)
+#: Comparison group: never treated or not yet treated (R's spellings accepted too).
+ControlGroup = Literal["never", "notyet", "nevertreated", "notyettreated"]
+#: ATT(g,t) estimator: doubly robust, inverse probability weighting or regression.
+EstMethod = Literal["dr", "ipw", "reg"]
+#: Base period of pre-treatment cells.
+BasePeriod = Literal["varying", "universal"]
+#: Multiplier-bootstrap weights.
+BootWeights = Literal["rademacher", "mammen"]
+
 _CONTROL_ALIASES = {
     "never": "never",
     "nevertreated": "never",
@@ -322,16 +332,17 @@ def _cov_cell(
 
 def att_gt_panel(
     panel: PanelData,
-    control_group: str = "never",
-    est_method: str = "dr",
-    base_period: str = "varying",
+    *,
+    control_group: ControlGroup = "never",
+    est_method: EstMethod = "dr",
+    base_period: BasePeriod = "varying",
     anticipation: float = 0,
     bootstrap: bool = True,
     biters: int = 999,
     cband: bool = True,
     alpha: float = 0.05,
     seed: int | None = None,
-    boot_weights: str = "rademacher",
+    boot_weights: BootWeights = "rademacher",
 ) -> AttGtResult:
     """ATT(g,t) for a prepared :class:`PanelData` (see :func:`att_gt`)."""
     control_group = _CONTROL_ALIASES.get(control_group, control_group)
@@ -560,10 +571,11 @@ def att_gt(
     time: str,
     cohort: str,
     outcome: str,
+    *,
     covariates: Sequence[str] = (),
-    control_group: str = "never",
-    est_method: str = "dr",
-    base_period: str = "varying",
+    control_group: ControlGroup = "never",
+    est_method: EstMethod = "dr",
+    base_period: BasePeriod = "varying",
     anticipation: float = 0,
     weights: str | None = None,
     cluster: str | None = None,
@@ -572,8 +584,8 @@ def att_gt(
     cband: bool = True,
     alpha: float = 0.05,
     seed: int | None = None,
-    boot_weights: str = "rademacher",
-    balance: str = "drop",
+    boot_weights: BootWeights = "rademacher",
+    balance: Balance = "drop",
 ) -> AttGtResult:
     """Callaway & Sant'Anna group-time ATTs from a long, balanced panel (R ``did::att_gt``).
 
@@ -599,7 +611,7 @@ def att_gt(
         time,
         cohort,
         outcome,
-        covariates,
+        covariates=covariates,
         weights=weights,
         cluster=cluster,
         control_group=_CONTROL_ALIASES.get(control_group, control_group),

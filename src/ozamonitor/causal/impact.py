@@ -49,7 +49,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -59,12 +59,17 @@ from scipy import stats
 from ozamonitor.causal.matching import match_nearest
 from ozamonitor.causal.outcomes import OUTCOME_CONFIG, in_education
 from ozamonitor.causal.propensity import SeparationWarning, estimate_propensity
+from ozamonitor.causal.subgroups import Kind
 from ozamonitor.errors import OzamonitorError
+from ozamonitor.register.calendar import (
+    AGE_17_MONTHS,
+    COMPULSORY_START_MONTHS,
+    SECONDARY_AGE_MONTHS,
+)
 from ozamonitor.register.schema import OZA_TARGET_GROUPS
 from ozamonitor.register.store import Register
 from ozamonitor.trajectories.build import build_trajectories
 from ozamonitor.trajectories.states import DEFAULT_CONFIG
-
 
 #: Covariates of the propensity model (pre-start history and background).
 DEFAULT_COVARIATES = (
@@ -86,6 +91,25 @@ DEFAULT_COVARIATES = (
     "child_protection",
 )
 
+
+#: Comparison pool: everyone in the target group, or only those whose last school
+#: before the start was regular (po/vo) or special (sbo/so/vso) education.
+ControlPool = Literal["all", "regular", "special"]
+
+#: Variables of the participants' subgroups (``by="subgroup"``): history and background.
+SUBGROUP_VARIABLES = (
+    "target_group",
+    "age_months",
+    "lrv_months_24",
+    "no_education_months_12",
+    "special_education",
+    "parent_education",
+    "migration_background",
+    "household_type",
+    "child_protection",
+)
+#: 0/1 codes that are categories, not amounts.
+SUBGROUP_KINDS: dict[str, Kind] = {"special_education": "nominal", "child_protection": "nominal"}
 
 #: Matching errors that only mean "nothing comparable in this start month".
 _NO_MATCH_MESSAGES = ("no units were matched", "no exact-matching stratum")
@@ -249,7 +273,7 @@ def _stacks(
                     "target_group": np.asarray(OZA_TARGET_GROUPS, dtype=object)[group[rows]].astype(
                         str
                     ),
-                    "primary": (age[rows] < 144).astype(np.int8),
+                    "primary": (age[rows] < SECONDARY_AGE_MONTHS).astype(np.int8),
                     "age_months": age[rows].astype(np.float64),
                     "lrv_months_6": lrv[rows, pre - 5 : pre + 1].sum(axis=1).astype(np.float64),
                     "lrv_months_24": lrv[rows, pre - 23 : pre + 1].sum(axis=1).astype(np.float64),
@@ -622,7 +646,7 @@ def impact_analysis(
     subgroup_k: int | None = None,
     alpha: float = 0.05,
     seed: int = 0,
-    control_pool: str = "all",
+    control_pool: ControlPool = "all",
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ImpactResult:
     """Run subgroups -> matching -> DiD for the OZA experiment on a register.
@@ -691,7 +715,8 @@ def impact_analysis(
     )
     order = {p: i for i, p in enumerate(persons["person_id"].to_list())}
     persons = persons[[order[p] for p in seq.ids.tolist()]]
-    stacked = _stacks(reg, seq.ids, seq.codes, y, history_from, starts, persons, 61, 203)
+    stacked = _stacks(reg, seq.ids, seq.codes, y, history_from, starts, persons,
+                      COMPULSORY_START_MONTHS, AGE_17_MONTHS - 1)
 
     if control_pool != "all":
         want = 1 if control_pool == "special" else 0
@@ -843,38 +868,15 @@ def _add_subgroups(stacked: pl.DataFrame, *, k: int | None, seed: int) -> pl.Dat
     """Gower + PAM subgroups fitted on participants; everyone gets the nearest medoid.
 
     Participants are taken in ``person_id`` order (deterministic), and controls are
-    assigned on the participants' Gower scale (the ranges used for the fit).
+    assigned on the participants' Gower scale (:meth:`SubgroupResult.predict`).
     """
-    from dataclasses import replace as dc_replace
+    from ozamonitor.causal.subgroups import find_subgroups
 
-    from ozamonitor.causal.subgroups import _encode, _gower_block, find_subgroups
-
-    variables = [
-        "target_group",
-        "age_months",
-        "lrv_months_24",
-        "no_education_months_12",
-        "special_education",
-        "parent_education",
-        "migration_background",
-        "household_type",
-        "child_protection",
-    ]
-    kinds = {"special_education": "nominal", "child_protection": "nominal"}
     tr = (
         stacked.filter(pl.col("treated") == 1)
         .sort("person_id", "stack")
         .unique("person_id", keep="first", maintain_order=True)
     )
-    res = find_subgroups(tr, variables, k=k, ks=range(2, 7), n_boot=0, seed=seed, kinds=kinds)
-    both = pl.concat([tr.select(variables), stacked.select(variables)])
-    enc = _encode(both, variables, kinds, None, None)
-    enc = dc_replace(enc, scale=_encode(tr, variables, kinds, None, None).scale)
-    med = res.medoids
-    n_tr = tr.height
-    lab_of_medoid = res.labels[med]
-    out = np.empty(stacked.height, dtype=np.int64)
-    for lo in range(0, stacked.height, 20_000):
-        idx = np.arange(lo, min(stacked.height, lo + 20_000)) + n_tr
-        out[idx - n_tr] = lab_of_medoid[np.argmin(_gower_block(enc, idx, med), axis=1)]
-    return stacked.with_columns(subgroup=pl.Series(out.astype(str)))
+    res = find_subgroups(tr, SUBGROUP_VARIABLES, k=k, ks=range(2, 7), n_boot=0, seed=seed,
+                         kinds=SUBGROUP_KINDS)
+    return stacked.with_columns(subgroup=pl.Series(res.predict(stacked).astype(str)))

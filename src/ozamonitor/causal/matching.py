@@ -71,6 +71,8 @@ __all__ = [
 ]
 
 Order = Literal["largest", "smallest", "data", "random"]
+#: How units are compared: a propensity score (logistic or boosted) or Mahalanobis.
+Distance = Literal["glm", "gbm", "mahalanobis"]
 
 
 # ---------------------------------------------------------------------------
@@ -653,7 +655,7 @@ def match_nearest(
     covariates: Sequence[str] | None = None,
     *,
     id_col: str | None = None,
-    distance: str | np.ndarray | Sequence[float] = "glm",
+    distance: Distance | np.ndarray | Sequence[float] = "glm",
     link: Literal["logit", "linear.logit"] = "logit",
     exact: Sequence[str] | None = None,
     mahvars: Sequence[str] | None = None,

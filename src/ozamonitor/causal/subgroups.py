@@ -28,7 +28,7 @@ vectorised lines per variable.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -60,6 +60,8 @@ class _Encoded:
     weights: np.ndarray  # (p,)
     names: tuple[str, ...]
     kinds: tuple[Kind, ...]
+    #: level order of each ordinal column (given or inferred)
+    levels: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def _infer_kind(s: pl.Series) -> Kind:
@@ -93,6 +95,7 @@ def _encode(
     scale = np.ones(p, dtype=np.float64)
     w = np.ones(p, dtype=np.float64)
     used_kinds: list[Kind] = []
+    used_levels: dict[str, list[Any]] = {}
     for j, c in enumerate(columns):
         s = df.get_column(c)
         kind = kinds.get(c) or _infer_kind(s)
@@ -102,6 +105,7 @@ def _encode(
         else:
             if kind == "ordinal":
                 levels = list(ordinal_levels.get(c) or s.drop_nulls().unique().sort().to_list())
+                used_levels[c] = levels
             else:
                 levels = s.drop_nulls().unique().sort().to_list()
             codes = {lv: i for i, lv in enumerate(levels)}
@@ -123,7 +127,7 @@ def _encode(
             if weights[c] < 0:
                 raise ConfigurationError(f"weight of {c!r} must be non-negative")
             w[j] = float(weights[c])
-    return _Encoded(values, nominal, scale, w, tuple(columns), tuple(used_kinds))
+    return _Encoded(values, nominal, scale, w, tuple(columns), tuple(used_kinds), used_levels)
 
 
 def _gower_block(a: _Encoded, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
@@ -196,10 +200,67 @@ class SubgroupResult:
     method: str
     variables: tuple[str, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the medoids' rows and the fit's Gower encoding, for :meth:`predict`
+    _model: _GowerModel | None = field(default=None, repr=False)
 
     def assign(self) -> pl.Series:
         """Cluster labels as a polars Series named ``subgroup``."""
         return pl.Series("subgroup", self.labels, dtype=pl.Int32)
+
+    def predict(self, new: Any, *, block: int = 20_000) -> np.ndarray:
+        """The subgroup (1..k) of each row of ``new``: its nearest medoid.
+
+        Distances are Gower distances on the fit's scale (the ranges of the
+        numeric and ordinal variables among the rows clustered, the fit's ordinal
+        levels and variable weights), so a row of the fit gets its own label
+        back (with PAM) and new rows are placed as the fit would place them; ties
+        go to the lower label.
+
+        Parameters
+        ----------
+        new : polars.DataFrame or pandas.DataFrame
+            Rows with (at least) the fit's variables.
+        block : int, default 20000
+            Rows compared with the medoids at a time (bounds memory).
+
+        Returns
+        -------
+        numpy.ndarray
+            Labels ``1..k`` (int64), one per row of ``new``.
+
+        Raises
+        ------
+        InputError
+            When a variable is missing, or an ordinal value is not among the fit's
+            levels.
+        """
+        if self._model is None:
+            raise ConfigurationError("this SubgroupResult was not made by find_subgroups")
+        m = self._model
+        frame = _to_polars(new)
+        variables = list(self.variables)
+        both = pl.concat([m.medoid_rows, frame.select(variables)], how="vertical_relaxed")
+        enc = _encode(both, variables, m.kinds, m.weights, m.ordinal_levels)
+        enc = replace(enc, scale=m.scale)
+        k = m.medoid_rows.height
+        med = np.arange(k)
+        medoid_label = self.labels[self.medoids]
+        out = np.empty(frame.height, dtype=np.int64)
+        for lo in range(0, frame.height, block):
+            idx = np.arange(lo, min(frame.height, lo + block))
+            out[idx] = medoid_label[np.argmin(_gower_block(enc, idx + k, med), axis=1)]
+        return out
+
+
+@dataclass(frozen=True)
+class _GowerModel:
+    """What :meth:`SubgroupResult.predict` needs of a fit."""
+
+    medoid_rows: pl.DataFrame  # the medoids' variables, in label order
+    kinds: dict[str, Kind]
+    weights: dict[str, float] | None
+    ordinal_levels: dict[str, list[Any]]
+    scale: np.ndarray
 
 
 def _pam(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -351,6 +412,13 @@ def find_subgroups(
         method=method,
         variables=tuple(variables),
         extra={"n_fit": len(fit_idx)},
+        _model=_GowerModel(
+            medoid_rows=frame.select(variables)[medoids.tolist()],
+            kinds=dict(zip(enc.names, enc.kinds, strict=True)),
+            weights=dict(weights) if weights else None,
+            ordinal_levels=enc.levels,
+            scale=enc.scale,
+        ),
     )
 
 

@@ -26,6 +26,14 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from ozamonitor.register.calendar import (
+    ADULT_MONTHS,
+    AGE_16_MONTHS,
+    AGE_17_MONTHS,
+    COMPULSORY_START_MONTHS,
+    SCHOOL_ENTRY_MONTHS,
+    SECONDARY_AGE_MONTHS,
+)
 from ozamonitor.register.schema import ENROLMENT_END_REASONS, OZA_END_REASONS
 from ozamonitor.synth.geography import KIND_CLUSTER, KIND_INDEX, KIND_PO, KIND_SECTOR, Geography
 from ozamonitor.synth.oza import Arrangements
@@ -157,16 +165,16 @@ def _special_kind(cls: np.ndarray, age: np.ndarray) -> np.ndarray:
                    [1, 2, 3], 4)
     so = KIND_INDEX["so1"] - 1 + cl
     vso = KIND_INDEX["vso1"] - 1 + cl
-    return np.where(age + 2 < 144, so, vso).astype(np.int8)
+    return np.where(age + 2 < SECONDARY_AGE_MONTHS, so, vso).astype(np.int8)
 
 
 def _regular_kind(cls: np.ndarray, cls_entry: np.ndarray, age: np.ndarray,
                   sec: np.ndarray) -> np.ndarray:
     """Kind of school for (re-)enrolment: special when referred, else by age."""
     referred = (cls > 0) & (age >= cls_entry)
-    sbo = (cls == CLS_SBO) & referred & (age + 2 < 144)
-    special = referred & (cls != CLS_SBO) & ~((cls >= CLS_VSO3) & (age + 2 < 144))
-    reg = np.where(age + 2 < 144, KIND_INDEX["po"], KIND_INDEX["vo"])
+    sbo = (cls == CLS_SBO) & referred & (age + 2 < SECONDARY_AGE_MONTHS)
+    special = referred & (cls != CLS_SBO) & ~((cls >= CLS_VSO3) & (age + 2 < SECONDARY_AGE_MONTHS))
+    reg = np.where(age + 2 < SECONDARY_AGE_MONTHS, KIND_INDEX["po"], KIND_INDEX["vo"])
     reg = np.where((age >= 196) & (sec == SEC_MBO), KIND_INDEX["mbo"], reg)
     out = np.where(special, _special_kind(cls, age), np.where(sbo, KIND_INDEX["sbo"], reg))
     return out.astype(np.int8)
@@ -278,22 +286,24 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
     sel = (m == P.arr_m) & free
     if sel.any():
         set_gem(sel, P.gem0)
-        comp = (age >= 61) & (age < 216)
+        comp = (age >= COMPULSORY_START_MONTHS) & (age < ADULT_MONTHS)
         wait = sel & comp & (u1 < year_value(p.newcomer_wait_share, year))
         d.state[wait] = S_AV
         d.avr[wait] = AVR_NEWCOMER
-        go = sel & ~wait & (age >= 48)
+        go = sel & ~wait & (age >= SCHOOL_ENTRY_MONTHS)
         enrol(go, kinds_regular, u2)
         mark(sel, P.arr_day.astype(np.uint8))
     # 3. school entry at 4 (special classes with an early referral start in so)
-    sel = (age == 48) & (d.state == S_NONE) & (d.gem >= 0) & free & (P.home_ex == 0)
+    sel = ((age == SCHOOL_ENTRY_MONTHS) & (d.state == S_NONE) & (d.gem >= 0) & free
+           & (P.home_ex == 0))
     if sel.any():
-        early = (d.cls >= CLS_SO1) & (d.cls <= CLS_SO3) & (P.cls_entry == 48)
+        early = (d.cls >= CLS_SO1) & (d.cls <= CLS_SO3) & (P.cls_entry == SCHOOL_ENTRY_MONTHS)
         acc = early & (u1 < year_value(p.so_trend, year))
         d.cls[sel & early & ~acc] = 0
         enrol(sel, lambda ix: np.where(acc[ix], kinds_special(ix), KIND_INDEX["po"]), u2)
         mark(sel, bday)
-    sel = (age == 61) & (d.state == S_NONE) & (d.gem >= 0) & free & (P.home_ex > 0)
+    sel = ((age == COMPULSORY_START_MONTHS) & (d.state == S_NONE) & (d.gem >= 0) & free
+           & (P.home_ex > 0))
     d.state[sel] = S_EX
     d.exart[sel] = P.home_ex[sel]
     mark(sel, 1)
@@ -325,7 +335,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
     # 5. August: move on in the school system
     enr_free = (d.state == S_ENR) & free & ~in_oza
     if cal == 8:
-        sel = enr_free & (d.sec >= SEC_PO) & (d.sec <= SEC_SO) & (age + 2 >= 144)
+        sel = enr_free & (d.sec >= SEC_PO) & (d.sec <= SEC_SO) & (age + 2 >= SECONDARY_AGE_MONTHS)
         if sel.any():
             to_vso = ((d.sec == SEC_SO) & np.where(d.cls == CLS_SO2, u1 < p.so2_to_vso,
                                                    (d.cls == CLS_SO1) | (u1 < p.so34_to_vso))) | (
@@ -341,7 +351,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             d.sqf[sq] = True
             leave(sq, S_DONE)
             mark(sq, 1, R_SQ)
-            pro = sel & (tr == 0) & (age >= 216)  # praktijkonderwijs: until 18
+            pro = sel & (tr == 0) & (age >= ADULT_MONTHS)  # praktijkonderwijs: until 18
             leave(pro, S_DONE)
             mark(pro, 1, R_DIPLOMA)
             vm = sel & (tr == 1)
@@ -350,7 +360,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             stop = vm & ~go
             leave(stop, S_AV)
             d.avr[stop] = AVR_DROPOUT
-            d.state[stop & (age >= 216)] = S_DONE
+            d.state[stop & (age >= ADULT_MONTHS)] = S_DONE
             mark(vm, 1, R_DIPLOMA)
         sel = enr_free & free & (d.sec == SEC_MBO) & (m - d.sec_start >= 12 * P.mbo_years)
         if sel.any():
@@ -361,9 +371,9 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             rest = sel & ~sq
             leave(rest, S_AV)
             d.avr[rest] = AVR_DROPOUT
-            d.state[rest & (age >= 216)] = S_DONE
+            d.state[rest & (age >= ADULT_MONTHS)] = S_DONE
             mark(rest, 1, R_DROPOUT)
-        sel = enr_free & free & (d.sec == SEC_VSO) & (age >= 216)
+        sel = enr_free & free & (d.sec == SEC_VSO) & (age >= ADULT_MONTHS)
         if sel.any():
             rs = np.where(u1 < 0.4, R_DIPLOMA, np.where(u1 < 0.7, R_CARE, R_OTHER))
             leave(sel, S_DONE)
@@ -374,7 +384,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
     mark(sel, rday, R_DIPLOMA)
     # 6. referral to special education at the person's referral age
     enr_free = (d.state == S_ENR) & free & ~in_oza
-    sel = enr_free & (age == P.cls_entry) & (age > 48)
+    sel = enr_free & (age == P.cls_entry) & (age > SCHOOL_ENTRY_MONTHS)
     if sel.any():
         prim = sel & (d.sec == SEC_PO) & (d.cls >= CLS_SBO) & (d.cls <= CLS_SO4)
         sec = sel & (d.sec == SEC_VO) & (d.cls >= CLS_VSO3)
@@ -386,11 +396,11 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
                                        kinds_special(ix)), u2)
         mark(acc, rday, R_TRANSFER)
     # 7. age-out of not-enrolled states at 18
-    sel = (d.state >= S_AV) & (d.state <= S_CARE) & free & (age >= 216)
+    sel = (d.state >= S_AV) & (d.state <= S_CARE) & free & (age >= ADULT_MONTHS)
     leave(sel, S_NONE)
     mark(sel, bday)
     # 8. random transitions
-    comp = (age >= 61) & (age < 216) & ~d.sqf
+    comp = (age >= COMPULSORY_START_MONTHS) & (age < ADULT_MONTHS) & ~d.sqf
     fa = ctx.lrv_age[np.clip(ay - 4, 0, len(ctx.lrv_age) - 1)]
     risk = P.risk
     rr = np.ones(n, np.float32)
@@ -408,13 +418,13 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
     # -- OZA end by hazard (observed world)
     if treat and in_oza.any():
         sel = in_oza & free & ((d.state == S_ENR) | (d.state == S_LRV)) & (m > d.oza_start) & (
-            (u6 < p.oza_end_rate) | (age >= 216))
+            (u6 < p.oza_end_rate) | (age >= ADULT_MONTHS))
         if sel.any():
             absent = d.state == S_LRV
             probs_ok = np.array([0.38, 0.17, 0.06, 0.05, 0.0, 0.04, 0.0, 0.06, 0.14])
             probs_abs = np.array([0.08, 0.15, 0.04, 0.15, 0.0, 0.10, 0.0,
                                   p.oza_end_dropout_if_absent, 0.03])
-            old = age >= 192
+            old = age >= AGE_16_MONTHS
             cum_ok = np.cumsum(probs_ok + np.array([0, 0, 0, 0, 0.12, 0, 0, 0, 0]))
             cum_ok = cum_ok / cum_ok[-1]
             cum_abs = np.cumsum(probs_abs) / probs_abs.sum()
@@ -425,8 +435,8 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             oza_end[sel] = r[sel]
             oza_end_day[sel] = rday[sel]
             reg = sel & (r == O_REGULAR)
-            enrol(reg, np.where(age + 2 < 144, KIND_INDEX["po"],
-                                np.where(age >= 192, KIND_INDEX["mbo"], KIND_INDEX["vo"])
+            enrol(reg, np.where(age + 2 < SECONDARY_AGE_MONTHS, KIND_INDEX["po"],
+                                np.where(age >= AGE_16_MONTHS, KIND_INDEX["mbo"], KIND_INDEX["vo"])
                                 ).astype(np.int8), u2)
             mark(reg, rday, R_TRANSFER)
             spec = sel & (r == O_SPECIAL)
@@ -449,20 +459,20 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             mark(day, rday, R_EXEMPTION)
             drop = sel & (r == O_DROPOUT)
             leave(drop, S_AV)
-            d.avr[drop] = np.where(age[drop] >= 192, AVR_DROPOUT, AVR_REMOVED)
+            d.avr[drop] = np.where(age[drop] >= AGE_16_MONTHS, AVR_DROPOUT, AVR_REMOVED)
             mark(drop, rday, R_DROPOUT)
             other = sel & (r == O_OTHER)
             free &= ~other  # participation ends, the enrolment goes on
 
     st = d.state
     # -- enrolled, attending
-    sel = (st == S_ENR) & free & (age >= 48)
+    sel = (st == S_ENR) & free & (age >= SCHOOL_ENTRY_MONTHS)
     if sel.any():
         recur = np.where(d.last_lrv >= m - 24, p.lrv_recurrence_multiplier, 1.0)
         p_lrv = comp * p.lrv_incidence * fa * risk * lrv_tr * rr * recur
         p_ill = comp * p.ill_incidence * np.sqrt(risk) * (0.5 + 0.5 * lrv_tr)
         p_rem = comp * p.removed_rate * fa * risk * rr
-        p_drop = ((age >= 192) & ((d.sec == SEC_VO) | (d.sec == SEC_MBO)) & ~d.sqf
+        p_drop = ((age >= AGE_16_MONTHS) & ((d.sec == SEC_VO) | (d.sec == SEC_MBO)) & ~d.sqf
                   ) * p.dropout_rate * risk * rr
         p_5a = comp * p.enr_to_5a * risk
         p_care = comp * p.care24_rate * risk
@@ -486,8 +496,9 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         waiting = e & ~drop & (u1 < p.av_waiting_share)
         leave(e, S_AV)
         d.avr[e] = np.where(drop, AVR_DROPOUT, AVR_REMOVED)[e]
-        d.avr[waiting] = np.where(age[waiting] + 2 < 144, AVR_WAIT_SO, AVR_WAIT_VSO)
-        old18 = e & (age >= 216)
+        d.avr[waiting] = np.where(age[waiting] + 2 < SECONDARY_AGE_MONTHS, AVR_WAIT_SO,
+                                  AVR_WAIT_VSO)
+        old18 = e & (age >= ADULT_MONTHS)
         d.state[old18] = S_DONE
         d.avr[old18] = 0
         oza_end[e & in_oza] = O_DROPOUT
@@ -503,8 +514,8 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         mark(e, rday, R_CARE)
         e = sel & (u0 >= c6) & (u0 < c7)
         d.cls[e] = 0
-        enrol(e, np.where(age + 2 < 144, KIND_INDEX["po"], KIND_INDEX["vo"]).astype(np.int8),
-              u2)
+        enrol(e, np.where(age + 2 < SECONDARY_AGE_MONTHS, KIND_INDEX["po"],
+                          KIND_INDEX["vo"]).astype(np.int8), u2)
         mark(e, rday, R_TRANSFER)
     # -- long-term relative absence
     sel = (st == S_LRV) & free
@@ -515,10 +526,10 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         c2 = c1 + p.lrv_to_removed
         c3 = c2 + p.lrv_to_5a
         c4 = c3 + p.lrv_to_care
-        c5 = c4 + np.where(age >= 216, 0.1, 0.0)
+        c5 = c4 + np.where(age >= ADULT_MONTHS, 0.1, 0.0)
         rec = sel & (u0 < c1)
         new = rec & (u1 < p.lrv_to_new_school) & ~in_oza
-        spec = new & (u1 < p.lrv_to_new_school * p.lrv_new_school_special) & (age < 204)
+        spec = new & (u1 < p.lrv_to_new_school * p.lrv_new_school_special) & (age < AGE_17_MONTHS)
         d.cls[spec & ((d.cls == 0) | (d.cls == CLS_SBO))] = CLS_SO4
         d.state[rec & ~new] = S_ENR
         enrol(new, lambda ix: np.where(
@@ -526,21 +537,22 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
             np.where(d.sec[ix] == SEC_MBO, KIND_INDEX["mbo"], kinds_regular(ix))), u2)
         mark(rec, rday, R_TRANSFER)
         e = sel & (u0 >= c1) & (u0 < c2)
-        waiting = e & (u1 < p.av_waiting_share) & (age < 204)
+        waiting = e & (u1 < p.av_waiting_share) & (age < AGE_17_MONTHS)
         leave(e, S_AV)
-        d.avr[e] = np.where(age[e] >= 192, AVR_DROPOUT, AVR_REMOVED)
-        d.avr[waiting] = np.where(age[waiting] + 2 < 144, AVR_WAIT_SO, AVR_WAIT_VSO)
-        old18 = e & (age >= 216)
+        d.avr[e] = np.where(age[e] >= AGE_16_MONTHS, AVR_DROPOUT, AVR_REMOVED)
+        d.avr[waiting] = np.where(age[waiting] + 2 < SECONDARY_AGE_MONTHS, AVR_WAIT_SO,
+                                  AVR_WAIT_VSO)
+        old18 = e & (age >= ADULT_MONTHS)
         d.state[old18] = S_DONE
         d.avr[old18] = 0
         oza_end[e & in_oza] = O_DROPOUT
         mark(e, rday, R_REMOVED)
-        e = sel & (u0 >= c2) & (u0 < c3) & (age < 216)
+        e = sel & (u0 >= c2) & (u0 < c3) & (age < ADULT_MONTHS)
         leave(e, S_EX)
         d.exart[e] = EX_5A
         oza_end[e & in_oza] = O_DAY
         mark(e, rday, R_EXEMPTION)
-        e = sel & (u0 >= c3) & (u0 < c4) & (age < 216)
+        e = sel & (u0 >= c3) & (u0 < c4) & (age < ADULT_MONTHS)
         leave(e, S_CARE)
         oza_end[e & in_oza] = O_CARE
         mark(e, rday, R_CARE)
@@ -554,7 +566,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         rec = sel & (u0 < p.ill_exit)
         d.state[rec] = S_ENR
         mark(rec, rday)
-        e = sel & (u0 >= p.ill_exit) & (u0 < p.ill_exit + p.ill_to_5a) & (age < 216)
+        e = sel & (u0 >= p.ill_exit) & (u0 < p.ill_exit + p.ill_to_5a) & (age < ADULT_MONTHS)
         leave(e, S_EX)
         d.exart[e] = EX_5A
         oza_end[e & in_oza] = O_DAY
@@ -575,7 +587,7 @@ def step(d: Dyn, P: Population, m: int, U: np.ndarray, ctx: Context, *,
         d.cls[wait & ((d.cls == 0) | (d.cls == CLS_SBO))] = CLS_SO4
         enrol(back, lambda ix: np.where(
             wait[ix], kinds_special(ix),
-            np.where((age[ix] >= 192) & (d.avr[ix] == AVR_DROPOUT), KIND_INDEX["mbo"],
+            np.where((age[ix] >= AGE_16_MONTHS) & (d.avr[ix] == AVR_DROPOUT), KIND_INDEX["mbo"],
                      kinds_regular(ix))), u2)
         mark(back, rday)
         e = sel & (u0 >= h) & (u0 < h + p.av_to_5a) & comp
@@ -739,7 +751,7 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
     p = params
     n = len(pop)
     ctx = Context(params=p, geo=geo, arr=arr)
-    m_first = int(pop.bm.min()) + 48 if n else 0
+    m_first = int(pop.bm.min()) + SCHOOL_ENTRY_MONTHS if n else 0
     d = Dyn.empty(n, pop.cls)
     pre = (pop.bm < m_first) & (pop.arr_m == BEFORE) & (pop.emig_m >= m_first) & (
         pop.death_m >= m_first)
@@ -840,7 +852,7 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
                 r.step(m, ctx, ok, ev_t, in_education)
         # ---- attendance and relative-absence reports
         age = m - pv.bm
-        comp = (age >= 61) & (age < 216) & ~dv.sqf
+        comp = (age >= COMPULSORY_START_MONTHS) & (age < ADULT_MONTHS) & ~dv.sqf
         if m >= 12:
             lrv_tr = year_value(p.lrv_trend, 2013 + (7 + m) // 12)
             spike = ((old_state == S_ENR) & (dv.state == S_ENR) & ~out.ev & comp
@@ -853,7 +865,7 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
             sy = school_year_of_month(m) - 2014
             if sy < n_sy:
                 fl = flags[sy, lo:hi]
-                present = (dv.gem >= 0) & (age >= 48) & (age < 216)
+                present = (dv.gem >= 0) & (age >= SCHOOL_ENTRY_MONTHS) & (age < ADULT_MONTHS)
                 st = dv.state
                 fl |= (present * F_PRESENT + (st == S_LRV) * F_LRV + (st == S_ILL) * F_ILL
                        + ((st == S_AV) & comp) * F_AV
@@ -872,8 +884,9 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
             quota += quota_rate[step_i]
             age1 = age + 1
             g = np.full(hi - lo, -1, np.int64)
-            base = (dv.gem >= 0) & ~dv.part & (age1 >= 61) & (age1 < 204) & (
-                pv.emig_m > m + 1) & (pv.death_m > m + 1) & (dv.pending < 0)
+            base = (dv.gem >= 0) & ~dv.part & (age1 >= COMPULSORY_START_MONTHS) & (
+                age1 < AGE_17_MONTHS) & (pv.emig_m > m + 1) & (pv.death_m > m + 1) & (
+                dv.pending < 0)
             g[base & (dv.state == S_LRV)] = G_LTA
             g[base & (dv.state == S_AV) & (dv.dur >= 1)] = G_NOT_ENROLLED
             g[base & (dv.state == S_EX) & (dv.exart == EX_5A)] = G_EX5A
@@ -894,7 +907,7 @@ def run(pop: Population, geo: Geography, arr: Arrangements, params: SynthParams,
                 for j in chosen.tolist():
                     i = j + lo
                     gi = int(g[j])
-                    prim = bool(age1[j] < 144)
+                    prim = bool(age1[j] < SECONDARY_AGE_MONTHS)
                     cand = act & arr.accepts[:, gi] & (arr.is_po == prim)
                     if not cand.any():
                         cand = act & arr.accepts[:, gi]
