@@ -149,6 +149,35 @@ def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
     }).sort("person_id", "start", "e")
 
 
+def _manifest(p: SynthParams, seed: int, scale: float, n_target: int, res: SimResult,
+              gt: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's ``synth`` section: how the register was made, and its truth."""
+    return {
+        "generator": "ozamonitor.synth",
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "scale": scale,
+        "params": p.to_dict(),
+        "attendance": {
+            "first_school_year": f"{p.attendance_first_year}-{p.attendance_first_year + 1}",
+            "rows": res.attendance_rows,
+            "note": "one row per pupil, school and calendar month with scheduled hours "
+                    "> 0; full detail from the first school year given",
+        },
+        "oza": {"min_participants": p.oza_min_participants,
+                "target_participants": n_target,
+                "participants": len(res.participants["idx"]),
+                # how many times the national share of the pools is selected each month
+                # (the floor raises it below scale 0.12; above ~2 impact estimates are
+                # biased by weak overlap over time, docs/impact.md)
+                "selection_intensity": round(
+                    n_target / max(p.oza_participants_scale1 * scale, 1e-9), 3)},
+        "person_id": "first 20 hex chars of HMAC-SHA256(SHA-256('ozamonitor-synth:<seed>'),"
+                     " synthetic 9-digit BSN passing the eleven-test)",
+        "ground_truth": gt,
+    }
+
+
 def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
              extraction_date: dt.date = DEFAULT_EXTRACTION_DATE,
              params: SynthParams | None = None,
@@ -240,28 +269,5 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
                        "y1_mean - y0_mean = the planted effect on the participant's chance "
                        "of being in education given its simulated state at the start; "
                        "y1 - y0 = its realisation)"}
-        w.manifest_extra["synth"] = {
-            "generator": "ozamonitor.synth",
-            "generator_version": GENERATOR_VERSION,
-            "seed": seed,
-            "scale": scale,
-            "params": p.to_dict(),
-            "attendance": {
-                "first_school_year": f"{p.attendance_first_year}-{p.attendance_first_year + 1}",
-                "rows": res.attendance_rows,
-                "note": "one row per pupil, school and calendar month with scheduled hours "
-                        "> 0; full detail from the first school year given",
-            },
-            "oza": {"min_participants": p.oza_min_participants,
-                    "target_participants": n_target,
-                    "participants": len(res.participants["idx"]),
-                    # how many times the national share of the pools is selected each month
-                    # (the floor raises it below scale 0.12; above ~2 impact estimates are
-                    # biased by weak overlap over time, docs/impact.md)
-                    "selection_intensity": round(
-                        n_target / max(p.oza_participants_scale1 * scale, 1e-9), 3)},
-            "person_id": "first 20 hex chars of HMAC-SHA256(SHA-256('ozamonitor-synth:<seed>'),"
-                         " synthetic 9-digit BSN passing the eleven-test)",
-            "ground_truth": gt,
-        }
+        w.manifest_extra["synth"] = _manifest(p, seed, scale, n_target, res, gt)
     return out

@@ -128,6 +128,8 @@ def _uniform_dates(rng: np.random.Generator, lo: np.datetime64, hi: np.datetime6
 def build_population(params: SynthParams, scale: float, seed: int, geo: Geography,
                      last_month: int, rng: np.random.Generator) -> Population:
     """Draw all persons (natives and newcomers) with background characteristics."""
+    # Long on purpose: one pass of draws from one random stream in a fixed order (the
+    # register's bytes depend on it); the steps are commented in that order.
     p = params
     births: list[np.ndarray] = []
     for y, cnt in sorted(p.births_by_year.items()):
