@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from ozamonitor.causal import impact as im
+from ozamonitor.causal.impact_variance import SetComponents, components, untreated_variance
 from ozamonitor.synth.evaluate import coverage, impact_truth, participant_truth
 
 
@@ -46,7 +47,7 @@ def _tiny():
 
 def test_set_differences_brute_force():
     stacked, matched, y, start_idx = _tiny()
-    comp = im._components(stacked, matched, y, pre=2, post=3, start_idx=start_idx)
+    comp = components(stacked, matched, y, pre=2, post=3, start_idx=start_idx)
     d, es = comp.d, comp.es
     assert es.tolist() == [-2, -1, 0, 1, 2, 3]
 
@@ -92,7 +93,7 @@ def test_single_stack_equals_callaway_santanna_universal_base():
     )
     start_idx = np.array([g] * n_pairs + [10**6] * n_pairs)
     # hazards only exist for months where the control was in a stack; here just stack g
-    comp = im._components(stacked, matched, y, pre=4, post=4, start_idx=start_idx)
+    comp = components(stacked, matched, y, pre=4, post=4, start_idx=start_idx)
     d, es = comp.d, comp.es
     panel = pl.DataFrame(
         {
@@ -270,10 +271,10 @@ def test_untreated_variance_by_hand():
     c_set = np.array([0, 0, 0, 1, 1])
     wsum = np.zeros((2, 3))
     np.add.at(wsum, c_set, w)
-    comp = im._Components(es, d_t, c_set, np.arange(5), d_c, w, wsum)
+    comp = SetComponents(es, d_t, c_set, np.arange(5), d_c, w, wsum)
     post = es >= 0
     tot = 3.0  # set 0 observed at e = 0, 1; set 1 at e = 0
-    got = im._untreated_variance(comp, np.array([0, 1]), post, tot)
+    got = untreated_variance(comp, np.array([0, 1]), post, tot)
     # set 0: control mean changes over e = 0, 1: 0.5, 1.0, 0.0 -> variance 0.25
     # set 1: only control 3 is observed at e = 0 -> too few: takes set 0's 0.25
     want = (2 / 3) ** 2 * 0.25 + (1 / 3) ** 2 * 0.25

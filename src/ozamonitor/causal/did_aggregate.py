@@ -177,6 +177,8 @@ def aggte_all(
 
     Options default to those of the ATT(g,t) estimation, as in ``did::aggte``.
     """
+    # Long on purpose: it follows did::aggte's compute.aggte branch by branch (simple,
+    # dynamic, group, calendar share one influence product), so it can be read against R.
     for t in types:
         if t not in _TYPES:
             raise DidInputError(f"unknown aggregation type {t!r}; use one of {_TYPES}")

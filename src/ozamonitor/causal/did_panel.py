@@ -115,6 +115,8 @@ def prepare_panel(
 
     Raises :class:`DidInputError` with the offending column/unit for bad input.
     """
+    # Long on purpose: did's pre_process_did checks in R's order, each with its own
+    # message naming the column or unit; splitting would scatter one checklist.
     df = _to_polars(data)
     covariates = list(covariates)
     needed = [unit, time, cohort, outcome, *covariates]

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table as RichTable
 
 from ozamonitor.cli.common import console, err_console, fail, parse_date
-from ozamonitor.register.validate import CHECKS, ValidationReport
+from ozamonitor.register.problems import CHECKS, ValidationReport
 
 
 def _one_register(arg: Path | None, opt: Path | None) -> Path:

@@ -188,29 +188,7 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
     pub = published_summary(result, threshold=threshold).with_columns(
         pl.col("group").map_elements(lambda g: _label(g, lang), return_dtype=pl.String)
     )
-    labels = {
-        "group": tr(lang, "groep", "group"),
-        "att": tr(lang, "effect", "effect"),
-        "lower_sample": tr(lang, "95%-interval deelnemers onder", "95% lower, participants"),
-        "upper_sample": tr(lang, "95%-interval deelnemers boven", "95% upper, participants"),
-        "lower": tr(lang, "95%-interval populatie onder", "95% lower, population"),
-        "upper": tr(lang, "95%-interval populatie boven", "95% upper, population"),
-        "pretrend_p": tr(lang, "p pre-trend", "pre-trend p"),
-        "n_treated": tr(lang, "deelnemers", "participants"),
-        "n_unmatched": tr(lang, "niet gematcht", "unmatched"),
-        "n_controls": tr(lang, "controlekinderen", "control children"),
-        "n_control_slots": tr(lang, "controleplaatsen", "control slots"),
-        "true_att_expected": tr(
-            lang,
-            "gepland effect (synthetisch, gematchte deelnemers)",
-            "planted effect (synthetic, matched participants)",
-        ),
-        "true_att_matched": tr(
-            lang,
-            "gerealiseerd effect (synthetisch, gematchte deelnemers)",
-            "realised effect (synthetic, matched participants)",
-        ),
-    }
+    labels = _column_labels(lang)
     intro = paragraph(
         tr(
             lang,
@@ -230,43 +208,7 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
             "as base, weighted for later participation of controls (IPCW).",
         )
     )
-    weak = []
-    if "censored_share" in result.summary.columns:
-        weak = [_label(g, lang) for g, c in result.summary.select("group", "censored_share")
-                .iter_rows() if c is not None and c > 0.5]
-    overlap_note = note(tr(
-        lang,
-        f"Let op ({', '.join(weak)}): meer dan de helft van de controlemaanden valt weg "
-        "omdat controles later zelf starten; de vergelijking op lange termijn rust dan op "
-        "weinig, zwaar gewogen kinderen en de schatting is onbetrouwbaar.",
-        f"Caution ({', '.join(weak)}): more than half of the control months are lost "
-        "because controls start later themselves; the long-run comparison then rests on "
-        "a few heavily weighted children and the estimate is unreliable.",
-    )) if weak else ""
-    interval_note = note(tr(
-        lang,
-        "Het interval voor de deelnemers geldt voor het effect op precies deze gematchte "
-        "deelnemers (inclusief hun eigen toeval zonder arrangement) en is in simulaties "
-        "goed gekalibreerd, behalve bij kleine groepen met weinig gebeurtenissen. Het "
-        "populatie-interval (zoals R's did) is bedoeld voor het verwachte effect bij "
-        "vergelijkbare kinderen, maar bleek daarvoor in simulaties te smal voor "
-        "risicoleerlingen. De intervallen van de rij 'alle deelnemers' zijn ruim.",
-        "The participants' interval is for the effect on exactly these matched participants "
-        "(including their own luck without the arrangement) and is well calibrated in "
-        "simulations, except in small groups with few events. The population interval "
-        "(as R's did) is meant for the expected effect in comparable children, but was "
-        "too narrow for that in simulations for at-risk pupils. The intervals of the "
-        "'all participants' row are wide.",
-    ))
-    truth_note = note(tr(
-        lang,
-        "Synthetisch register: het gerealiseerde effect is Y(1) - Y(0) van deze deelnemers "
-        "(waar het deelnemersinterval voor bedoeld is); het geplande effect is de "
-        "verandering die de generator in hun kans op onderwijs heeft gelegd.",
-        "Synthetic register: the realised effect is these participants' Y(1) - Y(0) (what "
-        "the participants' interval is for); the planted effect is the change the "
-        "generator made in their chance of being in education.",
-    )) if "true_att_matched" in pub.columns else ""
+    interval_note, overlap_note, truth_note = _notes(result, pub, lang)
     html = (
         intro
         + table_html(pub.drop("by"), labels=labels, decimals=3)
@@ -308,6 +250,75 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
         title=tr(lang, "Wat werkt voor wie: effecten van OZA", "What works for whom: OZA effects"),
         html=html,
     )
+
+
+def _column_labels(lang: str) -> dict[str, str]:
+    """Column headers of the published summary."""
+    return {
+        "group": tr(lang, "groep", "group"),
+        "att": tr(lang, "effect", "effect"),
+        "lower_sample": tr(lang, "95%-interval deelnemers onder", "95% lower, participants"),
+        "upper_sample": tr(lang, "95%-interval deelnemers boven", "95% upper, participants"),
+        "lower": tr(lang, "95%-interval populatie onder", "95% lower, population"),
+        "upper": tr(lang, "95%-interval populatie boven", "95% upper, population"),
+        "pretrend_p": tr(lang, "p pre-trend", "pre-trend p"),
+        "n_treated": tr(lang, "deelnemers", "participants"),
+        "n_unmatched": tr(lang, "niet gematcht", "unmatched"),
+        "n_controls": tr(lang, "controlekinderen", "control children"),
+        "n_control_slots": tr(lang, "controleplaatsen", "control slots"),
+        "true_att_expected": tr(
+            lang,
+            "gepland effect (synthetisch, gematchte deelnemers)",
+            "planted effect (synthetic, matched participants)",
+        ),
+        "true_att_matched": tr(
+            lang,
+            "gerealiseerd effect (synthetisch, gematchte deelnemers)",
+            "realised effect (synthetic, matched participants)",
+        ),
+    }
+
+
+def _notes(result: ImpactResult, pub: pl.DataFrame, lang: str) -> tuple[str, str, str]:
+    """The notes under the table: intervals, weak overlap over time, synthetic truth."""
+    weak = []
+    if "censored_share" in result.summary.columns:
+        weak = [_label(g, lang) for g, c in result.summary.select("group", "censored_share")
+                .iter_rows() if c is not None and c > 0.5]
+    overlap_note = note(tr(
+        lang,
+        f"Let op ({', '.join(weak)}): meer dan de helft van de controlemaanden valt weg "
+        "omdat controles later zelf starten; de vergelijking op lange termijn rust dan op "
+        "weinig, zwaar gewogen kinderen en de schatting is onbetrouwbaar.",
+        f"Caution ({', '.join(weak)}): more than half of the control months are lost "
+        "because controls start later themselves; the long-run comparison then rests on "
+        "a few heavily weighted children and the estimate is unreliable.",
+    )) if weak else ""
+    interval_note = note(tr(
+        lang,
+        "Het interval voor de deelnemers geldt voor het effect op precies deze gematchte "
+        "deelnemers (inclusief hun eigen toeval zonder arrangement) en is in simulaties "
+        "goed gekalibreerd, behalve bij kleine groepen met weinig gebeurtenissen. Het "
+        "populatie-interval (zoals R's did) is bedoeld voor het verwachte effect bij "
+        "vergelijkbare kinderen, maar bleek daarvoor in simulaties te smal voor "
+        "risicoleerlingen. De intervallen van de rij 'alle deelnemers' zijn ruim.",
+        "The participants' interval is for the effect on exactly these matched participants "
+        "(including their own luck without the arrangement) and is well calibrated in "
+        "simulations, except in small groups with few events. The population interval "
+        "(as R's did) is meant for the expected effect in comparable children, but was "
+        "too narrow for that in simulations for at-risk pupils. The intervals of the "
+        "'all participants' row are wide.",
+    ))
+    truth_note = note(tr(
+        lang,
+        "Synthetisch register: het gerealiseerde effect is Y(1) - Y(0) van deze deelnemers "
+        "(waar het deelnemersinterval voor bedoeld is); het geplande effect is de "
+        "verandering die de generator in hun kans op onderwijs heeft gelegd.",
+        "Synthetic register: the realised effect is these participants' Y(1) - Y(0) (what "
+        "the participants' interval is for); the planted effect is the change the "
+        "generator made in their chance of being in education.",
+    )) if "true_att_matched" in pub.columns else ""
+    return interval_note, overlap_note, truth_note
 
 
 def write_impact_outputs(
