@@ -124,16 +124,21 @@ def test_single_stack_equals_callaway_santanna_universal_base():
 
 
 @pytest.fixture(scope="module")
-def synthetic_register(tmp_path_factory):
-    synth = pytest.importorskip("ozamonitor.synth")
-    return synth.generate(tmp_path_factory.mktemp("impact") / "reg", scale=0.01, seed=11)
+def small_register(synthetic_register):
+    """Scale 0.01: the floor of 300 participants selects ~12x the national rate."""
+    return synthetic_register(0.01, 11)
 
 
 @pytest.fixture(scope="module")
-def realistic_register(tmp_path_factory):
+def realistic_register(synthetic_register):
     """Scale 0.1: the 300 participants start at about the national monthly rate."""
-    synth = pytest.importorskip("ozamonitor.synth")
-    return synth.generate(tmp_path_factory.mktemp("impact01") / "reg", scale=0.1, seed=3)
+    return synthetic_register(0.1, 3)
+
+
+@pytest.fixture(scope="module")
+def by_target_group(small_register):
+    """The pipeline by target group on the small register (seed 1), run once."""
+    return _run(small_register, seed=1)
 
 
 def _run(reg, **kw):
@@ -146,9 +151,9 @@ def _truth(reg, res):
     return impact_truth(reg, res.cells, by=res.settings["by"], max_e=res.settings["max_e"])
 
 
-def test_truth_on_the_matched_participant_months(synthetic_register):
-    res = _run(synthetic_register, seed=1)
-    truth = _truth(synthetic_register, res)
+def test_truth_on_the_matched_participant_months(small_register, by_target_group):
+    res = by_target_group
+    truth = _truth(small_register, res)
     assert {"true_att", "true_att_expected", "true_att_matched",
             "n_person_months_matched"} <= set(truth.columns)
     # the planted effect (means of the replicates) and its realisation differ by luck
@@ -167,7 +172,7 @@ def test_truth_on_the_matched_participant_months(synthetic_register):
     # comes from the generator's per-participant side file
     assert res.cells.height == truth.filter(pl.col("group") == "all")[
         "n_person_months_matched"][0]
-    pt = participant_truth(synthetic_register)
+    pt = participant_truth(small_register)
     m = res.matched.select(pl.col("treated").alias("person_id"), "start", "group")
     pm = pt.join(m, on=["person_id", "start"]).filter(pl.col("e") <= 23)
     assert pm.select("person_id").n_unique() == m.height
@@ -176,13 +181,13 @@ def test_truth_on_the_matched_participant_months(synthetic_register):
         assert 0 < n <= pm.filter(pl.col("group") == g).height
 
 
-def test_truth_for_subgroup_clusters(synthetic_register):
+def test_truth_for_subgroup_clusters(small_register):
     """Clusters are not in the generator's manifest, but the per-participant truth
     gives the planted effect of any split, here the subgroups (Gower + PAM)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = im.impact_analysis(synthetic_register, by="subgroup", subgroup_k=2, seed=1)
-    truth = _truth(synthetic_register, res)
+        res = im.impact_analysis(small_register, by="subgroup", subgroup_k=2, seed=1)
+    truth = _truth(small_register, res)
     assert truth is not None
     est = res.summary.filter(pl.col("att").is_not_nan())["group"].to_list()
     assert set(est) <= set(truth["group"].to_list()), (est, truth)
@@ -233,10 +238,10 @@ def test_small_simulation_study(tmp_path):
     assert (tab["z"].abs() < 4).all(), tab
 
 
-def test_small_register_flags_weak_overlap(synthetic_register):
+def test_small_register_flags_weak_overlap(by_target_group):
     """At scale 0.01 most controls start later (selection ~12x the national rate):
     the summary says so, and the pooled effect is still positive."""
-    res = _run(synthetic_register, seed=1)
+    res = by_target_group
     s = res.summary.filter(pl.col("att").is_not_nan())
     lta = s.filter(pl.col("group") == "long_term_absent")
     assert lta["censored_share"][0] > 0.4 and lta["max_ipcw"][0] > 10, s
@@ -247,6 +252,28 @@ def test_small_register_flags_weak_overlap(synthetic_register):
     if (s["censored_share"] > 0.5).any():
         assert "Caution (" in impact_section(res, lang="en").html
         assert "Let op (" in impact_section(res, lang="nl").html
+
+
+def test_impact_outputs_are_published_files(by_target_group, tmp_path):
+    """Tables and figures follow the umask (they were 0600 before ozamonitor.files),
+    and the written summary carries the truth columns on a synthetic register."""
+    import os
+    import stat
+
+    from ozamonitor.report.impact import write_impact_outputs
+
+    old = os.umask(0o022)
+    try:
+        paths = write_impact_outputs(by_target_group, tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert {p.name for p in paths} == {"impact_summary.csv", "impact_event_study.csv",
+                                       "impact_balance.csv", "impact_balance.png",
+                                       "impact_event_study.png"}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in paths} == {0o644}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths)
+    summary = pl.read_csv(tmp_path / "out" / "impact_summary.csv")
+    assert {"true_att_expected", "true_att_matched"} <= set(summary.columns)
 
 
 def test_no_participants_is_a_clear_error(tmp_path):

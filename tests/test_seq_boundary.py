@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from builders import random_register
 from ozamonitor.cli.main import app
 from ozamonitor.sequences.describe import as_trajectory_data, state_distribution, to_seqdef
 from ozamonitor.sequences.distances import seqdist
@@ -23,7 +24,6 @@ from ozamonitor.sequences.trajectory_analysis import (
 )
 from ozamonitor.trajectories.seqdata import SequenceData
 from ozamonitor.trajectories.states import MISSING, VOID, Alphabet, State, alphabet_from_codes
-from test_trajectories_pipeline import random_register
 
 ABC = alphabet_from_codes(["a", "b", "c"])
 

@@ -26,9 +26,8 @@ EXTRACTION = dt.date(2026, 7, 31)
 
 
 @pytest.fixture(scope="module")
-def reg_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("synth") / "reg"
-    return generate(out, scale=SCALE, seed=SEED, extraction_date=EXTRACTION)
+def reg_path(synthetic_register) -> Path:
+    return synthetic_register(SCALE, SEED, extraction_date=EXTRACTION)
 
 
 @pytest.fixture(scope="module")
