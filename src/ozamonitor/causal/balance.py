@@ -94,10 +94,28 @@ def balance_table(
 ) -> pd.DataFrame:
     """Balance statistics before (``*_un``) and, given ``weights``, after (``*_adj``) matching.
 
-    Columns: ``variable, type, mean_treated_un, mean_control_un, diff_un,
-    var_ratio_un, ecdf_mean_un, ecdf_max_un`` and the same with ``_adj``.
-    ``diff`` is the standardised mean difference for continuous rows and
-    (by default) the raw difference in proportions for binary rows.
+    Parameters
+    ----------
+    data : pandas.DataFrame or polars.DataFrame
+        One row per unit.
+    treatment : str
+        0/1 treatment column.
+    covariates : sequence of str
+        Covariates; factors get one row per level.
+    weights : array-like, optional
+        Matching weights (one per row); without them only ``*_un`` columns.
+    distance : array-like, optional
+        The propensity score, shown as the first row (``distance``).
+    binary : {"raw", "std"}, default "raw"
+        Binary rows as the raw difference in proportions (cobalt's default) or
+        standardised.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``variable, type, mean_treated_un, mean_control_un, diff_un,
+        var_ratio_un, ecdf_mean_un, ecdf_max_un`` and the same with ``_adj``.
+        ``diff`` is the standardised mean difference for continuous rows.
     """
     df = as_pandas(data)
     t = treatment_vector(df, treatment).astype(float)
@@ -170,8 +188,19 @@ def love_plot(
 ) -> Path:
     """Draw a Love plot (absolute mean differences before/after) to PNG or SVG.
 
-    The file is written atomically (:func:`ozamonitor.files.atomic_write`): nothing
-    half-written is left behind, and its mode follows the umask.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`balance_table` or :func:`balance_from_match`.
+    path : str or Path
+        ``.png`` or ``.svg``; written atomically, its mode follows the umask.
+    threshold : float, default 0.1
+        Dashed reference line.
+    title : str, default "Covariate balance"
+
+    Returns
+    -------
+    Path
     """
     import matplotlib
 

@@ -23,6 +23,18 @@ def event_study_figure(dyn: AggteResult, title: str | None = None, ylabel: str =
     Thick bars: pointwise ``1 - alpha`` intervals; thin caps: the uniform band with the
     sup-t critical value (same as pointwise when no bootstrap band was computed).
     Pre-treatment event times are grey, post-treatment ones blue.
+
+    Parameters
+    ----------
+    dyn : AggteResult
+        A ``type="dynamic"`` aggregation.
+    title : str, optional
+        Default: the interval levels and band.
+    ylabel : str, default "ATT"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     if dyn.type != "dynamic":
         raise DidInputError("event_study_figure needs a 'dynamic' aggregation")
@@ -73,7 +85,17 @@ def event_study_figure(dyn: AggteResult, title: str | None = None, ylabel: str =
 def save_event_study_plot(dyn: AggteResult, path: str | Path, title: str | None = None) -> Path:
     """Write the event-study figure as PNG or SVG (by suffix), atomically.
 
-    The file's mode follows the umask (:func:`ozamonitor.files.atomic_write`).
+    Parameters
+    ----------
+    dyn : AggteResult
+        A ``type="dynamic"`` aggregation.
+    path : str or Path
+        ``.png`` or ``.svg``; its mode follows the umask.
+    title : str, optional
+
+    Returns
+    -------
+    Path
     """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"

@@ -418,19 +418,46 @@ def att_gt(
 
     Parameters
     ----------
-    data: long frame (pandas or polars), one row per unit and period.
-    unit, time, cohort, outcome: column names; ``cohort`` is the first treated period
-        (0 or empty: never treated), R's ``gname``.
-    covariates: covariate columns (values of the base period are used), R's ``xformla``.
-    control_group: ``"never"`` (never treated) or ``"notyet"`` (not yet treated).
-    est_method: ``"dr"`` (doubly robust, default), ``"ipw"`` or ``"reg"``.
-    base_period: ``"varying"`` (default) or ``"universal"``.
-    anticipation: periods of anticipation (R's ``anticipation``).
-    weights: optional time-invariant sampling weights column (R's ``weightsname``).
-    cluster: optional time-invariant cluster column for the bootstrap (``clustervars``).
-    bootstrap, biters, cband, alpha, seed: multiplier bootstrap (Rademacher weights as
-        in ``did``; ``boot_weights="mammen"`` for Mammen's two-point weights).
-    balance: ``"drop"`` units not observed in every period (warning) or ``"error"``.
+    data : pandas.DataFrame, polars.DataFrame or polars.LazyFrame
+        Long frame, one row per unit and period.
+    unit, time, cohort, outcome : str
+        Column names; ``cohort`` is the first treated period (0 or empty: never
+        treated), R's ``gname``.
+    covariates : sequence of str, default ()
+        Covariate columns (values of the base period are used), R's ``xformla``.
+    control_group : {"never", "notyet"}, default "never"
+        Never treated or not yet treated (R's ``"nevertreated"``,
+        ``"notyettreated"`` accepted).
+    est_method : {"dr", "ipw", "reg"}, default "dr"
+        Doubly robust, inverse probability weighting or outcome regression.
+    base_period : {"varying", "universal"}, default "varying"
+    anticipation : float, default 0
+        Periods of anticipation (R's ``anticipation``).
+    weights : str, optional
+        Time-invariant sampling weights column (R's ``weightsname``).
+    cluster : str, optional
+        Time-invariant cluster column for the bootstrap (``clustervars``).
+    bootstrap : bool, default True
+        Multiplier bootstrap (Rademacher weights, as ``did``).
+    biters : int, default 999
+    cband : bool, default True
+        Uniform confidence bands.
+    alpha : float, default 0.05
+    seed : int, optional
+    boot_weights : {"rademacher", "mammen"}, default "rademacher"
+    balance : {"drop", "error"}, default "drop"
+        Drop units not observed in every period (with a warning) or refuse.
+
+    Returns
+    -------
+    AttGtResult
+        ATT(g,t), influence functions, standard errors, the pre-test of parallel
+        trends; ``to_frame()`` for a table.
+
+    Raises
+    ------
+    DidInputError
+        Bad columns, values or options, naming the column or unit.
     """
     panel = prepare_panel(
         data,

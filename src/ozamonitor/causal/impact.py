@@ -161,23 +161,54 @@ def impact_analysis(
 
     Parameters
     ----------
-    by:
-        Split estimates by ``"target_group"`` (default), ``"subgroup"`` (Gower +
-        PAM clusters of participants on history and background; controls take
-        their nearest medoid's cluster), ``"primary"``, any covariate column, or
-        ``None`` for one overall estimate.
-    exact:
+    register : Register or str
+        The register (real or synthetic: the result does not depend on which).
+    by : str or None, default "target_group"
+        Split estimates by ``"target_group"``, ``"subgroup"`` (Gower + PAM clusters
+        of participants on history and background; controls take their nearest
+        medoid's cluster), ``"primary"``, any covariate column, or ``None`` for one
+        overall estimate.
+    covariates : sequence of str, default DEFAULT_COVARIATES
+        Covariates of the pooled propensity model.
+    exact : sequence of str, default ("target_group", "primary")
         Variables matched exactly (add ``"swv"`` for matching within region).
-    ratio, caliper:
-        Controls per participant and caliper (SDs of the propensity score).
-    pre, max_e:
+    ratio : int, default 3
+        Controls per participant.
+    caliper : float or None, default 0.2
+        Caliper in SDs of the propensity score (``None``: none).
+    pre : int, default 12
         Months before the start shown in the event study (and tested for
-        pre-trends), and the last month after the start in the overall ATT.
-    control_pool:
-        ``"all"`` (default), ``"regular"`` or ``"special"``: compare with pool
-        members whose last school before the start was regular (po/vo) or
-        special (sbo/so/vso) education - the study's comparison with regular
-        and special education.
+        pre-trends).
+    max_e : int, default 23
+        The last month after the start in the overall ATT.
+    history_from : datetime.date, optional
+        First month of the trajectories (default 2014-08-01).
+    subgroup_k : int, optional
+        Number of subgroups for ``by="subgroup"`` (default: by silhouette, 2-6).
+    alpha : float, default 0.05
+        Level of the intervals.
+    seed : int, default 0
+        Seeds matching ties and the subgroups' sample.
+    control_pool : {"all", "regular", "special"}, default "all"
+        Compare with pool members whose last school before the start was regular
+        (po/vo) or special (sbo/so/vso) education - the study's comparison with
+        regular and special education.
+    progress : callable, optional
+        Called as ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    ImpactResult
+        Summary and event study per group, balance, matched sets, the stacked data,
+        the participant-months of the estimate (``cells``) and the settings. On a
+        synthetic register, :func:`ozamonitor.synth.evaluate.impact_truth` gives the
+        planted truth for exactly these estimates.
+
+    Raises
+    ------
+    ImpactError
+        No participation, no participant start inside the window, nobody matched,
+        or an unknown split variable or control pool.
     """
     if control_pool not in ("all", "regular", "special"):
         raise ImpactError(f"control_pool must be all, regular or special, not {control_pool!r}")

@@ -139,10 +139,27 @@ def nearest_neighbour_indices(
 ) -> np.ndarray:
     """Greedy matching on a 1-D distance; returns row indices of controls.
 
-    ``distance``: one value per unit; ``treat``: 0/1; ``caliper`` in raw units;
-    ``order``: positions (among treated units, in data order) in which the
-    treated units are matched. Returns an ``(n_treated, ratio)`` array of row
-    indices into the data (``-1`` where unmatched), rows in treated data order.
+    Parameters
+    ----------
+    distance : numpy.ndarray
+        One value per unit.
+    treat : numpy.ndarray
+        0/1 per unit.
+    ratio : int, default 1
+    replace : bool, default False
+    caliper : float, optional
+        In raw units of ``distance``.
+    strata : numpy.ndarray, optional
+        Exact-matching stratum code per unit.
+    order : numpy.ndarray, optional
+        Positions (among treated units, in data order) in the order they are
+        matched (default: data order).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_treated, ratio)`` row indices into the data (``-1`` where unmatched),
+        rows in treated data order.
     """
     distance = np.asarray(distance, dtype=float)
     treat = np.asarray(treat).astype(bool)
@@ -192,6 +209,18 @@ def mahalanobis_transform(data: Any, covariates: Sequence[str], treat: np.ndarra
     dropped; columns are standardised; the scaling matrix is the pooled
     within-group covariance (group-mean centred, denominator ``n - 2``), inverted
     or pseudo-inverted when singular.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or polars.DataFrame
+    covariates : sequence of str
+    treat : numpy.ndarray
+        0/1 per row.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row per unit.
     """
     dm = design_matrix(data, covariates, intercept=False, full_dummies=True)
     X = dm.X.copy()
@@ -390,23 +419,47 @@ def match_nearest(
 
     Parameters
     ----------
-    data: pandas or polars frame, one row per unit.
-    treatment: 0/1 (or boolean) treatment column.
-    covariates: covariates of the propensity model (or of the Mahalanobis
-        distance when ``distance="mahalanobis"``).
-    id_col: unit identifier used in :meth:`MatchResult.pairs`; row numbers if omitted.
-    distance: ``"glm"`` (logistic propensity score, MatchIt's default),
-        ``"gbm"`` (gradient boosting score), ``"mahalanobis"``, or a numeric
-        vector of scores (MatchIt's user-supplied distance).
-    link: ``"logit"`` or ``"linear.logit"`` for ``distance="glm"``.
-    exact: variables to match exactly on (e.g. region, sector).
-    mahvars: match on the Mahalanobis distance of these variables while the
-        propensity score is used for the caliper (MatchIt's ``mahvars``).
-    ratio: controls per treated unit (``k`` in 1:k).
-    replace: match with replacement.
-    caliper: caliper width, in SDs of the distance (``std_caliper=True``) or raw.
-    m_order: ``"largest"``, ``"smallest"``, ``"data"`` or ``"random"``.
-    seed: R's ``set.seed()`` value for ``m_order="random"``; also seeds boosting.
+    data : pandas.DataFrame or polars.DataFrame
+        One row per unit.
+    treatment : str
+        0/1 (or boolean) treatment column.
+    covariates : sequence of str, optional
+        Covariates of the propensity model (or of the Mahalanobis distance when
+        ``distance="mahalanobis"``).
+    id_col : str, optional
+        Unit identifier used in :meth:`MatchResult.pairs`; row numbers if omitted.
+    distance : {"glm", "gbm", "mahalanobis"} or array-like, default "glm"
+        ``"glm"`` (logistic propensity score, MatchIt's default), ``"gbm"``
+        (gradient boosting score), ``"mahalanobis"``, or a numeric vector of scores
+        (MatchIt's user-supplied distance).
+    link : {"logit", "linear.logit"}, default "logit"
+        For ``distance="glm"``.
+    exact : sequence of str, optional
+        Variables to match exactly on (e.g. region, sector).
+    mahvars : sequence of str, optional
+        Match on the Mahalanobis distance of these variables while the propensity
+        score is used for the caliper (MatchIt's ``mahvars``).
+    ratio : int, default 1
+        Controls per treated unit (``k`` in 1:k).
+    replace : bool, default False
+        Match with replacement.
+    caliper : float, optional
+        Caliper width, in SDs of the distance (``std_caliper=True``) or raw.
+    std_caliper : bool, default True
+    m_order : {"largest", "smallest", "data", "random"}, optional
+        Order in which treated units are matched (default: ``"largest"`` for a
+        score, ``"data"`` for Mahalanobis).
+    seed : int, optional
+        R's ``set.seed()`` value for ``m_order="random"``; also seeds boosting.
+
+    Returns
+    -------
+    MatchResult
+
+    Raises
+    ------
+    MatchingError
+        Missing columns or values, a non-unique id, bad options, or nothing matched.
     """
     df = as_pandas(data)
     treat = treatment_vector(df, treatment).astype(np.int64)

@@ -397,16 +397,42 @@ def estimate_propensity(
 ) -> PropensityModel:
     """Estimate propensity scores for ``treatment`` from ``covariates``.
 
-    ``method="glm"`` fits an unpenalised logistic regression exactly like R's
-    ``glm(treat ~ covariates, family = binomial)`` (MatchIt's ``distance =
-    "glm"``); ``link="linear.logit"`` makes ``distance`` the linear predictor
-    (MatchIt's ``link = "linear.logit"``). ``method="gbm"`` uses scikit-learn's
-    ``HistGradientBoostingClassifier`` (an alternative score; not MatchIt's gbm).
+    Parameters
+    ----------
+    data : pandas.DataFrame or polars.DataFrame
+        One row per unit.
+    treatment : str
+        0/1 (or boolean) treatment column.
+    covariates : sequence of str
+        Covariates (factors get dummies with R's reference level).
+    method : {"glm", "gbm"}, default "glm"
+        ``"glm"``: unpenalised logistic regression exactly like R's ``glm(treat ~
+        covariates, family = binomial)`` (MatchIt's ``distance = "glm"``);
+        ``"gbm"``: scikit-learn's ``HistGradientBoostingClassifier`` (an
+        alternative score; not MatchIt's gbm).
+    link : {"logit", "linear.logit"}, default "logit"
+        ``"linear.logit"`` makes ``distance`` the linear predictor (MatchIt's
+        ``link = "linear.logit"``).
+    seed : int or None, default 0
+        Seed of the boosting.
 
-    Raises :class:`MatchingError` on missing values, an empty treatment group, or a
-    covariate without variance (naming it). Warns with ``SeparationWarning``
-    naming the offending covariate on perfect/quasi-complete separation, and
-    with ``RuntimeWarning`` if IRLS does not converge; scores stay finite.
+    Returns
+    -------
+    PropensityModel
+        ``score`` (probabilities), ``distance`` (what matching uses), coefficients.
+
+    Raises
+    ------
+    MatchingError
+        Missing values, an empty treatment group, or a covariate without variance
+        (naming it).
+
+    Warns
+    -----
+    SeparationWarning
+        Naming the covariate, on perfect or quasi-complete separation.
+    RuntimeWarning
+        When IRLS does not converge; scores stay finite.
     """
     df = as_pandas(data)
     y = treatment_vector(df, treatment).astype(float)

@@ -165,18 +165,32 @@ def gower_distance(
 
     Parameters
     ----------
-    df:
-        polars or pandas frame.
-    columns:
+    df : polars.DataFrame or pandas.DataFrame
+        The rows.
+    columns : sequence of str, optional
         Variables to use (default: all).
-    kinds:
-        Override a column's type: ``"numeric"``, ``"nominal"`` or ``"ordinal"``.
-        By default numeric dtypes are numeric, ``pl.Enum`` is ordinal, the rest nominal.
-    weights:
+    kinds : dict, optional
+        Override a column's type: ``"numeric"``, ``"nominal"`` or ``"ordinal"``. By
+        default numeric dtypes are numeric, ``pl.Enum`` is ordinal, the rest nominal.
+    weights : dict, optional
         Variable weights (default 1).
-    ordinal_levels:
+    ordinal_levels : dict, optional
         Level order for ordinal columns (implies ``"ordinal"``).
+    dtype : type, default numpy.float64
 
+    Returns
+    -------
+    numpy.ndarray
+        Symmetric, zero diagonal.
+
+    Raises
+    ------
+    InputError
+        Unknown columns, values outside the ordinal levels, or a pair with no
+        variable observed in common.
+
+    Examples
+    --------
     >>> import polars as pl
     >>> d = gower_distance(pl.DataFrame({"x": [0.0, 5.0, 10.0], "g": ["a", "a", "b"]}))
     >>> float(d[0, 2])
@@ -339,16 +353,46 @@ def find_subgroups(
     max_fit: int = 4000,
     seed: int = 0,
 ) -> SubgroupResult:
-    """Cluster pupils on mixed characteristics into subgroups.
+    """Cluster pupils on mixed characteristics into subgroups (Gower distance + PAM).
 
-    ``k`` fixes the number of clusters; otherwise each k in ``ks`` is tried and
-    the one with the largest average silhouette width (on the Gower distances
-    of the fitted rows) is kept. Labels run 1..k, ordered by cluster size
-    (largest first), so results are stable and readable.
+    Labels run 1..k, ordered by cluster size (largest first), so results are
+    stable and readable.
 
-    With ``method="kprototypes"`` the ``kmodes`` package's k-prototypes is used
-    (numeric columns standardised), and the silhouette is still computed on
-    Gower distances so both methods are comparable.
+    Parameters
+    ----------
+    df : polars.DataFrame or pandas.DataFrame
+        One row per pupil.
+    variables : sequence of str
+        The characteristics clustered on.
+    k : int, optional
+        Fix the number of clusters; otherwise each k in ``ks`` is tried and the one
+        with the largest average silhouette width (on the Gower distances of the
+        fitted rows) is kept.
+    ks : sequence of int, default range(2, 9)
+    method : {"pam", "kprototypes"}, default "pam"
+        PAM (:func:`ozamonitor.sequences.cluster.pam`, FasterPAM from BUILD) or the
+        ``kmodes`` package's k-prototypes (numeric columns standardised; the
+        silhouette is still computed on Gower distances so both are comparable).
+    kinds : dict, optional
+        A column's kind (``"numeric"``, ``"nominal"``, ``"ordinal"``) where the
+        dtype would say otherwise.
+    weights : dict, optional
+        Variable weights (default 1).
+    ordinal_levels : dict, optional
+        Level order of ordinal columns.
+    n_boot : int, default 20
+        Bootstrap samples for the clusters' stability (0: none).
+    max_fit : int, default 4000
+        Above this many rows the medoids are fitted on a random sample and every
+        row is assigned to its nearest medoid.
+    seed : int, default 0
+        Seeds the sample, the bootstrap and k-prototypes.
+
+    Returns
+    -------
+    SubgroupResult
+        Labels, medoids, silhouette per k, stability, profiles; ``predict(new)``
+        places new rows.
     """
     frame = _to_polars(df)
     variables = list(variables)

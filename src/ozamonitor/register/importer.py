@@ -451,19 +451,42 @@ def import_register(
 ) -> Path:
     """Import source files into a register folder ``out``, all or nothing.
 
-    ``source``: a folder of table files, one file (with ``table``) or one
-    workbook with a sheet per table (CSV, Parquet, ``.xlsx``). ``mapping``: a
-    mapping file (YAML/TOML/JSON, see :mod:`ozamonitor.register.mapping`).
-    ``key``/``key_file``: the pseudonymisation key (else the environment
-    variable ``OZAMONITOR_PSEUDONYM_KEY``); required when a source has BSNs.
-    ``extraction_date``: date the source registers were extracted (default:
-    today); no date may lie after it.
+    Parameters
+    ----------
+    source : str or Path
+        A folder of table files, one file (with ``table``) or one workbook with a
+        sheet per table (CSV, Parquet, ``.xlsx``).
+    out : str or Path
+        The register folder to write.
+    mapping : str, Path, Mapping or dict, optional
+        A mapping file (YAML/TOML/JSON, see :mod:`ozamonitor.register.mapping`) or
+        its contents: column renames, code translations, date formats.
+    key : bytes or str, optional
+        The pseudonymisation key; required when a source has BSNs.
+    key_file : str or Path, optional
+        File holding the key (else the environment variable
+        ``OZAMONITOR_PSEUDONYM_KEY``).
+    extraction_date : datetime.date, optional
+        Date the source registers were extracted (default: today); no date may lie
+        after it.
+    table : str, optional
+        The table held by a single source file.
+    max_problems : int or None, default 1000
+        Problems kept in the report (``None``: all).
 
-    Raises :class:`SourceError` (unreadable source),
-    :class:`~ozamonitor.register.mapping.MappingError`,
-    :class:`~ozamonitor.register.pseudonym.PseudonymKeyError` or
-    :class:`ImportValidationError` (problems by source file, row and column;
-    at most ``max_problems`` kept). Returns ``out``.
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    SourceError
+        An unreadable source.
+    MappingError, PseudonymKeyError
+        A bad mapping or key.
+    ImportValidationError
+        Problems by source file, row and column; nothing is written.
     """
     ext = extraction_date or dt.date.today()
     res = import_tables(source, mapping=mapping, key=key, key_file=key_file,

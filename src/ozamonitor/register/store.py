@@ -56,7 +56,13 @@ def _sha256(path: Path) -> str:
 
 
 def write_table_parquet(df: pl.DataFrame, path: Path) -> None:
-    """Write one table deterministically (same frame -> same bytes)."""
+    """Write one table deterministically (same frame -> same bytes).
+
+    Parameters
+    ----------
+    df : polars.DataFrame
+    path : Path
+    """
     df.write_parquet(path, compression="zstd", statistics=True, row_group_size=1 << 20)
 
 
@@ -113,13 +119,35 @@ class RegisterWriter:
         return self._tmp
 
     def path(self, name: str) -> Path:
-        """Where table ``name`` is written inside the temporary folder."""
+        """Where table ``name`` is written inside the temporary folder.
+
+        Parameters
+        ----------
+        name : str
+            A table.
+
+        Returns
+        -------
+        Path
+        """
         return self._folder() / table(name).file
 
     def side_file(self, filename: str) -> Path:
         """Path for a file beside the tables (not a register table), committed with them.
 
-        The name must be a plain file name that is not a table's or the manifest's.
+        Parameters
+        ----------
+        filename : str
+            A plain file name that is not a table's or the manifest's.
+
+        Returns
+        -------
+        Path
+
+        Raises
+        ------
+        RegisterError
+            For a name with a folder, or a table's or the manifest's name.
         """
         folder = self._folder()
         if Path(filename).name != filename or filename == MANIFEST or filename in {
@@ -129,12 +157,30 @@ class RegisterWriter:
         return folder / filename
 
     def write(self, name: str, df: pl.DataFrame) -> None:
-        """Write a whole table (columns are selected and cast to the schema)."""
+        """Write a whole table (columns are selected and cast to the schema).
+
+        Parameters
+        ----------
+        name : str
+            A table.
+        df : polars.DataFrame
+            Its rows.
+        """
         write_table_parquet(conform(name, df), self.path(name))
         self._written.add(name)
 
     def open_stream(self, name: str) -> pq.ParquetWriter:
-        """A ParquetWriter for writing ``name`` in chunks (call ``.close()``)."""
+        """A ParquetWriter for writing ``name`` in chunks (call ``.close()``).
+
+        Parameters
+        ----------
+        name : str
+            A table.
+
+        Returns
+        -------
+        pyarrow.parquet.ParquetWriter
+        """
         schema = empty_frame(name).to_arrow().schema
         self._written.add(name)
         return pq.ParquetWriter(self.path(name), schema, compression="zstd")
@@ -188,7 +234,24 @@ def write_register(
     extraction_date: dt.date,
     manifest_extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a complete register atomically and return its path."""
+    """Write a complete register atomically and return its path.
+
+    Parameters
+    ----------
+    out : str or Path
+        The register folder (replaced as a whole if it exists).
+    tables : Mapping[str, polars.DataFrame]
+        Tables by name (columns are selected and cast to the schema); tables not
+        given are stored empty.
+    extraction_date : datetime.date
+        Recorded in the manifest.
+    manifest_extra : Mapping, optional
+        Extra top-level manifest sections, stored as given.
+
+    Returns
+    -------
+    Path
+    """
     with RegisterWriter(Path(out), extraction_date=extraction_date) as w:
         for name, df in tables.items():
             table(name)  # clear error for an unknown table
@@ -253,7 +316,16 @@ class Register:
 
     @classmethod
     def open(cls, register: Register | str | Path) -> Register:
-        """``register`` itself if it is a :class:`Register`, else the register at that path."""
+        """``register`` itself if it is a :class:`Register`, else the register at that path.
+
+        Parameters
+        ----------
+        register : Register, str or Path
+
+        Returns
+        -------
+        Register
+        """
         return register if isinstance(register, Register) else cls(register)
 
     @property
@@ -261,17 +333,61 @@ class Register:
         return dt.date.fromisoformat(self.manifest["extraction_date"])
 
     def file(self, name: str) -> Path:
+        """The Parquet file of table ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A table of :data:`~ozamonitor.register.schema.TABLES`.
+
+        Returns
+        -------
+        Path
+        """
         return self.path / table(name).file
 
     def scan(self, name: str) -> pl.LazyFrame:
-        """Lazy polars frame over one table."""
+        """Lazy polars frame over one table.
+
+        Parameters
+        ----------
+        name : str
+            A table of :data:`~ozamonitor.register.schema.TABLES`.
+
+        Returns
+        -------
+        polars.LazyFrame
+        """
         return pl.scan_parquet(self.file(name))
 
     def read(self, name: str, columns: Iterable[str] | None = None) -> pl.DataFrame:
-        """Read one table (optionally only some columns) into memory."""
+        """Read one table (optionally only some columns) into memory.
+
+        Parameters
+        ----------
+        name : str
+            A table of :data:`~ozamonitor.register.schema.TABLES`.
+        columns : iterable of str, optional
+            The columns to read (default: all).
+
+        Returns
+        -------
+        polars.DataFrame
+        """
         return pl.read_parquet(self.file(name), columns=list(columns) if columns else None)
 
     def rows(self, name: str) -> int:
+        """Number of rows of table ``name`` (from the Parquet footer).
+
+        Parameters
+        ----------
+        name : str
+            A table.
+
+        Returns
+        -------
+        int
+        """
         return int(pq.ParquetFile(self.file(name)).metadata.num_rows)
 
     @property
@@ -286,7 +402,17 @@ class Register:
         return self._con
 
     def sql(self, query: str) -> duckdb.DuckDBPyRelation:
-        """Run SQL over the register's tables (DuckDB)."""
+        """Run SQL over the register's tables (DuckDB views named after the tables).
+
+        Parameters
+        ----------
+        query : str
+            The SQL.
+
+        Returns
+        -------
+        duckdb.DuckDBPyRelation
+        """
         return self.duckdb.sql(query)
 
     def __repr__(self) -> str:

@@ -556,7 +556,22 @@ def validate_register(
 
     Runs every check of :func:`validate_tables` on the Parquet files with the
     manifest's extraction date, plus exact dtype checks and the manifest's row
-    counts. Row numbers are 1-based rows of each Parquet file.
+    counts.
+
+    Parameters
+    ----------
+    register : str, Path or Register
+        The register.
+    max_problems : int or None, default None
+        Problems kept in the report (``None``: all; counts cover all).
+    materialise_rows : int, default MATERIALISE_ROWS
+        Tables with more rows are streamed, not held in memory.
+
+    Returns
+    -------
+    ValidationReport
+        Problems (``file:row:field: message``, rows are 1-based rows of each
+        Parquet file) and counts per check; ``report.ok`` when there are none.
     """
     reg = register if isinstance(register, Register) else Register(register, check=False)
     manifest_problems: list[dict[str, Any]] = []

@@ -109,7 +109,17 @@ def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFr
 
 
 def event_study_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
-    """Small multiples: ATT(e) with pointwise 95% intervals per group."""
+    """Small multiples: ATT(e) with pointwise 95% intervals per group.
+
+    Parameters
+    ----------
+    result : ImpactResult
+    lang : {"nl", "en"}, default "nl"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     es = result.event_study
     groups = [g for g in result.summary["group"].to_list() if g in set(es["group"].to_list())]
     n = max(len(groups), 1)
@@ -152,7 +162,17 @@ def event_study_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
 
 
 def balance_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
-    """Love plot: |standardised difference| before and after matching."""
+    """Love plot: |standardised difference| before and after matching.
+
+    Parameters
+    ----------
+    result : ImpactResult
+    lang : {"nl", "en"}, default "nl"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     b = result.balance
     b = b.assign(before=b["diff_un"].abs(), after=b["diff_adj"].abs()).sort_values("before")
     fig, ax = plt.subplots(figsize=(6.0, 0.28 * len(b) + 1.2))
@@ -183,7 +203,19 @@ def balance_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
 
 
 def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 10) -> Section:
-    """The impact section: method, estimates per group, event study, balance."""
+    """The impact section: method, estimates per group, event study, balance.
+
+    Parameters
+    ----------
+    result : ImpactResult
+    lang : {"nl", "en"}, default "nl"
+    threshold : int, default 10
+        Disclosure threshold of the published counts.
+
+    Returns
+    -------
+    Section
+    """
     s = result.settings
     pub = published_summary(result, threshold=threshold).with_columns(
         pl.col("group").map_elements(lambda g: _label(g, lang), return_dtype=pl.String)

@@ -184,10 +184,33 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
              progress: ProgressFn | None = None) -> Path:
     """Generate a synthetic national register into folder ``out`` (atomically).
 
-    ``scale`` is the fraction of the Dutch population simulated (regions are
-    always full size); ``seed`` fixes every random number, so the same seed,
-    scale, extraction date and params give byte-identical files. ``progress``
-    is called as ``progress(stage, done, total)``.
+    Parameters
+    ----------
+    out : str or Path
+        The register folder (replaced as a whole if it exists).
+    scale : float, default 0.01
+        Fraction of the Dutch population simulated, in (0, 2]; regions are always
+        full size.
+    seed : int, default 1
+        Fixes every random number: the same seed, scale, extraction date and params
+        give byte-identical files.
+    extraction_date : datetime.date, default 2026-07-31
+        The register's extraction date (not before 2015-08-01).
+    params : SynthParams, optional
+        Rates and settings (default ``SynthParams()``).
+    progress : callable, optional
+        Called as ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    Path
+        ``out``. The manifest's ``synth`` section records the seed, scale,
+        parameters and the planted truth (:mod:`ozamonitor.synth.evaluate`).
+
+    Raises
+    ------
+    ConfigurationError
+        A scale or extraction date out of range.
     """
     if not 0 < scale <= 2:
         raise ConfigurationError(f"scale must be in (0, 2], got {scale}")
