@@ -202,14 +202,7 @@ def from_enrolled(s: Month) -> None:
         e = sel & (u0 >= c2) & (u0 < c4)
         drop = u0 >= c3
         waiting = e & ~drop & (u1 < p.av_waiting_share)
-        leave(e, S_AV)
-        d.avr[e] = np.where(drop, AVR_DROPOUT, AVR_REMOVED)[e]
-        d.avr[waiting] = np.where(age[waiting] + 2 < SECONDARY_AGE_MONTHS, AVR_WAIT_SO,
-                                  AVR_WAIT_VSO)
-        old18 = e & (age >= ADULT_MONTHS)
-        d.state[old18] = S_DONE
-        d.avr[old18] = 0
-        oza_end[e & in_oza] = O_DROPOUT
+        s.to_absolute_absence(e, np.where(drop, AVR_DROPOUT, AVR_REMOVED), waiting)
         mark(e, rday, np.where(drop, R_DROPOUT, R_REMOVED).astype(np.uint8))
         e = sel & (u0 >= c4) & (u0 < c5)
         leave(e, S_EX)
@@ -254,14 +247,8 @@ def from_long_term_absence(s: Month) -> None:
         mark(rec, rday, R_TRANSFER)
         e = sel & (u0 >= c1) & (u0 < c2)
         waiting = e & (u1 < p.av_waiting_share) & (age < AGE_17_MONTHS)
-        leave(e, S_AV)
-        d.avr[e] = np.where(age[e] >= AGE_16_MONTHS, AVR_DROPOUT, AVR_REMOVED)
-        d.avr[waiting] = np.where(age[waiting] + 2 < SECONDARY_AGE_MONTHS, AVR_WAIT_SO,
-                                  AVR_WAIT_VSO)
-        old18 = e & (age >= ADULT_MONTHS)
-        d.state[old18] = S_DONE
-        d.avr[old18] = 0
-        oza_end[e & in_oza] = O_DROPOUT
+        s.to_absolute_absence(e, np.where(age >= AGE_16_MONTHS, AVR_DROPOUT, AVR_REMOVED),
+                              waiting)
         mark(e, rday, R_REMOVED)
         e = sel & (u0 >= c2) & (u0 < c3) & (age < ADULT_MONTHS)
         leave(e, S_EX)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ozamonitor.register.calendar import SECONDARY_AGE_MONTHS
+from ozamonitor.register.calendar import ADULT_MONTHS, SECONDARY_AGE_MONTHS
 from ozamonitor.synth.geography import KIND_CLUSTER, KIND_INDEX, KIND_PO, KIND_SECTOR
 from ozamonitor.synth.population import (
     CLS_SBO,
@@ -26,7 +26,17 @@ from ozamonitor.synth.population import (
     Population,
     days_in_month,
 )
-from ozamonitor.synth.states import S_ENR, SEC_MBO, Context, Dyn
+from ozamonitor.synth.states import (
+    AVR_WAIT_SO,
+    AVR_WAIT_VSO,
+    O_DROPOUT,
+    S_AV,
+    S_DONE,
+    S_ENR,
+    SEC_MBO,
+    Context,
+    Dyn,
+)
 
 __all__ = ["KindArg", "Month"]
 
@@ -114,6 +124,21 @@ class Month:
         d.tlv[sel] = 0
         d.exart[sel] = 0
         d.avr[sel] = 0
+
+    def to_absolute_absence(self, sel: np.ndarray, reason: np.ndarray,
+                            waiting: np.ndarray) -> None:
+        """``sel`` leave school into absolute absence for ``reason`` (per person), or
+        waiting for (v)so where ``waiting``; at 18 they are done instead. Their OZA
+        participation ends as a dropout."""
+        d, age = self.d, self.age
+        self.leave(sel, S_AV)
+        d.avr[sel] = reason[sel]
+        d.avr[waiting] = np.where(age[waiting] + 2 < SECONDARY_AGE_MONTHS, AVR_WAIT_SO,
+                                  AVR_WAIT_VSO)
+        old18 = sel & (age >= ADULT_MONTHS)
+        d.state[old18] = S_DONE
+        d.avr[old18] = 0
+        self.oza_end[sel & self.in_oza] = O_DROPOUT
 
     def kinds_special(self, ix: np.ndarray) -> np.ndarray:
         """Special-education school kind of persons ``ix``."""
