@@ -13,6 +13,7 @@ from ozamonitor.cli import (
     causal_cmds,
     counting_cmds,
     did_cmds,
+    funding_cmds,
     impact_cmds,
     register_cmds,
     report_cmds,
@@ -58,6 +59,7 @@ for _module in (
     did_cmds,
     impact_cmds,
     report_cmds,
+    funding_cmds,
 ):
     _module.register(app)
 
