@@ -21,7 +21,9 @@ import warnings
 import numpy as np
 import polars as pl
 
-from ozamonitor.causal.did import aggte_all, att_gt_panel, prepare_panel
+from ozamonitor.causal.did import aggte_all
+from ozamonitor.causal.did_panel import prepare_panel
+from ozamonitor.causal.did_staggered import att_gt_panel
 
 
 def simulate(n: int, T: int = 12, seed: int = 0) -> pl.DataFrame:

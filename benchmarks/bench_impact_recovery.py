@@ -3,7 +3,8 @@
 For each seed a synthetic register is generated (``ozamonitor.synth``), the
 impact pipeline runs on it, and every group's 95% intervals are checked against
 the generator's truth on exactly the participant-months that entered the
-estimate (e = 0..23, equal weight per participant-month):
+estimate (e = 0..23, equal weight per participant-month; the comparison is
+:mod:`ozamonitor.synth.evaluate`, shared with the tests and the report):
 
 * ``true_att_matched`` - the realised effect ``Y(1) - Y(0)`` of the matched
   participants (their sample ATT). Its coverage by the participants' interval
@@ -43,6 +44,7 @@ import polars as pl
 
 from ozamonitor.causal.impact import impact_analysis
 from ozamonitor.synth import generate
+from ozamonitor.synth.evaluate import coverage, impact_truth
 
 
 def main() -> None:
@@ -63,20 +65,9 @@ def main() -> None:
                 warnings.simplefilter("ignore")
                 res = impact_analysis(reg, by=args.by, seed=seed)
             t2 = time.perf_counter()
-            tab = res.summary.join(res.truth, on="group", how="inner").filter(
-                pl.col("att").is_not_nan()
-            )
-
-            def covers(col: str, suffix: str = "") -> pl.Expr:
-                lo, hi = pl.col(f"lower{suffix}"), pl.col(f"upper{suffix}")
-                return (lo <= pl.col(col)) & (pl.col(col) <= hi)
-
-            tab = tab.with_columns(
-                seed=pl.lit(seed),
-                covered=covers("true_att_matched", "_sample"),
-                covered_pop=covers("true_att_matched"),
-                covered_planted=covers("true_att_expected"),
-            )
+            truth = impact_truth(reg, res.cells, by=res.settings["by"],
+                                 max_e=res.settings["max_e"])
+            tab = coverage(res.summary, truth).with_columns(seed=pl.lit(seed))
             rows.append(tab)
             g = tab.filter(pl.col("group") != "all")
             print(f"seed {seed}: synth {t1 - t0:.1f}s, impact {t2 - t1:.1f}s, "

@@ -8,11 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from builders import EXPECTED, Builder, D, P, stock_register
 from ozamonitor.counting import Counter, CountingError, DefinitionError
 from ozamonitor.counting.reconcile import overlap, trend, waterfall
 from ozamonitor.privacy.disclosure import unsafe_groups
 from ozamonitor.register.store import Register
-from test_count_fixtures import EXPECTED, Builder, D, P, stock_register
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from builders import Builder, D, stock_register
 from ozamonitor.cli.main import app
 from ozamonitor.counting.inspectie import parse_quarter, registration
 from ozamonitor.counting.timeline import CountingError
 from ozamonitor.register.store import Register
-from test_count_fixtures import Builder, D, stock_register
 
 runner = CliRunner()
 

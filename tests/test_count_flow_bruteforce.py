@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 import pytest
 
+from builders import Builder
 from ozamonitor.counting import Counter
-from test_count_fixtures import Builder
 
 Y0, Y1 = dt.date(2022, 8, 1), dt.date(2023, 7, 31)
 

@@ -20,11 +20,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from builders import stock_register
 from ozamonitor.cli.main import app
 from ozamonitor.counting import reconcile as rc
 from ozamonitor.counting.calibration import publishable_calibration
 from ozamonitor.register.store import Register
-from test_count_fixtures import stock_register
 
 runner = CliRunner()
 T = 10

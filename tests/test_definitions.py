@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from builders import Builder, D, P, stock_register
 from ozamonitor.counting import Counter
 from ozamonitor.counting.definition import (
     BASE_CONDITIONS,
@@ -19,7 +20,6 @@ from ozamonitor.counting.definition import (
     parse_criterion,
     resolve_definitions,
 )
-from test_count_fixtures import Builder, D, P, stock_register
 
 LOCAL_TOML = """
 name = "regio_oost"

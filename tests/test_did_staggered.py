@@ -17,8 +17,8 @@ from ozamonitor.causal.did import (
     aggte,
     aggte_all,
     att_gt,
-    multiplier_bootstrap,
 )
+from ozamonitor.causal.did_bootstrap import multiplier_bootstrap
 
 
 def simulate(

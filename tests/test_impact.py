@@ -9,6 +9,8 @@ import polars as pl
 import pytest
 
 from ozamonitor.causal import impact as im
+from ozamonitor.causal.impact_variance import SetComponents, components, untreated_variance
+from ozamonitor.synth.evaluate import coverage, impact_truth, participant_truth
 
 
 def _tiny():
@@ -45,7 +47,7 @@ def _tiny():
 
 def test_set_differences_brute_force():
     stacked, matched, y, start_idx = _tiny()
-    comp = im._components(stacked, matched, y, pre=2, post=3, start_idx=start_idx)
+    comp = components(stacked, matched, y, pre=2, post=3, start_idx=start_idx)
     d, es = comp.d, comp.es
     assert es.tolist() == [-2, -1, 0, 1, 2, 3]
 
@@ -91,7 +93,7 @@ def test_single_stack_equals_callaway_santanna_universal_base():
     )
     start_idx = np.array([g] * n_pairs + [10**6] * n_pairs)
     # hazards only exist for months where the control was in a stack; here just stack g
-    comp = im._components(stacked, matched, y, pre=4, post=4, start_idx=start_idx)
+    comp = components(stacked, matched, y, pre=4, post=4, start_idx=start_idx)
     d, es = comp.d, comp.es
     panel = pl.DataFrame(
         {
@@ -122,16 +124,21 @@ def test_single_stack_equals_callaway_santanna_universal_base():
 
 
 @pytest.fixture(scope="module")
-def synthetic_register(tmp_path_factory):
-    synth = pytest.importorskip("ozamonitor.synth")
-    return synth.generate(tmp_path_factory.mktemp("impact") / "reg", scale=0.01, seed=11)
+def small_register(synthetic_register):
+    """Scale 0.01: the floor of 300 participants selects ~12x the national rate."""
+    return synthetic_register(0.01, 11)
 
 
 @pytest.fixture(scope="module")
-def realistic_register(tmp_path_factory):
+def realistic_register(synthetic_register):
     """Scale 0.1: the 300 participants start at about the national monthly rate."""
-    synth = pytest.importorskip("ozamonitor.synth")
-    return synth.generate(tmp_path_factory.mktemp("impact01") / "reg", scale=0.1, seed=3)
+    return synthetic_register(0.1, 3)
+
+
+@pytest.fixture(scope="module")
+def by_target_group(small_register):
+    """The pipeline by target group on the small register (seed 1), run once."""
+    return _run(small_register, seed=1)
 
 
 def _run(reg, **kw):
@@ -140,9 +147,13 @@ def _run(reg, **kw):
         return im.impact_analysis(reg, by="target_group", **kw)
 
 
-def test_truth_on_the_matched_participant_months(synthetic_register):
-    res = _run(synthetic_register, seed=1)
-    truth = res.truth
+def _truth(reg, res):
+    return impact_truth(reg, res.cells, by=res.settings["by"], max_e=res.settings["max_e"])
+
+
+def test_truth_on_the_matched_participant_months(small_register, by_target_group):
+    res = by_target_group
+    truth = _truth(small_register, res)
     assert {"true_att", "true_att_expected", "true_att_matched",
             "n_person_months_matched"} <= set(truth.columns)
     # the planted effect (means of the replicates) and its realisation differ by luck
@@ -159,9 +170,9 @@ def test_truth_on_the_matched_participant_months(synthetic_register):
         assert got == cells
     # the cells are participant-months of the matched participants, whose truth
     # comes from the generator's per-participant side file
-    from ozamonitor.synth.generate import participant_truth
-
-    pt = participant_truth(synthetic_register)
+    assert res.cells.height == truth.filter(pl.col("group") == "all")[
+        "n_person_months_matched"][0]
+    pt = participant_truth(small_register)
     m = res.matched.select(pl.col("treated").alias("person_id"), "start", "group")
     pm = pt.join(m, on=["person_id", "start"]).filter(pl.col("e") <= 23)
     assert pm.select("person_id").n_unique() == m.height
@@ -170,16 +181,17 @@ def test_truth_on_the_matched_participant_months(synthetic_register):
         assert 0 < n <= pm.filter(pl.col("group") == g).height
 
 
-def test_truth_for_subgroup_clusters(synthetic_register):
+def test_truth_for_subgroup_clusters(small_register):
     """Clusters are not in the generator's manifest, but the per-participant truth
     gives the planted effect of any split, here the subgroups (Gower + PAM)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = im.impact_analysis(synthetic_register, by="subgroup", subgroup_k=2, seed=1)
-    assert res.truth is not None
+        res = im.impact_analysis(small_register, by="subgroup", subgroup_k=2, seed=1)
+    truth = _truth(small_register, res)
+    assert truth is not None
     est = res.summary.filter(pl.col("att").is_not_nan())["group"].to_list()
-    assert set(est) <= set(res.truth["group"].to_list()), (est, res.truth)
-    assert res.truth["true_att_expected"].is_not_null().all()
+    assert set(est) <= set(truth["group"].to_list()), (est, truth)
+    assert truth["true_att_expected"].is_not_null().all()
 
 
 def test_recovers_planted_effects(realistic_register):
@@ -189,7 +201,7 @@ def test_recovers_planted_effects(realistic_register):
     a tail case of the participants' interval for at-risk children (estimate -0.087,
     realised -0.012, se_sample 0.016: z = -4.7; docs/impact.md, "Tails")."""
     res = _run(realistic_register, seed=1)
-    tab = res.summary.join(res.truth, on="group", how="inner").filter(pl.col("att").is_not_nan())
+    tab = coverage(res.summary, _truth(realistic_register, res))
     groups = tab.filter(pl.col("group") != "all")
     assert groups.height >= 3, tab
     z = ((groups["att"] - groups["true_att_matched"]) / groups["se"]).abs()
@@ -218,8 +230,7 @@ def test_small_simulation_study(tmp_path):
     for seed in (500, 501, 502, 503):
         reg = synth.generate(tmp_path / f"r{seed}", scale=0.1, seed=seed)
         res = _run(reg, seed=seed)
-        rows.append(res.summary.join(res.truth, on="group").filter(
-            pl.col("att").is_not_nan() & (pl.col("group") != "all")))
+        rows.append(coverage(res.summary, _truth(reg, res)).filter(pl.col("group") != "all"))
     tab = pl.concat(rows, how="diagonal_relaxed").with_columns(
         z=(pl.col("att") - pl.col("true_att_matched")) / pl.col("se_sample"))
     covered = (tab["z"].abs() <= 1.96).sum()
@@ -227,10 +238,10 @@ def test_small_simulation_study(tmp_path):
     assert (tab["z"].abs() < 4).all(), tab
 
 
-def test_small_register_flags_weak_overlap(synthetic_register):
+def test_small_register_flags_weak_overlap(by_target_group):
     """At scale 0.01 most controls start later (selection ~12x the national rate):
     the summary says so, and the pooled effect is still positive."""
-    res = _run(synthetic_register, seed=1)
+    res = by_target_group
     s = res.summary.filter(pl.col("att").is_not_nan())
     lta = s.filter(pl.col("group") == "long_term_absent")
     assert lta["censored_share"][0] > 0.4 and lta["max_ipcw"][0] > 10, s
@@ -241,6 +252,28 @@ def test_small_register_flags_weak_overlap(synthetic_register):
     if (s["censored_share"] > 0.5).any():
         assert "Caution (" in impact_section(res, lang="en").html
         assert "Let op (" in impact_section(res, lang="nl").html
+
+
+def test_impact_outputs_are_published_files(by_target_group, tmp_path):
+    """Tables and figures follow the umask (they were 0600 before ozamonitor.files),
+    and the written summary carries the truth columns on a synthetic register."""
+    import os
+    import stat
+
+    from ozamonitor.report.impact import write_impact_outputs
+
+    old = os.umask(0o022)
+    try:
+        paths = write_impact_outputs(by_target_group, tmp_path / "out")
+    finally:
+        os.umask(old)
+    assert {p.name for p in paths} == {"impact_summary.csv", "impact_event_study.csv",
+                                       "impact_balance.csv", "impact_balance.png",
+                                       "impact_event_study.png"}
+    assert {stat.S_IMODE(p.stat().st_mode) for p in paths} == {0o644}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths)
+    summary = pl.read_csv(tmp_path / "out" / "impact_summary.csv")
+    assert {"true_att_expected", "true_att_matched"} <= set(summary.columns)
 
 
 def test_no_participants_is_a_clear_error(tmp_path):
@@ -265,10 +298,10 @@ def test_untreated_variance_by_hand():
     c_set = np.array([0, 0, 0, 1, 1])
     wsum = np.zeros((2, 3))
     np.add.at(wsum, c_set, w)
-    comp = im._Components(es, d_t, c_set, np.arange(5), d_c, w, wsum)
+    comp = SetComponents(es, d_t, c_set, np.arange(5), d_c, w, wsum)
     post = es >= 0
     tot = 3.0  # set 0 observed at e = 0, 1; set 1 at e = 0
-    got = im._untreated_variance(comp, np.array([0, 1]), post, tot)
+    got = untreated_variance(comp, np.array([0, 1]), post, tot)
     # set 0: control mean changes over e = 0, 1: 0.5, 1.0, 0.0 -> variance 0.25
     # set 1: only control 3 is observed at e = 0 -> too few: takes set 0's 0.25
     want = (2 / 3) ** 2 * 0.25 + (1 / 3) ** 2 * 0.25

@@ -12,7 +12,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ozamonitor.causal.matching import RRandom, match_nearest, nearest_neighbour_indices
+from ozamonitor.causal.matching import (
+    MatchingError,
+    RRandom,
+    match_nearest,
+    nearest_neighbour_indices,
+)
 from ozamonitor.causal.propensity import SeparationWarning, estimate_propensity
 
 # ---------------------------------------------------------------------------
@@ -326,6 +331,35 @@ def test_pairs_frame_and_matched_data():
     some = next(k for k, v in pairs.items() if v)
     sub = md.filter(pl.col("id") == some)["subclass"][0]
     assert set(md.filter(pl.col("subclass") == sub)["id"].to_list()) == {some, *pairs[some]}
+
+
+def test_matched_data_lines_rows_up_by_id_col():
+    """With ``id_col`` the data may come in another order, with extra rows: each row
+    gets its own unit's weight, subclass and distance (it used to be ignored)."""
+    df, dist = _data(seed=1)
+    res = match_nearest(
+        df, "t", id_col="id", distance=dist, ratio=2, caliper=0.02, std_caliper=False
+    )
+    by_row = res.matched_data(df).set_index("id")
+    extra = pd.DataFrame({"id": ["nobody"], "t": [0]})
+    shuffled = pd.concat([df.sample(frac=1.0, random_state=3), extra], ignore_index=True)
+    by_id = res.matched_data(shuffled, id_col="id")
+    # data's order, matched units only, the same values unit by unit
+    order = [i for i in shuffled["id"] if i in by_row.index]
+    assert by_id["id"].tolist() == order
+    got = by_id.set_index("id").loc[by_row.index]
+    np.testing.assert_allclose(got["weights"], by_row["weights"])
+    np.testing.assert_allclose(got["distance"], by_row["distance"])
+    assert got["subclass"].tolist() == by_row["subclass"].tolist()
+    # positional use of shuffled data would have mixed the units up
+    wrong = res.matched_data(shuffled.iloc[: len(df)])
+    assert wrong["id"].tolist() != by_row.index.tolist()
+    with pytest.raises(MatchingError, match="not in the data"):
+        res.matched_data(shuffled[shuffled["id"] != by_row.index[0]], id_col="id")
+    with pytest.raises(MatchingError, match="not unique"):
+        res.matched_data(pd.concat([df, df.iloc[:1]]), id_col="id")
+    with pytest.raises(MatchingError, match="different number of rows"):
+        res.matched_data(shuffled)
 
 
 def test_glm_distance_and_linear_logit():

@@ -218,7 +218,7 @@ def test_all_or_nothing_with_source_locations(tmp_path: Path) -> None:
     with pytest.raises(ImportValidationError) as ei:
         import_register(src, out, mapping=src / "mapping.yaml", key=KEY, extraction_date=EXT)
     assert not out.exists()
-    assert [p for p in tmp_path.iterdir() if p.name.startswith(".reg")] == []
+    assert [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     e = ei.value
     assert e.report.lines() == BROKEN_LINES
     assert e.report.counts == {"parse": 2, "bsn": 1, "reference": 3, "overlap": 1}

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from builders import random_register
 from ozamonitor.cli.main import app
 from ozamonitor.sequences.alphabet import VOID_CODE as VOID
 from ozamonitor.sequences.alphabet import Alphabet, State
@@ -25,7 +26,6 @@ from ozamonitor.trajectories.analysis import (
     validate_alignment,
 )
 from ozamonitor.trajectories.states import alphabet_from_codes
-from test_trajectories_pipeline import random_register
 
 ABC = alphabet_from_codes(["a", "b", "c"])
 MISSING = ABC.missing_code

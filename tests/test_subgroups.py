@@ -118,6 +118,33 @@ def test_sampled_fit_assigns_everyone():
     assert res.extra["n_fit"] == 300
 
 
+def test_predict_places_rows_at_the_nearest_medoid_on_the_fit_scale():
+    df = _planted(n_per=40, seed=3).with_columns(
+        edu=pl.Series(["low", "middle", "high"] * 40))
+    variables = ["score", "kind", "edu"]
+    res = find_subgroups(df, variables, k=3, n_boot=0, seed=0,
+                         ordinal_levels={"edu": ["low", "middle", "high"]})
+    # the fitted rows get their own labels back, in any order
+    assert (res.predict(df) == res.labels).all()
+    perm = np.random.default_rng(0).permutation(df.height)
+    assert (res.predict(df[perm.tolist()]) == res.labels[perm]).all()
+    # new rows: brute force on the fit's scale (score range of the fit, edu ranks 0..2)
+    new = pl.DataFrame({"score": [-50.0, 9.0, 35.0], "kind": ["c", "b", "a"],
+                        "edu": ["high", "low", "middle"]})
+    rng_score = float(df["score"].max() - df["score"].min())
+    rank = {"low": 0, "middle": 1, "high": 2}
+    med = df[res.medoids.tolist()]
+    want = []
+    for row in new.iter_rows(named=True):
+        d = [(abs(row["score"] - m["score"]) / rng_score + (row["kind"] != m["kind"])
+              + abs(rank[row["edu"]] - rank[m["edu"]]) / 2) / 3
+             for m in med.iter_rows(named=True)]
+        want.append(res.labels[res.medoids][int(np.argmin(d))])
+    assert res.predict(new.to_pandas()).tolist() == want
+    with pytest.raises(ValueError, match="not among the given ordinal levels"):
+        res.predict(new.with_columns(edu=pl.lit("none")))
+
+
 def test_kprototypes_option():
     df = _planted()
     res = find_subgroups(df, ["score", "kind"], k=3, method="kprototypes", n_boot=0)

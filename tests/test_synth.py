@@ -17,6 +17,7 @@ from ozamonitor.register.schema import TABLES
 from ozamonitor.register.store import Register
 from ozamonitor.register.validate import validate_register
 from ozamonitor.synth import SynthParams, generate
+from ozamonitor.synth.evaluate import ground_truth
 
 SCALE = 0.01  # the OZA minimum of 300 participants is reached from this scale
 SMALL = 0.002
@@ -25,9 +26,8 @@ EXTRACTION = dt.date(2026, 7, 31)
 
 
 @pytest.fixture(scope="module")
-def reg_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("synth") / "reg"
-    return generate(out, scale=SCALE, seed=SEED, extraction_date=EXTRACTION)
+def reg_path(synthetic_register) -> Path:
+    return synthetic_register(SCALE, SEED, extraction_date=EXTRACTION)
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +176,7 @@ def _in_education(reg: Register, ids: pl.DataFrame, months: list[dt.date]) -> pl
 
 
 def test_ground_truth_matches_register(reg: Register) -> None:
-    gt = reg.ground_truth
+    gt = ground_truth(reg)
     assert gt is not None and gt["outcome"] == "in_education"
     synth = reg.manifest["synth"]
     assert synth["seed"] == SEED and synth["scale"] == SCALE
@@ -203,9 +203,9 @@ def test_ground_truth_matches_register(reg: Register) -> None:
 
 def test_participant_truth_side_file(reg: Register) -> None:
     """Per-participant Y(1), Y(0) reproduce the manifest's truth and key the register."""
-    from ozamonitor.synth.generate import PARTICIPANT_TRUTH_FILE, participant_truth
+    from ozamonitor.synth.evaluate import PARTICIPANT_TRUTH_FILE, participant_truth
 
-    gt = reg.ground_truth
+    gt = ground_truth(reg)
     assert gt["participants_file"]["file"] == PARTICIPANT_TRUTH_FILE
     pt = participant_truth(reg)
     assert pt is not None and pt.height == gt["participants_file"]["rows"]
@@ -231,7 +231,7 @@ def test_replicates(reg: Register, tmp_path: Path) -> None:
     0/1 outcomes in steps of 1/R, centred on the single realisation (Y(0) copy, observed
     Y(1)), and the register itself does not depend on them (they draw from their own
     random streams)."""
-    from ozamonitor.synth.generate import participant_truth
+    from ozamonitor.synth.evaluate import participant_truth
 
     pt = participant_truth(reg)
     assert pt is not None

@@ -11,70 +11,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from builders import random_register
 from ozamonitor.cli.main import app
-from ozamonitor.register.store import write_register
 from ozamonitor.trajectories.analysis import TrajectoryResults, run_trajectory_analysis
 
 D = dt.date
-
-
-def random_register(path: Path, n: int = 150, seed: int = 0) -> Path:
-    """Children with three kinds of trajectories: regular, absence -> OZA, exemption."""
-    rng = np.random.default_rng(seed)
-    ids = [f"c{i:04d}" for i in range(n)]
-    births = [D(2008, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 1500, n)]
-    kind = rng.choice(["regular", "oza", "exempt", "special"], n, p=[0.4, 0.25, 0.15, 0.2])
-    persons = pl.DataFrame({
-        "person_id": ids, "birth_date": births,
-        "sex": np.where(kind == "oza", rng.choice(["M", "F"], n, p=[0.8, 0.2]),
-                        rng.choice(["M", "F"], n)).tolist(),
-        "parent_education": rng.choice(["low", "middle", "high"], n).tolist(),
-        "income_decile": rng.integers(1, 11, n).tolist(),
-        "migration_background": rng.choice(["dutch", "europe", "outside_europe"], n).tolist(),
-        "household_type": rng.choice(["two_parents", "single_parent"], n).tolist(),
-        "newcomer_arrival_date": [None] * n, "child_protection": (rng.random(n) < 0.2).tolist(),
-    })
-    res = pl.DataFrame({"person_id": ids, "gemeente_code": ["GM0363"] * n,
-                        "start": births, "end": [None] * n})
-    schools = pl.DataFrame({
-        "school_id": ["00AA00", "00BB00", "00CC00"], "brin": ["00AA", "00BB", "00CC"],
-        "name": ["po", "vo", "vso"], "sector": ["po", "vo", "vso"],
-        "wec_cluster": [None, None, 4], "gemeente_code": ["GM0363"] * 3,
-        "swv_id": ["PO1", "VO1", "VO1"],
-    })
-    enr, oza, absn, ex = [], [], [], []
-    for i, pid in enumerate(ids):
-        b = births[i]
-        s = D(b.year + 5, 8, 1)
-        shift = dt.timedelta(days=int(rng.integers(0, 700)))
-        t1 = D(2019, 3, 1) + shift
-        if kind[i] == "regular":
-            enr.append((pid, "00AA00", s, None, None, None))
-        elif kind[i] == "special":
-            enr.append((pid, "00AA00", s, t1, "transfer", None))
-            enr.append((pid, "00CC00", t1 + dt.timedelta(days=1), None, None, "middle"))
-        elif kind[i] == "oza":
-            enr.append((pid, "00BB00", s, None, None, None))
-            absn.append((f"r{i}", pid, "00BB00", t1, "lrv", t1,
-                         t1 + dt.timedelta(days=int(rng.integers(90, 300)))))
-            o = t1 + dt.timedelta(days=330)
-            oza.append((pid, "A1", o, o + dt.timedelta(days=int(rng.integers(200, 600))),
-                        None))
-        else:
-            enr.append((pid, "00AA00", s, t1, "exemption", None))
-            ex.append((pid, "5a", t1 + dt.timedelta(days=1), None, "GM0363"))
-    enrolments = pl.DataFrame(enr, schema=["person_id", "school_id", "start", "end",
-                                           "end_reason", "tlv_category"], orient="row")
-    return write_register(path, {
-        "persons": persons, "residences": res, "schools": schools, "enrolments": enrolments,
-        "oza_participation": pl.DataFrame(oza, schema=["person_id", "arrangement_id", "start",
-                                                       "end", "end_reason"], orient="row"),
-        "absence_reports": pl.DataFrame(absn, schema=["report_id", "person_id", "school_id",
-                                                      "report_date", "kind", "absence_start",
-                                                      "absence_end"], orient="row"),
-        "exemptions": pl.DataFrame(ex, schema=["person_id", "article", "start", "end",
-                                               "gemeente_code"], orient="row"),
-    }, extraction_date=D(2025, 1, 1))
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 
 from ozamonitor.causal.propensity import as_pandas, design_matrix, treatment_vector
+from ozamonitor.errors import ConfigurationError, InputError
+from ozamonitor.files import atomic_write
 
 __all__ = ["balance_from_match", "balance_table", "love_plot"]
 
@@ -92,10 +94,28 @@ def balance_table(
 ) -> pd.DataFrame:
     """Balance statistics before (``*_un``) and, given ``weights``, after (``*_adj``) matching.
 
-    Columns: ``variable, type, mean_treated_un, mean_control_un, diff_un,
-    var_ratio_un, ecdf_mean_un, ecdf_max_un`` and the same with ``_adj``.
-    ``diff`` is the standardised mean difference for continuous rows and
-    (by default) the raw difference in proportions for binary rows.
+    Parameters
+    ----------
+    data : pandas.DataFrame or polars.DataFrame
+        One row per unit.
+    treatment : str
+        0/1 treatment column.
+    covariates : sequence of str
+        Covariates; factors get one row per level.
+    weights : array-like, optional
+        Matching weights (one per row); without them only ``*_un`` columns.
+    distance : array-like, optional
+        The propensity score, shown as the first row (``distance``).
+    binary : {"raw", "std"}, default "raw"
+        Binary rows as the raw difference in proportions (cobalt's default) or
+        standardised.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``variable, type, mean_treated_un, mean_control_un, diff_un,
+        var_ratio_un, ecdf_mean_un, ecdf_max_un`` and the same with ``_adj``.
+        ``diff`` is the standardised mean difference for continuous rows.
     """
     df = as_pandas(data)
     t = treatment_vector(df, treatment).astype(float)
@@ -108,9 +128,9 @@ def balance_table(
     if weights is not None:
         w_adj = np.asarray(weights, dtype=float)
         if w_adj.shape != (n,):
-            raise ValueError(f"weights have length {w_adj.size}, expected {n}")
+            raise InputError(f"weights have length {w_adj.size}, expected {n}")
         if (w_adj < 0).any() or not np.isfinite(w_adj).all():
-            raise ValueError("weights must be finite and non-negative")
+            raise InputError("weights must be finite and non-negative")
     ones = np.ones(n)
     tr = t == 1
     records = []
@@ -168,8 +188,19 @@ def love_plot(
 ) -> Path:
     """Draw a Love plot (absolute mean differences before/after) to PNG or SVG.
 
-    The file is written to a temporary name and renamed, so nothing half-written
-    is left behind.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        From :func:`balance_table` or :func:`balance_from_match`.
+    path : str or Path
+        ``.png`` or ``.svg``; written atomically, its mode follows the umask.
+    threshold : float, default 0.1
+        Dashed reference line.
+    title : str, default "Covariate balance"
+
+    Returns
+    -------
+    Path
     """
     import matplotlib
 
@@ -178,7 +209,7 @@ def love_plot(
 
     path = Path(path)
     if path.suffix.lower() not in (".png", ".svg"):
-        raise ValueError(f"love plot must be .png or .svg, got {path.name!r}")
+        raise ConfigurationError(f"love plot must be .png or .svg, got {path.name!r}")
     tab = table.iloc[::-1]
     y = np.arange(len(tab))
     fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(tab) + 1.6))
@@ -200,12 +231,9 @@ def love_plot(
     ax.set_title(title)
     ax.legend(loc="lower right", frameon=False)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     try:
-        fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=150)
-        tmp.replace(path)
+        with atomic_write(path) as tmp:
+            fig.savefig(tmp, format=path.suffix[1:].lower(), dpi=150)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
     return path

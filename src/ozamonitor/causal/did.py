@@ -8,7 +8,13 @@
   uniform bands, pre-test of parallel trends).
 - :func:`aggte` / :func:`aggte_all` - simple, dynamic (event-study), group and calendar
   aggregations as ``did::aggte``.
-- :func:`save_event_study_plot` - event-study figure (PNG/SVG).
+- :func:`save_event_study_plot` / :func:`event_study_figure` - event-study figure (PNG/SVG).
+
+The estimators' building blocks live in their modules and are imported from there:
+:mod:`~ozamonitor.causal.did_panel` (``prepare_panel``, ``PanelData``),
+:mod:`~ozamonitor.causal.did_drdid` (the DRDID estimators),
+:mod:`~ozamonitor.causal.did_bootstrap` (multiplier bootstrap, sup-t critical value)
+and :func:`ozamonitor.causal.did_staggered.att_gt_panel` (ATT(g,t) on a prepared panel).
 
 See ``docs/did.md``.
 """
@@ -17,34 +23,23 @@ from __future__ import annotations
 
 from ozamonitor.causal.did_2x2 import Did2x2Result, did_2x2
 from ozamonitor.causal.did_aggregate import AggteResult, aggte, aggte_all
-from ozamonitor.causal.did_bootstrap import (
-    bootstrap_se,
-    multiplier_bootstrap,
-    sup_t_critical_value,
-)
-from ozamonitor.causal.did_drdid import drdid_panel, reg_did_panel, std_ipw_did_panel
-from ozamonitor.causal.did_panel import DidInputError, PanelData, prepare_panel
+from ozamonitor.causal.did_panel import DidInputError
 from ozamonitor.causal.did_plot import event_study_figure, save_event_study_plot
-from ozamonitor.causal.did_staggered import AttGtResult, att_gt, att_gt_panel
+from ozamonitor.causal.did_staggered import AttGtResult, att_gt
 
+#: The public surface: the estimators, their results and the error they raise. The
+#: building blocks (panel preparation, the DRDID estimators, the multiplier
+#: bootstrap) are imported from their own modules (``did_panel``, ``did_drdid``,
+#: ``did_bootstrap``, ``did_staggered.att_gt_panel``).
 __all__ = [
     "AggteResult",
     "AttGtResult",
     "Did2x2Result",
     "DidInputError",
-    "PanelData",
     "aggte",
     "aggte_all",
     "att_gt",
-    "att_gt_panel",
-    "bootstrap_se",
     "did_2x2",
-    "drdid_panel",
     "event_study_figure",
-    "multiplier_bootstrap",
-    "prepare_panel",
-    "reg_did_panel",
     "save_event_study_plot",
-    "std_ipw_did_panel",
-    "sup_t_critical_value",
 ]

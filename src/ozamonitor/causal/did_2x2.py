@@ -66,6 +66,7 @@ def did_2x2(
     treat: str,
     post: str,
     cluster: str,
+    *,
     weights: str | None = None,
     covariates: Sequence[str] = (),
     alpha: float = 0.05,
@@ -74,15 +75,32 @@ def did_2x2(
 
     Parameters
     ----------
-    data: long frame (pandas or polars), one row per unit and period.
-    outcome: outcome column.
-    treat: 0/1 column, 1 for the treated group.
-    post: 0/1 column, 1 for the post-treatment period(s).
-    cluster: cluster column (normally the unit id).
-    weights: optional non-negative weights column (e.g. matching weights); rows with
-        weight 0 drop out.
-    covariates: optional extra regressors.
-    alpha: level of the confidence interval.
+    data : pandas.DataFrame or polars.DataFrame
+        Long frame, one row per unit and period.
+    outcome : str
+        Outcome column.
+    treat : str
+        0/1 column, 1 for the treated group.
+    post : str
+        0/1 column, 1 for the post-treatment period(s).
+    cluster : str
+        Cluster column (normally the unit id).
+    weights : str, optional
+        Non-negative weights column (e.g. matching weights); rows with weight 0
+        drop out.
+    covariates : sequence of str, default ()
+        Extra regressors.
+    alpha : float, default 0.05
+        Level of the confidence interval.
+
+    Returns
+    -------
+    Did2x2Result
+
+    Raises
+    ------
+    DidInputError
+        A missing column, non-0/1 indicators, negative weights or an empty cell.
     """
     df = data.to_pandas() if isinstance(data, pl.DataFrame) else data
     cols = [outcome, treat, post, cluster, *covariates] + ([weights] if weights else [])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,9 @@ from ozamonitor.causal.did_staggered import AttGtResult
 __all__ = ["AggteResult", "aggte", "aggte_all"]
 
 _TINY = float(np.sqrt(np.finfo(float).eps) * 10)
-_TYPES = ("simple", "dynamic", "group", "calendar")
+#: Aggregations of ATT(g,t), as ``did::aggte``'s ``type``.
+AggregationType = Literal["simple", "dynamic", "group", "calendar"]
+_TYPES: tuple[AggregationType, ...] = ("simple", "dynamic", "group", "calendar")
 
 
 @dataclass
@@ -157,7 +160,8 @@ class _Builder:
 
 def aggte_all(
     res: AttGtResult,
-    types: tuple[str, ...] = _TYPES,
+    types: tuple[AggregationType, ...] = _TYPES,
+    *,
     min_e: float = -np.inf,
     max_e: float = np.inf,
     balance_e: int | None = None,
@@ -171,8 +175,30 @@ def aggte_all(
 ) -> dict[str, AggteResult]:
     """Several aggregations at once, sharing one influence-matrix product and bootstrap.
 
-    Options default to those of the ATT(g,t) estimation, as in ``did::aggte``.
+    Parameters
+    ----------
+    res : AttGtResult
+        From :func:`~ozamonitor.causal.did.att_gt`.
+    types : tuple of {"simple", "dynamic", "group", "calendar"}, default all four
+        The aggregations, as ``did::aggte``'s ``type``.
+    min_e, max_e : float, default -inf, inf
+        Event times kept in the dynamic aggregation.
+    balance_e : int, optional
+        Keep only groups observed for ``balance_e`` periods after treatment.
+    na_rm : bool, default False
+        Drop NaN cells instead of failing.
+    bootstrap, biters, cband, alpha, seed : optional
+        Inference options; default: those of the ATT(g,t) estimation, as in
+        ``did::aggte``.
+    mirror_r : bool, default False
+        Reproduce R's handling of the simple aggregation's weights exactly.
+
+    Returns
+    -------
+    dict of str to AggteResult
     """
+    # Long on purpose: it follows did::aggte's compute.aggte branch by branch (simple,
+    # dynamic, group, calendar share one influence product), so it can be read against R.
     for t in types:
         if t not in _TYPES:
             raise DidInputError(f"unknown aggregation type {t!r}; use one of {_TYPES}")
@@ -366,7 +392,8 @@ def aggte_all(
 
 def aggte(
     res: AttGtResult,
-    type: str = "group",
+    type: AggregationType = "group",
+    *,
     min_e: float = -np.inf,
     max_e: float = np.inf,
     balance_e: int | None = None,
@@ -378,7 +405,20 @@ def aggte(
     seed: int | None = None,
     mirror_r: bool = False,
 ) -> AggteResult:
-    """One aggregation of ATT(g,t), as ``did::aggte(MP, type=...)``."""
+    """One aggregation of ATT(g,t), as ``did::aggte(MP, type=...)``.
+
+    Parameters
+    ----------
+    res : AttGtResult
+        From :func:`~ozamonitor.causal.did.att_gt`.
+    type : {"simple", "dynamic", "group", "calendar"}, default "group"
+    min_e, max_e, balance_e, na_rm, bootstrap, biters, cband, alpha, seed, mirror_r
+        As in :func:`aggte_all`.
+
+    Returns
+    -------
+    AggteResult
+    """
     return aggte_all(
         res,
         (type,),

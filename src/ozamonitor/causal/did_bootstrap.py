@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import stats
+
+from ozamonitor.errors import ConfigurationError, InputError
 
 __all__ = ["BootstrapDraws", "bootstrap_se", "multiplier_bootstrap", "sup_t_critical_value"]
 
@@ -53,7 +56,7 @@ def _weights_tile(rng: np.random.Generator, rows: int, biters: int, kind: str) -
     if kind == "mammen":
         draw = rng.random((rows, biters))
         return np.where(draw < _MAMMEN_P, _MAMMEN_LO, _MAMMEN_HI)
-    raise ValueError(f"unknown multiplier weights {kind!r}; use 'rademacher' or 'mammen'")
+    raise ConfigurationError(f"unknown multiplier weights {kind!r}; use 'rademacher' or 'mammen'")
 
 
 def _cluster_means(psi: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -69,9 +72,10 @@ def _cluster_means(psi: np.ndarray, codes: np.ndarray, n_clusters: int) -> np.nd
 def multiplier_bootstrap(
     psis: Sequence[np.ndarray],
     biters: int = 999,
+    *,
     seed: int | None = None,
     cluster: np.ndarray | None = None,
-    weights: str = "rademacher",
+    weights: Literal["rademacher", "mammen"] = "rademacher",
     tile_rows: int = 4096,
 ) -> BootstrapDraws:
     """Multiplier bootstrap draws for one or more ``n x k`` influence matrices.
@@ -95,12 +99,12 @@ def multiplier_bootstrap(
         Rows per tile of the weight matrix.
     """
     if biters < 2:
-        raise ValueError("biters must be at least 2")
+        raise ConfigurationError("biters must be at least 2")
     mats = [np.asarray(p, dtype=np.float64) for p in psis]
     mats = [m[:, None] if m.ndim == 1 else m for m in mats]
     n = mats[0].shape[0]
     if any(m.shape[0] != n for m in mats):
-        raise ValueError("all influence matrices must have the same number of rows")
+        raise InputError("all influence matrices must have the same number of rows")
     if cluster is not None:
         codes = np.unique(np.asarray(cluster), return_inverse=True)[1].ravel()
         n_cl = int(codes.max()) + 1 if codes.size else 0
@@ -123,8 +127,9 @@ def segment_sums_bootstrap(
     starts: np.ndarray,
     ends: np.ndarray,
     biters: int = 999,
+    *,
     seed: int | None = None,
-    weights: str = "rademacher",
+    weights: Literal["rademacher", "mammen"] = "rademacher",
     tile_rows: int = 4096,
 ) -> np.ndarray:
     """Per-segment multiplier sums ``S[c] = U_c' @ basis_c`` (shape ``segments x biters x m``).
@@ -135,7 +140,7 @@ def segment_sums_bootstrap(
     ``n x biters x m`` work instead of ``n x biters x n_cells``.
     """
     if biters < 2:
-        raise ValueError("biters must be at least 2")
+        raise ConfigurationError("biters must be at least 2")
     rng = np.random.default_rng(seed)
     m = basis.shape[1]
     out = np.zeros((len(starts), biters, m))

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ozamonitor.causal.did_panel import DidInputError
+
 __all__ = ["DRDIDResult", "drdid_panel", "logit_fit", "reg_did_panel", "std_ipw_did_panel"]
 
 _EPS = np.finfo(float).eps
@@ -94,7 +96,7 @@ def _prep(
     X = np.ones((n, 1)) if X is None else np.asarray(X, dtype=np.float64).reshape(n, -1)
     w = np.ones(n) if w is None else np.asarray(w, dtype=np.float64)
     if np.any(w < 0):
-        raise ValueError("weights must be non-negative")
+        raise DidInputError("weights must be non-negative")
     w = w / w.mean()
     return D, dy, X, w, n
 

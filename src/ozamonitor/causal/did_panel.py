@@ -19,15 +19,22 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
+from ozamonitor.errors import InputError
+
 __all__ = ["DidInputError", "PanelData", "prepare_panel"]
 
 
-class DidInputError(ValueError):
+#: What to do with units not observed in every period: drop them (warning) or refuse.
+Balance = Literal["drop", "error"]
+
+
+class DidInputError(InputError):
     """Input that the DiD estimators cannot use; the message names the field."""
 
 
@@ -96,17 +103,20 @@ def prepare_panel(
     time: str,
     cohort: str,
     outcome: str,
+    *,
     covariates: Sequence[str] = (),
     weights: str | None = None,
     cluster: str | None = None,
-    control_group: str = "never",
+    control_group: Literal["never", "notyet"] = "never",
     anticipation: int | float = 0,
-    balance: str = "drop",
+    balance: Balance = "drop",
 ) -> PanelData:
     """Check a long panel and bring it into the wide :class:`PanelData` form.
 
     Raises :class:`DidInputError` with the offending column/unit for bad input.
     """
+    # Long on purpose: did's pre_process_did checks in R's order, each with its own
+    # message naming the column or unit; splitting would scatter one checklist.
     df = _to_polars(data)
     covariates = list(covariates)
     needed = [unit, time, cohort, outcome, *covariates]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,9 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from ozamonitor.causal.did_aggregate import AggteResult
+from ozamonitor.causal.did_panel import DidInputError
+from ozamonitor.errors import ConfigurationError
+from ozamonitor.files import atomic_write
 
 __all__ = ["event_study_figure", "save_event_study_plot"]
 
@@ -22,9 +23,21 @@ def event_study_figure(dyn: AggteResult, title: str | None = None, ylabel: str =
     Thick bars: pointwise ``1 - alpha`` intervals; thin caps: the uniform band with the
     sup-t critical value (same as pointwise when no bootstrap band was computed).
     Pre-treatment event times are grey, post-treatment ones blue.
+
+    Parameters
+    ----------
+    dyn : AggteResult
+        A ``type="dynamic"`` aggregation.
+    title : str, optional
+        Default: the interval levels and band.
+    ylabel : str, default "ATT"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     if dyn.type != "dynamic":
-        raise ValueError("event_study_figure needs a 'dynamic' aggregation")
+        raise DidInputError("event_study_figure needs a 'dynamic' aggregation")
     e, att, se = dyn.egt, dyn.att_egt, dyn.se_egt
     z = float(stats.norm.ppf(1 - dyn.alpha / 2))
     # a bare Figure (no pyplot): no global backend or figure state is touched
@@ -70,18 +83,25 @@ def event_study_figure(dyn: AggteResult, title: str | None = None, ylabel: str =
 
 
 def save_event_study_plot(dyn: AggteResult, path: str | Path, title: str | None = None) -> Path:
-    """Write the event-study figure as PNG or SVG (by suffix), atomically."""
+    """Write the event-study figure as PNG or SVG (by suffix), atomically.
+
+    Parameters
+    ----------
+    dyn : AggteResult
+        A ``type="dynamic"`` aggregation.
+    path : str or Path
+        ``.png`` or ``.svg``; its mode follows the umask.
+    title : str, optional
+
+    Returns
+    -------
+    Path
+    """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
     if fmt not in ("png", "svg"):
-        raise ValueError(f"plot format must be png or svg, got {fmt!r}")
+        raise ConfigurationError(f"plot format must be png or svg, got {fmt!r}")
     fig = event_study_figure(dyn, title=title)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=f".{fmt}")
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=150)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path

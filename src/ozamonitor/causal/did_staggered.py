@@ -23,6 +23,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -35,17 +36,21 @@ from ozamonitor.causal.did_bootstrap import (
     segment_sums_bootstrap,
     sup_t_critical_value,
 )
-from ozamonitor.causal.did_drdid import (
-    drdid_panel,
-    logit_fit,
-    reg_did_panel,
-    std_ipw_did_panel,
-)
-from ozamonitor.causal.did_panel import DidInputError, PanelData, prepare_panel
+from ozamonitor.causal.did_cells import control_ranges, cov_cell, fast_cell
+from ozamonitor.causal.did_panel import Balance, DidInputError, PanelData, prepare_panel
 
 __all__ = ["AttGtResult", "att_gt", "att_gt_panel"]
 
 _TINY = float(np.sqrt(np.finfo(float).eps) * 10)
+#: Comparison group: never treated or not yet treated (R's spellings accepted too).
+ControlGroup = Literal["never", "notyet", "nevertreated", "notyettreated"]
+#: ATT(g,t) estimator: doubly robust, inverse probability weighting or regression.
+EstMethod = Literal["dr", "ipw", "reg"]
+#: Base period of pre-treatment cells.
+BasePeriod = Literal["varying", "universal"]
+#: Multiplier-bootstrap weights.
+BootWeights = Literal["rademacher", "mammen"]
+
 _CONTROL_ALIASES = {
     "never": "never",
     "nevertreated": "never",
@@ -150,190 +155,23 @@ def _maybe_int(v: np.ndarray) -> np.ndarray:
     return v
 
 
-def _control_ranges(
-    panel: PanelData, g: float, cutoff: float | None
-) -> tuple[list[tuple[int, int]], list[int]]:
-    """Slices of the comparison units (never treated, or cohort > cutoff and != g).
-
-    Returns the merged row ranges and the indices of the comparison cohorts.
-    """
-    vals = panel.cohort_values
-    out: list[tuple[int, int]] = []
-    idx: list[int] = []
-    for j, c in enumerate(vals):
-        ok = not np.isfinite(c) or (cutoff is not None and c > cutoff and c != g)
-        if not ok:
-            continue
-        idx.append(j)
-        s, e = int(panel.cohort_start[j]), int(panel.cohort_end[j])
-        if out and out[-1][1] == s:
-            out[-1] = (out[-1][0], e)
-        else:
-            out.append((s, e))
-    return out, idx
-
-
-def _fast_cell(
-    panel: PanelData,
-    tslice: tuple[int, int],
-    cranges: list[tuple[int, int]],
-    tc: int,
-    tb: int,
-    psi: np.ndarray,
-    col: int,
-    method: str,
-    label: str,
-    msgs: list[str],
-    coef: np.ndarray | None = None,
-    jt: int = 0,
-    cidx: Sequence[int] = (),
-) -> float:
-    """Difference in mean changes (no covariates), influence written into ``psi[:, col]``.
-
-    Within a cohort the influence is ``w_i * (coef[c, :T, col] @ y_i + coef[c, T, col])``;
-    these coefficients are recorded in ``coef`` (cohorts x (T + 1) x cells) for the
-    fast bootstrap.
-    """
-    n = panel.n
-    y, w = panel.y, panel.weights
-    s, e = tslice
-    dy_t = y[s:e, tc] - y[s:e, tb]
-    wt = w[s:e]
-    sw_t = wt.sum()
-    m_t = float(wt @ dy_t) / sw_t
-    sw_c = 0.0
-    sy_c = 0.0
-    n_c = 0
-    dys = []
-    for a, b in cranges:
-        dy = y[a:b, tc] - y[a:b, tb]
-        dys.append(dy)
-        sw_c += w[a:b].sum()
-        sy_c += float(w[a:b] @ dy)
-        n_c += b - a
-    if method in ("dr", "ipw"):
-        p_unw = (e - s) / ((e - s) + n_c)
-        p_w = sw_t / (sw_t + sw_c)
-        if p_unw >= 0.999 or p_w >= 0.995:
-            msgs.append(f"overlap condition violated for {label}; ATT set to NaN")
-            psi[:, col] = np.nan
-            return float("nan")
-    m_c = sy_c / sw_c
-    out = psi[:, col]
-    np.subtract(dy_t, m_t, out=out[s:e])
-    out[s:e] *= wt * (n / sw_t)
-    for (a, b), dy in zip(cranges, dys, strict=True):
-        np.subtract(dy, m_c, out=out[a:b])
-        out[a:b] *= w[a:b] * (-n / sw_c)
-    if coef is not None:
-        T = panel.y.shape[1]
-        coef[jt, tc, col] += n / sw_t
-        coef[jt, tb, col] -= n / sw_t
-        coef[jt, T, col] = -n * m_t / sw_t
-        for j in cidx:
-            coef[j, tc, col] -= n / sw_c
-            coef[j, tb, col] += n / sw_c
-            coef[j, T, col] = n * m_c / sw_c
-    return m_t - m_c
-
-
-def _separating_covariates(X: np.ndarray, D: np.ndarray, names: Sequence[str]) -> list[str]:
-    """Covariates on their own (quasi-)separating treated from comparison units."""
-    out = []
-    tr, co = D == 1, D == 0
-    for j, name in enumerate(names):
-        xt, xc = X[tr, j + 1], X[co, j + 1]
-        if xt.min() >= xc.max() or xt.max() <= xc.min():
-            out.append(name)
-    return out
-
-
-def _cov_cell(
-    panel: PanelData,
-    tslice: tuple[int, int],
-    cranges: list[tuple[int, int]],
-    tc: int,
-    tb: int,
-    tx: int,
-    psi: np.ndarray,
-    col: int,
-    method: str,
-    label: str,
-    msgs: list[str],
-) -> float:
-    """One ATT(g,t) with covariates through the DRDID estimators."""
-    n = panel.n
-    idx = np.concatenate([np.arange(*tslice)] + [np.arange(a, b) for a, b in cranges])
-    n1 = len(idx)
-    D = np.zeros(n1)
-    D[: tslice[1] - tslice[0]] = 1.0
-    y1 = panel.y[idx, tc]
-    y0 = panel.y[idx, tb]
-    X = np.column_stack([np.ones(n1), panel.x[idx, tx, :]])
-    w = panel.weights[idx]
-    ps = None
-    try:
-        if method in ("dr", "ipw"):
-            with np.errstate(all="ignore"):
-                prelim = logit_fit(X, D)
-            if not np.all(np.isfinite(prelim.fitted)) or prelim.fitted.max() >= 0.999:
-                sep = _separating_covariates(X, D, panel.covariate_names)
-                who = (
-                    f"covariate(s) {', '.join(repr(s) for s in sep)} separate"
-                    if sep
-                    else "the covariates (jointly) nearly separate"
-                )
-                msgs.append(
-                    f"overlap condition violated for {label}: {who} treated and comparison "
-                    "units (propensity score >= 0.999); ATT set to NaN"
-                )
-                psi[:, col] = np.nan
-                return float("nan")
-            if np.all(w == w[0]):
-                ps = prelim
-        if method in ("dr", "reg"):
-            xc = X[D == 0]
-            xtx = xc.T @ xc
-            if 1.0 / np.linalg.cond(xtx, 1) < np.finfo(float).eps:
-                msgs.append(
-                    f"not enough comparison units for {label} to run the outcome regression; "
-                    "ATT set to NaN"
-                )
-                psi[:, col] = np.nan
-                return float("nan")
-        with np.errstate(all="ignore"):
-            if method == "dr":
-                res = drdid_panel(y1, y0, D, X, w, ps=ps)
-            elif method == "ipw":
-                res = std_ipw_did_panel(y1, y0, D, X, w, ps=ps)
-            else:
-                res = reg_did_panel(y1, y0, D, X, w)
-    except np.linalg.LinAlgError as exc:
-        msgs.append(f"estimation failed for {label}: {exc}; ATT set to NaN")
-        psi[:, col] = np.nan
-        return float("nan")
-    if not np.isfinite(res.att):
-        msgs.append(f"estimate for {label} is not finite; ATT set to NaN")
-        psi[:, col] = np.nan
-        return float("nan")
-    psi[idx, col] = (n / n1) * res.inf_func
-    return res.att
-
-
 def att_gt_panel(
     panel: PanelData,
-    control_group: str = "never",
-    est_method: str = "dr",
-    base_period: str = "varying",
+    *,
+    control_group: ControlGroup = "never",
+    est_method: EstMethod = "dr",
+    base_period: BasePeriod = "varying",
     anticipation: float = 0,
     bootstrap: bool = True,
     biters: int = 999,
     cband: bool = True,
     alpha: float = 0.05,
     seed: int | None = None,
-    boot_weights: str = "rademacher",
+    boot_weights: BootWeights = "rademacher",
 ) -> AttGtResult:
     """ATT(g,t) for a prepared :class:`PanelData` (see :func:`att_gt`)."""
+    # Long on purpose: it follows did::att_gt's compute.att_gt and its inference step by
+    # step (cells, influence functions, bootstrap, pre-test), so it can be read against R.
     control_group = _CONTROL_ALIASES.get(control_group, control_group)
     if control_group not in ("never", "notyet"):
         raise DidInputError("control_group must be 'never' or 'notyet'")
@@ -382,7 +220,7 @@ def att_gt_panel(
         cutoff = None
         if control_group == "notyet":
             cutoff = periods[max(tc - tfac, pret) + tfac] + anticipation
-        cranges, cidx = _control_ranges(panel, g, cutoff)
+        cranges, cidx = control_ranges(panel, g, cutoff)
         tsl = slices[g]
         if not cranges or tsl[1] <= tsl[0]:
             msgs.append(f"no comparison units for {label}; ATT set to NaN")
@@ -390,9 +228,9 @@ def att_gt_panel(
             continue
         if has_x:
             tx = min(pret, tc - tfac)
-            att[k] = _cov_cell(panel, tsl, cranges, tc, pret, tx, psi, k, est_method, label, msgs)
+            att[k] = cov_cell(panel, tsl, cranges, tc, pret, tx, psi, k, est_method, label, msgs)
         else:
-            att[k] = _fast_cell(
+            att[k] = fast_cell(
                 panel,
                 tsl,
                 cranges,
@@ -560,10 +398,11 @@ def att_gt(
     time: str,
     cohort: str,
     outcome: str,
+    *,
     covariates: Sequence[str] = (),
-    control_group: str = "never",
-    est_method: str = "dr",
-    base_period: str = "varying",
+    control_group: ControlGroup = "never",
+    est_method: EstMethod = "dr",
+    base_period: BasePeriod = "varying",
     anticipation: float = 0,
     weights: str | None = None,
     cluster: str | None = None,
@@ -572,26 +411,53 @@ def att_gt(
     cband: bool = True,
     alpha: float = 0.05,
     seed: int | None = None,
-    boot_weights: str = "rademacher",
-    balance: str = "drop",
+    boot_weights: BootWeights = "rademacher",
+    balance: Balance = "drop",
 ) -> AttGtResult:
     """Callaway & Sant'Anna group-time ATTs from a long, balanced panel (R ``did::att_gt``).
 
     Parameters
     ----------
-    data: long frame (pandas or polars), one row per unit and period.
-    unit, time, cohort, outcome: column names; ``cohort`` is the first treated period
-        (0 or empty: never treated), R's ``gname``.
-    covariates: covariate columns (values of the base period are used), R's ``xformla``.
-    control_group: ``"never"`` (never treated) or ``"notyet"`` (not yet treated).
-    est_method: ``"dr"`` (doubly robust, default), ``"ipw"`` or ``"reg"``.
-    base_period: ``"varying"`` (default) or ``"universal"``.
-    anticipation: periods of anticipation (R's ``anticipation``).
-    weights: optional time-invariant sampling weights column (R's ``weightsname``).
-    cluster: optional time-invariant cluster column for the bootstrap (``clustervars``).
-    bootstrap, biters, cband, alpha, seed: multiplier bootstrap (Rademacher weights as
-        in ``did``; ``boot_weights="mammen"`` for Mammen's two-point weights).
-    balance: ``"drop"`` units not observed in every period (warning) or ``"error"``.
+    data : pandas.DataFrame, polars.DataFrame or polars.LazyFrame
+        Long frame, one row per unit and period.
+    unit, time, cohort, outcome : str
+        Column names; ``cohort`` is the first treated period (0 or empty: never
+        treated), R's ``gname``.
+    covariates : sequence of str, default ()
+        Covariate columns (values of the base period are used), R's ``xformla``.
+    control_group : {"never", "notyet"}, default "never"
+        Never treated or not yet treated (R's ``"nevertreated"``,
+        ``"notyettreated"`` accepted).
+    est_method : {"dr", "ipw", "reg"}, default "dr"
+        Doubly robust, inverse probability weighting or outcome regression.
+    base_period : {"varying", "universal"}, default "varying"
+    anticipation : float, default 0
+        Periods of anticipation (R's ``anticipation``).
+    weights : str, optional
+        Time-invariant sampling weights column (R's ``weightsname``).
+    cluster : str, optional
+        Time-invariant cluster column for the bootstrap (``clustervars``).
+    bootstrap : bool, default True
+        Multiplier bootstrap (Rademacher weights, as ``did``).
+    biters : int, default 999
+    cband : bool, default True
+        Uniform confidence bands.
+    alpha : float, default 0.05
+    seed : int, optional
+    boot_weights : {"rademacher", "mammen"}, default "rademacher"
+    balance : {"drop", "error"}, default "drop"
+        Drop units not observed in every period (with a warning) or refuse.
+
+    Returns
+    -------
+    AttGtResult
+        ATT(g,t), influence functions, standard errors, the pre-test of parallel
+        trends; ``to_frame()`` for a table.
+
+    Raises
+    ------
+    DidInputError
+        Bad columns, values or options, naming the column or unit.
     """
     panel = prepare_panel(
         data,
@@ -599,7 +465,7 @@ def att_gt(
         time,
         cohort,
         outcome,
-        covariates,
+        covariates=covariates,
         weights=weights,
         cluster=cluster,
         control_group=_CONTROL_ALIASES.get(control_group, control_group),

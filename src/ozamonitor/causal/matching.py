@@ -46,14 +46,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numba as nb
 import numpy as np
 import pandas as pd
 
+from ozamonitor.causal import _matching_kernels as kernels
+from ozamonitor.causal._rrandom import RRandom
+from ozamonitor.causal.match_result import MatchResult
 from ozamonitor.causal.propensity import (
+    MatchingError,
     PropensityModel,
     as_pandas,
     design_matrix,
@@ -61,292 +63,18 @@ from ozamonitor.causal.propensity import (
     treatment_vector,
 )
 
-__all__ = ["MatchResult", "mahalanobis_transform", "match_nearest", "nearest_neighbour_indices"]
+__all__ = [
+    "MatchResult",
+    "MatchingError",
+    "RRandom",
+    "mahalanobis_transform",
+    "match_nearest",
+    "nearest_neighbour_indices",
+]
 
 Order = Literal["largest", "smallest", "data", "random"]
-
-
-# ---------------------------------------------------------------------------
-# numba kernels
-# ---------------------------------------------------------------------------
-
-
-@nb.njit(cache=True)
-def _find(parent: np.ndarray, i: int) -> int:
-    """Union-find root with path halving (``parent[i] == i`` means available)."""
-    while parent[i] != i:
-        parent[i] = parent[parent[i]]
-        i = parent[i]
-    return i
-
-
-@nb.njit(cache=True)
-def _vec_norep(
-    cdist: np.ndarray,
-    cstrat: np.ndarray,
-    tdist: np.ndarray,
-    tstrat: np.ndarray,
-    tsplit: np.ndarray,
-    order: np.ndarray,
-    ratio: int,
-    caliper: float,
-    use_caliper: bool,
-) -> np.ndarray:
-    """Greedy matching without replacement on a 1-D distance.
-
-    ``cdist``/``cstrat``: controls sorted by (stratum, distance, data order).
-    ``tsplit[i]``: number of sorted controls that precede treated unit ``i``.
-    Returns an ``(n_t, ratio)`` array of positions into the sorted controls
-    (``-1`` where no match).
-    """
-    nc = cdist.shape[0]
-    nt = tdist.shape[0]
-    out = np.full((nt, ratio), -1, dtype=np.int64)
-    # right[j]: smallest available index >= j (nc = none); left[j+1]: largest available <= j
-    right = np.arange(nc + 1)
-    left = np.arange(nc + 1)  # index shifted by one: left[0] is the "none" sentinel
-    remaining = nc
-    for r in range(ratio):
-        for oi in range(order.shape[0]):
-            if remaining == 0:
-                return out
-            i = order[oi]
-            d = tdist[i]
-            s = tstrat[i]
-            p = tsplit[i]
-            kl = _find(left, p) - 1  # largest available index <= p - 1
-            kr = _find(right, p)  # smallest available index >= p
-            okl = kl >= 0 and cstrat[kl] == s
-            okr = kr < nc and cstrat[kr] == s
-            if okl and use_caliper and abs(d - cdist[kl]) > caliper:
-                okl = False
-            if okr and use_caliper and abs(d - cdist[kr]) > caliper:
-                okr = False
-            if okl and okr:
-                k = kl if abs(cdist[kl] - d) <= abs(cdist[kr] - d) else kr
-            elif okl:
-                k = kl
-            elif okr:
-                k = kr
-            else:
-                continue
-            out[i, r] = k
-            right[k] = k + 1
-            left[k + 1] = k
-            remaining -= 1
-    return out
-
-
-@nb.njit(cache=True)
-def _vec_rep(
-    cdist: np.ndarray,
-    cstrat: np.ndarray,
-    tdist: np.ndarray,
-    tstrat: np.ndarray,
-    tsplit: np.ndarray,
-    ratio: int,
-    caliper: float,
-    use_caliper: bool,
-) -> np.ndarray:
-    """Matching with replacement on a 1-D distance: the ``ratio`` nearest controls.
-
-    Equivalent to MatchIt's rounds (each round the nearest control not yet
-    matched to this treated unit, left preferred on ties).
-    """
-    nc = cdist.shape[0]
-    nt = tdist.shape[0]
-    out = np.full((nt, ratio), -1, dtype=np.int64)
-    for i in range(nt):
-        d = tdist[i]
-        s = tstrat[i]
-        kl = tsplit[i] - 1
-        kr = tsplit[i]
-        for r in range(ratio):
-            okl = kl >= 0 and cstrat[kl] == s
-            okr = kr < nc and cstrat[kr] == s
-            if okl and use_caliper and abs(d - cdist[kl]) > caliper:
-                okl = False
-            if okr and use_caliper and abs(d - cdist[kr]) > caliper:
-                okr = False
-            if okl and okr:
-                if abs(cdist[kl] - d) <= abs(cdist[kr] - d):
-                    out[i, r] = kl
-                    kl -= 1
-                else:
-                    out[i, r] = kr
-                    kr += 1
-            elif okl:
-                out[i, r] = kl
-                kl -= 1
-            elif okr:
-                out[i, r] = kr
-                kr += 1
-            else:
-                break
-    return out
-
-
-@nb.njit(cache=True)
-def _mah_match(
-    tcov: np.ndarray,
-    ccov: np.ndarray,
-    tstrat: np.ndarray,
-    cstrat_start: np.ndarray,
-    cstrat_end: np.ndarray,
-    tps: np.ndarray,
-    cps: np.ndarray,
-    caliper: float,
-    use_caliper: bool,
-    order: np.ndarray,
-    ratio: int,
-    replace: bool,
-) -> np.ndarray:
-    """MatchIt's ``nn_matchC`` on Mahalanobis-transformed covariates.
-
-    Controls are grouped by stratum (``cstrat_start/end`` index ranges, data
-    order inside a stratum). Returns control positions, ``-1`` where none.
-    """
-    nt = tcov.shape[0]
-    nc = ccov.shape[0]
-    p = tcov.shape[1]
-    out = np.full((nt, ratio), -1, dtype=np.int64)
-    used = np.zeros(nc, dtype=np.bool_)
-    n_used = 0
-    rounds = 1 if replace else ratio
-    for r in range(rounds):
-        for oi in range(order.shape[0]):
-            if not replace and n_used == nc:
-                return out
-            i = order[oi]
-            s = tstrat[i]
-            if s < 0:
-                continue
-            a = cstrat_start[s]
-            b = cstrat_end[s]
-            m = b - a
-            dist = np.empty(m)
-            ok = np.zeros(m, dtype=np.bool_)
-            n_ok = 0
-            for jj in range(m):
-                j = a + jj
-                if used[j]:
-                    continue
-                if use_caliper and abs(cps[j] - tps[i]) > caliper:
-                    continue
-                acc = 0.0
-                for q in range(p):
-                    diff = tcov[i, q] - ccov[j, q]
-                    acc += diff * diff
-                dist[jj] = np.sqrt(acc)
-                ok[jj] = True
-                n_ok += 1
-            if n_ok == 0:
-                continue
-            if replace:
-                idx = np.empty(n_ok, dtype=np.int64)
-                dd = np.empty(n_ok)
-                c = 0
-                for jj in range(m):
-                    if ok[jj]:
-                        idx[c] = a + jj
-                        dd[c] = dist[jj]
-                        c += 1
-                if n_ok <= ratio:
-                    for c in range(n_ok):
-                        out[i, c] = idx[c]
-                else:
-                    srt = np.argsort(dd, kind="mergesort")
-                    for c in range(ratio):
-                        out[i, c] = idx[srt[c]]
-            else:
-                best = -1
-                bestd = np.inf
-                for jj in range(m):
-                    if ok[jj] and (best < 0 or dist[jj] < bestd):
-                        best = jj
-                        bestd = dist[jj]
-                out[i, r] = a + best
-                used[a + best] = True
-                n_used += 1
-    return out
-
-
-# ---------------------------------------------------------------------------
-# R's random number stream, for m_order="random"
-# ---------------------------------------------------------------------------
-
-
-class RRandom:
-    """R's default generator: ``set.seed(seed)`` + Mersenne-Twister + ``sample.int``.
-
-    Reproduces R (>= 3.6, ``sample.kind = "Rejection"``) so that
-    ``m_order="random"`` with ``seed=s`` gives the order MatchIt draws after
-    ``set.seed(s)``. Written here because no Python package exposes R's stream.
-    """
-
-    _N, _M = 624, 397
-
-    def __init__(self, seed: int) -> None:
-        s = int(seed) & 0xFFFFFFFF
-        for _ in range(50):  # R's initial scrambling
-            s = (69069 * s + 1) & 0xFFFFFFFF
-        state = []
-        for _ in range(self._N + 1):
-            s = (69069 * s + 1) & 0xFFFFFFFF
-            state.append(s)
-        self.mt = state[1:]
-        self.mti = self._N  # FixupSeeds: dummy[0] = 624
-
-    def _genrand(self) -> float:
-        mt = self.mt
-        n, m = self._N, self._M
-        if self.mti >= n:
-            for kk in range(n):
-                y = (mt[kk] & 0x80000000) | (mt[(kk + 1) % n] & 0x7FFFFFFF)
-                mt[kk] = mt[(kk + m) % n] ^ (y >> 1) ^ (0x9908B0DF if y & 1 else 0)
-            self.mti = 0
-        y = mt[self.mti]
-        self.mti += 1
-        y ^= y >> 11
-        y ^= (y << 7) & 0x9D2C5680
-        y ^= (y << 15) & 0xEFC60000
-        y ^= y >> 18
-        return y * 2.3283064365386963e-10
-
-    def unif_rand(self) -> float:
-        """R's ``unif_rand()`` (values in (0, 1))."""
-        x = self._genrand()
-        i2_32m1 = 2.328306437080797e-10
-        if x <= 0.0:
-            return 0.5 * i2_32m1
-        if 1.0 - x <= 0.0:
-            return 1.0 - 0.5 * i2_32m1
-        return x
-
-    def unif_index(self, dn: int) -> int:
-        """R's ``R_unif_index`` with rejection sampling."""
-        if dn <= 0:
-            return 0
-        bits = int(np.ceil(np.log2(dn)))
-        while True:
-            v = 0
-            for _ in range(0, bits + 1, 16):
-                v = 65536 * v + int(np.floor(self.unif_rand() * 65536))
-            dv = v & ((1 << bits) - 1)
-            if dv < dn:
-                return dv
-
-    def sample_int(self, n: int) -> np.ndarray:
-        """``sample.int(n)``: a random permutation of ``1..n``."""
-        x = list(range(n))
-        out = np.empty(n, dtype=np.int64)
-        m = n
-        for i in range(n):
-            j = self.unif_index(m)
-            out[i] = x[j] + 1
-            m -= 1
-            x[j] = x[m]
-        return out
+#: How units are compared: a propensity score (logistic or boosted) or Mahalanobis.
+Distance = Literal["glm", "gbm", "mahalanobis"]
 
 
 # ---------------------------------------------------------------------------
@@ -365,11 +93,11 @@ def _strata_codes(df: pd.DataFrame, exact: Sequence[str]) -> np.ndarray:
     """Integer stratum code per row from the ``exact`` variables."""
     missing = [c for c in exact if c not in df.columns]
     if missing:
-        raise ValueError(f"exact-matching column(s) not in the data: {', '.join(missing)}")
+        raise MatchingError(f"exact-matching column(s) not in the data: {', '.join(missing)}")
     for c in exact:
         if df[c].isna().any():
             row = int(np.flatnonzero(df[c].isna().to_numpy())[0])
-            raise ValueError(f"exact-matching column {c!r} has missing values (first row {row})")
+            raise MatchingError(f"exact-matching column {c!r} has missing values (first row {row})")
     codes = np.zeros(len(df), dtype=np.int64)
     for c in exact:
         k, uniq = pd.factorize(df[c], sort=True)
@@ -411,10 +139,27 @@ def nearest_neighbour_indices(
 ) -> np.ndarray:
     """Greedy matching on a 1-D distance; returns row indices of controls.
 
-    ``distance``: one value per unit; ``treat``: 0/1; ``caliper`` in raw units;
-    ``order``: positions (among treated units, in data order) in which the
-    treated units are matched. Returns an ``(n_treated, ratio)`` array of row
-    indices into the data (``-1`` where unmatched), rows in treated data order.
+    Parameters
+    ----------
+    distance : numpy.ndarray
+        One value per unit.
+    treat : numpy.ndarray
+        0/1 per unit.
+    ratio : int, default 1
+    replace : bool, default False
+    caliper : float, optional
+        In raw units of ``distance``.
+    strata : numpy.ndarray, optional
+        Exact-matching stratum code per unit.
+    order : numpy.ndarray, optional
+        Positions (among treated units, in data order) in the order they are
+        matched (default: data order).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_treated, ratio)`` row indices into the data (``-1`` where unmatched),
+        rows in treated data order.
     """
     distance = np.asarray(distance, dtype=float)
     treat = np.asarray(treat).astype(bool)
@@ -438,9 +183,10 @@ def nearest_neighbour_indices(
     if order is None:
         order = np.arange(len(t_rows))
     if replace:
-        mm = _vec_rep(cdist, cstrat, tdist, tstrat, tsplit, int(ratio), cal, caliper is not None)
+        mm = kernels.vec_rep(cdist, cstrat, tdist, tstrat, tsplit, int(ratio), cal,
+                             caliper is not None)
     else:
-        mm = _vec_norep(
+        mm = kernels.vec_norep(
             cdist,
             cstrat,
             tdist,
@@ -463,6 +209,18 @@ def mahalanobis_transform(data: Any, covariates: Sequence[str], treat: np.ndarra
     dropped; columns are standardised; the scaling matrix is the pooled
     within-group covariance (group-mean centred, denominator ``n - 2``), inverted
     or pseudo-inverted when singular.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or polars.DataFrame
+    covariates : sequence of str
+    treat : numpy.ndarray
+        0/1 per row.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row per unit.
     """
     dm = design_matrix(data, covariates, intercept=False, full_dummies=True)
     X = dm.X.copy()
@@ -489,87 +247,6 @@ def mahalanobis_transform(data: Any, covariates: Sequence[str], treat: np.ndarra
     w = np.clip(w, 0, None)
     root = V * np.sqrt(w)
     return X @ root
-
-
-# ---------------------------------------------------------------------------
-# result
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class MatchResult:
-    """Result of :func:`match_nearest`.
-
-    ``match_matrix``: ``(n_treated, ratio)`` row positions (into the input
-    data) of the matched controls, ``-1`` where none; rows follow the treated
-    units in data order (``treated_rows``). ``weights`` (one per input row),
-    ``subclass`` (pair/set number, ``NaN`` for unmatched; all ``NaN`` with
-    replacement, as MatchIt omits it), ``distance`` (the score used, if any).
-    """
-
-    treated_rows: np.ndarray
-    match_matrix: np.ndarray
-    weights: np.ndarray
-    subclass: np.ndarray
-    treat: np.ndarray
-    ids: np.ndarray
-    distance: np.ndarray | None
-    caliper: float | None
-    settings: dict[str, Any] = field(default_factory=dict)
-    propensity: PropensityModel | None = None
-
-    @property
-    def n_matched_treated(self) -> int:
-        """Number of treated units with at least one match."""
-        return int((self.match_matrix >= 0).any(axis=1).sum())
-
-    @property
-    def n_matched_controls(self) -> int:
-        """Number of distinct controls used."""
-        return int(((self.weights > 0) & (self.treat == 0)).sum())
-
-    def pairs(self) -> dict[Any, list[Any]]:
-        """Mapping treated id -> list of matched control ids (empty if unmatched)."""
-        out: dict[Any, list[Any]] = {}
-        for i, row in enumerate(self.treated_rows):
-            out[self.ids[row]] = [self.ids[c] for c in self.match_matrix[i] if c >= 0]
-        return out
-
-    def pairs_frame(self) -> pd.DataFrame:
-        """One row per treated unit: ``treated, control1..controlK`` (missing where none)."""
-        k = self.match_matrix.shape[1]
-        frame: dict[str, Any] = {"treated": self.ids[self.treated_rows]}
-        for j in range(k):
-            col = self.match_matrix[:, j]
-            vals = pd.Series(self.ids[np.maximum(col, 0)], dtype=object)
-            vals[col < 0] = None
-            frame[f"control{j + 1}"] = vals.to_numpy()
-        return pd.DataFrame(frame)
-
-    def matched_data(self, data: Any, *, id_col: str | None = None) -> Any:
-        """The matched units of ``data`` with ``weights``, ``subclass`` and ``distance``.
-
-        Returns the same kind of frame (pandas or polars) as given; units with
-        weight 0 are left out, as MatchIt's ``match.data()`` does.
-        """
-        is_polars = not isinstance(data, pd.DataFrame)
-        df = as_pandas(data)
-        if len(df) != len(self.weights):
-            raise ValueError("data has a different number of rows than the matched data")
-        out = df.copy()
-        out["weights"] = self.weights
-        out["subclass"] = pd.array(
-            np.where(np.isnan(self.subclass), 0, self.subclass).astype(int), dtype="Int64"
-        )
-        out.loc[np.isnan(self.subclass), "subclass"] = pd.NA
-        if self.distance is not None:
-            out["distance"] = self.distance
-        out = out[self.weights > 0].reset_index(drop=True)
-        if is_polars:
-            import polars as pl
-
-            return pl.from_pandas(out)
-        return out
 
 
 def _weights_from_mm(mm: np.ndarray, t_rows: np.ndarray, n: int, treat: np.ndarray) -> np.ndarray:
@@ -606,7 +283,7 @@ def match_nearest(
     covariates: Sequence[str] | None = None,
     *,
     id_col: str | None = None,
-    distance: str | np.ndarray | Sequence[float] = "glm",
+    distance: Distance | np.ndarray | Sequence[float] = "glm",
     link: Literal["logit", "linear.logit"] = "logit",
     exact: Sequence[str] | None = None,
     mahvars: Sequence[str] | None = None,
@@ -621,86 +298,72 @@ def match_nearest(
 
     Parameters
     ----------
-    data: pandas or polars frame, one row per unit.
-    treatment: 0/1 (or boolean) treatment column.
-    covariates: covariates of the propensity model (or of the Mahalanobis
-        distance when ``distance="mahalanobis"``).
-    id_col: unit identifier used in :meth:`MatchResult.pairs`; row numbers if omitted.
-    distance: ``"glm"`` (logistic propensity score, MatchIt's default),
-        ``"gbm"`` (gradient boosting score), ``"mahalanobis"``, or a numeric
-        vector of scores (MatchIt's user-supplied distance).
-    link: ``"logit"`` or ``"linear.logit"`` for ``distance="glm"``.
-    exact: variables to match exactly on (e.g. region, sector).
-    mahvars: match on the Mahalanobis distance of these variables while the
-        propensity score is used for the caliper (MatchIt's ``mahvars``).
-    ratio: controls per treated unit (``k`` in 1:k).
-    replace: match with replacement.
-    caliper: caliper width, in SDs of the distance (``std_caliper=True``) or raw.
-    m_order: ``"largest"``, ``"smallest"``, ``"data"`` or ``"random"``.
-    seed: R's ``set.seed()`` value for ``m_order="random"``; also seeds boosting.
+    data : pandas.DataFrame or polars.DataFrame
+        One row per unit.
+    treatment : str
+        0/1 (or boolean) treatment column.
+    covariates : sequence of str, optional
+        Covariates of the propensity model (or of the Mahalanobis distance when
+        ``distance="mahalanobis"``).
+    id_col : str, optional
+        Unit identifier used in :meth:`MatchResult.pairs`; row numbers if omitted.
+    distance : {"glm", "gbm", "mahalanobis"} or array-like, default "glm"
+        ``"glm"`` (logistic propensity score, MatchIt's default), ``"gbm"``
+        (gradient boosting score), ``"mahalanobis"``, or a numeric vector of scores
+        (MatchIt's user-supplied distance).
+    link : {"logit", "linear.logit"}, default "logit"
+        For ``distance="glm"``.
+    exact : sequence of str, optional
+        Variables to match exactly on (e.g. region, sector).
+    mahvars : sequence of str, optional
+        Match on the Mahalanobis distance of these variables while the propensity
+        score is used for the caliper (MatchIt's ``mahvars``).
+    ratio : int, default 1
+        Controls per treated unit (``k`` in 1:k).
+    replace : bool, default False
+        Match with replacement.
+    caliper : float, optional
+        Caliper width, in SDs of the distance (``std_caliper=True``) or raw.
+    std_caliper : bool, default True
+    m_order : {"largest", "smallest", "data", "random"}, optional
+        Order in which treated units are matched (default: ``"largest"`` for a
+        score, ``"data"`` for Mahalanobis).
+    seed : int, optional
+        R's ``set.seed()`` value for ``m_order="random"``; also seeds boosting.
+
+    Returns
+    -------
+    MatchResult
+
+    Raises
+    ------
+    MatchingError
+        Missing columns or values, a non-unique id, bad options, or nothing matched.
     """
     df = as_pandas(data)
     treat = treatment_vector(df, treatment).astype(np.int64)
     n = len(df)
     if id_col is not None and id_col not in df.columns:
-        raise ValueError(f"id column {id_col!r} not in the data")
+        raise MatchingError(f"id column {id_col!r} not in the data")
     ids = df[id_col].to_numpy() if id_col is not None else np.arange(n)
     if id_col is not None and pd.Series(ids).duplicated().any():
         dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
-        raise ValueError(f"id column {id_col!r} is not unique (e.g. {dup!r})")
+        raise MatchingError(f"id column {id_col!r} is not unique (e.g. {dup!r})")
     ratio = int(ratio)
     if ratio < 1:
-        raise ValueError("ratio must be a whole number >= 1")
+        raise MatchingError("ratio must be a whole number >= 1")
     if caliper is not None and not np.isfinite(caliper):
         caliper = None
     covariates = list(covariates) if covariates is not None else []
 
-    propensity: PropensityModel | None = None
-    score: np.ndarray | None
-    if isinstance(distance, str):
-        dname = distance.lower()
-        if dname == "mahalanobis":
-            if not covariates:
-                raise ValueError("covariates must be given when distance='mahalanobis'")
-            if mahvars:
-                raise ValueError("mahvars cannot be combined with distance='mahalanobis'")
-            score = None
-        elif dname in ("glm", "gbm"):
-            if not covariates:
-                raise ValueError(f"covariates must be given when distance={distance!r}")
-            propensity = estimate_propensity(
-                df, treatment, covariates, method=dname, link=link, seed=seed
-            )
-            score = propensity.distance
-        else:
-            raise ValueError(
-                f"unknown distance {distance!r}; use 'glm', 'gbm', 'mahalanobis' or a vector"
-            )
-    else:
-        dname = "user"
-        score = np.asarray(distance, dtype=float)
-        if score.shape != (n,):
-            raise ValueError(f"distance vector has length {score.size}, expected {n}")
-        if not np.isfinite(score).all():
-            raise ValueError("distance vector has missing or non-finite values")
-
+    dname, score, propensity = _distance(df, treatment, covariates, distance, link=link,
+                                         mahvars=mahvars, seed=seed)
     use_mah = dname == "mahalanobis" or bool(mahvars)
-
-    if score is None:
-        order_name = m_order or "data"
-        if order_name not in ("data", "random"):
-            raise ValueError("m_order must be 'data' or 'random' when distance='mahalanobis'")
-    else:
-        order_name = m_order or "largest"
-        if order_name not in ("largest", "smallest", "data", "random"):
-            raise ValueError(f"unknown m_order {order_name!r}")
-    if replace:
-        order_name = "data"  # MatchIt: reuse.max >= n1 forces data order
-
+    order_name = _order_name(score, m_order, replace)
     cal_raw: float | None = None
     if caliper is not None:
         if score is None:
-            raise ValueError(
+            raise MatchingError(
                 "a caliper needs a propensity score; with distance='mahalanobis' use "
                 "distance='glm' with mahvars instead"
             )
@@ -708,82 +371,21 @@ def match_nearest(
             cal_raw = abs(caliper) * (float(np.std(score, ddof=1)) if std_caliper else 1.0)
 
     t_rows = np.flatnonzero(treat == 1)
-    n1 = len(t_rows)
-    n0 = n - n1
     strata = _strata_codes(df, list(exact)) if exact else np.zeros(n, dtype=np.int64)
-    if order_name == "largest":
-        order = _stable_order(score[t_rows], decreasing=True)
-    elif order_name == "smallest":
-        order = _stable_order(score[t_rows], decreasing=False)
-    elif order_name == "random":
-        order = _random_order(strata, treat, seed)
-    else:
-        order = np.arange(n1)
+    order = _treated_order(order_name, score, t_rows, strata, treat, seed)
     if not replace:
-        if exact:
-            nt_s = np.bincount(strata[treat == 1], minlength=strata.max() + 1)
-            nc_s = np.bincount(strata[treat == 0], minlength=strata.max() + 1)
-            if not ((nt_s > 0) & (nc_s > 0)).any():
-                raise ValueError(
-                    "no exact-matching stratum contains both treated and control units"
-                )
-            if (nc_s[nt_s > 0] < nt_s[nt_s > 0]).any():
-                warnings.warn(
-                    "fewer control units than treated units in some exact strata; not all "
-                    "treated units will get a match",
-                    UserWarning,
-                    stacklevel=2,
-                )
-            elif ratio > 1 and (nc_s[nt_s > 0] < ratio * nt_s[nt_s > 0]).any():
-                warnings.warn(
-                    f"not all treated units will get {ratio} matches", UserWarning, stacklevel=2
-                )
-        elif n0 < n1:
-            warnings.warn(
-                "fewer control units than treated units; not all treated units will get a match",
-                UserWarning,
-                stacklevel=2,
-            )
-        elif n0 < ratio * n1:
-            warnings.warn(
-                f"not all treated units will get {ratio} matches", UserWarning, stacklevel=2
-            )
-
+        _check_supply(strata, treat, ratio, exact=bool(exact))
     if use_mah:
-        mah_cols = list(mahvars) if mahvars else covariates
-        Z = mahalanobis_transform(df, mah_cols, treat)
-        c_rows_all = np.flatnonzero(treat == 0)
-        c_str = strata[c_rows_all]
-        csort = np.argsort(c_str, kind="stable")
-        c_rows = c_rows_all[csort]
-        c_str = c_str[csort]
-        n_str = int(strata.max()) + 1
-        starts = np.searchsorted(c_str, np.arange(n_str), side="left").astype(np.int64)
-        ends = np.searchsorted(c_str, np.arange(n_str), side="right").astype(np.int64)
-        tps = score[t_rows] if score is not None else np.zeros(n1)
-        cps = score[c_rows] if score is not None else np.zeros(len(c_rows))
-        mm_pos = _mah_match(
-            np.ascontiguousarray(Z[t_rows]),
-            np.ascontiguousarray(Z[c_rows]),
-            strata[t_rows].astype(np.int64),
-            starts,
-            ends,
-            tps,
-            cps,
-            cal_raw if cal_raw is not None else np.inf,
-            cal_raw is not None,
-            order.astype(np.int64),
-            ratio,
-            bool(replace),
-        )
-        mm = np.where(mm_pos >= 0, c_rows[np.maximum(mm_pos, 0)], -1)
+        Z = mahalanobis_transform(df, list(mahvars) if mahvars else covariates, treat)
+        mm = _mahalanobis_matches(Z, score, treat, strata, order, ratio=ratio, replace=replace,
+                                  caliper=cal_raw)
     else:
         mm = nearest_neighbour_indices(
             score, treat, ratio=ratio, replace=replace, caliper=cal_raw, strata=strata, order=order
         )
 
     if not (mm >= 0).any():
-        raise ValueError("no units were matched (check the caliper and exact variables)")
+        raise MatchingError("no units were matched (check the caliper and exact variables)")
     weights = _weights_from_mm(mm, t_rows, n, treat)
     subclass = np.full(n, np.nan) if replace else _subclass_from_mm(mm, t_rows, n)
     settings = {
@@ -812,3 +414,139 @@ def match_nearest(
         settings=settings,
         propensity=propensity,
     )
+
+
+def _distance(
+    df: pd.DataFrame, treatment: str, covariates: list[str],
+    distance: str | np.ndarray | Sequence[float], *, link: str,
+    mahvars: Sequence[str] | None, seed: int | None,
+) -> tuple[str, np.ndarray | None, PropensityModel | None]:
+    """The distance's name, the score (``None`` for Mahalanobis) and the propensity model."""
+    n = len(df)
+    propensity: PropensityModel | None = None
+    score: np.ndarray | None
+    if isinstance(distance, str):
+        dname = distance.lower()
+        if dname == "mahalanobis":
+            if not covariates:
+                raise MatchingError("covariates must be given when distance='mahalanobis'")
+            if mahvars:
+                raise MatchingError("mahvars cannot be combined with distance='mahalanobis'")
+            score = None
+        elif dname in ("glm", "gbm"):
+            if not covariates:
+                raise MatchingError(f"covariates must be given when distance={distance!r}")
+            propensity = estimate_propensity(
+                df, treatment, covariates, method=dname, link=link, seed=seed
+            )
+            score = propensity.distance
+        else:
+            raise MatchingError(
+                f"unknown distance {distance!r}; use 'glm', 'gbm', 'mahalanobis' or a vector"
+            )
+    else:
+        dname = "user"
+        score = np.asarray(distance, dtype=float)
+        if score.shape != (n,):
+            raise MatchingError(f"distance vector has length {score.size}, expected {n}")
+        if not np.isfinite(score).all():
+            raise MatchingError("distance vector has missing or non-finite values")
+    return dname, score, propensity
+
+
+def _order_name(score: np.ndarray | None, m_order: Order | None, replace: bool) -> str:
+    """MatchIt's ``m.order``: its default for the distance, checked."""
+    if score is None:
+        order_name = m_order or "data"
+        if order_name not in ("data", "random"):
+            raise MatchingError("m_order must be 'data' or 'random' when distance='mahalanobis'")
+    else:
+        order_name = m_order or "largest"
+        if order_name not in ("largest", "smallest", "data", "random"):
+            raise MatchingError(f"unknown m_order {order_name!r}")
+    if replace:
+        order_name = "data"  # MatchIt: reuse.max >= n1 forces data order
+    return order_name
+
+
+def _treated_order(order_name: str, score: np.ndarray | None, t_rows: np.ndarray,
+                   strata: np.ndarray, treat: np.ndarray, seed: int | None) -> np.ndarray:
+    """Positions of the treated units (in data order) in the order they are matched."""
+    if order_name == "largest":
+        return _stable_order(score[t_rows], decreasing=True)  # type: ignore[index]
+    if order_name == "smallest":
+        return _stable_order(score[t_rows], decreasing=False)  # type: ignore[index]
+    if order_name == "random":
+        return _random_order(strata, treat, seed)
+    return np.arange(len(t_rows))
+
+
+def _check_supply(strata: np.ndarray, treat: np.ndarray, ratio: int, *, exact: bool) -> None:
+    """Without replacement: refuse strata without controls, warn when controls run short."""
+    n1 = int((treat == 1).sum())
+    n0 = len(treat) - n1
+
+    if exact:
+        nt_s = np.bincount(strata[treat == 1], minlength=strata.max() + 1)
+        nc_s = np.bincount(strata[treat == 0], minlength=strata.max() + 1)
+        if not ((nt_s > 0) & (nc_s > 0)).any():
+            raise MatchingError(
+                "no exact-matching stratum contains both treated and control units"
+            )
+        if (nc_s[nt_s > 0] < nt_s[nt_s > 0]).any():
+            warnings.warn(
+                "fewer control units than treated units in some exact strata; not all "
+                "treated units will get a match",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif ratio > 1 and (nc_s[nt_s > 0] < ratio * nt_s[nt_s > 0]).any():
+            warnings.warn(
+                f"not all treated units will get {ratio} matches", UserWarning, stacklevel=3
+            )
+    elif n0 < n1:
+        warnings.warn(
+            "fewer control units than treated units; not all treated units will get a match",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif n0 < ratio * n1:
+        warnings.warn(
+            f"not all treated units will get {ratio} matches", UserWarning, stacklevel=3
+        )
+
+
+def _mahalanobis_matches(
+    Z: np.ndarray, score: np.ndarray | None, treat: np.ndarray, strata: np.ndarray,
+    order: np.ndarray, *, ratio: int, replace: bool, caliper: float | None,
+) -> np.ndarray:
+    """MatchIt's ``nn_matchC`` on Mahalanobis-transformed covariates ``Z`` (within strata,
+    optionally within a caliper on ``score``): ``(n_treated, ratio)`` control rows."""
+    cal_raw = caliper
+    t_rows = np.flatnonzero(treat == 1)
+    n1 = len(t_rows)
+    c_rows_all = np.flatnonzero(treat == 0)
+    c_str = strata[c_rows_all]
+    csort = np.argsort(c_str, kind="stable")
+    c_rows = c_rows_all[csort]
+    c_str = c_str[csort]
+    n_str = int(strata.max()) + 1
+    starts = np.searchsorted(c_str, np.arange(n_str), side="left").astype(np.int64)
+    ends = np.searchsorted(c_str, np.arange(n_str), side="right").astype(np.int64)
+    tps = score[t_rows] if score is not None else np.zeros(n1)
+    cps = score[c_rows] if score is not None else np.zeros(len(c_rows))
+    mm_pos = kernels.mah_match(
+        np.ascontiguousarray(Z[t_rows]),
+        np.ascontiguousarray(Z[c_rows]),
+        strata[t_rows].astype(np.int64),
+        starts,
+        ends,
+        tps,
+        cps,
+        cal_raw if cal_raw is not None else np.inf,
+        cal_raw is not None,
+        order.astype(np.int64),
+        ratio,
+        bool(replace),
+    )
+    return np.where(mm_pos >= 0, c_rows[np.maximum(mm_pos, 0)], -1)

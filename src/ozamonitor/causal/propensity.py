@@ -27,6 +27,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ozamonitor.errors import InputError
+
 __all__ = [
     "DesignMatrix",
     "PropensityModel",
@@ -41,6 +43,13 @@ _DBL_EPS = float(np.finfo(float).eps)
 _THRESH = 30.0
 _MTHRESH = -30.0
 _INVEPS = 1.0 / _DBL_EPS
+
+
+class MatchingError(InputError):
+    """The data or the options do not allow a propensity model or a match.
+
+    An :class:`~ozamonitor.errors.InputError`, so also a :class:`ValueError` as before.
+    """
 
 
 class SeparationWarning(UserWarning):
@@ -65,20 +74,20 @@ def as_pandas(data: Any) -> pd.DataFrame:
 def _check_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"{what} column(s) not in the data: {', '.join(missing)}")
+        raise MatchingError(f"{what} column(s) not in the data: {', '.join(missing)}")
 
 
 def treatment_vector(df: pd.DataFrame, treatment: str) -> np.ndarray:
     """The treatment column as a 0/1 integer array (bool or 0/1 numeric accepted).
 
-    Raises ``ValueError`` on missing values, other codes, or when the treated or
+    Raises :class:`MatchingError` on missing values, other codes, or when the treated or
     the control group is empty.
     """
     _check_columns(df, [treatment], "treatment")
     col = df[treatment]
     if col.isna().any():
         rows = np.flatnonzero(col.isna().to_numpy())[:5]
-        raise ValueError(
+        raise MatchingError(
             f"treatment column {treatment!r} has missing values (rows {', '.join(map(str, rows))})"
         )
     values = col.to_numpy()
@@ -88,21 +97,21 @@ def treatment_vector(df: pd.DataFrame, treatment: str) -> np.ndarray:
         try:
             num = np.asarray(values, dtype=float)
         except (TypeError, ValueError):
-            raise ValueError(
+            raise MatchingError(
                 f"treatment column {treatment!r} must be 0/1 or boolean, found non-numeric values"
             ) from None
         bad = ~np.isin(num, (0.0, 1.0))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise ValueError(
+            raise MatchingError(
                 f"treatment column {treatment!r} must be 0/1 or boolean; "
                 f"row {row} has {values[row]!r}"
             )
         t = num.astype(np.int8)
     if t.sum() == 0:
-        raise ValueError(f"no treated units (treatment column {treatment!r} has no 1s)")
+        raise MatchingError(f"no treated units (treatment column {treatment!r} has no 1s)")
     if t.sum() == len(t):
-        raise ValueError(f"no control units (treatment column {treatment!r} has no 0s)")
+        raise MatchingError(f"no control units (treatment column {treatment!r} has no 0s)")
     return t
 
 
@@ -162,7 +171,7 @@ def design_matrix(
     df = as_pandas(data)
     covariates = list(covariates)
     if not covariates:
-        raise ValueError("at least one covariate is needed")
+        raise MatchingError("at least one covariate is needed")
     _check_columns(df, covariates, "covariate")
     n = len(df)
     cols: list[np.ndarray] = []
@@ -180,7 +189,7 @@ def design_matrix(
         na = col.isna().to_numpy()
         if na.any():
             rows = np.flatnonzero(na)
-            raise ValueError(
+            raise MatchingError(
                 f"covariate {cov!r} has {len(rows)} missing value(s) (first rows: "
                 f"{', '.join(map(str, rows[:5]))}); remove or impute them before matching"
             )
@@ -199,7 +208,7 @@ def design_matrix(
             x = col.to_numpy(dtype=float)
             bad = ~np.isfinite(x)
             if bad.any():
-                raise ValueError(
+                raise MatchingError(
                     f"covariate {cov!r} has non-finite values "
                     f"(first row {int(np.flatnonzero(bad)[0])})"
                 )
@@ -215,10 +224,10 @@ def _check_variance(dm: DesignMatrix, covariates: Sequence[str]) -> None:
     for cov in covariates:
         idx = [j for j, s in enumerate(dm.source) if s == cov]
         if not idx:
-            raise ValueError(f"covariate {cov!r} has no variance (a single level); drop it")
+            raise MatchingError(f"covariate {cov!r} has no variance (a single level); drop it")
         block = dm.X[:, idx]
         if np.all(np.ptp(block, axis=0) == 0):
-            raise ValueError(f"covariate {cov!r} has no variance (constant); drop it")
+            raise MatchingError(f"covariate {cov!r} has no variance (constant); drop it")
 
 
 def _aliased_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
@@ -388,16 +397,42 @@ def estimate_propensity(
 ) -> PropensityModel:
     """Estimate propensity scores for ``treatment`` from ``covariates``.
 
-    ``method="glm"`` fits an unpenalised logistic regression exactly like R's
-    ``glm(treat ~ covariates, family = binomial)`` (MatchIt's ``distance =
-    "glm"``); ``link="linear.logit"`` makes ``distance`` the linear predictor
-    (MatchIt's ``link = "linear.logit"``). ``method="gbm"`` uses scikit-learn's
-    ``HistGradientBoostingClassifier`` (an alternative score; not MatchIt's gbm).
+    Parameters
+    ----------
+    data : pandas.DataFrame or polars.DataFrame
+        One row per unit.
+    treatment : str
+        0/1 (or boolean) treatment column.
+    covariates : sequence of str
+        Covariates (factors get dummies with R's reference level).
+    method : {"glm", "gbm"}, default "glm"
+        ``"glm"``: unpenalised logistic regression exactly like R's ``glm(treat ~
+        covariates, family = binomial)`` (MatchIt's ``distance = "glm"``);
+        ``"gbm"``: scikit-learn's ``HistGradientBoostingClassifier`` (an
+        alternative score; not MatchIt's gbm).
+    link : {"logit", "linear.logit"}, default "logit"
+        ``"linear.logit"`` makes ``distance`` the linear predictor (MatchIt's
+        ``link = "linear.logit"``).
+    seed : int or None, default 0
+        Seed of the boosting.
 
-    Raises ``ValueError`` on missing values, an empty treatment group, or a
-    covariate without variance (naming it). Warns with ``SeparationWarning``
-    naming the offending covariate on perfect/quasi-complete separation, and
-    with ``RuntimeWarning`` if IRLS does not converge; scores stay finite.
+    Returns
+    -------
+    PropensityModel
+        ``score`` (probabilities), ``distance`` (what matching uses), coefficients.
+
+    Raises
+    ------
+    MatchingError
+        Missing values, an empty treatment group, or a covariate without variance
+        (naming it).
+
+    Warns
+    -----
+    SeparationWarning
+        Naming the covariate, on perfect or quasi-complete separation.
+    RuntimeWarning
+        When IRLS does not converge; scores stay finite.
     """
     df = as_pandas(data)
     y = treatment_vector(df, treatment).astype(float)
@@ -414,9 +449,9 @@ def estimate_propensity(
             method="gbm", link="logit", score=score, distance=score, columns=dm.columns[1:]
         )
     if method != "glm":
-        raise ValueError(f"unknown propensity method {method!r}; use 'glm' or 'gbm'")
+        raise MatchingError(f"unknown propensity method {method!r}; use 'glm' or 'gbm'")
     if link not in ("logit", "linear.logit"):
-        raise ValueError(f"unknown link {link!r}; use 'logit' or 'linear.logit'")
+        raise MatchingError(f"unknown link {link!r}; use 'logit' or 'linear.logit'")
     aliased = _aliased_columns(dm.X)
     if aliased:
         warnings.warn(

@@ -9,8 +9,10 @@ by subgroup. This module implements:
   columns scaled by their range, nominal columns 0/1, ordered columns as
   ranks scaled by their range, a missing value drops that variable for that
   pair, variable weights supported.
-* :func:`find_subgroups` - PAM (``kmedoids`` FasterPAM, seeded) for each k,
-  k chosen by the average silhouette width, cluster profiles, and cluster
+* :func:`find_subgroups` - PAM for each k (FasterPAM from the BUILD start:
+  :func:`ozamonitor.sequences.cluster.pam`, the package's one PAM), k chosen by
+  the average silhouette width (:func:`ozamonitor.sequences.quality.silhouette`,
+  WeightedCluster's definition), cluster profiles, and cluster
   stability by bootstrap (mean Jaccard of each cluster with its best match in
   a reclustered bootstrap sample, as ``fpc::clusterboot`` with
   ``bootmethod = "boot"``). Above ``max_fit`` rows the medoids are fitted on
@@ -26,13 +28,15 @@ vectorised lines per variable.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-import kmedoids
 import numpy as np
 import polars as pl
-from sklearn.metrics import silhouette_score
+
+from ozamonitor.errors import ConfigurationError, InputError
+from ozamonitor.sequences.cluster import pam
+from ozamonitor.sequences.quality import silhouette
 
 Kind = Literal["numeric", "nominal", "ordinal"]
 
@@ -56,6 +60,8 @@ class _Encoded:
     weights: np.ndarray  # (p,)
     names: tuple[str, ...]
     kinds: tuple[Kind, ...]
+    #: level order of each ordinal column (given or inferred)
+    levels: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def _infer_kind(s: pl.Series) -> Kind:
@@ -75,10 +81,10 @@ def _encode(
 ) -> _Encoded:
     columns = list(columns) if columns is not None else df.columns
     if not columns:
-        raise ValueError("no variables given for the Gower distance")
+        raise ConfigurationError("no variables given for the Gower distance")
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(f"unknown column(s) for the Gower distance: {', '.join(missing)}")
+        raise InputError(f"unknown column(s) for the Gower distance: {', '.join(missing)}")
     kinds = dict(kinds or {})
     ordinal_levels = dict(ordinal_levels or {})
     for c in ordinal_levels:
@@ -89,6 +95,7 @@ def _encode(
     scale = np.ones(p, dtype=np.float64)
     w = np.ones(p, dtype=np.float64)
     used_kinds: list[Kind] = []
+    used_levels: dict[str, list[Any]] = {}
     for j, c in enumerate(columns):
         s = df.get_column(c)
         kind = kinds.get(c) or _infer_kind(s)
@@ -98,12 +105,13 @@ def _encode(
         else:
             if kind == "ordinal":
                 levels = list(ordinal_levels.get(c) or s.drop_nulls().unique().sort().to_list())
+                used_levels[c] = levels
             else:
                 levels = s.drop_nulls().unique().sort().to_list()
             codes = {lv: i for i, lv in enumerate(levels)}
             unknown = set(s.drop_nulls().unique().to_list()) - set(codes)
             if unknown:
-                raise ValueError(
+                raise InputError(
                     f"column {c!r}: values {sorted(map(str, unknown))} are not "
                     "among the given ordinal levels"
                 )
@@ -117,9 +125,9 @@ def _encode(
             scale[j] = rng if rng > 0 else 1.0
         if weights and c in weights:
             if weights[c] < 0:
-                raise ValueError(f"weight of {c!r} must be non-negative")
+                raise ConfigurationError(f"weight of {c!r} must be non-negative")
             w[j] = float(weights[c])
-    return _Encoded(values, nominal, scale, w, tuple(columns), tuple(used_kinds))
+    return _Encoded(values, nominal, scale, w, tuple(columns), tuple(used_kinds), used_levels)
 
 
 def _gower_block(a: _Encoded, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
@@ -140,7 +148,7 @@ def _gower_block(a: _Encoded, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out = num / den
     if np.isnan(out).any():
-        raise ValueError("some pairs have no variable observed in common; Gower distance undefined")
+        raise InputError("some pairs have no variable observed in common; Gower distance undefined")
     return out
 
 
@@ -157,18 +165,32 @@ def gower_distance(
 
     Parameters
     ----------
-    df:
-        polars or pandas frame.
-    columns:
+    df : polars.DataFrame or pandas.DataFrame
+        The rows.
+    columns : sequence of str, optional
         Variables to use (default: all).
-    kinds:
-        Override a column's type: ``"numeric"``, ``"nominal"`` or ``"ordinal"``.
-        By default numeric dtypes are numeric, ``pl.Enum`` is ordinal, the rest nominal.
-    weights:
+    kinds : dict, optional
+        Override a column's type: ``"numeric"``, ``"nominal"`` or ``"ordinal"``. By
+        default numeric dtypes are numeric, ``pl.Enum`` is ordinal, the rest nominal.
+    weights : dict, optional
         Variable weights (default 1).
-    ordinal_levels:
+    ordinal_levels : dict, optional
         Level order for ordinal columns (implies ``"ordinal"``).
+    dtype : type, default numpy.float64
 
+    Returns
+    -------
+    numpy.ndarray
+        Symmetric, zero diagonal.
+
+    Raises
+    ------
+    InputError
+        Unknown columns, values outside the ordinal levels, or a pair with no
+        variable observed in common.
+
+    Examples
+    --------
     >>> import polars as pl
     >>> d = gower_distance(pl.DataFrame({"x": [0.0, 5.0, 10.0], "g": ["a", "a", "b"]}))
     >>> float(d[0, 2])
@@ -192,32 +214,97 @@ class SubgroupResult:
     method: str
     variables: tuple[str, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the medoids' rows and the fit's Gower encoding, for :meth:`predict`
+    _model: _GowerModel | None = field(default=None, repr=False)
 
     def assign(self) -> pl.Series:
         """Cluster labels as a polars Series named ``subgroup``."""
         return pl.Series("subgroup", self.labels, dtype=pl.Int32)
 
+    def predict(self, new: Any, *, block: int = 20_000) -> np.ndarray:
+        """The subgroup (1..k) of each row of ``new``: its nearest medoid.
 
-def _pam(d: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    res = kmedoids.fasterpam(d, k, max_iter=100, init="random", random_state=seed, n_cpu=1)
-    return np.asarray(res.labels, dtype=np.int64), np.asarray(res.medoids, dtype=np.int64)
+        Distances are Gower distances on the fit's scale (the ranges of the
+        numeric and ordinal variables among the rows clustered, the fit's ordinal
+        levels and variable weights), so a row of the fit gets its own label
+        back (with PAM) and new rows are placed as the fit would place them; ties
+        go to the lower label.
+
+        Parameters
+        ----------
+        new : polars.DataFrame or pandas.DataFrame
+            Rows with (at least) the fit's variables.
+        block : int, default 20000
+            Rows compared with the medoids at a time (bounds memory).
+
+        Returns
+        -------
+        numpy.ndarray
+            Labels ``1..k`` (int64), one per row of ``new``.
+
+        Raises
+        ------
+        InputError
+            When a variable is missing, or an ordinal value is not among the fit's
+            levels.
+        """
+        if self._model is None:
+            raise ConfigurationError("this SubgroupResult was not made by find_subgroups")
+        m = self._model
+        frame = _to_polars(new)
+        variables = list(self.variables)
+        both = pl.concat([m.medoid_rows, frame.select(variables)], how="vertical_relaxed")
+        enc = _encode(both, variables, m.kinds, m.weights, m.ordinal_levels)
+        enc = replace(enc, scale=m.scale)
+        k = m.medoid_rows.height
+        med = np.arange(k)
+        medoid_label = self.labels[self.medoids]
+        out = np.empty(frame.height, dtype=np.int64)
+        for lo in range(0, frame.height, block):
+            idx = np.arange(lo, min(frame.height, lo + block))
+            out[idx] = medoid_label[np.argmin(_gower_block(enc, idx + k, med), axis=1)]
+        return out
+
+
+@dataclass(frozen=True)
+class _GowerModel:
+    """What :meth:`SubgroupResult.predict` needs of a fit."""
+
+    medoid_rows: pl.DataFrame  # the medoids' variables, in label order
+    kinds: dict[str, Kind]
+    weights: dict[str, float] | None
+    ordinal_levels: dict[str, list[Any]]
+    scale: np.ndarray
+
+
+def _pam(d: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """FasterPAM from the BUILD start: the one PAM of :mod:`ozamonitor.sequences.cluster`.
+
+    Deterministic (BUILD is greedy), so no seed: the labels of a fit depend on the
+    data alone. (Before version 0.2 a random start drawn by ``kmedoids`` with the
+    seed was used; see docs/impact.md for how that changed the subgroups.)
+    """
+    res = pam(d, k, init="build")
+    return res.labels, res.medoids
 
 
 def _asw(d: np.ndarray, labels: np.ndarray) -> float:
+    """Average silhouette width (:func:`ozamonitor.sequences.quality.silhouette`, as
+    WeightedCluster; NaN for a single cluster)."""
     if len(np.unique(labels)) < 2:
         return float("nan")
-    return float(silhouette_score(d, labels, metric="precomputed"))
+    return float(np.mean(silhouette(d, labels)))
 
 
 def _jaccard_stability(
-    d: np.ndarray, labels: np.ndarray, k: int, n_boot: int, rng: np.random.Generator, seed: int
+    d: np.ndarray, labels: np.ndarray, k: int, n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Mean over bootstrap samples of each cluster's best Jaccard (fpc::clusterboot, "boot")."""
     n = len(labels)
     acc = np.zeros(k)
-    for b in range(n_boot):
+    for _ in range(n_boot):
         draw = rng.integers(0, n, size=n)
-        bl, _ = _pam(d[np.ix_(draw, draw)], k, seed + b + 1)
+        bl, _ = _pam(d[np.ix_(draw, draw)], k)
         uniq, first = np.unique(draw, return_index=True)
         boot_lab = bl[first]
         orig = labels[uniq]
@@ -266,25 +353,55 @@ def find_subgroups(
     max_fit: int = 4000,
     seed: int = 0,
 ) -> SubgroupResult:
-    """Cluster pupils on mixed characteristics into subgroups.
+    """Cluster pupils on mixed characteristics into subgroups (Gower distance + PAM).
 
-    ``k`` fixes the number of clusters; otherwise each k in ``ks`` is tried and
-    the one with the largest average silhouette width (on the Gower distances
-    of the fitted rows) is kept. Labels run 1..k, ordered by cluster size
-    (largest first), so results are stable and readable.
+    Labels run 1..k, ordered by cluster size (largest first), so results are
+    stable and readable.
 
-    With ``method="kprototypes"`` the ``kmodes`` package's k-prototypes is used
-    (numeric columns standardised), and the silhouette is still computed on
-    Gower distances so both methods are comparable.
+    Parameters
+    ----------
+    df : polars.DataFrame or pandas.DataFrame
+        One row per pupil.
+    variables : sequence of str
+        The characteristics clustered on.
+    k : int, optional
+        Fix the number of clusters; otherwise each k in ``ks`` is tried and the one
+        with the largest average silhouette width (on the Gower distances of the
+        fitted rows) is kept.
+    ks : sequence of int, default range(2, 9)
+    method : {"pam", "kprototypes"}, default "pam"
+        PAM (:func:`ozamonitor.sequences.cluster.pam`, FasterPAM from BUILD) or the
+        ``kmodes`` package's k-prototypes (numeric columns standardised; the
+        silhouette is still computed on Gower distances so both are comparable).
+    kinds : dict, optional
+        A column's kind (``"numeric"``, ``"nominal"``, ``"ordinal"``) where the
+        dtype would say otherwise.
+    weights : dict, optional
+        Variable weights (default 1).
+    ordinal_levels : dict, optional
+        Level order of ordinal columns.
+    n_boot : int, default 20
+        Bootstrap samples for the clusters' stability (0: none).
+    max_fit : int, default 4000
+        Above this many rows the medoids are fitted on a random sample and every
+        row is assigned to its nearest medoid.
+    seed : int, default 0
+        Seeds the sample, the bootstrap and k-prototypes.
+
+    Returns
+    -------
+    SubgroupResult
+        Labels, medoids, silhouette per k, stability, profiles; ``predict(new)``
+        places new rows.
     """
     frame = _to_polars(df)
     variables = list(variables)
     n = frame.height
     candidates = [k] if k is not None else [int(x) for x in ks]
     if not candidates or min(candidates) < 2:
-        raise ValueError("k must be at least 2")
+        raise ConfigurationError("k must be at least 2")
     if n < max(candidates) + 1:
-        raise ValueError(f"{n} rows are too few for {max(candidates)} subgroups")
+        raise InputError(f"{n} rows are too few for {max(candidates)} subgroups")
     rng = np.random.default_rng(seed)
     enc = _encode(frame, variables, kinds, weights, ordinal_levels)
     fit_idx = np.sort(rng.choice(n, size=max_fit, replace=False)) if n > max_fit else np.arange(n)
@@ -294,11 +411,12 @@ def find_subgroups(
     fits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for kk in candidates:
         if method == "pam":
-            lab, med = _pam(d_fit, kk, seed)
+            lab, med = _pam(d_fit, kk)
         elif method == "kprototypes":
             lab, med = _kprototypes(enc, fit_idx, d_fit, kk, seed)
         else:
-            raise ValueError(f"unknown subgroup method {method!r}; use 'pam' or 'kprototypes'")
+            raise ConfigurationError(
+                f"unknown subgroup method {method!r}; use 'pam' or 'kprototypes'")
         fits[kk] = (lab, med)
         sil[kk] = _asw(d_fit, lab)
     best_k = k if k is not None else max(sil, key=lambda x: (np.nan_to_num(sil[x], nan=-2), -x))
@@ -318,7 +436,7 @@ def find_subgroups(
 
     stability = np.full(best_k, np.nan)
     if n_boot > 0 and method == "pam":
-        stability = _jaccard_stability(d_fit, lab_fit, best_k, n_boot, rng, seed)
+        stability = _jaccard_stability(d_fit, lab_fit, best_k, n_boot, rng)
 
     # Relabel 1..k by decreasing size (ties: by medoid row index).
     sizes = np.bincount(labels, minlength=best_k)
@@ -338,6 +456,13 @@ def find_subgroups(
         method=method,
         variables=tuple(variables),
         extra={"n_fit": len(fit_idx)},
+        _model=_GowerModel(
+            medoid_rows=frame.select(variables)[medoids.tolist()],
+            kinds=dict(zip(enc.names, enc.kinds, strict=True)),
+            weights=dict(weights) if weights else None,
+            ordinal_levels=enc.levels,
+            scale=enc.scale,
+        ),
     )
 
 
@@ -348,14 +473,14 @@ def _kprototypes(
 
     x = enc.values[fit_idx].copy()
     if np.isnan(x).any():
-        raise ValueError("k-prototypes does not accept missing values; use method='pam'")
+        raise InputError("k-prototypes does not accept missing values; use method='pam'")
     cat = [j for j in range(x.shape[1]) if enc.kinds[j] == "nominal"]
     num = [j for j in range(x.shape[1]) if j not in cat]
     for j in num:
         sd = x[:, j].std()
         x[:, j] = (x[:, j] - x[:, j].mean()) / (sd if sd > 0 else 1.0)
     if not cat:
-        raise ValueError("k-prototypes needs at least one nominal variable; use method='pam'")
+        raise InputError("k-prototypes needs at least one nominal variable; use method='pam'")
     kp = KPrototypes(n_clusters=k, random_state=seed, n_init=4, init="Cao")
     lab = np.asarray(kp.fit_predict(x.astype(object), categorical=cat), dtype=np.int64)
     # Representative rows: the member with the smallest total Gower distance to its cluster.

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail
+from ozamonitor.cli.common import console, err_console, fail, naming_file
+from ozamonitor.files import atomic_write
 
 
 def _read_table(path: Path, id_col: str):
@@ -46,21 +47,11 @@ def _split(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else []
 
 
-def _write_atomic(frames: list[tuple[object, Path]]) -> None:
-    """Write each (DataFrame, path) to a temporary file, then rename all of them."""
-    tmps: list[tuple[str, Path]] = []
-    try:
+def _write_csvs(frames: list[tuple[Any, Path]]) -> None:
+    """Write each (pandas DataFrame, path); all files appear only when all are written."""
+    with ExitStack() as stack:
         for frame, path in frames:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            os.close(fd)
-            tmps.append((tmp, path))
-            frame.to_csv(tmp, index=False)  # type: ignore[attr-defined]
-        for tmp, path in tmps:
-            os.replace(tmp, path)
-    finally:
-        for tmp, _ in tmps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            frame.to_csv(stack.enter_context(atomic_write(path)), index=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -112,31 +103,28 @@ def register(app: typer.Typer) -> None:
         covs = _split(covariates)
         if not covs:
             raise fail("--covariates is empty")
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, naming_file(input.name):
             warnings.simplefilter("always")
-            try:
-                result = match_nearest(
-                    df,
-                    treatment,
-                    covs,
-                    id_col=id_col,
-                    distance="glm" if distance == "linear.logit" else distance,
-                    link="linear.logit" if distance == "linear.logit" else "logit",
-                    exact=_split(exact) or None,
-                    mahvars=_split(mahvars) or None,
-                    ratio=ratio,
-                    replace=replace,
-                    caliper=caliper,
-                    m_order=order,  # type: ignore[arg-type]
-                    seed=seed,
-                )
-                balance = balance_from_match(result, df)
-            except (ValueError, TypeError) as exc:
-                raise fail(f"{input.name}: {exc}") from exc
+            result = match_nearest(
+                df,
+                treatment,
+                covs,
+                id_col=id_col,
+                distance="glm" if distance == "linear.logit" else distance,
+                link="linear.logit" if distance == "linear.logit" else "logit",
+                exact=_split(exact) or None,
+                mahvars=_split(mahvars) or None,
+                ratio=ratio,
+                replace=replace,
+                caliper=caliper,
+                m_order=order,  # type: ignore[arg-type]
+                seed=seed,
+            )
+            balance = balance_from_match(result, df)
         for w in caught:
             err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
         balance_path = out.with_name(f"{out.stem}_balance.csv")
-        _write_atomic([(result.pairs_frame(), out), (balance, balance_path)])
+        _write_csvs([(result.pairs_frame(), out), (balance, balance_path)])
         if love_plot is not None:
             draw_love_plot(balance, love_plot)
         n_t = int(result.treat.sum())

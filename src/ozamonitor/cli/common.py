@@ -1,13 +1,23 @@
-"""Helpers shared by CLI modules: consoles, error exits, progress bars."""
+"""Helpers shared by CLI modules: consoles, error exits, progress bars.
+
+Errors: library code raises :class:`~ozamonitor.errors.OzamonitorError`
+subclasses; :class:`OzamonitorGroup`, the root command group, turns any of them
+into one red ``error:`` line on stderr and the error's ``exit_code``. Commands
+therefore do not catch library errors themselves; they call :func:`fail` only
+for problems with their own options, and :func:`naming_file` where a message
+about the data should name the input file.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -18,6 +28,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ozamonitor.errors import InputError, OzamonitorError
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -26,6 +38,38 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``message`` in red on stderr and return an Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+class OzamonitorGroup(typer.core.TyperGroup):
+    """The root command group: an :class:`~ozamonitor.errors.OzamonitorError` raised by
+    any command becomes one clear line (:func:`fail`) and the error's ``exit_code``.
+
+    Passed as ``cls=`` to the root :class:`typer.Typer`, so it also applies under
+    :class:`typer.testing.CliRunner` and to sub-groups. Other exceptions are bugs and
+    keep their traceback.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OzamonitorError as e:
+            raise fail(str(e), code=e.exit_code) from None
+
+
+@contextmanager
+def naming_file(name: str | Path) -> Iterator[None]:
+    """Inside the block, an :class:`~ozamonitor.errors.InputError` is reported as
+    ``NAME: message`` (the input file the command read), with the error's exit code.
+
+    Parameters
+    ----------
+    name : str or Path
+        How to name the file in the message (``input.name`` or the path as given).
+    """
+    try:
+        yield
+    except InputError as e:
+        raise fail(f"{name}: {e}", code=e.exit_code) from None
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:

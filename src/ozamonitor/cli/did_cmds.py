@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -11,18 +9,8 @@ import pandas as pd
 import polars as pl
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail
-
-
-def _write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".csv.tmp")
-    os.close(fd)
-    try:
-        df.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from ozamonitor.cli.common import console, err_console, fail, naming_file
+from ozamonitor.files import atomic_write
 
 
 def _aggregate_frame(aggs: dict) -> pd.DataFrame:
@@ -89,7 +77,7 @@ def register(app: typer.Typer) -> None:
         Writes OUT (group, time, att, se), OUT_aggregate.csv (type, e, group, time, att,
         se, lower, upper) and an event-study plot.
         """
-        from ozamonitor.causal.did import DidInputError, aggte_all, att_gt
+        from ozamonitor.causal.did import aggte_all, att_gt
         from ozamonitor.causal.did_plot import save_event_study_plot
 
         if not input.exists():
@@ -102,40 +90,38 @@ def register(app: typer.Typer) -> None:
         except Exception as exc:
             raise fail(f"{input}: cannot read ({exc})") from exc
         covs = [c.strip() for c in covariates.split(",") if c.strip()]
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, naming_file(input):
             warnings.simplefilter("always")
-            try:
-                res = att_gt(
-                    df,
-                    unit,
-                    time,
-                    cohort,
-                    outcome,
-                    covariates=covs,
-                    control_group=control,
-                    est_method=method,
-                    base_period=base_period,
-                    anticipation=anticipation,
-                    weights=weights,
-                    cluster=cluster,
-                    bootstrap=bootstrap,
-                    biters=biters,
-                    cband=cband,
-                    alpha=alpha,
-                    seed=seed,
-                    balance=balance,
-                )
-                na = bool(pd.isna(res.att).any())
-                aggs = aggte_all(res, min_e=min_e, max_e=max_e, balance_e=balance_e, na_rm=na)
-            except DidInputError as exc:
-                raise fail(f"{input}: {exc}") from exc
+            res = att_gt(
+                df,
+                unit,
+                time,
+                cohort,
+                outcome,
+                covariates=covs,
+                control_group=control,
+                est_method=method,
+                base_period=base_period,
+                anticipation=anticipation,
+                weights=weights,
+                cluster=cluster,
+                bootstrap=bootstrap,
+                biters=biters,
+                cband=cband,
+                alpha=alpha,
+                seed=seed,
+                balance=balance,
+            )
+            na = bool(pd.isna(res.att).any())
+            aggs = aggte_all(res, min_e=min_e, max_e=max_e, balance_e=balance_e, na_rm=na)
         for w in caught:
             err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
-        out.parent.mkdir(parents=True, exist_ok=True)
         attgt = res.to_frame()[["group", "time", "att", "se"]]
-        _write_csv_atomic(attgt, out)
         agg_path = out.with_name(out.stem + "_aggregate.csv")
-        _write_csv_atomic(_aggregate_frame(aggs), agg_path)
+        # both tables or neither: each is moved into place when the block ends
+        with atomic_write(out) as tmp_attgt, atomic_write(agg_path) as tmp_agg:
+            attgt.to_csv(tmp_attgt, index=False)
+            _aggregate_frame(aggs).to_csv(tmp_agg, index=False)
         plot_path = plot or out.with_name(out.stem + "_event_study.png")
         save_event_study_plot(aggs["dynamic"], plot_path)
         s = aggs["simple"]

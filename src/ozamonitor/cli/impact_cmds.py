@@ -11,7 +11,6 @@ from ozamonitor.cli.common import (
     UNSAFE_THRESHOLD_HELP,
     check_threshold,
     console,
-    fail,
     print_frame,
     staged_progress,
 )
@@ -40,27 +39,22 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Subgroups, matching and difference-in-differences for the OZA experiment."""
         check_threshold(threshold, unsafe_threshold)
-        from ozamonitor.causal.impact import ImpactError, impact_analysis
-        from ozamonitor.register.store import RegisterError
+        from ozamonitor.causal.impact import impact_analysis
         from ozamonitor.report.impact import write_impact_outputs
 
-        with staged_progress() as say:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    res = impact_analysis(
-                        register_path,
-                        by=None if by == "none" else by,
-                        ratio=ratio,
-                        caliper=caliper or None,
-                        exact=[e for e in exact.split(",") if e],
-                        max_e=max_e,
-                        seed=seed,
-                        control_pool=control_pool,
-                        progress=say,
-                    )
-            except (ImpactError, RegisterError, ValueError) as e:
-                raise fail(str(e)) from None
+        with staged_progress() as say, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = impact_analysis(
+                register_path,
+                by=None if by == "none" else by,
+                ratio=ratio,
+                caliper=caliper or None,
+                exact=[e for e in exact.split(",") if e],
+                max_e=max_e,
+                seed=seed,
+                control_pool=control_pool,
+                progress=say,
+            )
         paths = write_impact_outputs(res, out, lang=lang, threshold=threshold)
         from ozamonitor.report.impact import published_summary
 

@@ -23,6 +23,7 @@ from ozamonitor.cli import (
     trajectory_cmds,
     web_cmds,
 )
+from ozamonitor.cli.common import OzamonitorGroup
 
 app = typer.Typer(
     name="ozamonitor",
@@ -31,6 +32,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
+    cls=OzamonitorGroup,  # one place maps OzamonitorError to a message and exit code
 )
 
 

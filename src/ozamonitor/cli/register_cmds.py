@@ -10,7 +10,7 @@ import typer
 from rich.table import Table as RichTable
 
 from ozamonitor.cli.common import console, err_console, fail, parse_date
-from ozamonitor.register.validate import CHECKS, ValidationReport
+from ozamonitor.register.problems import CHECKS, ValidationReport
 
 
 def _one_register(arg: Path | None, opt: Path | None) -> Path:
@@ -61,14 +61,7 @@ def import_cmd(
     BSNs are checked (eleven-test) and replaced by keyed pseudonyms; everything
     is validated before anything is written.
     """
-    from ozamonitor.register.importer import (
-        ImportValidationError,
-        SourceError,
-        import_tables,
-        write_import,
-    )
-    from ozamonitor.register.mapping import MappingError
-    from ozamonitor.register.pseudonym import PseudonymKeyError
+    from ozamonitor.register.importer import ImportValidationError, import_tables, write_import
 
     ext = parse_date(extraction_date, "--extraction-date")
     if out.exists() and not force:
@@ -78,11 +71,9 @@ def import_cmd(
         res = import_tables(source, mapping=mapping, key_file=key_file, extraction_date=ext,
                             table=table, max_problems=max_errors)
         write_import(res, out)
-    except ImportValidationError as e:
+    except ImportValidationError as e:  # the problem list and the target, not only a line
         _print_problems(e.report, max_errors, "problems per check")
         raise fail(f"{e}; nothing written to {out}") from None
-    except (SourceError, MappingError, PseudonymKeyError) as e:
-        raise fail(str(e), code=2) from None
     for file, cols in res.dropped_columns.items():
         err_console.print(f"[yellow]note:[/] {file}: column(s) not in the schema were not "
                           f"imported: {', '.join(cols)}", highlight=False, soft_wrap=True)
@@ -103,14 +94,11 @@ def validate_cmd(
     Prints file:row:field: message per problem (row = 1-based row of the
     Parquet file) and a count per check; exits with status 1 on problems.
     """
-    from ozamonitor.register.store import Register, RegisterError
+    from ozamonitor.register.store import Register
     from ozamonitor.register.validate import validate_register
 
     register_path = _one_register(register_arg, register_opt)
-    try:
-        reg = Register(register_path)
-    except RegisterError as e:
-        raise fail(str(e), code=2) from None
+    reg = Register(register_path)
     t0 = time.perf_counter()
     report = validate_register(reg, max_problems=max_errors)
     secs = time.perf_counter() - t0
@@ -145,13 +133,9 @@ def info_cmd(
     """Show a register's tables, date ranges and pupils per sector on 1 October."""
     from ozamonitor.register.info import register_info
     from ozamonitor.register.schema import label
-    from ozamonitor.register.store import RegisterError
 
     register_path = _one_register(register_arg, register_opt)
-    try:
-        info = register_info(register_path)
-    except RegisterError as e:
-        raise fail(str(e), code=2) from None
+    info = register_info(register_path)
     facts = RichTable(title=f"register {info.path}", show_header=False)
     facts.add_column("fact")
     facts.add_column("value")
@@ -201,7 +185,7 @@ def export_template_cmd(
     try:
         paths = export_template(outdir, fmt, example=example,  # type: ignore[arg-type]
                                 force=force)
-    except TemplateExistsError as e:
+    except TemplateExistsError as e:  # adds the command's option to the message
         raise fail(f"{e} (use --force)") from None
     console.print(f"wrote {len(paths)} files to {outdir}", highlight=False, soft_wrap=True)
 

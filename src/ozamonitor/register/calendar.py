@@ -25,8 +25,31 @@ import re
 
 import polars as pl
 
+from ozamonitor.errors import ConfigurationError
+
 FIRST_SCHOOL_YEAR = "2014-2015"
 LAST_SCHOOL_YEAR = "2025-2026"
+
+# Ages in whole months since the birth month: the difference of month indices, so
+# a child born on any day of March 2010 is 0 in March 2010 and 61 in April 2015.
+# The simulation and the impact pool work on monthly grids in these units.
+
+#: 4 years: a child may start school (basisschool) from the month it turns 4.
+SCHOOL_ENTRY_MONTHS = 48
+#: Compulsory education starts on the first of the month after the 5th birthday
+#: (Leerplichtwet art. 3; :func:`compulsory_start_expr`).
+COMPULSORY_START_MONTHS = 61
+#: 12 years: the end of primary-school age (``primary`` in the impact study is
+#: younger than this; special education switches from so to vso around it).
+SECONDARY_AGE_MONTHS = 144
+#: 16 years: the age after which leaving school without a start qualification is
+#: dropping out (and mbo becomes the usual next school).
+AGE_16_MONTHS = 192
+#: 17 years: the last age of the OZA target groups (the impact pool is younger) and
+#: of new referrals to special education.
+AGE_17_MONTHS = 204
+#: 18 years: the qualification duty ends (:func:`qualification_end_expr`).
+ADULT_MONTHS = 216
 
 _SY = re.compile(r"^(\d{4})-(\d{4})$")
 
@@ -35,7 +58,7 @@ def parse_school_year(sy: str) -> int:
     """``"2022-2023"`` -> 2022 (the calendar year in which it starts)."""
     m = _SY.match(sy.strip())
     if not m or int(m.group(2)) != int(m.group(1)) + 1:
-        raise ValueError(f"invalid school year {sy!r}; expected e.g. '2022-2023'")
+        raise ConfigurationError(f"invalid school year {sy!r}; expected e.g. '2022-2023'")
     return int(m.group(1))
 
 

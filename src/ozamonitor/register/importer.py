@@ -26,10 +26,7 @@ names, addresses and other direct identifiers never reach the register.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +34,15 @@ from typing import Any
 
 import polars as pl
 
+from ozamonitor.errors import InputError
 from ozamonitor.register.mapping import Mapping, load_mapping
+from ozamonitor.register.problems import (
+    PROBLEM_SCHEMA,
+    ROW,
+    Problem,
+    ValidationReport,
+    problem_frame,
+)
 from ozamonitor.register.pseudonym import (
     PSEUDONYM_LENGTH,
     elfproef_expr,
@@ -47,32 +52,37 @@ from ozamonitor.register.pseudonym import (
     pseudonym_digests,
 )
 from ozamonitor.register.schema import PERSON_TABLES, TABLES, Column
-from ozamonitor.register.store import MANIFEST, RegisterWriter
-from ozamonitor.register.validate import (
-    ROW,
-    Problem,
-    ValidationReport,
-    problem_frame,
-    validate_tables,
+from ozamonitor.register.sources import (
+    SourceError,
+    SourceTable,
+    discover_sources,
+    read_source,
 )
+from ozamonitor.register.store import MANIFEST, RegisterWriter
+from ozamonitor.register.validate import validate_tables
 
-SOURCE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+__all__ = [
+    "ImportResult",
+    "ImportValidationError",
+    "SourceError",
+    "SourceTable",
+    "discover_sources",
+    "import_register",
+    "import_tables",
+    "read_source",
+    "write_import",
+]
+
 _TRUE = ("true", "1", "ja", "j", "yes", "y", "waar", "t")
 _FALSE = ("false", "0", "nee", "n", "no", "onwaar", "f")
-_PROBLEM_SCHEMA = {"file": pl.String, "row": pl.Int64, "field": pl.String, "message": pl.String,
-                   "check": pl.String}
-_PROBLEM_COLUMNS = list(_PROBLEM_SCHEMA)
+_PROBLEM_COLUMNS = list(PROBLEM_SCHEMA)
 #: Extra date formats always tried after the mapping's format.
 _DATE_FALLBACKS = ("%Y-%m-%d",)
 #: ... and for workbooks, where date cells in a text column read as date-times.
 _EXCEL_DATE_FALLBACKS = ("%Y-%m-%d %H:%M:%S",)
 
 
-class SourceError(Exception):
-    """The source as a whole cannot be read (missing file, unknown table, ...)."""
-
-
-class ImportValidationError(Exception):
+class ImportValidationError(InputError):
     """The source has problems; nothing was written. ``report`` holds them."""
 
     def __init__(self, report: ValidationReport, rows_failed: int) -> None:
@@ -83,24 +93,6 @@ class ImportValidationError(Exception):
             f"import refused, nothing written: {report.total} problem(s) in "
             f"{rows_failed} source row(s) ({counts})"
         )
-
-
-@dataclass
-class SourceTable:
-    """Where one table comes from."""
-
-    table: str
-    path: Path
-    sheet: str | None = None
-    #: whether the workbook has several sheets (then reports name the sheet)
-    several_sheets: bool = False
-
-    @property
-    def display(self) -> str:
-        """File name used in problem reports: ``file``, or ``file[sheet]`` in a workbook."""
-        if self.sheet and self.several_sheets:
-            return f"{self.path.name}[{self.sheet}]"
-        return self.path.name
 
 
 @dataclass
@@ -115,180 +107,6 @@ class ImportResult:
     dropped_columns: dict[str, list[str]] = field(default_factory=dict)
     rows_failed: int = 0
     key_id: str | None = None
-
-
-# --------------------------------------------------------------------------
-# Finding and reading sources
-# --------------------------------------------------------------------------
-
-
-def _excel_sheets(path: Path) -> list[str]:
-    import fastexcel
-
-    return list(fastexcel.read_excel(str(path)).sheet_names)
-
-
-def _file_matches(name: str | None, path: Path) -> bool:
-    """A mapping's ``file`` matches a path by name, or by stem when it has no suffix."""
-    if not name:
-        return False
-    if Path(name).suffix.lower() in SOURCE_SUFFIXES:
-        return path.name.lower() == name.lower()
-    return path.stem.lower() == name.lower()
-
-
-def discover_sources(
-    source: str | Path, mapping: Mapping | None = None, table: str | None = None
-) -> list[SourceTable]:
-    """Work out which file (and sheet) holds which table. Raises :class:`SourceError`."""
-    m = mapping or Mapping()
-    src = Path(source)
-    if not src.exists():
-        raise SourceError(f"{src}: no such file or folder")
-    if table is not None and table not in TABLES:
-        raise SourceError(f"unknown table {table!r}; known tables: {', '.join(TABLES)}")
-    found: dict[str, SourceTable] = {}
-
-    def add(st: SourceTable) -> None:
-        if st.table in found:
-            raise SourceError(f"table {st.table!r} found twice: {found[st.table].display} "
-                              f"and {st.display}")
-        found[st.table] = st
-
-    def workbook(path: Path) -> None:
-        sheets = _excel_sheets(path)
-        wanted = {(m.table(n).sheet or n): n for n in TABLES}
-        lower = {s.strip().lower(): s for s in sheets}
-        hits = [(lower[k.lower()], n) for k, n in wanted.items() if k.lower() in lower]
-        if not hits:
-            raise SourceError(f"{path.name}: no sheet named after a table "
-                              f"(sheets: {', '.join(sheets)}; tables: {', '.join(TABLES)})")
-        for sheet, n in hits:
-            add(SourceTable(n, path, sheet, several_sheets=len(sheets) > 1))
-
-    def single(path: Path, name: str) -> None:
-        sheet = m.table(name).sheet
-        several = False
-        if path.suffix.lower() == ".xlsx":
-            sheets = _excel_sheets(path)
-            several = len(sheets) > 1
-            if sheet is None:
-                sheet = next((s for s in sheets if s.strip().lower() == name), sheets[0])
-        add(SourceTable(name, path, sheet, several_sheets=several))
-
-    if src.is_file():
-        if src.suffix.lower() not in SOURCE_SUFFIXES:
-            raise SourceError(f"{src}: unsupported file type; use {', '.join(SOURCE_SUFFIXES)}")
-        name = table or next((n for n in TABLES if _file_matches(m.table(n).file, src)), None)
-        if name is None and src.stem.lower() in TABLES:
-            name = src.stem.lower()
-        if name is not None:
-            single(src, name)
-        elif src.suffix.lower() == ".xlsx":
-            workbook(src)
-        else:
-            raise SourceError(f"{src}: cannot tell which table this is; pass --table")
-        return list(found.values())
-    if table is not None:
-        raise SourceError("--table goes with a single source file, not a folder")
-    by_mapping = {str(m.table(n).file): n for n in TABLES if m.table(n).file}
-    files = sorted(p for p in src.iterdir()
-                   if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES
-                   and not p.name.startswith(("~$", ".")))
-    for f, n in by_mapping.items():
-        if not any(_file_matches(f, p) for p in files):
-            raise SourceError(f"{src / f}: file named in the mapping (tables.{n}.file) not found")
-    for p in files:
-        mapped = next((n for f, n in by_mapping.items() if _file_matches(f, p)), None)
-        if mapped is not None:
-            single(p, mapped)
-        elif p.stem.lower() in TABLES:
-            single(p, p.stem.lower())
-        elif p.suffix.lower() == ".xlsx":
-            workbook(p)
-        else:
-            raise SourceError(f"{p}: not a table name ({', '.join(TABLES)}); rename the file "
-                              "or name it under tables.<table>.file in the mapping")
-    if not found:
-        raise SourceError(f"{src}: no source files ({', '.join(SOURCE_SUFFIXES)}) found")
-    return [found[n] for n in TABLES if n in found]
-
-
-def _check_ragged(display: str, raw: bytes, sep: str, limit: int = 10) -> None:
-    """Refuse a CSV whose rows have a different number of fields than its header.
-
-    polars would pad short rows with nulls (giving misleading errors later) and
-    reject long ones without a row number; this names every such row
-    (``file:row``, 1-based data rows, header excluded).
-    """
-    reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace").lstrip("\ufeff")),
-                        delimiter=sep)
-    header = next(reader, None)
-    if header is None:
-        return
-    width = len(header)
-    bad = []
-    for row_no, fields in enumerate(reader, start=1):
-        if fields and len(fields) != width:
-            bad.append(f"{display}:{row_no}: {len(fields)} fields, the header has {width}")
-            if len(bad) >= limit:
-                bad.append("... (more rows with a wrong number of fields)")
-                break
-    if bad:
-        raise SourceError("\n".join(bad))
-
-
-def _detect_separator(head: str) -> str:
-    line = head.splitlines()[0] if head else ""
-    counts = {sep: line.count(sep) for sep in (",", ";", "\t", "|")}
-    best = max(counts, key=lambda s: counts[s])
-    return best if counts[best] else ","
-
-
-def read_source(st: SourceTable, mapping: Mapping | None = None) -> pl.DataFrame:
-    """Read one source table as it is, adding :data:`ROW` (1-based data row).
-
-    CSV is read as text; Parquet and Excel keep their types. Rows that are
-    entirely empty are dropped (their numbers are skipped, not reused).
-    """
-    m = mapping or Mapping()
-    suffix = st.path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            raw = st.path.read_bytes()
-            enc = m.encoding.lower().replace("_", "-")
-            if enc not in ("utf-8", "utf8"):
-                raw = raw.decode(m.encoding).encode("utf-8")
-            text_head = raw[:4096].decode("utf-8", errors="replace").lstrip("\ufeff")
-            sep = m.separator or _detect_separator(text_head)
-            _check_ragged(st.display, raw, sep)
-            df = pl.read_csv(io.BytesIO(raw), separator=sep, infer_schema=False,
-                             truncate_ragged_lines=False, raise_if_empty=False)
-        elif suffix == ".parquet":
-            df = pl.read_parquet(st.path)
-        elif suffix == ".xlsx":
-            # fastexcel logs a warning for every all-empty column; that is not news here
-            log = logging.getLogger("fastexcel")
-            level = log.level
-            log.setLevel(logging.ERROR)
-            try:
-                df = pl.read_excel(st.path, sheet_name=st.sheet, drop_empty_rows=False,
-                                   infer_schema_length=None, raise_if_empty=False)
-            finally:
-                log.setLevel(level)
-        else:  # pragma: no cover - discover_sources filters suffixes
-            raise SourceError(f"{st.path}: unsupported file type")
-    except SourceError:
-        raise
-    except Exception as e:  # polars/fastexcel/pyarrow raise many kinds
-        raise SourceError(f"{st.display}: cannot read: {e}") from None
-    if ROW in df.columns:  # a source column with our internal name is not a schema column
-        df = df.drop(ROW)
-    df = df.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
-    data_cols = [c for c in df.columns if c != ROW]
-    if data_cols:
-        df = df.filter(~pl.all_horizontal(pl.col(c).is_null() for c in data_cols))
-    return df
 
 
 # --------------------------------------------------------------------------
@@ -589,7 +407,7 @@ def _source_report(
     """Problems in source terms (column names), deduplicated; and the failed row count."""
     if report.ok:
         return report, 0
-    allp = pl.DataFrame([vars(p) for p in report], schema=_PROBLEM_SCHEMA)
+    allp = pl.DataFrame([vars(p) for p in report], schema=PROBLEM_SCHEMA)
     allp = _rename_fields(allp, fields, files)
     # a value that failed to parse (or a bad BSN) is not reported again as empty
     first = allp.filter(pl.col("check").is_in(["parse", "bsn"])).select("file", "row", "field")
@@ -633,19 +451,42 @@ def import_register(
 ) -> Path:
     """Import source files into a register folder ``out``, all or nothing.
 
-    ``source``: a folder of table files, one file (with ``table``) or one
-    workbook with a sheet per table (CSV, Parquet, ``.xlsx``). ``mapping``: a
-    mapping file (YAML/TOML/JSON, see :mod:`ozamonitor.register.mapping`).
-    ``key``/``key_file``: the pseudonymisation key (else the environment
-    variable ``OZAMONITOR_PSEUDONYM_KEY``); required when a source has BSNs.
-    ``extraction_date``: date the source registers were extracted (default:
-    today); no date may lie after it.
+    Parameters
+    ----------
+    source : str or Path
+        A folder of table files, one file (with ``table``) or one workbook with a
+        sheet per table (CSV, Parquet, ``.xlsx``).
+    out : str or Path
+        The register folder to write.
+    mapping : str, Path, Mapping or dict, optional
+        A mapping file (YAML/TOML/JSON, see :mod:`ozamonitor.register.mapping`) or
+        its contents: column renames, code translations, date formats.
+    key : bytes or str, optional
+        The pseudonymisation key; required when a source has BSNs.
+    key_file : str or Path, optional
+        File holding the key (else the environment variable
+        ``OZAMONITOR_PSEUDONYM_KEY``).
+    extraction_date : datetime.date, optional
+        Date the source registers were extracted (default: today); no date may lie
+        after it.
+    table : str, optional
+        The table held by a single source file.
+    max_problems : int or None, default 1000
+        Problems kept in the report (``None``: all).
 
-    Raises :class:`SourceError` (unreadable source),
-    :class:`~ozamonitor.register.mapping.MappingError`,
-    :class:`~ozamonitor.register.pseudonym.PseudonymKeyError` or
-    :class:`ImportValidationError` (problems by source file, row and column;
-    at most ``max_problems`` kept). Returns ``out``.
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    SourceError
+        An unreadable source.
+    MappingError, PseudonymKeyError
+        A bad mapping or key.
+    ImportValidationError
+        Problems by source file, row and column; nothing is written.
     """
     ext = extraction_date or dt.date.today()
     res = import_tables(source, mapping=mapping, key=key, key_file=key_file,

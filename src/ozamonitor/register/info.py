@@ -140,7 +140,18 @@ def enrolled_on_october_first(reg: Register) -> pl.DataFrame:
 
 
 def register_info(register: str | Path | Register) -> RegisterInfo:
-    """Collect :class:`RegisterInfo` for a register folder."""
+    """Collect :class:`RegisterInfo` for a register folder.
+
+    Parameters
+    ----------
+    register : str, Path or Register
+        The register.
+
+    Returns
+    -------
+    RegisterInfo
+        Table sizes, date ranges, pupils per sector on 1 October and manifest facts.
+    """
     reg = Register.open(register)
     sizes = pl.DataFrame(
         [dict(table=n, rows=reg.rows(n), bytes=reg.file(n).stat().st_size) for n in TABLES],

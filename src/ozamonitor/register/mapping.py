@@ -45,10 +45,11 @@ from typing import Any
 
 import yaml
 
+from ozamonitor.errors import ConfigurationError
 from ozamonitor.register.schema import TABLES
 
 
-class MappingError(ValueError):
+class MappingError(ConfigurationError):
     """A mapping file is malformed (names the file and the offending key)."""
 
 

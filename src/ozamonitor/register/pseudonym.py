@@ -33,6 +33,8 @@ from typing import Any
 
 import polars as pl
 
+from ozamonitor.errors import ConfigurationError, InputError
+
 #: Environment variable holding the pseudonymisation key.
 KEY_ENV = "OZAMONITOR_PSEUDONYM_KEY"
 #: Number of hex characters of the HMAC-SHA256 digest kept as ``person_id``.
@@ -43,7 +45,7 @@ MIN_KEY_BYTES = 16
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 
-class PseudonymKeyError(Exception):
+class PseudonymKeyError(ConfigurationError):
     """No usable pseudonymisation key was given."""
 
 
@@ -103,10 +105,19 @@ def elfproef_expr(bsn: pl.Expr) -> pl.Expr:
 def elfproef(values: Any) -> pl.Series | bool:
     """Eleven-test (*elfproef*) of BSNs.
 
-    ``values`` is one BSN (str or int: returns a bool) or a series/list of
-    them (polars or pandas: returns a Boolean polars Series, null where the
-    input is null). Integers are zero-padded to 9 digits first.
+    Parameters
+    ----------
+    values : str, int, polars.Series, pandas.Series or list
+        One BSN or several; integers are zero-padded to 9 digits first.
 
+    Returns
+    -------
+    bool or polars.Series
+        For one BSN a bool; else a Boolean polars Series, null where the input is
+        null.
+
+    Examples
+    --------
     >>> elfproef("111222333"), elfproef("123456789")
     (True, False)
     """
@@ -181,12 +192,31 @@ def pseudonym_digests(bsns: list[str], key: bytes) -> list[str]:
 def pseudonymise(values: Any, key: bytes | str, *, check: bool = True) -> pl.Series:
     """Replace BSNs by keyed pseudonyms (``person_id``).
 
-    ``values``: polars or pandas series (or list) of BSNs, strings or integers.
     Each distinct BSN is hashed once (``hmac.digest``, about 1 microsecond each)
-    and the result mapped back, so repeated BSNs cost nothing extra. With
-    ``check`` (default) a BSN failing the eleven-test raises ``ValueError``;
-    the importer reports such rows as validation problems before calling this.
-    Nulls stay null. Returns a String series named ``person_id``.
+    and the result mapped back, so repeated BSNs cost nothing extra. Nulls stay
+    null.
+
+    Parameters
+    ----------
+    values : polars.Series, pandas.Series or list
+        BSNs, as strings or integers.
+    key : bytes or str
+        The pseudonymisation key.
+    check : bool, default True
+        Refuse BSNs failing the eleven-test (the importer reports such rows as
+        validation problems before calling this).
+
+    Returns
+    -------
+    polars.Series
+        String series named ``person_id``.
+
+    Raises
+    ------
+    InputError
+        With ``check``, when a BSN fails the eleven-test (no BSN is echoed).
+    PseudonymKeyError
+        Without a usable key.
     """
     if key is None:  # defensive: the type says otherwise, callers may not
         raise PseudonymKeyError("pseudonymise() needs a key")
@@ -196,7 +226,7 @@ def pseudonymise(values: Any, key: bytes | str, *, check: bool = True) -> pl.Ser
         ok = pl.select(elfproef_expr(pl.lit(s))).to_series()
         bad = s.filter(ok.not_())
         if len(bad):
-            raise ValueError(f"{len(bad)} BSN(s) fail the eleven-test (elfproef)")
+            raise InputError(f"{len(bad)} BSN(s) fail the eleven-test (elfproef)")
     uniq = s.drop_nulls().unique()
     ids = pseudonym_digests(uniq.to_list(), k)
     mapping = pl.DataFrame({"bsn": uniq, "person_id": pl.Series(ids, dtype=pl.String)})

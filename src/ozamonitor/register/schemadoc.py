@@ -14,6 +14,8 @@ import argparse
 import re
 from pathlib import Path
 
+from ozamonitor.errors import ConfigurationError
+from ozamonitor.files import atomic_write_text
 from ozamonitor.register.schema import PERSON_TABLES, SCHEMA_VERSION, TABLES, Column
 
 START = "<!-- schema:start -->"
@@ -65,7 +67,7 @@ def embed(text: str) -> str:
     """Replace the generated section of a Markdown text with the current schema."""
     pattern = re.compile(re.escape(START) + r".*?" + re.escape(END), re.S)
     if not pattern.search(text):
-        raise ValueError(f"markers {START} / {END} not found")
+        raise ConfigurationError(f"markers {START} / {END} not found")
     return pattern.sub(lambda _: f"{START}\n{schema_markdown()}{END}", text)
 
 
@@ -74,7 +76,7 @@ def main() -> None:
     ap.add_argument("--write", type=Path, help="Markdown file with the markers to update.")
     args = ap.parse_args()
     if args.write:
-        args.write.write_text(embed(args.write.read_text(encoding="utf-8")), encoding="utf-8")
+        atomic_write_text(args.write, embed(args.write.read_text(encoding="utf-8")))
     else:
         print(schema_markdown(), end="")
 

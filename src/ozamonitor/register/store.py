@@ -9,8 +9,9 @@ A register is a folder::
         ...
 
 :func:`write_register` writes all tables at once and atomically (into a
-temporary sibling folder that is renamed into place), so a failed import or
-generation never leaves a half-written register. :class:`Register` opens one
+temporary sibling folder that is renamed into place, :func:`ozamonitor.files.atomic_dir`),
+so a failed import or generation never leaves a half-written register. The
+folder is private (0700, files 0600): its tables are person-level. :class:`Register` opens one
 for reading as polars lazy frames or as DuckDB views.
 """
 
@@ -20,9 +21,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,20 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
+from ozamonitor.errors import InputError
+from ozamonitor.files import atomic_dir
 from ozamonitor.register.schema import SCHEMA_VERSION, TABLES, conform, empty_frame, table
 
 MANIFEST = "manifest.json"
 
 
-class RegisterError(Exception):
-    """A register folder is missing, incomplete or inconsistent."""
+class RegisterError(InputError):
+    """A register folder is missing, incomplete or inconsistent.
+
+    Exit status 2 on the command line (the folder given is not a usable register).
+    """
+
+    exit_code = 2
 
 
 def _sha256(path: Path) -> str:
@@ -49,7 +56,13 @@ def _sha256(path: Path) -> str:
 
 
 def write_table_parquet(df: pl.DataFrame, path: Path) -> None:
-    """Write one table deterministically (same frame -> same bytes)."""
+    """Write one table deterministically (same frame -> same bytes).
+
+    Parameters
+    ----------
+    df : polars.DataFrame
+    path : Path
+    """
     df.write_parquet(path, compression="zstd", statistics=True, row_group_size=1 << 20)
 
 
@@ -62,10 +75,25 @@ class RegisterWriter:
         with RegisterWriter(out, extraction_date=d) as w:
             w.write("persons", persons_df)
             ...
-            w.manifest_extra["synth"] = {...}
+            w.manifest_extra["source"] = {...}
 
     Tables not written are stored empty. Large tables may be streamed with
-    :meth:`open_stream` (a pyarrow ParquetWriter) to bound memory.
+    :meth:`open_stream` (a pyarrow ParquetWriter) to bound memory. The folder is
+    committed with :func:`ozamonitor.files.atomic_dir` (an existing register is
+    replaced as a whole) and is private: person-level tables are 0600 in a 0700
+    folder.
+
+    Parameters
+    ----------
+    out : Path
+        The register folder to create or replace.
+    extraction_date : datetime.date
+        Recorded in the manifest.
+    overwrite : bool, default True
+        Replace an existing folder (else :class:`RegisterError`).
+    manifest_extra : dict, optional
+        Extra top-level manifest keys (a generator's or an import's record), stored
+        as given.
     """
 
     out: Path
@@ -74,78 +102,129 @@ class RegisterWriter:
     manifest_extra: dict[str, Any] = field(default_factory=dict)
     _tmp: Path | None = None
     _written: set[str] = field(default_factory=set)
+    _commit: ExitStack | None = None
 
     def __enter__(self) -> RegisterWriter:
         self.out = Path(self.out)
         if self.out.exists() and not self.overwrite:
             raise RegisterError(f"{self.out} exists; refusing to overwrite")
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
+        self._commit = ExitStack()
+        self._tmp = self._commit.enter_context(atomic_dir(self.out, private=True))
         return self
 
+    def _folder(self) -> Path:
+        """The temporary folder being written (only inside the ``with`` block)."""
+        if self._tmp is None:
+            raise RuntimeError("RegisterWriter is used as a context manager (with ...)")
+        return self._tmp
+
     def path(self, name: str) -> Path:
-        assert self._tmp is not None
-        return self._tmp / table(name).file
+        """Where table ``name`` is written inside the temporary folder.
+
+        Parameters
+        ----------
+        name : str
+            A table.
+
+        Returns
+        -------
+        Path
+        """
+        return self._folder() / table(name).file
 
     def side_file(self, filename: str) -> Path:
         """Path for a file beside the tables (not a register table), committed with them.
 
-        The name must be a plain file name that is not a table's or the manifest's.
+        Parameters
+        ----------
+        filename : str
+            A plain file name that is not a table's or the manifest's.
+
+        Returns
+        -------
+        Path
+
+        Raises
+        ------
+        RegisterError
+            For a name with a folder, or a table's or the manifest's name.
         """
-        assert self._tmp is not None
+        folder = self._folder()
         if Path(filename).name != filename or filename == MANIFEST or filename in {
             table(n).file for n in TABLES
         }:
             raise RegisterError(f"{filename!r} cannot be a side file of a register")
-        return self._tmp / filename
+        return folder / filename
 
     def write(self, name: str, df: pl.DataFrame) -> None:
-        """Write a whole table (columns are selected and cast to the schema)."""
+        """Write a whole table (columns are selected and cast to the schema).
+
+        Parameters
+        ----------
+        name : str
+            A table.
+        df : polars.DataFrame
+            Its rows.
+        """
         write_table_parquet(conform(name, df), self.path(name))
         self._written.add(name)
 
     def open_stream(self, name: str) -> pq.ParquetWriter:
-        """A ParquetWriter for writing ``name`` in chunks (call ``.close()``)."""
+        """A ParquetWriter for writing ``name`` in chunks (call ``.close()``).
+
+        Parameters
+        ----------
+        name : str
+            A table.
+
+        Returns
+        -------
+        pyarrow.parquet.ParquetWriter
+        """
         schema = empty_frame(name).to_arrow().schema
         self._written.add(name)
         return pq.ParquetWriter(self.path(name), schema, compression="zstd")
 
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        assert self._tmp is not None
+    def _finish(self) -> None:
+        """Write the missing tables and the manifest; make every file private."""
+        folder = self._folder()
+        for name in TABLES:
+            if name not in self._written:
+                write_table_parquet(empty_frame(name), self.path(name))
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "extraction_date": self.extraction_date.isoformat(),
+            "tables": {
+                name: {
+                    "file": table(name).file,
+                    "rows": pq.ParquetFile(self.path(name)).metadata.num_rows,
+                    "sha256": _sha256(self.path(name)),
+                }
+                for name in TABLES
+            },
+            **self.manifest_extra,
+        }
+        (folder / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+        )
+        for f in folder.iterdir():
+            os.chmod(f, 0o600)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        commit = self._commit
+        if commit is None:
+            raise RuntimeError("RegisterWriter is used as a context manager (with ...)")
+        self._commit = None
         if exc_type is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            commit.__exit__(exc_type, exc, tb)  # removes the temporary folder
             return
         try:
-            for name in TABLES:
-                if name not in self._written:
-                    write_table_parquet(empty_frame(name), self.path(name))
-            manifest = {
-                "schema_version": SCHEMA_VERSION,
-                "extraction_date": self.extraction_date.isoformat(),
-                "tables": {
-                    name: {
-                        "file": table(name).file,
-                        "rows": pq.ParquetFile(self.path(name)).metadata.num_rows,
-                        "sha256": _sha256(self.path(name)),
-                    }
-                    for name in TABLES
-                },
-                **self.manifest_extra,
-            }
-            (self._tmp / MANIFEST).write_text(
-                json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
-            )
-            if self.out.exists():
-                backup = self.out.with_name(f".{self.out.name}.old")
-                shutil.rmtree(backup, ignore_errors=True)
-                os.replace(self.out, backup)
-                os.replace(self._tmp, self.out)
-                shutil.rmtree(backup, ignore_errors=True)
-            else:
-                os.replace(self._tmp, self.out)
-        except BaseException:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-            raise
+            self._finish()
+        except BaseException as e:
+            if not commit.__exit__(type(e), e, e.__traceback__):
+                raise
+        else:
+            commit.close()  # moves the folder into place
 
 
 def write_register(
@@ -155,7 +234,24 @@ def write_register(
     extraction_date: dt.date,
     manifest_extra: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a complete register atomically and return its path."""
+    """Write a complete register atomically and return its path.
+
+    Parameters
+    ----------
+    out : str or Path
+        The register folder (replaced as a whole if it exists).
+    tables : Mapping[str, polars.DataFrame]
+        Tables by name (columns are selected and cast to the schema); tables not
+        given are stored empty.
+    extraction_date : datetime.date
+        Recorded in the manifest.
+    manifest_extra : Mapping, optional
+        Extra top-level manifest sections, stored as given.
+
+    Returns
+    -------
+    Path
+    """
     with RegisterWriter(Path(out), extraction_date=extraction_date) as w:
         for name, df in tables.items():
             table(name)  # clear error for an unknown table
@@ -220,7 +316,16 @@ class Register:
 
     @classmethod
     def open(cls, register: Register | str | Path) -> Register:
-        """``register`` itself if it is a :class:`Register`, else the register at that path."""
+        """``register`` itself if it is a :class:`Register`, else the register at that path.
+
+        Parameters
+        ----------
+        register : Register, str or Path
+
+        Returns
+        -------
+        Register
+        """
         return register if isinstance(register, Register) else cls(register)
 
     @property
@@ -228,17 +333,61 @@ class Register:
         return dt.date.fromisoformat(self.manifest["extraction_date"])
 
     def file(self, name: str) -> Path:
+        """The Parquet file of table ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A table of :data:`~ozamonitor.register.schema.TABLES`.
+
+        Returns
+        -------
+        Path
+        """
         return self.path / table(name).file
 
     def scan(self, name: str) -> pl.LazyFrame:
-        """Lazy polars frame over one table."""
+        """Lazy polars frame over one table.
+
+        Parameters
+        ----------
+        name : str
+            A table of :data:`~ozamonitor.register.schema.TABLES`.
+
+        Returns
+        -------
+        polars.LazyFrame
+        """
         return pl.scan_parquet(self.file(name))
 
     def read(self, name: str, columns: Iterable[str] | None = None) -> pl.DataFrame:
-        """Read one table (optionally only some columns) into memory."""
+        """Read one table (optionally only some columns) into memory.
+
+        Parameters
+        ----------
+        name : str
+            A table of :data:`~ozamonitor.register.schema.TABLES`.
+        columns : iterable of str, optional
+            The columns to read (default: all).
+
+        Returns
+        -------
+        polars.DataFrame
+        """
         return pl.read_parquet(self.file(name), columns=list(columns) if columns else None)
 
     def rows(self, name: str) -> int:
+        """Number of rows of table ``name`` (from the Parquet footer).
+
+        Parameters
+        ----------
+        name : str
+            A table.
+
+        Returns
+        -------
+        int
+        """
         return int(pq.ParquetFile(self.file(name)).metadata.num_rows)
 
     @property
@@ -253,14 +402,18 @@ class Register:
         return self._con
 
     def sql(self, query: str) -> duckdb.DuckDBPyRelation:
-        """Run SQL over the register's tables (DuckDB)."""
-        return self.duckdb.sql(query)
+        """Run SQL over the register's tables (DuckDB views named after the tables).
 
-    @property
-    def ground_truth(self) -> dict[str, Any] | None:
-        """True OZA effects planted by the synthetic generator, if any."""
-        synth = self.manifest.get("synth")
-        return synth.get("ground_truth") if isinstance(synth, dict) else None
+        Parameters
+        ----------
+        query : str
+            The SQL.
+
+        Returns
+        -------
+        duckdb.DuckDBPyRelation
+        """
+        return self.duckdb.sql(query)
 
     def __repr__(self) -> str:
         return f"Register({str(self.path)!r}, extraction_date={self.extraction_date})"

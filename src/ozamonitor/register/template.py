@@ -14,6 +14,8 @@ from typing import Literal
 
 import polars as pl
 
+from ozamonitor.errors import ConfigurationError, OzamonitorError
+from ozamonitor.files import atomic_write, atomic_write_text
 from ozamonitor.register.example import EXAMPLE_EXTRACTION_DATE, example_source_tables
 from ozamonitor.register.schema import PERSON_TABLES, TABLES
 
@@ -53,21 +55,30 @@ def source_schema(name: str) -> dict[str, pl.DataType]:
 
 
 def write_source_file(df: pl.DataFrame, path: Path) -> None:
-    """Write one source table as CSV, Parquet or .xlsx (by the path's suffix)."""
+    """Write one source table as CSV, Parquet or .xlsx (by the path's suffix), atomically.
+
+    Parameters
+    ----------
+    df : polars.DataFrame
+        The table as delivered (see :func:`source_schema`).
+    path : Path
+        Target file; its suffix picks the format.
+    """
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        df.write_csv(path, date_format="%Y-%m-%d")
-    elif suffix == ".parquet":
-        df.write_parquet(path)
-    elif suffix == ".xlsx":
-        # text cells keep BSN leading zeros; dates stay real Excel dates
-        df.write_excel(path, worksheet=path.stem, dtype_formats={pl.Date: "yyyy-mm-dd"},
-                       autofit=True)
-    else:
-        raise ValueError(f"{path}: unknown format; use .csv, .parquet or .xlsx")
+    if suffix not in (".csv", ".parquet", ".xlsx"):
+        raise ConfigurationError(f"{path}: unknown format; use .csv, .parquet or .xlsx")
+    with atomic_write(path) as tmp:
+        if suffix == ".csv":
+            df.write_csv(tmp, date_format="%Y-%m-%d")
+        elif suffix == ".parquet":
+            df.write_parquet(tmp)
+        else:
+            # text cells keep BSN leading zeros; dates stay real Excel dates
+            df.write_excel(tmp, worksheet=path.stem, dtype_formats={pl.Date: "yyyy-mm-dd"},
+                           autofit=True)
 
 
-class TemplateExistsError(FileExistsError):
+class TemplateExistsError(OzamonitorError, FileExistsError):
     """A template file to write already exists (pass ``force=True`` to overwrite)."""
 
 
@@ -93,7 +104,7 @@ def export_template(
     """
     out = Path(outdir)
     if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{out}: exists and is not a folder")
+        raise ConfigurationError(f"{out}: exists and is not a folder")
     if not force:
         existing = [p for p in template_paths(out, fmt, example=example) if p.exists()]
         if existing:
@@ -111,15 +122,15 @@ def export_template(
         write_source_file(df, p)
         paths.append(p)
     m = out / "mapping.example.yaml"
-    m.write_text(MAPPING_EXAMPLE, encoding="utf-8")
+    atomic_write_text(m, MAPPING_EXAMPLE)
     paths.append(m)
     if example:
         readme = out / "README.txt"
-        readme.write_text(
+        atomic_write_text(
+            readme,
             "Example delivery for ozamonitor (synthetic persons, made-up BSNs).\n"
             f"Import: ozamonitor import {out} --out REGISTER "
             f"--extraction-date {EXAMPLE_EXTRACTION_DATE.isoformat()} --key-file KEYFILE\n",
-            encoding="utf-8",
         )
         paths.append(readme)
     return paths

@@ -59,16 +59,37 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from ozamonitor.register.calendar import age_expr
+from ozamonitor.register.problems import (
+    CHECKS,
+    PROBLEM_SCHEMA,
+    ROW,
+    Problem,
+    ValidationReport,
+    problem_frame,
+)
 from ozamonitor.register.schema import (
     SECTORS,
     SPECIAL_SECTORS,
     TABLES,
     Column,
 )
+from ozamonitor.register.spells import overlaps
 from ozamonitor.register.store import Register
 
-#: Internal column holding the 1-based data row number of each row.
-ROW = "_row"
+__all__ = [
+    "AGE_RULES",
+    "CHECKS",
+    "MATERIALISE_ROWS",
+    "MIN_DATE",
+    "NO_OVERLAP",
+    "ROW",
+    "Problem",
+    "ValidationReport",
+    "overlaps",
+    "problem_frame",
+    "validate_register",
+    "validate_tables",
+]
 
 #: Dates before this are taken for typos (a register covers 2014 onwards).
 MIN_DATE = dt.date(1980, 1, 1)
@@ -94,94 +115,6 @@ NO_OVERLAP: tuple[str, ...] = ("enrolments", "oza_participation", "residences")
 #: Lazy tables with more rows than this are streamed, not held in memory, by
 #: :func:`validate_tables`.
 MATERIALISE_ROWS = 20_000_000
-
-#: Largest date, used for open spells (null end) in overlap checks.
-_OPEN = dt.date(9999, 12, 31)
-
-CHECKS: tuple[str, ...] = (
-    "schema", "parse", "bsn", "null", "code", "range", "primary_key", "spell", "date",
-    "future", "age", "reference", "region_kind", "tlv", "wec", "overlap", "hours",
-    "share", "manifest",
-)
-
-_PROBLEM_SCHEMA: dict[str, pl.DataType] = {
-    "file": pl.String(),
-    "row": pl.Int64(),
-    "field": pl.String(),
-    "message": pl.String(),
-    "check": pl.String(),
-}
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One validation problem: where (file, row, field), what, and which check."""
-
-    file: str
-    row: int
-    field: str
-    message: str
-    check: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.row}:{self.field}: {self.message}"
-
-
-class ValidationReport(list[Problem]):
-    """The problems found (sorted), with counts per check over *all* problems.
-
-    A list of :class:`Problem`; when ``max_problems`` was given it holds at
-    most that many, while :attr:`counts` and :attr:`total` count all of them.
-    """
-
-    def __init__(
-        self, problems: Iterable[Problem] = (), counts: Mapping[str, int] | None = None
-    ) -> None:
-        super().__init__(problems)
-        self.counts: dict[str, int] = dict(counts) if counts is not None else {}
-        if counts is None:
-            for p in self:
-                self.counts[p.check] = self.counts.get(p.check, 0) + 1
-
-    @property
-    def total(self) -> int:
-        """Number of problems found (also those not kept in the list)."""
-        return sum(self.counts.values())
-
-    @property
-    def ok(self) -> bool:
-        return self.total == 0
-
-    def lines(self) -> list[str]:
-        """``file:row:field: message`` lines."""
-        return [str(p) for p in self]
-
-
-# --------------------------------------------------------------------------
-# Helpers building problem frames
-# --------------------------------------------------------------------------
-
-
-def problem_frame(
-    lf: pl.LazyFrame | pl.DataFrame,
-    file: str,
-    field: str | pl.Expr,
-    message: pl.Expr,
-    check: str,
-) -> pl.LazyFrame:
-    """Turn rows of ``lf`` (holding :data:`ROW`) into a problem frame."""
-    return lf.lazy().select(
-        file=pl.lit(file, pl.String),
-        row=pl.col(ROW).cast(pl.Int64),
-        field=(pl.lit(field, pl.String) if isinstance(field, str) else field.cast(pl.String)),
-        message=message.cast(pl.String),
-        check=pl.lit(check, pl.String),
-    )
-
-
-def empty_problems() -> pl.DataFrame:
-    """An empty problem frame."""
-    return pl.DataFrame(schema=_PROBLEM_SCHEMA)
 
 
 def _txt(e: pl.Expr) -> pl.Expr:
@@ -216,81 +149,6 @@ def _to_polars(df: Any) -> pl.LazyFrame:
 # --------------------------------------------------------------------------
 # Overlap detection (public: also used by tests against brute force)
 # --------------------------------------------------------------------------
-
-
-def overlaps(
-    df: pl.DataFrame | pl.LazyFrame,
-    *,
-    by: str = "person_id",
-    start: str = "start",
-    end: str = "end",
-    row: str = ROW,
-) -> pl.DataFrame:
-    """Rows whose ``[start, end]`` interval overlaps an earlier one of the same ``by``.
-
-    Intervals are inclusive on both ends; a null ``end`` is open (runs
-    forever). Rows with a null start or an end before the start are ignored.
-    Rows are ordered by (by, start, end, row); a row is returned when it
-    intersects *some* earlier row, together with ``other_row``/``other_start``/
-    ``other_end``: the earlier row reaching furthest (the one it certainly
-    overlaps). Done with a sort and a running maximum of ``end`` per group
-    (O(n log n)); a row j overlaps an earlier row i iff
-    ``start_j <= max(end_i)`` because ``start_i <= start_j``.
-
-    Returns columns ``row, other_row, start, end, other_start, other_end``.
-    """
-    lf = df.lazy()
-    e = pl.col(end).fill_null(pl.lit(_OPEN))
-    valid = pl.col(start).is_not_null() & (pl.col(end).is_null() | (pl.col(end) >= pl.col(start)))
-    # Running maximum per group without window functions (slow with millions of groups):
-    # rows are sorted by group, so group g's keys g * 2**22 + end_day exceed all earlier
-    # groups' keys and a global cum_max restarts at each group by itself.
-    new_group = pl.col(by) != pl.col(by).shift(1)
-    key = pl.col("_g") * (1 << 22) + pl.col("_e").cast(pl.Int64)
-    base = (
-        lf.select(by, start, end, row)
-        .filter(valid & pl.col(by).is_not_null())
-        .with_columns(_e=e, _h=pl.col(by).hash())
-        # grouping only needs equal ids adjacent: sorting by their 64-bit hash is much
-        # faster than comparing strings; on a hash collision sort by the id itself (exact)
-        .sort("_h", start, "_e", row)
-        .collect()
-    )
-    h, ident = pl.col("_h"), pl.col(by)
-    if base.select(((h == h.shift(1)) & (ident != ident.shift(1))).any()).item():
-        base = base.sort(by, start, "_e", row)
-    s = (
-        base.lazy()
-        .with_columns(_g=new_group.fill_null(True).cum_sum().cast(pl.Int64))
-        .with_columns(_k=key)
-        .with_columns(_m=pl.col("_k").cum_max())
-        .with_columns(
-            _same=~new_group.fill_null(True),
-            _prev_max=(pl.col("_m") - pl.col("_g") * (1 << 22)).shift(1).cast(pl.Int32)
-            .cast(pl.Date),
-            _prev_row=pl.when(pl.col("_k") == pl.col("_m")).then(pl.col(row)).forward_fill()
-            .shift(1),
-        )
-        .filter(pl.col("_same") & (pl.col(start) <= pl.col("_prev_max")))
-    )
-    partner = lf.select(
-        pl.col(row).alias("_prev_row"),
-        pl.col(start).alias("other_start"),
-        pl.col(end).alias("other_end"),
-    )
-    return (
-        s.join(partner, on="_prev_row", how="left")
-        .select(
-            pl.col(row).alias("row"),
-            pl.col("_prev_row").alias("other_row"),
-            pl.col(start).alias("start"),
-            pl.col(end).alias("end"),
-            "other_start",
-            "other_end",
-        )
-        .sort("row")
-        .collect()
-    )
 
 
 # --------------------------------------------------------------------------
@@ -361,7 +219,7 @@ def _prepare(
         ctx.eager.append(
             pl.DataFrame(problems, schema_overrides={"row": pl.Int64})
             .with_columns(file=pl.lit(file))
-            .select(list(_PROBLEM_SCHEMA))
+            .select(list(PROBLEM_SCHEMA))
         )
     for c, cast in parse_checks:
         bad = lf.filter(pl.col(c.name).is_not_null() & cast.is_null())
@@ -679,7 +537,7 @@ def validate_tables(
 def _report(frames: list[pl.DataFrame], max_problems: int | None) -> ValidationReport:
     if not frames:
         return ValidationReport()
-    allp = pl.concat([f.select(list(_PROBLEM_SCHEMA)).cast(_PROBLEM_SCHEMA)  # type: ignore[arg-type]
+    allp = pl.concat([f.select(list(PROBLEM_SCHEMA)).cast(PROBLEM_SCHEMA)  # type: ignore[arg-type]
                       for f in frames])
     counts = dict(allp.group_by("check").len().iter_rows())
     allp = allp.sort("file", "row", "field", "message", "check")
@@ -698,7 +556,22 @@ def validate_register(
 
     Runs every check of :func:`validate_tables` on the Parquet files with the
     manifest's extraction date, plus exact dtype checks and the manifest's row
-    counts. Row numbers are 1-based rows of each Parquet file.
+    counts.
+
+    Parameters
+    ----------
+    register : str, Path or Register
+        The register.
+    max_problems : int or None, default None
+        Problems kept in the report (``None``: all; counts cover all).
+    materialise_rows : int, default MATERIALISE_ROWS
+        Tables with more rows are streamed, not held in memory.
+
+    Returns
+    -------
+    ValidationReport
+        Problems (``file:row:field: message``, rows are 1-based rows of each
+        Parquet file) and counts per check; ``report.ok`` when there are none.
     """
     reg = register if isinstance(register, Register) else Register(register, check=False)
     manifest_problems: list[dict[str, Any]] = []
@@ -710,7 +583,7 @@ def validate_register(
                 dict(file=t.file, row=0, field="rows", check="manifest",
                      message=f"manifest says {expected} rows, file has {rows}"))
     tables = {name: reg.scan(name).with_row_index(ROW, offset=1) for name in TABLES}
-    extra = [pl.DataFrame(manifest_problems, schema=_PROBLEM_SCHEMA)] if manifest_problems else []
+    extra = [pl.DataFrame(manifest_problems, schema=PROBLEM_SCHEMA)] if manifest_problems else []
     return validate_tables(tables, reg.extraction_date, max_problems=max_problems,
                            extra_problems=extra, strict_dtypes=True,
                            materialise_rows=materialise_rows)

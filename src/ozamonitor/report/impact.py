@@ -17,8 +17,10 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from ozamonitor.causal.impact import ImpactResult
+from ozamonitor.files import atomic_write
 from ozamonitor.privacy.disclosure import publish
 from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
+from ozamonitor.synth.evaluate import impact_truth
 
 GROUP_LABELS = {
     "nl": {
@@ -46,8 +48,46 @@ def _label(group: str, lang: str) -> str:
     return GROUP_LABELS[lang].get(group, group)
 
 
+def planted_truth(result: ImpactResult) -> pl.DataFrame | None:
+    """The truth of a synthetic register for these estimates (``None`` for real data).
+
+    Parameters
+    ----------
+    result : ImpactResult
+        Estimates of :func:`~ozamonitor.causal.impact.impact_analysis`; the register
+        is the one recorded in ``result.settings["register"]``.
+
+    Returns
+    -------
+    polars.DataFrame or None
+        See :func:`ozamonitor.synth.evaluate.impact_truth`.
+    """
+    register = result.settings.get("register")
+    if register is None:
+        return None
+    return impact_truth(register, result.cells, by=result.settings.get("by"),
+                        max_e=result.settings.get("max_e", 23))
+
+
 def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFrame:
-    """The summary with every count of children disclosure-controlled (display strings)."""
+    """The summary with every count of children disclosure-controlled (display strings).
+
+    On a synthetic register the planted and realised effects on the matched
+    participants are added (``true_att_expected``, ``true_att_matched``).
+
+    Parameters
+    ----------
+    result : ImpactResult
+        The estimates.
+    threshold : int, default 10
+        Disclosure threshold: counts below it are suppressed.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``by, group, att, lower_sample, upper_sample, lower, upper, pretrend_p``,
+        the counts as display strings, and the truth columns where known.
+    """
     s = result.summary
     out = s.select("by", "group", "att", "lower_sample", "upper_sample", "lower", "upper",
                    "pretrend_p")
@@ -61,14 +101,25 @@ def published_summary(result: ImpactResult, *, threshold: int = 10) -> pl.DataFr
             sum_groups=[["by"]] if col != "n_controls" else [],
         )
         out = out.join(pub.select("by", "group", col), on=["by", "group"], how="left")
-    if result.truth is not None:
-        cols = [c for c in ("true_att_expected", "true_att_matched") if c in result.truth.columns]
-        out = out.join(result.truth.select("group", *cols), on="group", how="left")
+    truth = planted_truth(result)
+    if truth is not None:
+        cols = [c for c in ("true_att_expected", "true_att_matched") if c in truth.columns]
+        out = out.join(truth.select("group", *cols), on="group", how="left")
     return out
 
 
 def event_study_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
-    """Small multiples: ATT(e) with pointwise 95% intervals per group."""
+    """Small multiples: ATT(e) with pointwise 95% intervals per group.
+
+    Parameters
+    ----------
+    result : ImpactResult
+    lang : {"nl", "en"}, default "nl"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     es = result.event_study
     groups = [g for g in result.summary["group"].to_list() if g in set(es["group"].to_list())]
     n = max(len(groups), 1)
@@ -111,7 +162,17 @@ def event_study_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
 
 
 def balance_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
-    """Love plot: |standardised difference| before and after matching."""
+    """Love plot: |standardised difference| before and after matching.
+
+    Parameters
+    ----------
+    result : ImpactResult
+    lang : {"nl", "en"}, default "nl"
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     b = result.balance
     b = b.assign(before=b["diff_un"].abs(), after=b["diff_adj"].abs()).sort_values("before")
     fig, ax = plt.subplots(figsize=(6.0, 0.28 * len(b) + 1.2))
@@ -142,34 +203,24 @@ def balance_figure(result: ImpactResult, lang: str = "nl") -> plt.Figure:
 
 
 def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 10) -> Section:
-    """The impact section: method, estimates per group, event study, balance."""
+    """The impact section: method, estimates per group, event study, balance.
+
+    Parameters
+    ----------
+    result : ImpactResult
+    lang : {"nl", "en"}, default "nl"
+    threshold : int, default 10
+        Disclosure threshold of the published counts.
+
+    Returns
+    -------
+    Section
+    """
     s = result.settings
     pub = published_summary(result, threshold=threshold).with_columns(
         pl.col("group").map_elements(lambda g: _label(g, lang), return_dtype=pl.String)
     )
-    labels = {
-        "group": tr(lang, "groep", "group"),
-        "att": tr(lang, "effect", "effect"),
-        "lower_sample": tr(lang, "95%-interval deelnemers onder", "95% lower, participants"),
-        "upper_sample": tr(lang, "95%-interval deelnemers boven", "95% upper, participants"),
-        "lower": tr(lang, "95%-interval populatie onder", "95% lower, population"),
-        "upper": tr(lang, "95%-interval populatie boven", "95% upper, population"),
-        "pretrend_p": tr(lang, "p pre-trend", "pre-trend p"),
-        "n_treated": tr(lang, "deelnemers", "participants"),
-        "n_unmatched": tr(lang, "niet gematcht", "unmatched"),
-        "n_controls": tr(lang, "controlekinderen", "control children"),
-        "n_control_slots": tr(lang, "controleplaatsen", "control slots"),
-        "true_att_expected": tr(
-            lang,
-            "gepland effect (synthetisch, gematchte deelnemers)",
-            "planted effect (synthetic, matched participants)",
-        ),
-        "true_att_matched": tr(
-            lang,
-            "gerealiseerd effect (synthetisch, gematchte deelnemers)",
-            "realised effect (synthetic, matched participants)",
-        ),
-    }
+    labels = _column_labels(lang)
     intro = paragraph(
         tr(
             lang,
@@ -189,43 +240,7 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
             "as base, weighted for later participation of controls (IPCW).",
         )
     )
-    weak = []
-    if "censored_share" in result.summary.columns:
-        weak = [_label(g, lang) for g, c in result.summary.select("group", "censored_share")
-                .iter_rows() if c is not None and c > 0.5]
-    overlap_note = note(tr(
-        lang,
-        f"Let op ({', '.join(weak)}): meer dan de helft van de controlemaanden valt weg "
-        "omdat controles later zelf starten; de vergelijking op lange termijn rust dan op "
-        "weinig, zwaar gewogen kinderen en de schatting is onbetrouwbaar.",
-        f"Caution ({', '.join(weak)}): more than half of the control months are lost "
-        "because controls start later themselves; the long-run comparison then rests on "
-        "a few heavily weighted children and the estimate is unreliable.",
-    )) if weak else ""
-    interval_note = note(tr(
-        lang,
-        "Het interval voor de deelnemers geldt voor het effect op precies deze gematchte "
-        "deelnemers (inclusief hun eigen toeval zonder arrangement) en is in simulaties "
-        "goed gekalibreerd, behalve bij kleine groepen met weinig gebeurtenissen. Het "
-        "populatie-interval (zoals R's did) is bedoeld voor het verwachte effect bij "
-        "vergelijkbare kinderen, maar bleek daarvoor in simulaties te smal voor "
-        "risicoleerlingen. De intervallen van de rij 'alle deelnemers' zijn ruim.",
-        "The participants' interval is for the effect on exactly these matched participants "
-        "(including their own luck without the arrangement) and is well calibrated in "
-        "simulations, except in small groups with few events. The population interval "
-        "(as R's did) is meant for the expected effect in comparable children, but was "
-        "too narrow for that in simulations for at-risk pupils. The intervals of the "
-        "'all participants' row are wide.",
-    ))
-    truth_note = note(tr(
-        lang,
-        "Synthetisch register: het gerealiseerde effect is Y(1) - Y(0) van deze deelnemers "
-        "(waar het deelnemersinterval voor bedoeld is); het geplande effect is de "
-        "verandering die de generator in hun kans op onderwijs heeft gelegd.",
-        "Synthetic register: the realised effect is these participants' Y(1) - Y(0) (what "
-        "the participants' interval is for); the planted effect is the change the "
-        "generator made in their chance of being in education.",
-    )) if "true_att_matched" in pub.columns else ""
+    interval_note, overlap_note, truth_note = _notes(result, pub, lang)
     html = (
         intro
         + table_html(pub.drop("by"), labels=labels, decimals=3)
@@ -269,16 +284,107 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
     )
 
 
+def _column_labels(lang: str) -> dict[str, str]:
+    """Column headers of the published summary."""
+    return {
+        "group": tr(lang, "groep", "group"),
+        "att": tr(lang, "effect", "effect"),
+        "lower_sample": tr(lang, "95%-interval deelnemers onder", "95% lower, participants"),
+        "upper_sample": tr(lang, "95%-interval deelnemers boven", "95% upper, participants"),
+        "lower": tr(lang, "95%-interval populatie onder", "95% lower, population"),
+        "upper": tr(lang, "95%-interval populatie boven", "95% upper, population"),
+        "pretrend_p": tr(lang, "p pre-trend", "pre-trend p"),
+        "n_treated": tr(lang, "deelnemers", "participants"),
+        "n_unmatched": tr(lang, "niet gematcht", "unmatched"),
+        "n_controls": tr(lang, "controlekinderen", "control children"),
+        "n_control_slots": tr(lang, "controleplaatsen", "control slots"),
+        "true_att_expected": tr(
+            lang,
+            "gepland effect (synthetisch, gematchte deelnemers)",
+            "planted effect (synthetic, matched participants)",
+        ),
+        "true_att_matched": tr(
+            lang,
+            "gerealiseerd effect (synthetisch, gematchte deelnemers)",
+            "realised effect (synthetic, matched participants)",
+        ),
+    }
+
+
+def _notes(result: ImpactResult, pub: pl.DataFrame, lang: str) -> tuple[str, str, str]:
+    """The notes under the table: intervals, weak overlap over time, synthetic truth."""
+    weak = []
+    if "censored_share" in result.summary.columns:
+        weak = [_label(g, lang) for g, c in result.summary.select("group", "censored_share")
+                .iter_rows() if c is not None and c > 0.5]
+    overlap_note = note(tr(
+        lang,
+        f"Let op ({', '.join(weak)}): meer dan de helft van de controlemaanden valt weg "
+        "omdat controles later zelf starten; de vergelijking op lange termijn rust dan op "
+        "weinig, zwaar gewogen kinderen en de schatting is onbetrouwbaar.",
+        f"Caution ({', '.join(weak)}): more than half of the control months are lost "
+        "because controls start later themselves; the long-run comparison then rests on "
+        "a few heavily weighted children and the estimate is unreliable.",
+    )) if weak else ""
+    interval_note = note(tr(
+        lang,
+        "Het interval voor de deelnemers geldt voor het effect op precies deze gematchte "
+        "deelnemers (inclusief hun eigen toeval zonder arrangement) en is in simulaties "
+        "goed gekalibreerd, behalve bij kleine groepen met weinig gebeurtenissen. Het "
+        "populatie-interval (zoals R's did) is bedoeld voor het verwachte effect bij "
+        "vergelijkbare kinderen, maar bleek daarvoor in simulaties te smal voor "
+        "risicoleerlingen. De intervallen van de rij 'alle deelnemers' zijn ruim.",
+        "The participants' interval is for the effect on exactly these matched participants "
+        "(including their own luck without the arrangement) and is well calibrated in "
+        "simulations, except in small groups with few events. The population interval "
+        "(as R's did) is meant for the expected effect in comparable children, but was "
+        "too narrow for that in simulations for at-risk pupils. The intervals of the "
+        "'all participants' row are wide.",
+    ))
+    truth_note = note(tr(
+        lang,
+        "Synthetisch register: het gerealiseerde effect is Y(1) - Y(0) van deze deelnemers "
+        "(waar het deelnemersinterval voor bedoeld is); het geplande effect is de "
+        "verandering die de generator in hun kans op onderwijs heeft gelegd.",
+        "Synthetic register: the realised effect is these participants' Y(1) - Y(0) (what "
+        "the participants' interval is for); the planted effect is the change the "
+        "generator made in their chance of being in education.",
+    )) if "true_att_matched" in pub.columns else ""
+    return interval_note, overlap_note, truth_note
+
+
 def write_impact_outputs(
     result: ImpactResult, out: str | Path, *, lang: str = "nl", threshold: int = 10
 ) -> list[Path]:
-    """Write disclosure-controlled tables (CSV) and figures (PNG) to ``out``."""
+    """Write disclosure-controlled tables (CSV) and figures (PNG) to ``out``.
+
+    Every file is written atomically and follows the umask (published output,
+    :func:`ozamonitor.files.atomic_write`).
+
+    Parameters
+    ----------
+    result : ImpactResult
+        The estimates.
+    out : str or Path
+        Output folder (created if needed).
+    lang : {"nl", "en"}, default "nl"
+        Language of the figures.
+    threshold : int, default 10
+        Disclosure threshold of the published counts.
+
+    Returns
+    -------
+    list of Path
+        The files written: ``impact_summary.csv``, ``impact_event_study.csv``,
+        ``impact_balance.csv``, ``impact_balance.png`` and, when there is an event
+        study, ``impact_event_study.png``.
+    """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     paths = []
     summary = published_summary(result, threshold=threshold)
     p = out / "impact_summary.csv"
-    summary.write_csv(p)
+    with atomic_write(p) as tmp:
+        summary.write_csv(tmp)
     paths.append(p)
     es = (
         result.event_study.join(result.summary.select("group", "n_treated"), on="group", how="left")
@@ -286,16 +392,21 @@ def write_impact_outputs(
         .drop("n_treated")
     )
     p = out / "impact_event_study.csv"
-    es.write_csv(p)
+    with atomic_write(p) as tmp:
+        es.write_csv(tmp)
     paths.append(p)
     p = out / "impact_balance.csv"
-    result.balance.to_csv(p, index=False)
+    with atomic_write(p) as tmp:
+        result.balance.to_csv(tmp, index=False)
     paths.append(p)
     figures = [("impact_balance.png", balance_figure(result, lang))]
     if result.event_study.height:
         figures.append(("impact_event_study.png", event_study_figure(result, lang)))
     for name, fig in figures:
-        fig.savefig(out / name, dpi=130, bbox_inches="tight")
-        plt.close(fig)
+        try:
+            with atomic_write(out / name) as tmp:
+                fig.savefig(tmp, dpi=130, bbox_inches="tight")
+        finally:
+            plt.close(fig)
         paths.append(out / name)
     return paths

@@ -13,8 +13,10 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from ozamonitor.errors import ConfigurationError
 from ozamonitor.register.schema import OZA_TARGET_GROUPS
-from ozamonitor.register.store import Register, RegisterWriter
+from ozamonitor.register.store import RegisterWriter
+from ozamonitor.synth.evaluate import PARTICIPANT_TRUTH_FILE
 from ozamonitor.synth.geography import build_geography
 from ozamonitor.synth.oza import build_arrangements
 from ozamonitor.synth.params import SynthParams
@@ -35,9 +37,6 @@ OUTCOME_DEFINITION = (
     "deceased). Event time e = months since the calendar month of the OZA start (e = 0 is the "
     "start month; participation always starts on the 1st of a month)."
 )
-#: Side file of a synthetic register with the potential outcomes of every participant.
-PARTICIPANT_TRUTH_FILE = "synth_participant_truth.parquet"
-
 SUBGROUP_DEFINITION = {
     "target_group": (
         "state on the day before the OZA start: 'exempt_5a' = an exemption spell with article "
@@ -150,16 +149,33 @@ def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
     }).sort("person_id", "start", "e")
 
 
-def participant_truth(register: Register | str | Path) -> pl.DataFrame | None:
-    """Per-participant potential outcomes of a synthetic register (``None`` if absent).
-
-    ``register`` is a :class:`~ozamonitor.register.store.Register` or a path. See
-    :func:`_participant_truth` for the columns; ``y1 - y0`` is the participant's
-    true effect at event time ``e``.
-    """
-    reg = Register.open(register)
-    path = reg.path / PARTICIPANT_TRUTH_FILE
-    return pl.read_parquet(path) if path.is_file() else None
+def _manifest(p: SynthParams, seed: int, scale: float, n_target: int, res: SimResult,
+              gt: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's ``synth`` section: how the register was made, and its truth."""
+    return {
+        "generator": "ozamonitor.synth",
+        "generator_version": GENERATOR_VERSION,
+        "seed": seed,
+        "scale": scale,
+        "params": p.to_dict(),
+        "attendance": {
+            "first_school_year": f"{p.attendance_first_year}-{p.attendance_first_year + 1}",
+            "rows": res.attendance_rows,
+            "note": "one row per pupil, school and calendar month with scheduled hours "
+                    "> 0; full detail from the first school year given",
+        },
+        "oza": {"min_participants": p.oza_min_participants,
+                "target_participants": n_target,
+                "participants": len(res.participants["idx"]),
+                # how many times the national share of the pools is selected each month
+                # (the floor raises it below scale 0.12; above ~2 impact estimates are
+                # biased by weak overlap over time, docs/impact.md)
+                "selection_intensity": round(
+                    n_target / max(p.oza_participants_scale1 * scale, 1e-9), 3)},
+        "person_id": "first 20 hex chars of HMAC-SHA256(SHA-256('ozamonitor-synth:<seed>'),"
+                     " synthetic 9-digit BSN passing the eleven-test)",
+        "ground_truth": gt,
+    }
 
 
 def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
@@ -168,15 +184,38 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
              progress: ProgressFn | None = None) -> Path:
     """Generate a synthetic national register into folder ``out`` (atomically).
 
-    ``scale`` is the fraction of the Dutch population simulated (regions are
-    always full size); ``seed`` fixes every random number, so the same seed,
-    scale, extraction date and params give byte-identical files. ``progress``
-    is called as ``progress(stage, done, total)``.
+    Parameters
+    ----------
+    out : str or Path
+        The register folder (replaced as a whole if it exists).
+    scale : float, default 0.01
+        Fraction of the Dutch population simulated, in (0, 2]; regions are always
+        full size.
+    seed : int, default 1
+        Fixes every random number: the same seed, scale, extraction date and params
+        give byte-identical files.
+    extraction_date : datetime.date, default 2026-07-31
+        The register's extraction date (not before 2015-08-01).
+    params : SynthParams, optional
+        Rates and settings (default ``SynthParams()``).
+    progress : callable, optional
+        Called as ``progress(stage, done, total)``.
+
+    Returns
+    -------
+    Path
+        ``out``. The manifest's ``synth`` section records the seed, scale,
+        parameters and the planted truth (:mod:`ozamonitor.synth.evaluate`).
+
+    Raises
+    ------
+    ConfigurationError
+        A scale or extraction date out of range.
     """
     if not 0 < scale <= 2:
-        raise ValueError(f"scale must be in (0, 2], got {scale}")
+        raise ConfigurationError(f"scale must be in (0, 2], got {scale}")
     if extraction_date < dt.date(2015, 8, 1):
-        raise ValueError(f"extraction_date {extraction_date} is before 2015-08-01")
+        raise ConfigurationError(f"extraction_date {extraction_date} is before 2015-08-01")
     p = params or SynthParams()
     out = Path(out)
     ss = np.random.SeedSequence(seed)
@@ -253,28 +292,5 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
                        "y1_mean - y0_mean = the planted effect on the participant's chance "
                        "of being in education given its simulated state at the start; "
                        "y1 - y0 = its realisation)"}
-        w.manifest_extra["synth"] = {
-            "generator": "ozamonitor.synth",
-            "generator_version": GENERATOR_VERSION,
-            "seed": seed,
-            "scale": scale,
-            "params": p.to_dict(),
-            "attendance": {
-                "first_school_year": f"{p.attendance_first_year}-{p.attendance_first_year + 1}",
-                "rows": res.attendance_rows,
-                "note": "one row per pupil, school and calendar month with scheduled hours "
-                        "> 0; full detail from the first school year given",
-            },
-            "oza": {"min_participants": p.oza_min_participants,
-                    "target_participants": n_target,
-                    "participants": len(res.participants["idx"]),
-                    # how many times the national share of the pools is selected each month
-                    # (the floor raises it below scale 0.12; above ~2 impact estimates are
-                    # biased by weak overlap over time, docs/impact.md)
-                    "selection_intensity": round(
-                        n_target / max(p.oza_participants_scale1 * scale, 1e-9), 3)},
-            "person_id": "first 20 hex chars of HMAC-SHA256(SHA-256('ozamonitor-synth:<seed>'),"
-                         " synthetic 9-digit BSN passing the eleven-test)",
-            "ground_truth": gt,
-        }
+        w.manifest_extra["synth"] = _manifest(p, seed, scale, n_target, res, gt)
     return out

@@ -172,6 +172,8 @@ def _partition(weights: np.ndarray, n_groups: int, min_share: float
 
 def build_geography(params: SynthParams, scale: float, rng: np.random.Generator) -> Geography:
     """Build regions, gemeente_regions and schools (deterministic given ``rng``)."""
+    # Long on purpose: one pass of draws from one random stream in a fixed order (the
+    # register's bytes depend on it); the steps are commented in that order.
     p = params
     n = p.n_gemeenten
     pop = rng.lognormal(0.0, p.gemeente_size_sigma, n)

@@ -15,6 +15,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ozamonitor.errors import ConfigurationError
+
 
 def year_value(table: dict[int, float], year: int) -> float:
     """Value of a year-indexed parameter (step function, carried forward)."""
@@ -41,6 +43,10 @@ def _newcomers() -> dict[int, float]:
     return {2013: 11_000, 2014: 14_000, 2015: 26_000, 2016: 24_000, 2017: 14_000,
             2018: 13_000, 2019: 14_000, 2020: 9_000, 2021: 13_000, 2022: 42_000,
             2023: 24_000, 2024: 20_000, 2025: 18_000, 2026: 16_000}
+
+
+class SynthParamsError(ConfigurationError, TypeError):
+    """A parameter file names a parameter that does not exist."""
 
 
 #: parameters renamed since an earlier version (old name -> new), still accepted
@@ -235,8 +241,18 @@ class SynthParams:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SynthParams:
-        """Inverse of :meth:`to_dict` (unknown keys raise ``TypeError``)."""
+        """Inverse of :meth:`to_dict`.
+
+        Raises
+        ------
+        SynthParamsError
+            For a key that is not a parameter (a ``TypeError`` too, as before).
+        """
         base = cls()
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(str(k) for k in d if _RENAMED.get(k, k) not in names)
+        if unknown:
+            raise SynthParamsError(f"unknown SynthParams key(s): {', '.join(unknown)}")
         kw: dict[str, Any] = {}
         for k, v in d.items():
             k = _RENAMED.get(k, k)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import polars as pl
 
+from ozamonitor.register.calendar import SCHOOL_ENTRY_MONTHS
 from ozamonitor.synth.geography import Geography
 from ozamonitor.synth.params import SynthParams, year_value
 
@@ -127,6 +128,8 @@ def _uniform_dates(rng: np.random.Generator, lo: np.datetime64, hi: np.datetime6
 def build_population(params: SynthParams, scale: float, seed: int, geo: Geography,
                      last_month: int, rng: np.random.Generator) -> Population:
     """Draw all persons (natives and newcomers) with background characteristics."""
+    # Long on purpose: one pass of draws from one random stream in a fixed order (the
+    # register's bytes depend on it); the steps are commented in that order.
     p = params
     births: list[np.ndarray] = []
     for y, cnt in sorted(p.births_by_year.items()):
@@ -231,8 +234,10 @@ def build_population(params: SynthParams, scale: float, seed: int, geo: Geograph
     entry = np.select(
         [cls == CLS_SBO, (cls == CLS_SO1) | (cls == CLS_SO2), cls == CLS_SO3, cls == CLS_SO4,
          cls >= CLS_VSO3],
-        [72 + eu2 * 68, np.where(early < 0.6, 48, 48 + eu2 * 82),
-         np.where(early < 0.5, 48, 48 + eu2 * 92), 54 + eu2 * 86, 146 + eu2 * 54], 0)
+        [72 + eu2 * 68,
+         np.where(early < 0.6, SCHOOL_ENTRY_MONTHS, SCHOOL_ENTRY_MONTHS + eu2 * 82),
+         np.where(early < 0.5, SCHOOL_ENTRY_MONTHS, SCHOOL_ENTRY_MONTHS + eu2 * 92),
+         54 + eu2 * 86, 146 + eu2 * 54], 0)
     cls_entry[:] = entry.astype(np.int16)
 
     t = 0.9 * ses + 0.8 * rng.standard_normal(n)

@@ -30,9 +30,6 @@ from ozamonitor.synth.oza import Arrangements
 from ozamonitor.synth.params import SynthParams
 from ozamonitor.synth.population import CLS_SO3, CLS_VSO3, Population, month_start
 from ozamonitor.synth.simulate import (
-    AVR_NEWCOMER,
-    AVR_WAIT_SO,
-    AVR_WAIT_VSO,
     F_AV,
     F_CARE,
     F_ENROLLED,
@@ -41,11 +38,16 @@ from ozamonitor.synth.simulate import (
     F_LRV,
     F_PRESENT,
     F_SPECIAL,
+    SimResult,
+)
+from ozamonitor.synth.states import (
+    AVR_NEWCOMER,
+    AVR_WAIT_SO,
+    AVR_WAIT_VSO,
     S_CARE,
     S_EX,
     S_ILL,
     S_LRV,
-    SimResult,
 )
 
 WINDOW_START = dt.date(2014, 8, 1)
@@ -94,6 +96,8 @@ def build_tables(res: SimResult, pop: Population, geo: Geography, arr: Arrangeme
                  params: SynthParams, extraction_date: dt.date,
                  rng: np.random.Generator) -> dict[str, pl.DataFrame]:
     """All register tables except attendance (which is streamed)."""
+    # Long on purpose: one pass of draws from one random stream in a fixed order (the
+    # register's bytes depend on it); the steps are commented in that order.
     pid = pop.person_id.alias("person_id")
     ev = event_frame(res, extraction_date)
     school_ids = pl.Series(geo.school_ids)

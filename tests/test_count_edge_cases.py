@@ -1,6 +1,5 @@
-"""Review fixes in counting: zero grids, exemptions vs LRV, malformed school years,
-the Inspectie export's all-or-nothing write, definition-file checks and the
-template export's refusal to overwrite."""
+"""Counting at its edges: zero grids, exemptions vs LRV, malformed school years,
+the Inspectie export's all-or-nothing write and definition-file checks."""
 
 from __future__ import annotations
 
@@ -10,14 +9,13 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from builders import BORN, SCHOOL_START, Builder, D, P
 from ozamonitor.cli.main import app
 from ozamonitor.counting import inspectie
 from ozamonitor.counting.count import Counter, count
 from ozamonitor.counting.definition import DefinitionError, resolve_definitions
 from ozamonitor.counting.timeline import CountingError
 from ozamonitor.register.store import Register
-from ozamonitor.register.template import TemplateExistsError, export_template
-from test_count_fixtures import BORN, SCHOOL_START, Builder, D, P
 
 runner = CliRunner()
 ENROLLED = [("01AA00", SCHOOL_START, None)]
@@ -288,38 +286,3 @@ def test_duration_threshold_range(tmp_path: Path, unit: str, limit: int) -> None
     msg = str(e.value)
     assert "bad.toml" in msg and "field categories.0.when" in msg
     assert f"lrv_{unit}" in msg and f"0 to {limit} {unit}" in msg
-
-
-# ------------------------------------------------------- F13 export-template
-def test_export_template_refuses_to_overwrite(tmp_path: Path) -> None:
-    out = tmp_path / "tpl"
-    out.mkdir()  # an existing, empty folder is fine
-    first = export_template(out, "csv", example=True)
-    before = {p: p.read_bytes() for p in first}
-    (out / "persons.csv").write_text("edited by hand")
-    with pytest.raises(TemplateExistsError, match=r"persons\.csv.*force=True"):
-        export_template(out, "csv", example=True)
-    assert (out / "persons.csv").read_text() == "edited by hand"
-    # another format does not collide with the table files, but with the mapping
-    with pytest.raises(TemplateExistsError, match=r"mapping\.example\.yaml"):
-        export_template(out, "parquet")
-    again = export_template(out, "csv", example=True, force=True)
-    assert again == first
-    assert {p: p.read_bytes() for p in again} == before
-    # the CLI says so in one line (no traceback) and --force overwrites
-    (out / "persons.csv").write_text("edited by hand")
-    res = runner.invoke(app, ["export-template", str(out), "--example"])
-    assert res.exit_code == 1 and "persons.csv" in res.output and "--force" in res.output
-    assert "Traceback" not in res.output
-    res = runner.invoke(app, ["export-template", str(out), "--example", "--force"])
-    assert res.exit_code == 0, res.output
-    assert {p: p.read_bytes() for p in first} == before
-
-
-def test_export_template_cli_still_works(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["export-template", str(tmp_path / "t"), "--format", "csv"])
-    assert res.exit_code == 0, res.output
-    assert (tmp_path / "t" / "persons.csv").is_file()
-    res = runner.invoke(app, ["export-template", str(tmp_path / "t"), "--format", "csv"])
-    assert res.exit_code != 0
-    assert (tmp_path / "t" / "persons.csv").is_file()
