@@ -45,6 +45,14 @@ Checks (the ``check`` field of :class:`Problem`):
 ``share``        the shares of one gemeente over regions of one kind do not
                  sum to 1 (tolerance 0.01).
 ``manifest``     the manifest's row count disagrees with the Parquet file.
+``calendar``     an absence day that is not a school day of the school's holiday
+                 region (weekend, holiday) or lies outside the school calendar.
+``dagdeel``      half days (``dagdelen``) given for a school that is not primary.
+``enrolment``    an absence day on which the person is not enrolled at that school.
+
+The ``hours`` check also covers ``absence_days``: the hours of one person, school
+and day (all kinds together) must not exceed the day's scheduled hours (the
+row's ``scheduled_hours``, else the calendar's hours for the school's sector).
 """
 
 from __future__ import annotations
@@ -58,13 +66,16 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
+from ozamonitor.register.absence_days import default_day_hours_expr
 from ozamonitor.register.calendar import age_expr
 from ozamonitor.register.schema import (
+    PRIMARY_SECTORS,
     SECTORS,
     SPECIAL_SECTORS,
     TABLES,
     Column,
 )
+from ozamonitor.register.school_calendar import HOLIDAY_REGIONS, SchoolCalendar
 from ozamonitor.register.store import Register
 
 #: Internal column holding the 1-based data row number of each row.
@@ -86,6 +97,7 @@ AGE_RULES: dict[tuple[str, str], tuple[int, int | None]] = {
     ("care_spells", "start"): (0, 25),
     ("waiting_lists", "start"): (0, 25),
     ("oza_participation", "start"): (3, 25),
+    ("absence_days", "date"): (3, 25),
 }
 
 #: Tables whose spells of one person must not overlap.
@@ -101,7 +113,7 @@ _OPEN = dt.date(9999, 12, 31)
 CHECKS: tuple[str, ...] = (
     "schema", "parse", "bsn", "null", "code", "range", "primary_key", "spell", "date",
     "future", "age", "reference", "region_kind", "tlv", "wec", "overlap", "hours",
-    "share", "manifest",
+    "share", "manifest", "calendar", "dagdeel", "enrolment",
 )
 
 _PROBLEM_SCHEMA: dict[str, pl.DataType] = {
@@ -303,6 +315,7 @@ class _Ctx:
     tables: dict[str, pl.LazyFrame]
     extraction_date: dt.date
     files: dict[str, str]
+    calendar: SchoolCalendar | None = None
     missing: set[tuple[str, str]] = field(default_factory=set)
     frames: list[pl.LazyFrame] = field(default_factory=list)
     eager: list[pl.DataFrame] = field(default_factory=list)
@@ -618,6 +631,70 @@ def _other_rules(ctx: _Ctx) -> None:
                   _quote(pl.col("gemeente_code")), pl.col("kind"), pl.col("_sum")), "share"))
 
 
+def _absence_days(ctx: _Ctx) -> None:
+    """School days, hours per day, half days and enrolment of ``absence_days``."""
+    ab = ctx.tables["absence_days"]
+    file = ctx.file("absence_days")
+    cal = ctx.calendar or SchoolCalendar.default()
+    sch = ctx.tables["schools"].select("school_id", pl.col("sector").alias("_sector"),
+                                       pl.col("gemeente_code").alias("_gem")).unique(
+        "school_id", keep="first")
+    j = ab.filter(pl.col("date").is_not_null()).join(sch, on="school_id", how="inner")
+    first = pl.lit(cal.first)
+    day = (pl.col("date") - first).dt.total_days()
+    inside = (day >= 0) & (day < cal.n_days)
+    ctx.add(problem_frame(
+        j.filter(~inside), file, "date",
+        pl.format("date {} is outside the school calendar ({} .. {})", pl.col("date"),
+                  pl.lit(cal.first.isoformat()), pl.lit(cal.last.isoformat())), "calendar"))
+    codes = sch.select("_gem").unique().collect()["_gem"].drop_nulls()
+    regions = pl.DataFrame({"_gem": codes, "_region": cal.region_of(codes)})
+    school_day = pl.lit(pl.Series(cal._school_days.ravel())).gather(
+        pl.col("_region").replace_strict({r: i for i, r in enumerate(HOLIDAY_REGIONS)},
+                                         return_dtype=pl.Int64) * cal.n_days + day)
+    jr = j.filter(inside).join(regions.lazy(), on="_gem", how="inner")
+    wd = pl.col("date").dt.weekday()
+    why = pl.when(wd >= 6).then(pl.lit("a weekend day")).otherwise(
+        pl.format("a holiday in region {}", pl.col("_region")))
+    ctx.add(problem_frame(
+        jr.filter(~school_day), file, "date",
+        pl.format("{} is not a school day of school {} ({})", pl.col("date"),
+                  _quote(pl.col("school_id")), why), "calendar"))
+    # hours of one person, school and day (all kinds) within the day's scheduled hours
+    sched = pl.coalesce(pl.col("scheduled_hours").max().over(["person_id", "school_id", "date"]),
+                        default_day_hours_expr(cal, pl.col("_sector"), pl.col("date")))
+    keys = ["person_id", "school_id", "date"]
+    tot = pl.col("hours").sum().over(keys)
+    last = pl.col(ROW) == pl.col(ROW).max().over(keys)
+    hj = j.filter(pl.col("hours").is_not_null()).with_columns(_tot=tot.round(4), _sched=sched)
+    ctx.add(problem_frame(
+        hj.filter(last & (pl.col("_tot") > pl.col("_sched") + 1e-9)), file, "hours",
+        pl.format("absence on {} adds up to {} hours (all kinds), more than the {} scheduled "
+                  "hours of that day", pl.col("date"), pl.col("_tot"), pl.col("_sched")),
+        "hours"))
+    ctx.add(problem_frame(
+        j.filter(pl.col("dagdelen").is_not_null() & pl.col("_sector").is_not_null()
+                 & ~pl.col("_sector").is_in(list(PRIMARY_SECTORS))), file, "dagdelen",
+        pl.format("half days (dagdelen) are for primary schools; school {} is {} (give hours)",
+                  _quote(pl.col("school_id")), pl.col("_sector")), "dagdeel"))
+    enr = ctx.tables["enrolments"].select(
+        "person_id", "school_id", pl.col("start").alias("_s"),
+        pl.col("end").fill_null(_OPEN).alias("_e")).filter(pl.col("_s").is_not_null())
+    rows = ab.select(ROW, "person_id", "school_id", "date").filter(
+        pl.col("date").is_not_null() & pl.col("person_id").is_not_null())
+    covered = rows.join(enr, on=["person_id", "school_id"], how="inner").filter(
+        (pl.col("_s") <= pl.col("date")) & (pl.col("date") <= pl.col("_e"))).select(ROW)
+    # rows whose person or school is unknown are reported by the reference check
+    persons = ctx.tables["persons"].select("person_id").unique()
+    known = (rows.join(persons, on="person_id", how="semi")
+             .join(sch.select("school_id"), on="school_id", how="semi")
+             .join(covered.unique(), on=ROW, how="anti"))
+    ctx.add(problem_frame(
+        known, file, "date",
+        pl.format("no enrolment of this person at school {} covers {}",
+                  _quote(pl.col("school_id")), pl.col("date")), "enrolment"))
+
+
 def validate_tables(
     tables: Mapping[str, Any],
     extraction_date: dt.date,
@@ -627,6 +704,7 @@ def validate_tables(
     extra_problems: Iterable[pl.DataFrame] = (),
     strict_dtypes: bool = False,
     materialise_rows: int = MATERIALISE_ROWS,
+    calendar: SchoolCalendar | None = None,
 ) -> ValidationReport:
     """Validate register tables held in memory (polars or pandas frames).
 
@@ -644,12 +722,16 @@ def validate_tables(
     Tables of up to ``materialise_rows`` rows are held in memory while
     checking; larger lazy tables (e.g. Parquet scans) are streamed by every
     check instead, bounding memory at some extra reading.
+
+    ``calendar`` (a :class:`~ozamonitor.register.school_calendar.SchoolCalendar`;
+    default the packaged one) decides which days are school days for
+    ``absence_days``.
     """
     for name in tables:
         if name not in TABLES:
             raise KeyError(f"unknown register table {name!r}; known tables: {', '.join(TABLES)}")
     files = {n: (file_names or {}).get(n, TABLES[n].file) for n in TABLES}
-    ctx = _Ctx(tables={}, extraction_date=extraction_date, files=files)
+    ctx = _Ctx(tables={}, extraction_date=extraction_date, files=files, calendar=calendar)
     streamed = False
     for name, t in TABLES.items():
         given = tables.get(name)
@@ -670,6 +752,7 @@ def validate_tables(
     _school_rules(ctx)
     _overlaps(ctx)
     _other_rules(ctx)
+    _absence_days(ctx)
     engine = "streaming" if streamed else "auto"
     collected = pl.collect_all(ctx.frames, engine=engine) if ctx.frames else []
     frames = [f for f in [*ctx.eager, *collected, *extra_problems] if f.height]
@@ -693,6 +776,7 @@ def validate_register(
     *,
     max_problems: int | None = None,
     materialise_rows: int = MATERIALISE_ROWS,
+    calendar: SchoolCalendar | None = None,
 ) -> ValidationReport:
     """Validate a register folder (or an open :class:`Register`).
 
@@ -713,4 +797,4 @@ def validate_register(
     extra = [pl.DataFrame(manifest_problems, schema=_PROBLEM_SCHEMA)] if manifest_problems else []
     return validate_tables(tables, reg.extraction_date, max_problems=max_problems,
                            extra_problems=extra, strict_dtypes=True,
-                           materialise_rows=materialise_rows)
+                           materialise_rows=materialise_rows, calendar=calendar)
