@@ -10,6 +10,7 @@ import typer
 
 from ozamonitor import __version__
 from ozamonitor.cli import (
+    attendance_cmds,
     causal_cmds,
     counting_cmds,
     did_cmds,
@@ -56,6 +57,7 @@ for _module in (
     did_cmds,
     impact_cmds,
     report_cmds,
+    attendance_cmds,
 ):
     _module.register(app)
 

@@ -41,7 +41,8 @@ def default_day_hours_expr(calendar: SchoolCalendar, sector: pl.Expr,
 
 
 def fill_hours(absence: pl.DataFrame, schools: pl.DataFrame | None,
-               calendar: SchoolCalendar | None = None) -> pl.DataFrame:
+               calendar: SchoolCalendar | None = None, *,
+               fallback_day_hours: float | None = None) -> pl.DataFrame:
     """Fill empty ``hours`` from ``dagdelen`` or ``minutes`` (rules in the module text).
 
     Parameters
@@ -52,6 +53,8 @@ def fill_hours(absence: pl.DataFrame, schools: pl.DataFrame | None,
         The ``schools`` table (``school_id``, ``sector``) for the sector's day hours.
     calendar : SchoolCalendar, optional
         Default: the packaged calendar.
+    fallback_day_hours : float, optional
+        Hours of a day whose school (sector) is unknown, for half days.
 
     Returns
     -------
@@ -73,6 +76,8 @@ def fill_hours(absence: pl.DataFrame, schools: pl.DataFrame | None,
     day = default_day_hours_expr(cal, pl.col("_sector"), pl.col("date"))
     if "scheduled_hours" in cols:
         day = pl.coalesce(pl.col("scheduled_hours").cast(pl.Float64), day)
+    if fallback_day_hours is not None:
+        day = day.fill_null(fallback_day_hours)
     parts = [pl.col("hours").cast(pl.Float64)]
     if "dagdelen" in cols:
         parts.append(pl.col("dagdelen").cast(pl.Float64) * day / 2.0)

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ozamonitor.register.schema import OZA_TARGET_GROUPS
 from ozamonitor.register.store import Register, RegisterWriter
+from ozamonitor.synth.absence import write_absence_days
 from ozamonitor.synth.geography import build_geography
 from ozamonitor.synth.oza import build_arrangements
 from ozamonitor.synth.params import SynthParams
@@ -240,6 +241,11 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
         for name, df in tables.items():
             w.write(name, df)
         report("tables", 1, 1)
+        # daily absence from the tables above, with its own stream (spawned after the
+        # others, so every other table is unchanged)
+        absence_info = write_absence_days(
+            w, tables, geo.schools, p, extraction_date,
+            np.random.Generator(np.random.PCG64(ss.spawn(1)[0])), progress=report)
         gt = _ground_truth(res, p)
         # per-participant potential outcomes: a side file next to the tables, committed
         # atomically with them
@@ -265,6 +271,7 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
                 "note": "one row per pupil, school and calendar month with scheduled hours "
                         "> 0; full detail from the first school year given",
             },
+            "absence_days": absence_info,
             "oza": {"min_participants": p.oza_min_participants,
                     "target_participants": n_target,
                     "participants": len(res.participants["idx"]),
