@@ -196,8 +196,9 @@ def detect(absence: Any, *, asof: dt.date, start: dt.date | None = None,
         "end": dates(np.where(ep_close < 0, 0, ep_close)),
     }).with_columns(end=pl.when(pl.Series(ep_close >= 0)).then(pl.col("end")))
     parts = [
-        pl.DataFrame({"person_id": person(rp_pid), "signal": "report_16h_4w",
-                      "date": dates(rp_day), "_h": rp_hours, "_ref": dates(rp_ep)})
+        pl.DataFrame({"person_id": person(rp_pid), "date": dates(rp_day),
+                      "_h": pl.Series(rp_hours, dtype=pl.Float64), "_ref": dates(rp_ep)})
+        .with_columns(signal=pl.lit("report_16h_4w"))
         .with_columns(detail=pl.format(
             "{} unauthorised hours in the {} days to {} (episode from {})",
             pl.col("_h").round(2), pl.lit(prm.report_window_days), pl.col("date"),
@@ -205,9 +206,9 @@ def detect(absence: Any, *, asof: dt.date, start: dt.date | None = None,
     ]
     for name, p_, dd, s_ in (("lrv_4w", l4_pid, l4_day, l4_start),
                              ("lrv_3m", l3_pid, l3_day, l3_start)):
-        parts.append(pl.DataFrame({"person_id": person(p_), "signal": name,
-                                   "date": dates(dd), "_ref": dates(s_)})
-                     .with_columns(detail=pl.format(
+        parts.append(pl.DataFrame({"person_id": person(p_), "date": dates(dd),
+                                   "_ref": dates(s_)})
+                     .with_columns(signal=pl.lit(name), detail=pl.format(
                          "unauthorised absence on every school day since {}",
                          pl.col("_ref"))))
     for name, offset in prm.timers.items():

@@ -231,7 +231,9 @@ def write_absence_days(w: RegisterWriter, tables: dict[str, pl.DataFrame],
         _region=pl.Series(cal.region_index_of(schools["gemeente_code"])).cast(pl.Int64))
     open_end = pl.lit(extraction_date)
     enr = tables["enrolments"].select("person_id", "school_id", "start",
-                                      pl.col("end").fill_null(open_end))
+                                      pl.col("end").fill_null(open_end)).filter(
+        (pl.col("start") <= last) & (pl.col("end") >= first)).with_columns(
+        _dup=pl.len().over("person_id", "school_id") > 1)
     ab = tables["absence_reports"]
     spells = ab.filter(pl.col("kind").is_in(["lrv", "ill"])).select(
         "person_id", "school_id", "kind", pl.col("absence_start").alias("s"),
@@ -288,17 +290,22 @@ def _month(att: pl.DataFrame, ms: dt.date, me: dt.date, enr: pl.DataFrame,
     """The absence days of one month (see the module text); also capped hours and the
     number of planted early-warning rows. Long by necessity: one pass of array steps."""
     keys = ["person_id", "school_id"]
-    hull = (enr.filter((pl.col("start") <= me) & (pl.col("end") >= ms))
-            .group_by(keys).agg(lo=pl.col("start").min(), hi=pl.col("end").max()))
+    month = enr.filter((pl.col("start") <= me) & (pl.col("end") >= ms))
+    # a pupil with two spells at one school in the month gets their hull (rare: only
+    # those are grouped)
+    hull = pl.concat([
+        month.filter(~pl.col("_dup")).select(*keys, lo="start", hi="end"),
+        month.filter(pl.col("_dup")).group_by(keys).agg(lo=pl.col("start").min(),
+                                                        hi=pl.col("end").max())])
     sy = ms.year if ms.month >= 8 else ms.year - 1
-    f = (att.join(hull, on=keys, how="inner")
-         .join(sch, on="school_id", how="inner")
+    # joins keep the attendance file's row order (deterministic, no string sort)
+    f = (att.join(hull, on=keys, how="inner", maintain_order="left")
+         .join(sch, on="school_id", how="inner", maintain_order="left")
          .join(ew.filter(pl.col("sy") == sy).select("person_id", "target"), on="person_id",
-               how="left")
+               how="left", maintain_order="left")
          .with_columns(lo=pl.max_horizontal("lo", pl.lit(ms)),
                        hi=pl.min_horizontal("hi", pl.lit(me)))
-         .filter(pl.col("lo") <= pl.col("hi"))
-         .sort(keys))
+         .filter(pl.col("lo") <= pl.col("hi")))
     n = f.height
     if n == 0:
         return pl.DataFrame(), 0.0, 0
@@ -413,16 +420,20 @@ def _month(att: pl.DataFrame, ms: dt.date, me: dt.date, enr: pl.DataFrame,
     out.add(ri, day, np.full(len(ri), LATE_HOURS), np.full(len(ri), K_LATE, np.int8))
 
     row, day, hours, kind = out.cat()
+    # rows in the attendance file's order (pupil, school), then date and kind
+    o = np.lexsort((kind, day, row))
+    row, day, hours, kind = row[o], day[o], hours[o], kind[o]
+    gather = pl.Series(row, dtype=pl.Int64)
     res = pl.DataFrame({
-        "person_id": f["person_id"].gather(row),
-        "school_id": f["school_id"].gather(row),
+        "person_id": f["person_id"].gather(gather),
+        "school_id": f["school_id"].gather(gather),
         "date": pl.Series(days.first + day.astype("timedelta64[D]"), dtype=pl.Date),
         "hours": hours.astype(np.float64),
-        "kind": pl.Series(np.array(_KIND_CODES)[kind], dtype=pl.String),
+        "kind": pl.Series(_KIND_CODES, dtype=pl.String).gather(
+            pl.Series(kind, dtype=pl.Int64)),
         "scheduled_hours": pl.Series([None] * len(row), dtype=pl.Float64),
         "dagdelen": pl.Series([None] * len(row), dtype=pl.Int32),
-        "minutes": pl.Series(np.where(kind == K_LATE, 15, 0), dtype=pl.Int32),
-    }).with_columns(minutes=pl.when(pl.col("kind") == "late").then(pl.col("minutes")))
-    res = res.sort("person_id", "school_id", "date", "kind")
+        "minutes": pl.Series(np.full(len(row), 15, np.int32)),
+    }).with_columns(minutes=pl.when(pl.Series(kind == K_LATE)).then(pl.col("minutes")))
     capped_hours = float(np.maximum(cap_u, 0).sum() + np.maximum(cap_e, 0).sum())
     return res, capped_hours, int(planted.sum())
