@@ -50,8 +50,9 @@ def as_frame(df: Any) -> pl.DataFrame:
 
 
 def _first_bad(df: pl.DataFrame, mask: pl.Expr) -> int | None:
-    bad = df.select(pl.arg_true(mask.fill_null(False)).first()).item()
-    return None if bad is None else int(bad) + 1
+    m = mask.fill_null(False)
+    bad = df.select(m.arg_max().alias("i"), m.any().alias("any")).row(0)
+    return int(bad[0]) + 1 if bad[1] else None
 
 
 def read_absence_csv(path: str | Path, *, fallback_day_hours: float = 5.0) -> pl.DataFrame:
@@ -89,15 +90,15 @@ def read_absence_csv(path: str | Path, *, fallback_day_hours: float = 5.0) -> pl
         raise InputError(f"not a readable CSV file ({e})", file=p) from None
     cols = [c.strip() for c in raw.columns]
     raw.columns = cols
-    for c in REQUIRED_COLUMNS:
-        if c not in cols:
-            raise InputError(f"missing column {c!r} (absence files have the columns "
-                             f"{', '.join(_SCHEMA)})", file=p, row=0, field=c)
     for c in cols:
         if c not in _SCHEMA:
             hint = " (deliver pseudonymised person_id, never a BSN)" if c.lower() == "bsn" else ""
             raise InputError(f"unexpected column {c!r}{hint}; absence files have exactly the "
                              f"columns {', '.join(_SCHEMA)}", file=p, row=0, field=c)
+    for c in REQUIRED_COLUMNS:
+        if c not in cols:
+            raise InputError(f"missing column {c!r} (absence files have the columns "
+                             f"{', '.join(_SCHEMA)})", file=p, row=0, field=c)
     txt = {c: pl.col(c).str.strip_chars().replace("", None) for c in cols}
     parsed: dict[str, pl.Expr] = {}
     for c in cols:

@@ -83,4 +83,4 @@ def fill_hours(absence: pl.DataFrame, schools: pl.DataFrame | None,
         parts.append(pl.col("dagdelen").cast(pl.Float64) * day / 2.0)
     if "minutes" in cols:
         parts.append(pl.col("minutes").cast(pl.Float64) / 60.0)
-    return df.with_columns(hours=pl.coalesce(parts).round(4)).drop("_sector")
+    return df.with_columns(hours=pl.coalesce(parts)).drop("_sector")
