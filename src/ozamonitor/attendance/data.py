@@ -151,7 +151,7 @@ def absence_from_register(register: Register | str | Path) -> pl.DataFrame:
 
 def daily(absence: Any, *, calendar: SchoolCalendar, params: SignalParams,
           schools: pl.DataFrame | None = None, region: str = "middle") -> pl.DataFrame:
-    """One row per person and day with absence, sorted by person and day.
+    """One row per person and day with absence, grouped by person and sorted by day.
 
     Parameters
     ----------
@@ -171,9 +171,19 @@ def daily(absence: Any, *, calendar: SchoolCalendar, params: SignalParams,
     Returns
     -------
     polars.DataFrame
-        ``person_id, date, pid (int64, per person), day (int64, days since the
-        calendar's first day), region (int8), school_day (bool), unauth (hours),
-        absent (hours, all kinds), episode (bool), scheduled (hours)``.
+        ``pid (int64: 0, 1, ... per person), person_id, date, day (int64, days
+        since the calendar's first day), region (int8), school_day (bool), unauth
+        (hours), absent (hours, all kinds), episode (bool), scheduled (hours)``.
+        Persons come in the order of a 64-bit hash of their id (not
+        alphabetical: sorting millions of strings is slow); within a person
+        the days ascend. Several rows of one day (kinds, schools) are summed;
+        the day's region is its first row's.
+
+    Notes
+    -----
+    Grouping sorts the rows by (hash of ``person_id``, day) with numpy; two
+    different ids with the same hash (practically never) make it fall back to
+    sorting by the ids themselves, so the result is always exact.
     """
     ab = as_frame(absence)
     if "scheduled_hours" not in ab.columns:
@@ -186,27 +196,66 @@ def daily(absence: Any, *, calendar: SchoolCalendar, params: SignalParams,
         sch = schools.select("school_id", pl.col("sector").alias("_sector"),
                              pl.Series("_region", calendar.region_index_of(
                                  schools["gemeente_code"])).cast(pl.Int8))
-        ab = ab.join(sch, on="school_id", how="left")
+        ab = ab.join(sch, on="school_id", how="left", maintain_order="left")
         day_h = default_day_hours_expr(calendar, pl.col("_sector"), pl.col("date"))
     else:
         ab = ab.with_columns(_region=pl.lit(None, pl.Int8))
         day_h = pl.lit(None, pl.Float64)
-    unauth = pl.col("kind").is_in(list(params.unauthorised_kinds))
-    ep = pl.col("kind").is_in(list(params.episode_kinds))
-    d = (ab.lazy()
-         .group_by("person_id", "date")
-         .agg(unauth=pl.col("hours").filter(unauth).sum(),
-              absent=pl.col("hours").sum(),
-              episode=ep.any(),
-              scheduled=pl.coalesce(pl.col("scheduled_hours").max(), day_h.max(),
-                                    pl.lit(params.fallback_day_hours)),
-              region=pl.col("_region").drop_nulls().first().fill_null(dflt).cast(pl.Int8))
-         .sort("person_id", "date")
-         .with_columns(pid=pl.col("person_id").rle_id().cast(pl.Int64),
-                       day=(pl.col("date") - pl.lit(calendar.first)).dt.total_days())
-         .collect())
-    if d.height == 0:
-        return d.with_columns(school_day=pl.lit(None, pl.Boolean))
-    sd = calendar.school_day_mask(d["region"].to_numpy().astype(np.int64),
-                                  d["day"].to_numpy())
-    return d.with_columns(school_day=pl.Series(sd))
+    k = pl.col("kind")
+    rows = ab.select(
+        _h=pl.col("person_id").hash(),
+        day=(pl.col("date") - pl.lit(calendar.first)).dt.total_days(),
+        unauth=pl.when(k.is_in(list(params.unauthorised_kinds))).then(pl.col("hours"))
+        .otherwise(0.0).fill_null(0.0),
+        absent=pl.col("hours").fill_null(0.0),
+        episode=k.is_in(list(params.episode_kinds)).fill_null(False),
+        scheduled=pl.coalesce(pl.col("scheduled_hours"), day_h,
+                              pl.lit(params.fallback_day_hours)),
+        region=pl.col("_region").fill_null(dflt).cast(pl.Int8),
+    )
+    empty = {"pid": pl.Int64, "person_id": pl.String, "date": pl.Date, "day": pl.Int64,
+             "region": pl.Int8, "school_day": pl.Boolean, "unauth": pl.Float64,
+             "absent": pl.Float64, "episode": pl.Boolean, "scheduled": pl.Float64}
+    if rows.height == 0:
+        return pl.DataFrame(schema=empty)
+    h = rows["_h"].to_numpy()
+    day = rows["day"].to_numpy().astype(np.int64)
+    order = np.lexsort((day, h))
+    pid_s = ab["person_id"]
+    hs = h[order]
+    same_h = hs[1:] == hs[:-1]
+    ids_o = pid_s.gather(pl.Series(order, dtype=pl.Int64))
+    if same_h.any():
+        # a hash collision would interleave two persons: check the ids where hashes match
+        a = ids_o.slice(0, len(order) - 1).filter(pl.Series(same_h))
+        b = ids_o.slice(1).filter(pl.Series(same_h))
+        if (a != b).any():  # pragma: no cover - a 64-bit hash collision
+            order = (ab.select(pl.col("person_id"), pl.Series("day", day))
+                     .with_row_index("_i").sort("person_id", "day")["_i"].to_numpy())
+            hs = pid_s.gather(pl.Series(order, dtype=pl.Int64)).rank("dense").to_numpy()
+            ids_o = pid_s.gather(pl.Series(order, dtype=pl.Int64))
+    ds = day[order]
+    new_p = np.r_[True, hs[1:] != hs[:-1]]
+    new_row = new_p | np.r_[True, ds[1:] != ds[:-1]]
+    first = np.flatnonzero(new_row)
+    pid = np.cumsum(new_p)[first] - 1
+
+    def col(name: str) -> np.ndarray:
+        return rows[name].to_numpy()[order]
+
+    out = pl.DataFrame({
+        "pid": pid.astype(np.int64),
+        "person_id": ids_o.gather(pl.Series(first, dtype=pl.Int64)),
+        "day": ds[first],
+        "region": col("region")[first],
+        "unauth": np.add.reduceat(col("unauth").astype(np.float64), first),
+        "absent": np.add.reduceat(col("absent").astype(np.float64), first),
+        "episode": np.maximum.reduceat(col("episode").astype(np.int8), first) > 0,
+        "scheduled": np.maximum.reduceat(col("scheduled").astype(np.float64), first),
+    })
+    sd = calendar.school_day_mask(out["region"].to_numpy().astype(np.int64),
+                                  out["day"].to_numpy())
+    return out.with_columns(
+        date=pl.Series(np.datetime64(calendar.first, "D")
+                       + out["day"].to_numpy().astype("timedelta64[D]")).cast(pl.Date),
+        school_day=pl.Series(sd)).select(list(empty))

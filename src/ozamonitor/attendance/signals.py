@@ -90,7 +90,7 @@ def _plus_months(cal: SchoolCalendar, months: int) -> np.ndarray:
 def _absence_share(d: pl.DataFrame, t: pl.DataFrame, cal: SchoolCalendar) -> pl.Series:
     """Share of the school days from each episode's start to ``date`` with absence."""
     ep = (d.filter(pl.col("episode")).select("person_id", "date", "region", "school_day")
-          .with_columns(_n=pl.col("school_day").cast(pl.Int64).cum_sum().over("person_id")))
+          .with_columns(_n=pl.col("school_day").cast(pl.Int64).cum_sum()))
     key = t.select("person_id", "start", "date").with_row_index("_i")
     at_t = key.sort("date").join_asof(ep.select("person_id", "date", "_n").sort("date"),
                                       on="date", by="person_id", strategy="backward",
@@ -181,7 +181,8 @@ def detect(absence: Any, *, asof: dt.date, start: dt.date | None = None,
         int(prm.report_window_days), int(prm.episode_gap_school_days), int(prm.lrv_days))
     (ep_pid, ep_start, ep_last, ep_close, rp_pid, rp_day, rp_hours, rp_ep,
      l4_pid, l4_day, l4_start, l3_pid, l3_day, l3_start) = out
-    ids = d.select("pid", "person_id").unique("pid").sort("pid")["person_id"]
+    starts = np.flatnonzero(np.r_[True, np.diff(d["pid"].to_numpy()) != 0])
+    ids = d["person_id"].gather(pl.Series(starts, dtype=pl.Int64))
     first = np.datetime64(cal.first, "D")
 
     def dates(x: np.ndarray) -> pl.Series:
