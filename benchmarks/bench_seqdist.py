@@ -76,8 +76,8 @@ def run_sequenzo(x: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 def run_ours(x: np.ndarray, threads: int, **kw: object) -> tuple[np.ndarray, float, float]:
     """OM/TRATE distances with ozamonitor; returns (result, wall seconds, CPU seconds)."""
+    from ozamonitor.sequences.define import seqdef
     from ozamonitor.sequences.distances import seqdist
-    from ozamonitor.sequences.seqdata import seqdef
 
     t0, c0 = time.perf_counter(), time.process_time()
     seqs = seqdef(np.array(STATES, dtype=object)[x], alphabet=STATES)

@@ -1,4 +1,4 @@
-"""Boundaries between the two sequence containers: void, missing, weights, files,
+"""Boundaries of the one sequence container: void, missing, weights, files,
 and the trajectories pipeline's up-front checks and outputs."""
 
 from __future__ import annotations
@@ -12,40 +12,56 @@ import pytest
 from typer.testing import CliRunner
 
 from ozamonitor.cli.main import app
-from ozamonitor.sequences.describe import as_trajectory_data, state_distribution, to_seqdef
+from ozamonitor.sequences.alphabet import VOID_CODE as VOID
+from ozamonitor.sequences.alphabet import Alphabet, State
+from ozamonitor.sequences.define import seqdef
+from ozamonitor.sequences.describe import state_distribution
 from ozamonitor.sequences.distances import seqdist
+from ozamonitor.sequences.seqdata import SequenceData, drop_void
 from ozamonitor.sequences.seqdata import SequenceData as SeqDef
-from ozamonitor.sequences.seqdata import seqdef
-from ozamonitor.sequences.trajectory_analysis import (
+from ozamonitor.trajectories.analysis import (
     feasible_ks,
     run_trajectory_analysis,
     validate_alignment,
 )
-from ozamonitor.trajectories.seqdata import SequenceData
-from ozamonitor.trajectories.states import MISSING, VOID, Alphabet, State, alphabet_from_codes
+from ozamonitor.trajectories.states import alphabet_from_codes
 from test_trajectories_pipeline import random_register
 
 ABC = alphabet_from_codes(["a", "b", "c"])
+MISSING = ABC.missing_code
 
 
 def _traj(rows: list[list[int]], alphabet: Alphabet = ABC) -> SequenceData:
-    codes = np.array(rows, dtype=np.uint8)
-    return SequenceData(codes, np.array([f"p{i}" for i in range(len(rows))], dtype=object),
-                        [f"t{j}" for j in range(codes.shape[1])], alphabet)
+    """Rows of codes; void cells anywhere are deleted (the rest shifted left)."""
+    codes = drop_void(np.array(rows, dtype=np.int16))
+    return SequenceData(codes, alphabet, ids=[f"p{i}" for i in range(len(rows))],
+                        columns=[f"t{j}" for j in range(codes.shape[1])])
+
+
+def _table(rows: list[list[int]]) -> pl.DataFrame:
+    """The tabular form of code rows ("%" void, null missing), void kept in place."""
+    lab = {VOID: "%", MISSING: None} | {i: c for i, c in enumerate(ABC)}
+    width = len(rows[0])
+    return pl.DataFrame(
+        {"id": [f"p{i}" for i in range(len(rows))]}
+        | {f"t{j}": [lab[r[j]] for r in rows] for j in range(width)},
+        schema={"id": pl.String} | {f"t{j}": pl.String for j in range(width)})
 
 
 # --------------------------------------------------------------- finding 9
 def test_leading_void_is_deleted_before_distances() -> None:
-    s = _traj([[VOID, 0, 1, 1], [0, 0, 1, 1]])
-    sd = to_seqdef(s)
+    sd = _traj([[VOID, 0, 1, 1], [0, 0, 1, 1]])
     assert sd.lengths.tolist() == [3, 4]
     assert sd.codes[0].tolist() == [0, 1, 1, -1]
     d = seqdist(sd, "OM", sm="CONSTANT", indel=1.0)
     assert d[0, 1] == pytest.approx(1.0)  # one indel, not a substitution
+    # the same from the tabular form: "%" cells are deleted wherever they are
+    back = SequenceData.from_polars(_table([[VOID, 0, 1, 1], [0, 0, 1, 1]]), ABC)
+    np.testing.assert_array_equal(back.codes, sd.codes)
 
 
 def test_internal_void_is_deleted() -> None:
-    sd = to_seqdef(_traj([[0, VOID, MISSING, VOID, 2, VOID]]))
+    sd = _traj([[0, VOID, MISSING, VOID, 2, VOID]])
     assert sd.codes.tolist() == [[0, 3, 2, -1, -1, -1]] and sd.lengths.tolist() == [3]
 
 
@@ -71,17 +87,16 @@ def test_seqdef_reads_void_symbol_as_deleted() -> None:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_round_trip_distances_equal_direct_seqdef(seed: int) -> None:
-    """trajectories SequenceData -> to_seqdef -> distances == seqdef(DEL rules) on the rows."""
+    """Tabular form with void cells -> container -> distances == seqdef(DEL rules) on the rows."""
     rng = np.random.default_rng(seed)
     n, t = 9, 7
-    codes = rng.integers(0, 3, (n, t)).astype(np.uint8)
+    codes = rng.integers(0, 3, (n, t)).astype(np.int16)
     codes[rng.random((n, t)) < 0.2] = VOID
     codes[0, :] = [VOID, 0, 1, 1, VOID, 2, 2]
-    s = _traj(codes.tolist())
     # rows as labels with void cells missing: left/gaps/right = DEL removes them
     rows = [[None if v == VOID else ABC.codes[v] for v in r] for r in codes.tolist()]
     direct = seqdef(rows, alphabet=ABC.codes, left="DEL", gaps="DEL", right="DEL")
-    via = to_seqdef(s)
+    via = SequenceData.from_polars(_table(codes.tolist()), ABC)
     assert via.lengths.tolist() == direct.lengths.tolist()
     np.testing.assert_array_equal(via.codes, direct.codes)
     for method, kw in (("OM", {"sm": "CONSTANT", "indel": 1.0}),
@@ -103,40 +118,36 @@ def test_void_and_missing_survive_files(tmp_path: Path) -> None:
     np.testing.assert_array_equal(back.codes, s.codes)
 
 
-def test_seqdist_cli_on_csv_reproduces_to_seqdef(tmp_path: Path) -> None:
+def test_seqdist_cli_on_csv_reproduces_the_container(tmp_path: Path) -> None:
     s = _traj([[0, MISSING, 1, VOID], [VOID, 2, 2, 1], [0, 1, 2, 0], [1, 1, VOID, VOID]])
     csv = s.write_csv(tmp_path / "s.csv")
     r = CliRunner().invoke(app, ["seqdist", "--input", str(csv), "--missing", "state",
                                  "--sm", "CONSTANT", "--indel", "1", "--out",
                                  str(tmp_path / "d.npy")])
     assert r.exit_code == 0, r.output
-    sd = to_seqdef(s)
-    want = seqdist(sd, "OM", sm="CONSTANT", indel=1.0, with_missing=sd.has_missing)
+    want = seqdist(s, "OM", sm="CONSTANT", indel=1.0, with_missing=s.has_missing)
     np.testing.assert_allclose(np.load(tmp_path / "d.npy"), want)
 
 
 # -------------------------------------------------------------- finding 11
-def test_as_trajectory_data_keeps_alphabet_and_refuses_to_drop_weights() -> None:
-    """Converting drops weights, so it refuses unequal ones; the statistics use them."""
-    alph = Alphabet((State("x", "iks", "ex", "#112233", "False"),
-                     State("y", "ij", "why", "#445566", "False")))
-    sd = SeqDef(codes=np.array([[0, 1], [1, -1]]), lengths=np.array([2, 1]), alphabet=("x", "y"))
-    back = as_trajectory_data(sd, alph)
-    assert back.alphabet.colours == ["#112233", "#445566"]
+def test_container_keeps_alphabet_and_weights(tmp_path: Path) -> None:
+    """Labels and colours travel with the container (and its files); the statistics
+    use its case weights."""
+    alph = Alphabet((State("x", "iks", "ex", "#112233"), State("y", "ij", "why", "#445566")))
+    sd = SeqDef(codes=np.array([[0, 1], [1, -1]]), lengths=np.array([2, 1]), alphabet=alph)
+    assert sd.alphabet.colours == ["#112233", "#445566"]
+    back = SequenceData.read_parquet(sd.write_parquet(tmp_path / "s.parquet"))
+    assert back.alphabet.states == alph.states
     assert back.codes.tolist() == [[0, 1], [1, VOID]]
-    with pytest.raises(ValueError, match="does not match"):
-        as_trajectory_data(sd, ABC)
     w = SeqDef(codes=sd.codes, lengths=sd.lengths, alphabet=sd.alphabet,
                weights=np.array([1.0, 3.0]))
-    with pytest.raises(ValueError, match="weights"):
-        as_trajectory_data(w)
     weighted = state_distribution(w)
     assert weighted.filter(pl.col("position") == 0)["n"].to_list() == [1.0, 3.0]
     same = SeqDef(codes=sd.codes, lengths=sd.lengths, alphabet=sd.alphabet,
                   weights=np.array([2.0, 2.0]))
     assert state_distribution(same).height > 0
     # the default alphabet's labels come back for its codes
-    assert as_trajectory_data(to_seqdef(_traj([[0, 1]]))).alphabet.states == ABC.states
+    assert _traj([[0, 1]]).alphabet.states == ABC.states
 
 
 # --------------------------------------------------- findings 12, 15 and 17
@@ -216,6 +227,6 @@ def test_documented_seqdist_command_reproduces_pipeline(reg: Path, tmp_path: Pat
                                  "--alphabet", ",".join(res.params["alphabet"]),
                                  "--out", str(tmp_path / "d.npy")])
     assert r.exit_code == 0, r.output
-    sd = to_seqdef(res.sequences)
+    sd = res.sequences
     want = seqdist(sd, "OM", sm="TRATE", indel="auto", with_missing=sd.has_missing)
     np.testing.assert_allclose(np.load(tmp_path / "d.npy"), want)

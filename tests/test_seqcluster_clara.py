@@ -8,13 +8,10 @@ import pytest
 from scipy.spatial.distance import cdist
 from sklearn.metrics import adjusted_rand_score
 
-from ozamonitor.sequences.clara import (
-    adjusted_rand_index,
-    clara,
-    hamming_cross,
-    jaccard_coefficient,
-)
+from ozamonitor.sequences.clara import clara, hamming_cross
 from ozamonitor.sequences.cluster import pam
+from ozamonitor.sequences.quality import adjusted_rand_index, jaccard_coefficient
+from ozamonitor.sequences.seqdata import SequenceData
 
 
 def planted_sequences(
@@ -139,18 +136,8 @@ def test_clara_other_criteria(criterion: str) -> None:
 
 def test_clara_eval_sample_and_container() -> None:
     x, truth = planted_sequences(2000, seed=7)
-
-    class Container:
-        """Minimal container: codes + row subsetting, as the sequence classes."""
-
-        def __init__(self, codes: np.ndarray) -> None:
-            self.codes = codes
-
-        def __getitem__(self, idx: np.ndarray) -> Container:
-            return Container(self.codes[idx])
-
     res = clara(
-        Container(x),
+        SequenceData(x, ("a", "b", "c", "d")),
         ks=4,
         dist=hamming_cross,
         R=3,

@@ -11,16 +11,15 @@ from scipy.spatial.distance import pdist, squareform
 from sklearn.metrics import adjusted_rand_score
 
 from ozamonitor.sequences.cluster import (
-    cutree,
     describe_clusters,
     medoids_of,
     pam,
     pam_range,
     spell_string,
     spells,
-    ward,
-    ward_range,
 )
+from ozamonitor.sequences.seqdata import SequenceData
+from ozamonitor.sequences.ward import cutree, ward, ward_range
 
 
 def _blobs(seed: int, sizes=(15, 12, 10), spread: float = 0.5):
@@ -150,32 +149,24 @@ def test_ward_range_and_medoids() -> None:
 
 
 def test_spells_and_describe() -> None:
-    row = np.array([0] * 24 + [1] * 6 + [2] * 42 + [255] * 3, dtype=np.uint8)
+    row = np.array([0] * 24 + [1] * 6 + [2] * 42 + [-1] * 3, dtype=np.int16)
     assert spells(row) == [(0, 24), (1, 6), (2, 42)]
     assert spell_string(row, ["enrolled", "absent", "oza"]) == "enrolled/24-absent/6-oza/42"
-    assert spell_string(np.array([0, 254, 254, 1]), None) == "0/1-*/2-1/1"
-    # sequences.seqdata coding: missing = len(alphabet), void = -1
+    assert spell_string(np.array([0, 2, 2, 1]), ["a", "b"]) == "a/1-*/2-b/1"
+    assert spell_string(np.array([0, 2, 2, 1]), None) == "0/1-2/2-1/1"
+    # the one coding: missing = len(alphabet), void = -1
     assert spell_string(np.array([1, 2, 2, 0, -1, -1]), ["a", "b"]) == "b/1-*/2-a/1"
-    seqs = np.array([[0, 0, 1], [0, 0, 1], [1, 1, 1], [1, 1, 0]], dtype=np.uint8)
+    seqs = np.array([[0, 0, 1], [0, 0, 1], [1, 1, 1], [1, 1, 0]], dtype=np.int16)
     table = describe_clusters(seqs, [0, 0, 1, 1], [0, 2], states=["a", "b"])
     assert table["medoid_spells"].to_list() == ["a/2-b/1", "b/3"]
     assert table["size"].to_list() == [2, 2]
     assert table["share"].to_list() == [0.5, 0.5]
 
-    class _Alph:
-        codes = ("x", "y")
-
-    class _Seqs:
-        codes = seqs
-        alphabet = _Alph()
-
-    t2 = describe_clusters(_Seqs(), [0, 0, 1, 1], [1, 3], weights=[1, 1, 2, 2])
+    # the container: state names from its alphabet
+    t2 = describe_clusters(SequenceData(seqs, ("x", "y")), [0, 0, 1, 1], [1, 3],
+                           weights=[1, 1, 2, 2])
     assert t2["medoid_spells"].to_list() == ["x/2-y/1", "y/2-x/1"]
     assert t2["size"].to_list() == [2.0, 4.0]
 
-    class _Seqs2:  # sequences.seqdata style: alphabet is a tuple of labels
-        codes = seqs.astype(np.int16)
-        alphabet = ("p", "q")
-
-    t3 = describe_clusters(_Seqs2(), [0, 0, 1, 1], [0, 2])
+    t3 = describe_clusters(SequenceData(seqs, ("p", "q")), [0, 0, 1, 1], [0, 2])
     assert t3["medoid_spells"].to_list() == ["p/2-q/1", "q/3"]

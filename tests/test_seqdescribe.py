@@ -10,35 +10,33 @@ import numpy as np
 import polars as pl
 import pytest
 
+from ozamonitor.sequences.alphabet import VOID_CODE as VOID
+from ozamonitor.sequences.alphabet import Alphabet, State
 from ozamonitor.sequences.describe import (
-    as_trajectory_data,
     mean_time,
-    n_subsequences,
     sequence_frequencies,
-    sequence_indicators,
     spell_durations,
     spells,
     state_distribution,
-    to_seqdef,
     transition_rates,
     transversal_entropy,
-    turbulence,
 )
-from ozamonitor.trajectories.seqdata import SequenceData
-from ozamonitor.trajectories.states import MISSING, VOID, Alphabet, State
+from ozamonitor.sequences.indicators import n_subsequences, sequence_indicators, turbulence
+from ozamonitor.sequences.seqdata import SequenceData
 
-ABCD = Alphabet(tuple(State(c, c, c, "#000000", "False") for c in "ABCD"))
+ABCD = Alphabet(tuple(State(c, c, c, "#000000") for c in "ABCD"))
+MISSING = ABCD.missing_code
 
 
 def _seq(rows: list[str]) -> SequenceData:
     """Rows as strings: letters = states, '*' missing, '%' void."""
     width = max(len(r) for r in rows)
-    codes = np.full((len(rows), width), VOID, dtype=np.uint8)
+    codes = np.full((len(rows), width), VOID, dtype=np.int16)
     for i, r in enumerate(rows):
         for j, ch in enumerate(r):
             codes[i, j] = MISSING if ch == "*" else VOID if ch == "%" else "ABCD".index(ch)
-    return SequenceData(codes, np.array([f"s{i}" for i in range(len(rows))], dtype=object),
-                        [f"t{j}" for j in range(width)], ABCD)
+    return SequenceData(codes, ABCD, ids=[f"s{i}" for i in range(len(rows))],
+                        columns=[f"t{j}" for j in range(width)])
 
 
 ROWS = ["AABBBC", "AAAAAA", "ABABAB", "CCDD%%", "A*BBCD", "DDDDCC", "BBBBBB", "AABBBC"]
@@ -111,7 +109,7 @@ def test_state_distribution_and_entropy() -> None:
     rows = _rows_of(seq)
     d = state_distribution(seq)
     e = transversal_entropy(seq)
-    for t in range(seq.length):
+    for t in range(seq.max_length):
         col = [r[t] for r in rows if r[t] in "ABCD"]
         for s in "ABCD":
             got = d.filter((pl.col("position") == t) & (pl.col("state") == s))
@@ -158,7 +156,7 @@ def test_transition_rates_match_brute_force() -> None:
             got = tr.filter((pl.col("from") == a) & (pl.col("to") == b))["rate"][0]
             assert got == pytest.approx(pairs[(a, b)] / tot if tot else 0.0)
     tv = transition_rates(seq, time_varying=True)
-    assert tv["position"].max() == seq.length - 2
+    assert tv["position"].max() == seq.max_length - 2
     assert tv["n"].sum() == tr["n"].sum()
 
 
@@ -243,12 +241,11 @@ def test_indicators_and_conversion() -> None:
     ind = sequence_indicators(seq)
     assert ind["n_spells"].to_list() == [3, 1, 6, 2, 4, 2, 1, 3]
     assert ind["length"][3] == 4
-    # round trip through the distance module's container
-    sd = to_seqdef(seq)
-    assert sd.lengths.tolist() == [6, 6, 6, 4, 6, 6, 6, 6]
-    back = as_trajectory_data(sd)
+    # one container for distances and description; round trip through the tabular form
+    assert seq.lengths.tolist() == [6, 6, 6, 4, 6, 6, 6, 6]
+    back = SequenceData.from_polars(seq.to_polars(), seq.alphabet)
     np.testing.assert_array_equal(back.codes, seq.codes)
-    tab = as_trajectory_data(seq.to_polars())
+    tab = SequenceData.from_polars(seq.to_polars())
     np.testing.assert_array_equal(
         np.where(tab.codes == VOID, MISSING, tab.codes),
         np.where(seq.codes == VOID, MISSING, seq.codes))

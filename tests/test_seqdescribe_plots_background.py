@@ -9,12 +9,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from ozamonitor.sequences.background import (
-    ConstantCovariateError,
-    SeparationError,
-    crosstab,
-    mnlogit,
-)
+from ozamonitor.sequences.alphabet import VOID_CODE as VOID
 from ozamonitor.sequences.plots import (
     plot_distribution,
     plot_entropy,
@@ -23,14 +18,22 @@ from ozamonitor.sequences.plots import (
     plot_mean_time,
     save_figure,
 )
-from ozamonitor.trajectories.seqdata import SequenceData
-from ozamonitor.trajectories.states import DEFAULT_CONFIG, MISSING, VOID
+from ozamonitor.sequences.seqdata import SequenceData
+from ozamonitor.trajectories.background import (
+    ConstantCovariateError,
+    SeparationError,
+    crosstab,
+    mnlogit,
+)
+from ozamonitor.trajectories.states import DEFAULT_CONFIG
+
+MISSING = DEFAULT_CONFIG.alphabet.missing_code
 
 
 def _random_seq(n: int = 120, t: int = 24, seed: int = 0) -> SequenceData:
     rng = np.random.default_rng(seed)
     k = len(DEFAULT_CONFIG.alphabet)
-    codes = np.empty((n, t), dtype=np.uint8)
+    codes = np.empty((n, t), dtype=np.int16)
     s = rng.integers(0, 4, n)
     for j in range(t):
         move = rng.random(n) < 0.15
@@ -38,20 +41,20 @@ def _random_seq(n: int = 120, t: int = 24, seed: int = 0) -> SequenceData:
         codes[:, j] = s
     codes[rng.random((n, t)) < 0.02] = MISSING
     codes[:5, -3:] = VOID
-    return SequenceData(codes, np.array([f"p{i}" for i in range(n)], dtype=object),
-                        [f"2020-{m:02d}" for m in range(1, 13)]
-                        + [f"2021-{m:02d}" for m in range(1, 13)], DEFAULT_CONFIG.alphabet)
+    return SequenceData(codes, DEFAULT_CONFIG.alphabet, ids=[f"p{i}" for i in range(n)],
+                        columns=[f"2020-{m:02d}" for m in range(1, 13)]
+                        + [f"2021-{m:02d}" for m in range(1, 13)])
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
 def test_plots_render(tmp_path: Path, lang: str) -> None:
     seq = _random_seq()
-    group = np.where(np.arange(seq.n) % 3 == 0, "a", "b")
+    group = np.where(np.arange(seq.n_sequences) % 3 == 0, "a", "b")
     figs = {
         "dist": plot_distribution(seq, lang=lang),
         "dist_g": plot_distribution(seq, group, lang=lang),
         "index": plot_index(seq, lang=lang, max_rows=50),
-        "index_g": plot_index(seq, group, lang=lang, sort=np.arange(seq.n) % 4),
+        "index_g": plot_index(seq, group, lang=lang, sort=np.arange(seq.n_sequences) % 4),
         "freq": plot_frequencies(seq, group, top=5, lang=lang),
         "mean": plot_mean_time(seq, group, lang=lang),
         "entropy": plot_entropy(seq, group, lang=lang),

@@ -22,8 +22,9 @@ from ozamonitor.sequences.costs import (
     transition_rates,
     trate_costs,
 )
+from ozamonitor.sequences.define import seqdef
 from ozamonitor.sequences.distances import seqdist, seqdist_cross
-from ozamonitor.sequences.seqdata import SequenceData, seqdef
+from ozamonitor.sequences.seqdata import SequenceData
 
 # ---------------------------------------------------------------------------
 # data

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ozamonitor.cli.main import app
+from ozamonitor.sequences.define import seqdef
 from ozamonitor.sequences.distances import seqdist
-from ozamonitor.sequences.seqdata import seqdef
 
 runner = CliRunner()
 

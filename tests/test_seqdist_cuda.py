@@ -18,7 +18,7 @@ import pytest
 SCRIPT = textwrap.dedent(
     """
     import numpy as np
-    from ozamonitor.sequences.seqdata import seqdef
+    from ozamonitor.sequences.define import seqdef
     from ozamonitor.sequences.distances import seqdist, seqdist_cross
 
     rng = np.random.default_rng(0)
@@ -64,8 +64,8 @@ def _gpu() -> bool:
 
 @pytest.mark.skipif(not _gpu(), reason="no CUDA GPU")
 def test_cuda_matches_cpu_on_gpu() -> None:
+    from ozamonitor.sequences.define import seqdef
     from ozamonitor.sequences.distances import seqdist
-    from ozamonitor.sequences.seqdata import seqdef
 
     rng = np.random.default_rng(1)
     x = np.array(list("ABCDEFGH"), dtype=object)[rng.integers(0, 8, (300, 40))]
@@ -77,8 +77,8 @@ def test_cuda_matches_cpu_on_gpu() -> None:
 
 
 def test_backend_errors() -> None:
+    from ozamonitor.sequences.define import seqdef
     from ozamonitor.sequences.distances import seqdist
-    from ozamonitor.sequences.seqdata import seqdef
 
     s = seqdef([["A", "B"], ["B", "A"]])
     with pytest.raises(ValueError, match="backend"):

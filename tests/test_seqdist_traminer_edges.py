@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from ozamonitor.cli.main import app
 from ozamonitor.sequences.costs import indel_costs
+from ozamonitor.sequences.define import seqdef
 from ozamonitor.sequences.distances import seqdist
-from ozamonitor.sequences.seqdata import seqdef
 
 
 @pytest.fixture

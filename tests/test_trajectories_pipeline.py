@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from ozamonitor.cli.main import app
 from ozamonitor.register.store import write_register
-from ozamonitor.sequences.trajectory_analysis import TrajectoryResults, run_trajectory_analysis
+from ozamonitor.trajectories.analysis import TrajectoryResults, run_trajectory_analysis
 
 D = dt.date
 
@@ -154,7 +154,7 @@ def test_min_observed_keeps_complete_sequences(reg: Path, tmp_path: Path) -> Non
                                   start="2014-08", end="2024-07", min_observed=1.0,
                                   cluster=False, figure_formats=("png",))
     seq = res.sequences
-    assert seq.columns[0] == "age60m" and seq.n > 0
+    assert seq.columns[0] == "age60m" and seq.n_sequences > 0
     assert seq.valid.all()
     assert any("less than 100%" in m for m in res.messages)
 
@@ -166,3 +166,27 @@ def test_clara_above_pam_max(reg: Path, tmp_path: Path) -> None:
     assert res.clusters is not None and set(res.clusters) == {"1", "2", "3"}
     sizes = res.tables["cluster_sizes"]["n"].to_list()
     assert sizes == sorted(sizes, reverse=True)  # clusters numbered by decreasing size
+
+
+def test_person_level_files_are_owner_only(reg: Path, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        run_trajectory_analysis(reg, tmp_path / "modes", start="2018-08", end="2020-07",
+                                period="year", ks=[2], figure_formats=("png",))
+    finally:
+        os.umask(old)
+    out = tmp_path / "modes"
+
+    def mode(p: Path) -> int:
+        return stat.S_IMODE(p.stat().st_mode)
+
+    for name in ("sequences.parquet", "analysis_sequences.parquet", "analysis_sequences.csv",
+                 "clusters.parquet", "tables/sequence_frequencies_all_MICRODATA.csv",
+                 "figures/index_MICRODATA.png"):
+        assert mode(out / name) == 0o600, name
+    for name in ("results.json", "tables/state_distribution_all.csv", "figures/chronogram.png"):
+        assert mode(out / name) == 0o644, name
+    assert mode(out) == 0o755

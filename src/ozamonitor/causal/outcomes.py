@@ -46,9 +46,10 @@ import polars as pl
 
 from ozamonitor.register.calendar import school_year_expr
 from ozamonitor.register.store import Register
+from ozamonitor.sequences.alphabet import VOID_CODE
+from ozamonitor.sequences.seqdata import SequenceData
 from ozamonitor.trajectories.build import build_trajectories
-from ozamonitor.trajectories.seqdata import SequenceData
-from ozamonitor.trajectories.states import DEFAULT_CONFIG, MISSING, State, TrajectoryConfig
+from ozamonitor.trajectories.states import DEFAULT_CONFIG, State, TrajectoryConfig
 
 #: Three-state alphabet for outcomes (see module docstring).
 OUTCOME_CONFIG = TrajectoryConfig(
@@ -126,7 +127,8 @@ def _duty_mask(reg: Register, status: SequenceData) -> np.ndarray:
     rows = np.array([order[p] for p in status.ids.tolist()], dtype=np.int64)
     alph = duty_seq.alphabet
     no_duty = np.isin(
-        duty_seq.codes[rows], [alph.index("notcomp"), alph.index("abroad"), MISSING, 255]
+        duty_seq.codes[rows],
+        [alph.index("notcomp"), alph.index("abroad"), duty_seq.missing_code, VOID_CODE],
     )
     return ~no_duty & (status.codes < len(status.alphabet))
 

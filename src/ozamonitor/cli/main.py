@@ -14,6 +14,7 @@ from ozamonitor.cli import (
     causal_cmds,
     counting_cmds,
     did_cmds,
+    funding_cmds,
     impact_cmds,
     register_cmds,
     report_cmds,
@@ -58,8 +59,10 @@ for _module in (
     impact_cmds,
     report_cmds,
     attendance_cmds,
+    funding_cmds,
 ):
     _module.register(app)
+__import__("ozamonitor.cli.survey_cmds", fromlist=["register"]).register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -75,7 +75,7 @@ def build_report(
             bar.advance(task)
         if "trajectories" in sections:
             from ozamonitor.report.trajectories import trajectories_section
-            from ozamonitor.sequences.trajectory_analysis import run_trajectory_analysis
+            from ozamonitor.trajectories.analysis import run_trajectory_analysis
 
             # The trajectory pipeline writes person-level files (microdata): without a
             # --trajectories-dir they stay in a temporary folder, never beside the report.

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import typer
 
 from ozamonitor.cli.common import console, fail
+from ozamonitor.errors import ConfigurationError, InputError
+from ozamonitor.files import atomic_write
 
 _MISSING_RULES = ("none", "del", "state")
 
@@ -20,28 +20,28 @@ def _read_sequence_csv(
 ) -> tuple[list[str], list[str], list[list[str | None]]]:
     """Read ``id, t1, t2, ...`` rows; returns (ids, time columns, cells with None = missing)."""
     if not path.exists():
-        raise ValueError(f"{path}: file not found")
+        raise InputError(f"{path}: file not found")
     with path.open(newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
-        raise ValueError(f"{path}: empty file")
+        raise InputError(f"{path}: empty file")
     header = [h.strip() for h in rows[0]]
     if id_col not in header:
-        raise ValueError(f"{path}: id column {id_col!r} not in header {header}")
+        raise InputError(f"{path}: id column {id_col!r} not in header {header}")
     if len(rows) < 2:
-        raise ValueError(f"{path}: no sequences (header only)")
+        raise InputError(f"{path}: no sequences (header only)")
     id_idx = header.index(id_col)
     tcols = [h for i, h in enumerate(header) if i != id_idx]
     if not tcols:
-        raise ValueError(f"{path}: no time columns besides {id_col!r}")
+        raise InputError(f"{path}: no time columns besides {id_col!r}")
     ids: list[str] = []
     cells: list[list[str | None]] = []
     for lineno, r in enumerate(rows[1:], start=2):
         if len(r) > len(header):
-            raise ValueError(f"{path}: row {lineno} has {len(r)} fields, header has {len(header)}")
+            raise InputError(f"{path}: row {lineno} has {len(r)} fields, header has {len(header)}")
         if len(r) < len(header) and missing == "none":
-            raise ValueError(
+            raise InputError(
                 f"{path}: row {lineno} has {len(r)} fields, header has {len(header)} "
                 "(non-rectangular data: use --missing del or --missing state)"
             )
@@ -53,7 +53,7 @@ def _read_sequence_csv(
             c = c.strip()
             if c in ("", "NA"):
                 if missing == "none":
-                    raise ValueError(
+                    raise InputError(
                         f"{path}: row {lineno}, column {header[i]!r}: missing value "
                         "(use --missing del or --missing state)"
                     )
@@ -71,30 +71,26 @@ def _parse_indel(text: str) -> float | np.ndarray | str:
     try:
         parts = [float(x) for x in text.split(",")]
     except ValueError:
-        raise ValueError(
+        raise ConfigurationError(
             f"--indel must be 'auto', a number or comma-separated numbers: {text!r}"
         ) from None
     return parts[0] if len(parts) == 1 else np.array(parts)
 
 
-def _write_atomic(out: Path, d: np.ndarray) -> None:
-    """Write ``d`` to ``out`` (.csv without header, or .npy) via a temporary file."""
+def _write_matrix(out: Path, d: np.ndarray) -> None:
+    """Write ``d`` to ``out`` (.csv without header, or .npy) atomically.
+
+    A distance matrix between persons' sequences is person-level: owner-only (0600).
+    """
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".npy"):
-        raise ValueError(f"{out}: output must end in .csv or .npy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=suffix, dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if suffix == ".npy":
-                np.save(fh, d)
-            else:
-                fmt = "%.9g" if d.dtype == np.float32 else "%.17g"
-                np.savetxt(fh, d, delimiter=",", fmt=fmt)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise ConfigurationError(f"{out}: output must end in .csv or .npy")
+    with atomic_write(out, private=True) as tmp, tmp.open("wb") as fh:
+        if suffix == ".npy":
+            np.save(fh, d)
+        else:
+            fmt = "%.9g" if d.dtype == np.float32 else "%.17g"
+            np.savetxt(fh, d, delimiter=",", fmt=fmt)
 
 
 def register(app: typer.Typer) -> None:
@@ -135,27 +131,27 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pairwise sequence distances as TraMineR's seqdist (rows in input order)."""
         from ozamonitor.sequences.costs import read_cost_matrix
+        from ozamonitor.sequences.define import seqdef
         from ozamonitor.sequences.distances import seqdist
-        from ozamonitor.sequences.seqdata import seqdef
 
         try:
             if missing not in _MISSING_RULES:
-                raise ValueError(f"--missing must be one of {', '.join(_MISSING_RULES)}")
+                raise ConfigurationError(f"--missing must be one of {', '.join(_MISSING_RULES)}")
             if out.suffix.lower() not in (".csv", ".npy"):
-                raise ValueError(f"{out}: output must end in .csv or .npy")
+                raise ConfigurationError(f"{out}: output must end in .csv or .npy")
             ids, tcols, cells = _read_sequence_csv(input, id_col, missing)
             alpha = [a.strip() for a in alphabet.split(",")] if alphabet else None
             right = "NA" if missing == "state" else "DEL"
             try:
                 seqs = seqdef(cells, alphabet=alpha, right=right)
             except ValueError as exc:
-                raise ValueError(f"{input}: {exc}") from None
+                raise InputError(f"{input}: {exc}") from None
             sm_arg: str | np.ndarray | None = sm
             if sm is not None and sm.upper() not in ("CONSTANT", "TRATE", "INDELS", "INDELSLOG"):
                 try:
                     sm_arg = read_cost_matrix(sm, seqs.alphabet)
                 except OSError as exc:
-                    raise ValueError(
+                    raise ConfigurationError(
                         f"--sm {sm}: not CONSTANT, TRATE, INDELS or INDELSLOG, and not a "
                         f"readable cost-matrix file ({exc.strerror or exc})"
                     ) from None
@@ -173,7 +169,7 @@ def register(app: typer.Typer) -> None:
                 n_threads=threads,
                 backend=backend,
             )
-            _write_atomic(out, d)
+            _write_matrix(out, d)
         except ValueError as exc:
             raise fail(str(exc)) from None
         console.print(

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ozamonitor.cli.common import console, err_console, fail, staged_progress
+
+if TYPE_CHECKING:
+    from ozamonitor.register.store import Register
+    from ozamonitor.trajectories.analysis import TrajectoryResults
 
 
 def _parse_ks(value: str) -> list[int]:
@@ -95,33 +100,13 @@ def register(app: typer.Typer) -> None:
         OUT/figures/*.png|svg, OUT/results.json (for `ozamonitor report`) and
         OUT/report.html (the disclosure-controlled report section on its own).
         """
+        # Long for its typer option declarations; the checks are in _check_options.
         from ozamonitor.register.store import Register, RegisterError
-        from ozamonitor.sequences.trajectory_analysis import (
-            POPULATIONS,
-            run_trajectory_analysis,
-            validate_alignment,
-        )
-        from ozamonitor.trajectories.build import PERIODS
+        from ozamonitor.trajectories.analysis import run_trajectory_analysis
         from ozamonitor.trajectories.states import DEFAULT_CONFIG, load_config
 
-        if period not in PERIODS:
-            raise fail(f"--period: unknown period {period!r}; use {', '.join(PERIODS)}")
-        try:
-            validate_alignment(align)
-        except ValueError as e:
-            raise fail(f"--align: {e}") from None
-        if align == "age" and period != "month":
-            err_console.print("[yellow]note:[/] --ages counts periods of the chosen --period")
-        if population not in POPULATIONS:
-            raise fail(f"--population: use {', '.join(POPULATIONS)}; got {population!r}")
-        if rule not in ("majority", "reference"):
-            raise fail(f"--rule: use majority or reference; got {rule!r}")
-        if lang not in ("nl", "en"):
-            raise fail(f"--lang: use nl or en; got {lang!r}")
-        if not 0.0 <= min_observed <= 1.0:
-            raise fail(f"--min-observed must lie between 0 and 1; got {min_observed}")
-        if sample is not None and sample < 1:
-            raise fail("--sample must be at least 1")
+        _check_options(period=period, align=align, population=population, rule=rule,
+                       lang=lang, min_observed=min_observed, sample=sample)
         fmts = tuple(f.strip() for f in formats.split(",") if f.strip())
         bad = [f for f in fmts if f not in ("png", "svg", "pdf")]
         if bad or not fmts:
@@ -159,13 +144,44 @@ def register(app: typer.Typer) -> None:
         for m in res.messages:
             console.print(f"  {m}")
         if not no_report:
-            from ozamonitor.report.document import ReportDocument
-            from ozamonitor.report.trajectories import trajectories_section
-
-            doc = ReportDocument(title="ozamonitor: " + ("trajecten" if lang == "nl"
-                                                          else "trajectories"), lang=lang)
-            doc.add(trajectories_section(reg, res, lang))
-            doc.write(out / "report.html")
-            console.print(f"report section (disclosure-controlled): {out / 'report.html'}")
+            _write_report(reg, res, out, lang)
         console.print(f"wrote {len(res.files)} files to {out} "
                       "(sequences, clusters and *_MICRODATA files are MICRODATA: do not publish)")
+
+
+def _check_options(*, period: str, align: str, population: str, rule: str, lang: str,
+                   min_observed: float, sample: int | None) -> None:
+    """Refuse bad options before anything is read or written."""
+    from ozamonitor.trajectories.analysis import POPULATIONS, validate_alignment
+    from ozamonitor.trajectories.build import PERIODS
+
+    if period not in PERIODS:
+        raise fail(f"--period: unknown period {period!r}; use {', '.join(PERIODS)}")
+    try:
+        validate_alignment(align)
+    except ValueError as e:
+        raise fail(f"--align: {e}") from None
+    if align == "age" and period != "month":
+        err_console.print("[yellow]note:[/] --ages counts periods of the chosen --period")
+    if population not in POPULATIONS:
+        raise fail(f"--population: use {', '.join(POPULATIONS)}; got {population!r}")
+    if rule not in ("majority", "reference"):
+        raise fail(f"--rule: use majority or reference; got {rule!r}")
+    if lang not in ("nl", "en"):
+        raise fail(f"--lang: use nl or en; got {lang!r}")
+    if not 0.0 <= min_observed <= 1.0:
+        raise fail(f"--min-observed must lie between 0 and 1; got {min_observed}")
+    if sample is not None and sample < 1:
+        raise fail("--sample must be at least 1")
+
+
+def _write_report(reg: Register, res: TrajectoryResults, out: Path, lang: str) -> None:
+    """OUT/report.html: the disclosure-controlled report section on its own."""
+    from ozamonitor.report.document import ReportDocument
+    from ozamonitor.report.trajectories import trajectories_section
+
+    doc = ReportDocument(title="ozamonitor: " + ("trajecten" if lang == "nl"
+                                                  else "trajectories"), lang=lang)
+    doc.add(trajectories_section(reg, res, lang))
+    doc.write(out / "report.html")
+    console.print(f"report section (disclosure-controlled): {out / 'report.html'}")

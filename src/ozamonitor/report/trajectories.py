@@ -1,7 +1,7 @@
 """The report section on education-care trajectories.
 
 :func:`trajectories_section` turns the results of
-:func:`~ozamonitor.sequences.trajectory_analysis.run_trajectory_analysis` (the object or
+:func:`~ozamonitor.trajectories.analysis.run_trajectory_analysis` (the object or
 its output folder) into a :class:`~ozamonitor.report.document.Section` for
 ``ozamonitor report``. Only aggregated output is shown: counts of persons go
 through :mod:`ozamonitor.privacy.disclosure` (cells of 1..9 suppressed, with
@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from ozamonitor.errors import InputError
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, publish
 from ozamonitor.register.store import Register
 from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
-from ozamonitor.sequences.trajectory_analysis import TrajectoryResults
+from ozamonitor.trajectories.analysis import TrajectoryResults
 from ozamonitor.trajectories.states import DEFAULT_CONFIG, TrajectoryConfig
 
 
@@ -89,7 +90,7 @@ def trajectories_section(
         f"{p['alignment']}. Register extraction date {extraction}. Analysed: "
         f"{_n_text(int(p['n_analysed']), threshold)} children.")))
     parts.append(alphabet_html(config, lang))
-    if seq.n >= threshold:
+    if seq.n_sequences >= threshold:
         parts.append(figure_html(plots.plot_distribution(seq, lang=lang), caption=tr(
             lang, "Verdeling over toestanden per periode (chronogram)",
             "State distribution per period (chronogram)")))
@@ -143,7 +144,8 @@ def _cluster_section(res: TrajectoryResults, lang: str, threshold: int) -> Secti
     from ozamonitor.sequences import plots
 
     seq, clusters = res.sequences, res.clusters
-    assert clusters is not None
+    if clusters is None:
+        raise InputError(f"{res.out}: the trajectories were not clustered")
     parts: list[str] = [paragraph(tr(
         lang,
         f"De trajecten zijn geclusterd met optimal matching ({res.params['method']}, "

@@ -46,24 +46,31 @@ from typing import Any, Literal
 import numba as nb
 import numpy as np
 
-from ozamonitor.sequences.cluster import _build, cutree, medoids_of, pam, ward
-from ozamonitor.sequences.quality import INDEX_NAMES, ClusterQuality, QualityEvaluator, as_square
+from ozamonitor.errors import ConfigurationError, InputError
+from ozamonitor.sequences._clara_scores import Data, DistFn, Scores, better, score_partitions
+from ozamonitor.sequences.cluster import medoids_of, pam, pam_build
+from ozamonitor.sequences.define import as_seqdata
+from ozamonitor.sequences.quality import (
+    INDEX_NAMES,
+    ClusterQuality,
+    QualityEvaluator,
+    adjusted_rand_index,
+    as_square,
+    jaccard_coefficient,
+)
+from ozamonitor.sequences.seqdata import SequenceData
+from ozamonitor.sequences.ward import cutree, ward
 
-__all__ = [
-    "ClaraRange",
-    "ClaraResult",
-    "adjusted_rand_index",
-    "clara",
-    "hamming_cross",
-    "jaccard_coefficient",
-]
+__all__ = ["ClaraRange", "ClaraResult", "clara", "hamming_cross"]
 
 Criterion = Literal["distance", "db", "xb", "pbm", "ams"]
-DistFn = Callable[[Any, Any], np.ndarray]
 #: progress(stage, done, total): stage is "iterations", "assign" or "quality".
 ProgressFn = Callable[[str, int, int], None]
-_MAXIMISE = {"pbm", "ams"}
-_STAT_NAMES = ("avg_dist", "PBM", "DB", "XB", "AMS")
+#: Smallest default sample size: ``seqclararange``'s manual recommends 1,000-10,000.
+DEFAULT_MIN_SAMPLE = 1000
+#: Agreement with the best partition above which an iteration counts as stable
+#: (``seqclararange``'s ``ARI>0.8`` and ``JC>0.8``).
+STABLE_AGREEMENT = 0.8
 
 
 # ------------------------------------------------------------------ distances
@@ -81,14 +88,15 @@ def _hamming_kernel(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:  # p
             out[i, j] = s
 
 
-def hamming_cross(a: Any, b: Any) -> np.ndarray:
+def hamming_cross(a: SequenceData | np.ndarray, b: SequenceData | np.ndarray) -> np.ndarray:
     """Plain Hamming distances (unit substitution cost) between the rows of two
     equal-length integer code matrices: a fast fallback ``dist`` for CLARA and the
     tests. For TraMineR's ``HAM``/``OM`` with costs use ``distances.seqdist_cross``."""
-    ca = np.ascontiguousarray(getattr(a, "codes", a))
-    cb = np.ascontiguousarray(getattr(b, "codes", b))
+    ca = np.ascontiguousarray(a.codes if isinstance(a, SequenceData) else a)
+    cb = np.ascontiguousarray(b.codes if isinstance(b, SequenceData) else b)
     if ca.ndim != 2 or cb.ndim != 2 or ca.shape[1] != cb.shape[1]:
-        raise ValueError(f"need two 2-D code matrices of equal length, got {ca.shape}, {cb.shape}")
+        raise InputError(
+            f"need two 2-D code matrices of equal length, got {ca.shape}, {cb.shape}")
     if ca.dtype != cb.dtype:
         ca = ca.astype(np.int16)
         cb = cb.astype(np.int16)
@@ -107,7 +115,7 @@ def _default_dist(
     the cross / square distance functions."""
     from ozamonitor.sequences import distances
 
-    sd = distances.as_seqdata(seqs)
+    sd = as_seqdata(seqs)
     call_kw = {k: dist_kwargs[k] for k in ("dtype", "n_threads") if k in dist_kwargs}
     setup_kw = {k: v for k, v in dist_kwargs.items() if k not in call_kw}
     setup = distances.DistanceSetup.create(sd, **{"method": "OM", **setup_kw})
@@ -124,86 +132,6 @@ def _default_dist(
 # ------------------------------------------------------------------- the data
 
 
-class _Data:
-    """Uniform access to a sequence container or a 2-D code array."""
-
-    def __init__(self, seqs: Any) -> None:
-        self.obj = seqs
-        codes = getattr(seqs, "codes", seqs)
-        self.codes = np.ascontiguousarray(np.asarray(codes))
-        if self.codes.ndim != 2:
-            raise ValueError(f"sequences must be 2-D (cases x positions), got {self.codes.shape}")
-        self.n = self.codes.shape[0]
-        self.is_array = not hasattr(seqs, "codes")
-
-    def take(self, idx: np.ndarray) -> Any:
-        idx = np.asarray(idx, dtype=np.int64)
-        if self.is_array:
-            return self.codes[idx]
-        if hasattr(self.obj, "subset"):
-            return self.obj.subset(idx)
-        return self.obj[idx]
-
-    def aggregate(self) -> tuple[np.ndarray, np.ndarray]:
-        """First row of each distinct sequence and the distinct id of every row."""
-        rows = self.codes
-        extra = getattr(self.obj, "lengths", None)
-        if extra is not None and not callable(extra):
-            lens = np.asarray(extra).astype(rows.dtype)[:, None]
-            rows = np.ascontiguousarray(np.hstack([rows, lens]))
-        view = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-        _, first, inverse = np.unique(view, return_index=True, return_inverse=True)
-        # keep the distinct sequences in order of first appearance
-        order = np.argsort(first, kind="stable")
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.shape[0])
-        return first[order], rank[inverse.ravel()]
-
-
-# --------------------------------------------------------------- agreement
-
-
-def _contingency(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
-    ka, kb = int(a.max()) + 1, int(b.max()) + 1
-    return np.bincount(a * kb + b, weights=w, minlength=ka * kb).reshape(ka, kb)
-
-
-def adjusted_rand_index(a: Any, b: Any, weights: Any = None) -> float:
-    """Adjusted Rand index of two partitions, with case weights as counts
-    (``seqclararange``'s ``adjustedRandIndex`` on a weighted table)."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    w = np.ones(a.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    tab = _contingency(a, b, w)
-    if tab.shape == (1, 1):
-        return 1.0
-
-    def c2(x: np.ndarray) -> float:
-        return float(np.sum(x * (x - 1) / 2))
-
-    s = float(tab.sum())
-    sa = c2(tab)
-    sr = c2(tab.sum(axis=1))
-    sc = c2(tab.sum(axis=0))
-    total = s * (s - 1) / 2
-    expected = sr * sc / total
-    denom = (sr + sc) / 2 - expected
-    return (sa - expected) / denom if denom != 0 else 1.0
-
-
-def jaccard_coefficient(a: Any, b: Any, weights: Any = None) -> float:
-    """Jaccard coefficient of two partitions over pairs, as ``seqclararange``'s
-    ``jaccardCoef``: ``sum n_ij^2 / (sum n_i.^2 + sum n_.j^2 - sum n_ij^2)``."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    w = np.ones(a.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    tab = _contingency(a, b, w)
-    if tab.shape == (1, 1):
-        return 1.0
-    n11 = float(np.sum(tab**2))
-    return n11 / (float(np.sum(tab.sum(axis=0) ** 2)) + float(np.sum(tab.sum(axis=1) ** 2)) - n11)
-
-
 # ------------------------------------------------------------------ results
 
 
@@ -211,19 +139,31 @@ def jaccard_coefficient(a: Any, b: Any, weights: Any = None) -> float:
 class ClaraResult:
     """The best CLARA partition for one k.
 
-    Attributes:
-        k: number of clusters.
-        labels: cluster ``0..k-1`` of every case (cluster ``c`` has medoid ``medoids[c]``).
-        medoids: row index (in the input) of each medoid.
-        criterion: the criterion that chose the iteration.
-        iteration: index of the best iteration.
-        iter_objective: criterion value of every iteration.
-        avg_dist: weighted mean distance to the medoid (on all cases).
-        pbm, db, xb, ams: ``seqclararange``'s PBM, Davies-Bouldin, XB and average
-            medoid silhouette of the best partition (on all cases).
-        sizes: weighted size of each cluster.
-        ari, jc: agreement of every iteration with the best (``stability=True``).
-        quality: WeightedCluster indices on the quality subsample, or ``None``.
+    Attributes
+    ----------
+    k : int
+        number of clusters.
+    labels : ndarray
+        cluster ``0..k-1`` of every case (cluster ``c`` has medoid ``medoids[c]``).
+    medoids : ndarray
+        row index (in the input) of each medoid.
+    criterion : str
+        the criterion that chose the iteration.
+    iteration : int
+        index of the best iteration.
+    iter_objective : ndarray
+        criterion value of every iteration.
+    avg_dist : float
+        weighted mean distance to the medoid (on all cases).
+    pbm, db, xb, ams : float
+        ``seqclararange``'s PBM, Davies-Bouldin, XB and average
+        medoid silhouette of the best partition (on all cases).
+    sizes : ndarray
+        weighted size of each cluster.
+    ari, jc : ndarray, optional
+        agreement of every iteration with the best (``stability=True``).
+    quality : ClusterQuality, optional
+        WeightedCluster indices on the quality subsample, or ``None``.
     """
 
     k: int
@@ -245,12 +185,12 @@ class ClaraResult:
     @property
     def ari08(self) -> float:
         """Iterations whose partition has ARI >= 0.8 with the best (``ARI>0.8``)."""
-        return float(np.sum(self.ari >= 0.8)) if self.ari is not None else float("nan")
+        return float(np.sum(self.ari >= STABLE_AGREEMENT)) if self.ari is not None else float("nan")
 
     @property
     def jc08(self) -> float:
         """Iterations whose partition has Jaccard >= 0.8 with the best (``JC>0.8``)."""
-        return float(np.sum(self.jc >= 0.8)) if self.jc is not None else float("nan")
+        return float(np.sum(self.jc >= STABLE_AGREEMENT)) if self.jc is not None else float("nan")
 
 
 @dataclass
@@ -307,152 +247,8 @@ class ClaraRange:
         return pl.DataFrame(table)
 
 
-# --------------------------------------------------------------- internals
-
-
-@dataclass
-class _Scores:
-    labels: np.ndarray
-    avg_dist: float
-    pbm: float
-    db: float
-    xb: float
-    ams: float
-    sizes: np.ndarray
-
-    def value(self, criterion: str) -> float:
-        return {
-            "distance": self.avg_dist,
-            "db": self.db,
-            "xb": self.xb,
-            "pbm": self.pbm,
-            "ams": self.ams,
-        }[criterion]
-
-
-@nb.njit(cache=True)
-def _score_chunk(
-    dc: np.ndarray,
-    w: np.ndarray,
-    cols: np.ndarray,
-    offs: np.ndarray,
-    labels: np.ndarray,
-    start: int,
-    d1sum: np.ndarray,
-    silsum: np.ndarray,
-    diam: np.ndarray,
-    size: np.ndarray,
-) -> None:  # pragma: no cover - numba
-    """Nearest and second-nearest medoid of every row for every medoid set; adds the
-    weighted sums of the criteria (``seqclararange``'s crisp branch)."""
-    m = dc.shape[0]
-    for s in range(offs.shape[0] - 1):
-        a, b = offs[s], offs[s + 1]
-        for r in range(m):
-            best = 0
-            d1 = np.inf
-            d2 = np.inf
-            for c in range(a, b):
-                v = dc[r, cols[c]]
-                if v < d1:
-                    d2 = d1
-                    d1 = v
-                    best = c - a
-                elif v < d2:
-                    d2 = v
-            wr = w[r]
-            labels[s, start + r] = best
-            d1sum[s] += wr * d1
-            hi = d2 if d2 > d1 else d1
-            if hi > 0:
-                silsum[s] += wr * (d2 - d1) / hi
-            diam[s, best] += wr * d1
-            size[s, best] += wr
-
-
-def _score_partitions(
-    data: _Data,
-    units: np.ndarray,
-    unit_w: np.ndarray,
-    medoid_sets: dict[int, np.ndarray],
-    dist: DistFn,
-    chunk_size: int,
-    tick: Callable[[int], None] | None = None,
-) -> dict[int, _Scores]:
-    """Assign ``units`` to each medoid set in chunks and compute the criteria."""
-    keys = list(medoid_sets)
-    cand, inv = np.unique(np.concatenate([medoid_sets[k] for k in keys]), return_inverse=True)
-    cols = inv.astype(np.int64)
-    offs = np.concatenate([[0], np.cumsum([medoid_sets[k].shape[0] for k in keys])])
-    cand_obj = data.take(cand)
-    n_u = units.shape[0]
-    nk, kmax = len(keys), max(medoid_sets[k].shape[0] for k in keys)
-    labels = np.empty((nk, n_u), dtype=np.int16 if kmax < 32000 else np.int32)
-    d1sum = np.zeros(nk)
-    silsum = np.zeros(nk)
-    diam_a = np.zeros((nk, kmax))
-    size_a = np.zeros((nk, kmax))
-    w_all = np.ascontiguousarray(unit_w, dtype=np.float64)
-    for start in range(0, n_u, chunk_size):
-        idx = units[start : start + chunk_size]
-        dc = np.ascontiguousarray(dist(data.take(idx), cand_obj), dtype=np.float64)
-        if dc.shape != (idx.shape[0], cand.shape[0]):
-            raise ValueError(
-                f"dist returned shape {dc.shape}, expected {(idx.shape[0], cand.shape[0])}"
-            )
-        _score_chunk(
-            dc,
-            w_all[start : start + idx.shape[0]],
-            cols,
-            offs,
-            labels,
-            start,
-            d1sum,
-            silsum,
-            diam_a,
-            size_a,
-        )
-        if tick is not None:
-            tick(idx.shape[0])
-    pos = {k: i for i, k in enumerate(keys)}
-    diam = {k: diam_a[pos[k], :k] for k in keys}
-    size = {k: size_a[pos[k], :k] for k in keys}
-    total = float(unit_w.sum())
-    out = {}
-    for k, meds in medoid_sets.items():
-        mm = np.asarray(dist(data.take(meds), data.take(meds)), dtype=np.float64)
-        mean_d = d1sum[pos[k]] / total
-        off = mm[~np.eye(k, dtype=bool)]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # Davies-Bouldin: diameters = weighted mean distance to the medoid;
-            # per cluster the largest (diam_i + diam_j) / d(m_i, m_j) over finite ratios
-            dm = np.where(size[k] > 0, diam[k] / size[k], 0.0)
-            ratio = (dm[:, None] + dm[None, :]) / mm
-            ratio[~np.isfinite(ratio)] = -np.inf
-            per = ratio.max(axis=1)
-            db = float(np.mean(per[np.isfinite(per)])) if np.any(np.isfinite(per)) else np.nan
-            pbm = float(((1.0 / k) * (mm.max() / mean_d)) ** 2) if mean_d > 0 else np.inf
-            xb = float(mean_d / off.min()) if off.min() > 0 else np.inf
-        out[k] = _Scores(
-            labels=labels[pos[k]],
-            avg_dist=mean_d,
-            pbm=pbm,
-            db=db,
-            xb=xb,
-            ams=silsum[pos[k]] / total,
-            sizes=size[k],
-        )
-    return out
-
-
-def _better(new: float, old: float, criterion: str) -> bool:
-    if np.isnan(old):
-        return not np.isnan(new)
-    return new > old if criterion in _MAXIMISE else new < old
-
-
 def clara(
-    seqs: Any,
+    seqs: SequenceData | np.ndarray,
     ks: int | Iterable[int] = range(2, 11),
     *,
     dist: DistFn | None = None,
@@ -472,227 +268,288 @@ def clara(
 ) -> ClaraRange:
     """CLARA clustering of many sequences for one or several k (``seqclararange``).
 
-    Args:
-        seqs: the sequence container (``sequences.seqdata.SequenceData`` or the
-            trajectories one) or a 2-D integer code array, one row per case.
-        ks: the number(s) of clusters.
-        dist: ``dist(A, B) -> (len(A), len(B))`` distances between two subsets of
-            ``seqs`` (row subsets of the array / container). Default:
-            ``sequences.distances`` (``seqdist_cross``/``seqdist`` semantics,
-            ``method="OM"`` unless given) with the costs resolved once on all of
-            ``seqs``; a raw array is first turned into a ``SequenceData`` by ``seqdef``.
-        dist_self: optional ``dist_self(A) -> square matrix``; default ``dist(A, A)``
-            (or ``distances.seqdist`` with the default ``dist``).
-        dist_kwargs: keyword arguments of the default distance (``method``, ``sm``,
-            ``indel``, ``norm``, ... and ``dtype``, ``n_threads``).
-        weights: case weights (default: the container's ``weights`` if any, else 1).
-        R: number of iterations (samples).
-        sample_size: cases drawn per iteration (see the module docstring for the
-            default).
-        criterion: ``"distance"`` (mean distance to medoid), ``"db"``, ``"xb"``,
-            ``"pbm"`` or ``"ams"``.
-        stability: compute ARI / Jaccard between the best and every iteration
-            (keeps every iteration's partition in memory: ``R x distinct`` int16 per k).
-        quality_sample: cases on which all WeightedCluster indices are computed from
-            a full distance matrix (0 to skip).
-        start: PAM start on each sample: ``"build"`` (PAM BUILD) or ``"ward"``
-            (medoids of the weighted Ward.D tree cut at k, as ``seqclararange``).
-        eval_sample: score iterations on this many distinct sequences only (drawn
-            once, proportional to weight), then assign all cases for the winners.
-        chunk_size: rows per ``dist`` call when assigning cases to medoids.
-        seed: seed of every random draw (the result is deterministic).
-        progress: ``progress(stage, done, total)`` callback, e.g. for a rich bar.
+    Parameters
+    ----------
+    seqs : SequenceData or ndarray
+        the sequence container or a 2-D integer code array, one row per case.
+    ks : int or Iterable[int], default range(2, 11)
+        the number(s) of clusters.
+    dist : DistFn, optional
+        ``dist(A, B) -> (len(A), len(B))`` distances between two subsets of
+        ``seqs`` (row subsets of the array / container). Default:
+        ``sequences.distances`` (``seqdist_cross``/``seqdist`` semantics,
+        ``method="OM"`` unless given) with the costs resolved once on all of
+        ``seqs``; a raw array is first turned into a ``SequenceData`` by ``seqdef``.
+    dist_self : Callable[[Any], ndarray], optional
+        optional ``dist_self(A) -> square matrix``; default ``dist(A, A)``
+        (or ``distances.seqdist`` with the default ``dist``).
+    dist_kwargs : dict[str, Any], optional
+        keyword arguments of the default distance (``method``, ``sm``,
+        ``indel``, ``norm``, ... and ``dtype``, ``n_threads``).
+    weights : array-like, optional
+        case weights (default: the container's ``weights`` if any, else 1).
+    R : int, default 100
+        number of iterations (samples).
+    sample_size : int, optional
+        cases drawn per iteration (see the module docstring for the
+        default).
+    criterion : Criterion, default 'distance'
+        ``"distance"`` (mean distance to medoid), ``"db"``, ``"xb"``,
+        ``"pbm"`` or ``"ams"``.
+    stability : bool, default False
+        compute ARI / Jaccard between the best and every iteration
+        (keeps every iteration's partition in memory: ``R x distinct`` int16 per k).
+    quality_sample : int, default 2000
+        cases on which all WeightedCluster indices are computed from
+        a full distance matrix (0 to skip).
+    start : Literal['build', 'ward'], default 'build'
+        PAM start on each sample: ``"build"`` (PAM BUILD) or ``"ward"``
+        (medoids of the weighted Ward.D tree cut at k, as ``seqclararange``).
+    eval_sample : int, optional
+        score iterations on this many distinct sequences only (drawn
+        once, proportional to weight), then assign all cases for the winners.
+    chunk_size : int, default 50000
+        rows per ``dist`` call when assigning cases to medoids.
+    seed : int, default 0
+        seed of every random draw (the result is deterministic).
+    progress : ProgressFn, optional
+        ``progress(stage, done, total)`` callback, e.g. for a rich bar.
 
-    Returns:
+    Returns
+    -------
+    ClaraRange
         A :class:`ClaraRange`.
     """
+    # Long only for the docstring of its many options; the steps are _Run's methods.
     t0 = time.perf_counter()
-    klist = sorted({int(ks)} if isinstance(ks, int | np.integer) else {int(k) for k in ks})
-    if not klist or klist[0] < 2:
-        raise ValueError(f"every k must be at least 2, got {klist}")
-    if criterion not in ("distance", "db", "xb", "pbm", "ams"):
-        raise ValueError(f"unknown criterion {criterion!r}")
-    if R < 1:
-        raise ValueError("R must be at least 1")
-    if start not in ("build", "ward"):
-        raise ValueError(f"unknown start {start!r}; use 'build' or 'ward'")
+    klist = _check_options(ks, criterion, R, start)
     if dist is None:
         seqs, dist, default_self = _default_dist(seqs, dist_kwargs or {})
         dist_self = dist_self or default_self
     elif dist_kwargs:
-        raise ValueError("dist_kwargs only applies to the default distance")
-    data = _Data(seqs)
+        raise ConfigurationError("dist_kwargs only applies to the default distance")
+    data = Data(seqs)
     cross = dist
 
     def square(a: Any) -> np.ndarray:
         return np.asarray(dist_self(a) if dist_self is not None else cross(a, a))
 
-    if weights is None:
-        weights = getattr(seqs, "weights", None)
+    if weights is None and isinstance(seqs, SequenceData):
+        weights = seqs.weights
     w = np.ones(data.n) if weights is None else np.asarray(weights, dtype=np.float64).ravel()
     if w.shape[0] != data.n or not np.all(np.isfinite(w)) or w.min() < 0 or w.sum() <= 0:
-        raise ValueError("weights must be finite, non-negative, one per case, not all zero")
+        raise InputError("weights must be finite, non-negative, one per case, not all zero")
 
     first, unit_of = data.aggregate()
     n_u = first.shape[0]
     agg_w = np.bincount(unit_of, weights=w, minlength=n_u)
     if klist[-1] > n_u:
-        raise ValueError(f"k = {klist[-1]} exceeds the {n_u} distinct sequences")
-    probs = agg_w / agg_w.sum()
+        raise InputError(f"k = {klist[-1]} exceeds the {n_u} distinct sequences")
     if sample_size is None:
-        sample_size = max(40 + 2 * klist[-1], 1000)
+        sample_size = max(40 + 2 * klist[-1], DEFAULT_MIN_SAMPLE)
     if sample_size < klist[-1]:
-        raise ValueError("more clusters than the size of the sample requested")
+        raise ConfigurationError("more clusters than the size of the sample requested")
     whole = sample_size >= n_u
-    n_iter = 1 if whole else R
-    rng = np.random.default_rng(seed)
-
-    # cases scored in the iterations
-    if eval_sample is not None and eval_sample < n_u and not whole:
-        # drawn like a CLARA sample: with replacement, proportional to weight
-        draw = rng.choice(n_u, size=eval_sample, replace=True, p=probs)
-        ev_units, ev_counts = np.unique(draw, return_counts=True)
-        ev_w = ev_counts.astype(np.float64)
-    else:
-        ev_units = np.arange(n_u)
-        ev_w = agg_w
-    scored_all = ev_units.shape[0] == n_u and ev_w is agg_w
-
-    def tick_factory(stage: str, total: int) -> Callable[[int], None]:
-        done = [0]
-
-        def tick(m: int) -> None:
-            done[0] += m
-            if progress is not None:
-                progress(stage, done[0], total)
-
-        return tick
-
-    best: dict[int, tuple[int, _Scores, np.ndarray]] = {}
-    objectives = {k: np.full(n_iter, np.nan) for k in klist}
-    all_labels: dict[int, np.ndarray] = {}
-    if stability:
-        all_labels = {k: np.empty((n_iter, ev_units.shape[0]), dtype=np.int16) for k in klist}
-    if progress is not None:
-        progress("iterations", 0, n_iter)
-    for it in range(n_iter):
-        if whole:
-            s_units = np.arange(n_u)
-            s_w = agg_w.copy()
-        else:
-            draw = rng.choice(n_u, size=sample_size, replace=True, p=probs)
-            s_units, s_w = np.unique(draw, return_counts=True)
-            s_w = s_w.astype(np.float64)
-        if s_units.shape[0] < klist[-1]:
-            raise ValueError(
-                f"a sample holds only {s_units.shape[0]} distinct sequences for "
-                f"k = {klist[-1]}; increase sample_size"
-            )
-        ds = as_square(square(data.take(first[s_units])), dtype=np.float64)
-        if start == "ward":
-            tree = ward(ds, method="ward.D", weights=s_w)
-        else:
-            starts = _build(np.ascontiguousarray(ds), s_w, klist[-1])
-        meds = {}
-        for k in klist:
-            init = medoids_of(ds, cutree(tree, k), s_w) if start == "ward" else starts[:k]
-            res = pam(ds, k, weights=s_w, init=init)
-            meds[k] = s_units[res.medoids]
-        # medoids as row indices of the data: first row of each distinct sequence
-        med_rows = {k: first[m] for k, m in meds.items()}
-        scores = _score_partitions(data, first[ev_units], ev_w, med_rows, cross, chunk_size)
-        for k in klist:
-            sc = scores[k]
-            objectives[k][it] = sc.value(criterion)
-            if stability:
-                all_labels[k][it] = sc.labels
-            if k not in best or _better(
-                sc.value(criterion), best[k][1].value(criterion), criterion
-            ):
-                best[k] = (it, sc, meds[k])
-        if progress is not None:
-            progress("iterations", it + 1, n_iter)
+    run = _Run(data=data, cross=cross, square=square, first=first, agg_w=agg_w,
+               klist=klist, criterion=criterion, start=start, chunk_size=chunk_size,
+               rng=np.random.default_rng(seed), progress=progress,
+               n_iter=1 if whole else R, sample_size=None if whole else sample_size)
+    run.choose_scored(eval_sample)
+    best, objectives, all_labels = run.iterate(stability)
 
     # final scores on every distinct sequence
-    if not scored_all:
-        final = _score_partitions(
-            data,
-            first,
-            agg_w,
-            {k: first[best[k][2]] for k in klist},
-            cross,
-            chunk_size,
-            tick_factory("assign", n_u),
-        )
+    if not run.scored_all:
+        final = score_partitions(data, first, agg_w, {k: first[best[k][2]] for k in klist},
+                                 cross, chunk_size, run.ticker("assign", n_u))
     else:
         final = {k: best[k][1] for k in klist}
-
-    results: dict[int, ClaraResult] = {}
-    for k in klist:
-        it, _, med_units = best[k]
-        sc = final[k]
-        ari = jc = None
-        if stability:
-            ref = all_labels[k][it].astype(np.int64)
-            ari = np.array(
-                [
-                    adjusted_rand_index(ref, all_labels[k][j].astype(np.int64), ev_w)
-                    for j in range(n_iter)
-                ]
-            )
-            jc = np.array(
-                [
-                    jaccard_coefficient(ref, all_labels[k][j].astype(np.int64), ev_w)
-                    for j in range(n_iter)
-                ]
-            )
-        # number clusters by increasing medoid row, as pam()
-        med_rows = first[med_units]
-        order = np.argsort(med_rows, kind="stable")
-        relabel = np.empty(k, dtype=np.int64)
-        relabel[order] = np.arange(k)
-        labels_u = relabel[sc.labels.astype(np.int64)]
-        results[k] = ClaraResult(
-            k=k,
-            labels=labels_u[unit_of],
-            medoids=med_rows[order],
-            criterion=criterion,
-            iteration=it,
-            iter_objective=objectives[k],
-            avg_dist=sc.avg_dist,
-            pbm=sc.pbm,
-            db=sc.db,
-            xb=sc.xb,
-            ams=sc.ams,
-            sizes=sc.sizes[order],
-            ari=ari,
-            jc=jc,
-        )
-
+    results = {k: run.result(k, best[k], final[k], objectives[k], all_labels.get(k), unit_of)
+               for k in klist}
     if quality_sample and quality_sample > 0:
-        m = min(quality_sample, data.n)
-        rows = np.sort(rng.choice(data.n, size=m, replace=False))
-        if progress is not None:
-            progress("quality", 0, 1)
-        dq = as_square(square(data.take(rows)))
-        ev = QualityEvaluator(dq, None if weights is None else w[rows])
-        labs = [results[k].labels[rows] for k in klist]
-        ok = [np.unique(lab).shape[0] >= 2 for lab in labs]
-        quals = ev.evaluate_many([lab for lab, good in zip(labs, ok, strict=True) if good])
-        qi = iter(quals)
-        for k, good in zip(klist, ok, strict=True):
-            results[k].quality = next(qi) if good else None
-        if progress is not None:
-            progress("quality", 1, 1)
+        run.add_quality(results, quality_sample, None if weights is None else w)
 
     return ClaraRange(
         ks=klist,
         results=results,
         n=data.n,
         n_distinct=n_u,
-        R=n_iter,
+        R=run.n_iter,
         sample_size=int(min(sample_size, n_u)) if whole else int(sample_size),
         criterion=criterion,
         seconds=time.perf_counter() - t0,
         params={"seed": seed, "eval_sample": eval_sample, "quality_sample": quality_sample},
     )
+
+
+def _check_options(ks: int | Iterable[int], criterion: str, R: int, start: str) -> list[int]:
+    """The sorted numbers of clusters, after checking the options."""
+    klist = sorted({int(ks)} if isinstance(ks, int | np.integer) else {int(k) for k in ks})
+    if not klist or klist[0] < 2:
+        raise ConfigurationError(f"every k must be at least 2, got {klist}")
+    if criterion not in ("distance", "db", "xb", "pbm", "ams"):
+        raise ConfigurationError(f"unknown criterion {criterion!r}")
+    if R < 1:
+        raise ConfigurationError("R must be at least 1")
+    if start not in ("build", "ward"):
+        raise ConfigurationError(f"unknown start {start!r}; use 'build' or 'ward'")
+    return klist
+
+
+#: The best iteration of one k: (iteration, its scores, its medoids as distinct units).
+_Best = tuple[int, Scores, np.ndarray]
+
+
+@dataclass
+class _Run:
+    """The state one :func:`clara` call shares between its steps.
+
+    ``sample_size`` None: one iteration on every distinct sequence. All random
+    draws come from ``rng`` in a fixed order (scored subsample, one sample per
+    iteration, quality subsample), so a seed gives one result.
+    """
+
+    data: Data
+    cross: DistFn
+    square: Callable[[Any], np.ndarray]
+    first: np.ndarray
+    agg_w: np.ndarray
+    klist: list[int]
+    criterion: str
+    start: str
+    chunk_size: int
+    rng: np.random.Generator
+    progress: ProgressFn | None
+    n_iter: int
+    sample_size: int | None
+    ev_units: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    ev_w: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scored_all: bool = True
+
+    @property
+    def n_u(self) -> int:
+        return int(self.first.shape[0])
+
+    @property
+    def probs(self) -> np.ndarray:
+        return self.agg_w / self.agg_w.sum()
+
+    def choose_scored(self, eval_sample: int | None) -> None:
+        """The distinct sequences the iterations are scored on (all, or a weighted draw)."""
+        if eval_sample is not None and eval_sample < self.n_u and self.sample_size is not None:
+            # drawn like a CLARA sample: with replacement, proportional to weight
+            draw = self.rng.choice(self.n_u, size=eval_sample, replace=True, p=self.probs)
+            self.ev_units, ev_counts = np.unique(draw, return_counts=True)
+            self.ev_w = ev_counts.astype(np.float64)
+            self.scored_all = False
+        else:
+            self.ev_units = np.arange(self.n_u)
+            self.ev_w = self.agg_w
+            self.scored_all = True
+
+    def ticker(self, stage: str, total: int) -> Callable[[int], None]:
+        """A callback adding ``m`` done cases to ``stage``'s progress."""
+        done = [0]
+
+        def tick(m: int) -> None:
+            done[0] += m
+            if self.progress is not None:
+                self.progress(stage, done[0], total)
+
+        return tick
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray]:
+        """One iteration's distinct units and their weights (draw counts)."""
+        if self.sample_size is None:
+            return np.arange(self.n_u), self.agg_w.copy()
+        draw = self.rng.choice(self.n_u, size=self.sample_size, replace=True, p=self.probs)
+        units, counts = np.unique(draw, return_counts=True)
+        if units.shape[0] < self.klist[-1]:
+            raise InputError(
+                f"a sample holds only {units.shape[0]} distinct sequences for "
+                f"k = {self.klist[-1]}; increase sample_size"
+            )
+        return units, counts.astype(np.float64)
+
+    def medoids(self, s_units: np.ndarray, s_w: np.ndarray) -> dict[int, np.ndarray]:
+        """Weighted PAM on the sample for every k: the medoids as distinct units."""
+        ds = as_square(self.square(self.data.take(self.first[s_units])), dtype=np.float64)
+        if self.start == "ward":
+            tree = ward(ds, method="ward.D", weights=s_w)
+        else:
+            starts = pam_build(np.ascontiguousarray(ds), s_w, self.klist[-1])
+        meds = {}
+        for k in self.klist:
+            init = medoids_of(ds, cutree(tree, k), s_w) if self.start == "ward" else starts[:k]
+            res = pam(ds, k, weights=s_w, init=init)
+            meds[k] = s_units[res.medoids]
+        return meds
+
+    def iterate(self, stability: bool
+                ) -> tuple[dict[int, _Best], dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """All iterations: the best per k, every iteration's objective and (with
+        ``stability``) every iteration's labels of the scored units."""
+        best: dict[int, _Best] = {}
+        objectives = {k: np.full(self.n_iter, np.nan) for k in self.klist}
+        all_labels: dict[int, np.ndarray] = {}
+        if stability:
+            all_labels = {k: np.empty((self.n_iter, self.ev_units.shape[0]), dtype=np.int16)
+                          for k in self.klist}
+        if self.progress is not None:
+            self.progress("iterations", 0, self.n_iter)
+        for it in range(self.n_iter):
+            meds = self.medoids(*self.sample())
+            # medoids as row indices of the data: first row of each distinct sequence
+            med_rows = {k: self.first[m] for k, m in meds.items()}
+            scores = score_partitions(self.data, self.first[self.ev_units], self.ev_w, med_rows,
+                                      self.cross, self.chunk_size)
+            for k in self.klist:
+                sc = scores[k]
+                objectives[k][it] = sc.value(self.criterion)
+                if stability:
+                    all_labels[k][it] = sc.labels
+                if k not in best or better(sc.value(self.criterion),
+                                           best[k][1].value(self.criterion), self.criterion):
+                    best[k] = (it, sc, meds[k])
+            if self.progress is not None:
+                self.progress("iterations", it + 1, self.n_iter)
+        return best, objectives, all_labels
+
+    def result(self, k: int, best: _Best, sc: Scores, objective: np.ndarray,
+               labels: np.ndarray | None, unit_of: np.ndarray) -> ClaraResult:
+        """The :class:`ClaraResult` of ``k``: clusters numbered by increasing medoid
+        row (as :func:`~ozamonitor.sequences.cluster.pam`), agreement if kept."""
+        it, _, med_units = best
+        ari = jc = None
+        if labels is not None:
+            ref = labels[it].astype(np.int64)
+            ari = np.array([adjusted_rand_index(ref, labels[j].astype(np.int64), self.ev_w)
+                            for j in range(self.n_iter)])
+            jc = np.array([jaccard_coefficient(ref, labels[j].astype(np.int64), self.ev_w)
+                           for j in range(self.n_iter)])
+        med_rows = self.first[med_units]
+        order = np.argsort(med_rows, kind="stable")
+        relabel = np.empty(k, dtype=np.int64)
+        relabel[order] = np.arange(k)
+        labels_u = relabel[sc.labels.astype(np.int64)]
+        return ClaraResult(
+            k=k, labels=labels_u[unit_of], medoids=med_rows[order], criterion=self.criterion,
+            iteration=it, iter_objective=objective, avg_dist=sc.avg_dist, pbm=sc.pbm,
+            db=sc.db, xb=sc.xb, ams=sc.ams, sizes=sc.sizes[order], ari=ari, jc=jc,
+        )
+
+    def add_quality(self, results: dict[int, ClaraResult], quality_sample: int,
+                    w: np.ndarray | None) -> None:
+        """WeightedCluster's indices of every final partition on a subsample."""
+        n = self.data.n
+        rows = np.sort(self.rng.choice(n, size=min(quality_sample, n), replace=False))
+        if self.progress is not None:
+            self.progress("quality", 0, 1)
+        dq = as_square(self.square(self.data.take(rows)))
+        ev = QualityEvaluator(dq, None if w is None else w[rows])
+        labs = [results[k].labels[rows] for k in self.klist]
+        ok = [np.unique(lab).shape[0] >= 2 for lab in labs]
+        quals = iter(ev.evaluate_many([lab for lab, good in zip(labs, ok, strict=True) if good]))
+        for k, good in zip(self.klist, ok, strict=True):
+            results[k].quality = next(quals) if good else None
+        if self.progress is not None:
+            self.progress("quality", 1, 1)

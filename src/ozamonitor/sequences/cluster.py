@@ -1,4 +1,4 @@
-"""Clustering of sequences from a distance matrix: PAM (k-medoids) and Ward.
+"""Clustering of sequences from a distance matrix: PAM (k-medoids), medoids, spells.
 
 * :func:`pam` - k-medoids with the ``kmedoids`` package. Default ``method="fasterpam"``
   (FasterPAM, Schubert & Rousseeuw 2021: eager swaps, same local-optimum quality as
@@ -8,13 +8,12 @@
   Deterministic: BUILD has no randomness; ``init="random"`` draws from ``seed``.
 * :func:`pam_range` - PAM for each k plus all quality indices
   (WeightedCluster's ``wcKMedoids`` + ``as.clustrange``).
-* :func:`ward` / :func:`cutree` / :func:`ward_range` - hierarchical Ward clustering
-  with R ``hclust`` semantics (``"ward.D"`` by default, as in the
-  WeightedCluster/TraMineR tutorials on OM distances; ``"ward.D2"`` available).
 * :func:`medoids_of`, :func:`spell_string`, :func:`describe_clusters` - medoid of
   each cluster rendered as a compact spell string (``"enrolled/24-absent/6"``).
 
-Case weights: quality indices, :func:`pam` (FasterPAM) and :func:`ward` accept them.
+Hierarchical Ward clustering (``hclust`` semantics) is in :mod:`~ozamonitor.sequences.ward`.
+
+Case weights: quality indices, :func:`pam` (FasterPAM) and Ward accept them.
 Weighted FasterPAM minimises ``sum_i w_i d(i, medoid(i))``: ``kmedoids`` reads the
 matrix only as ``d[point, medoid]`` in FasterPAM, so it runs on the row-scaled matrix
 ``w_i * d_ij`` (the BUILD start is our own weighted BUILD). The original PAM SWAP
@@ -31,49 +30,55 @@ from typing import Any, Literal
 import numba as nb
 import numpy as np
 
+from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.sequences.quality import (
     INDEX_NAMES,
     ClusterQuality,
     QualityEvaluator,
-    _check_weights,
     as_square,
+    check_weights,
 )
+from ozamonitor.sequences.seqdata import SequenceData
 
 __all__ = [
     "ClusterRange",
     "PamResult",
-    "cutree",
+    "check_ks",
     "describe_clusters",
     "medoids_of",
     "pam",
+    "pam_build",
     "pam_range",
     "spell_string",
     "spells",
-    "ward",
-    "ward_range",
 ]
 
 PamMethod = Literal["fasterpam", "pam"]
-WardMethod = Literal["ward.D", "ward.D2"]
-#: Codes of the sequence container for a missing / void position.
-_MISSING_CODE = 254
-_VOID_CODE = 255
 
 
 @dataclass(frozen=True)
 class PamResult:
     """One k-medoids partition.
 
-    Attributes:
-        k: number of clusters.
-        labels: cluster of each observation, ``0..k-1`` (cluster ``c`` has medoid
-            ``medoids[c]``; clusters are numbered by increasing medoid index).
-        medoids: row index of each cluster's medoid.
-        cost: ``sum_i w_i d(i, medoid(i))`` (the PAM objective).
-        method: ``"fasterpam"`` or ``"pam"``.
-        n_iter: iterations of the swap phase.
-        n_swap: swaps performed.
-        weights: the case weights used (``None`` when unweighted).
+    Attributes
+    ----------
+    k : int
+        number of clusters.
+    labels : ndarray
+        cluster of each observation, ``0..k-1`` (cluster ``c`` has medoid
+        ``medoids[c]``; clusters are numbered by increasing medoid index).
+    medoids : ndarray
+        row index of each cluster's medoid.
+    cost : float
+        ``sum_i w_i d(i, medoid(i))`` (the PAM objective).
+    method : str
+        ``"fasterpam"`` or ``"pam"``.
+    n_iter : int, default 0
+        iterations of the swap phase.
+    n_swap : int, default 0
+        swaps performed.
+    weights : ndarray, optional
+        the case weights used (``None`` when unweighted).
     """
 
     k: int
@@ -99,11 +104,26 @@ class PamResult:
 
 
 @nb.njit(cache=True)
-def _build(d: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:  # pragma: no cover - numba
+def pam_build(d: np.ndarray, w: np.ndarray, k: int) -> np.ndarray:  # pragma: no cover - numba
     """Weighted PAM BUILD (greedy): each step adds the object that lowers
-    ``sum_o w_o min_m d(o, m)`` most. ``d`` must be symmetric (rows are read).
+    ``sum_o w_o min_m d(o, m)`` most.
 
     Written here because ``kmedoids.pam_build`` has no case weights.
+
+    Parameters
+    ----------
+    d : ndarray
+        Square, symmetric distance matrix (rows are read).
+    w : ndarray
+        Case weights (float64, one per row).
+    k : int
+        Number of medoids.
+
+    Returns
+    -------
+    ndarray
+        The ``k`` medoid rows, in the order BUILD adds them (so the first ``j``
+        are BUILD's start for ``j`` clusters).
     """
     n = d.shape[0]
     gain = np.empty(n)
@@ -161,10 +181,10 @@ def _canonical(
 def _prepare(d: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     arr = np.asarray(d)
     dsq = as_square(arr, dtype=None if arr.dtype in (np.float32, np.float64) else np.float64)
-    w = _check_weights(weights, dsq.shape[0])
+    w = check_weights(weights, dsq.shape[0])
     weighted = weights is not None and not np.all(w == w[0])
     if weights is not None and not weighted and w.shape[0] and w[0] == 0:
-        raise ValueError("all weights are zero")
+        raise InputError("all weights are zero")
     return dsq, w, weighted
 
 
@@ -180,18 +200,28 @@ def pam(
 ) -> PamResult:
     """k-medoids (PAM) clustering of a distance matrix.
 
-    Args:
-        d: square distance matrix (float32/float64) or scipy condensed vector.
-        k: number of clusters (``1 <= k <= N``).
-        weights: optional case weights (FasterPAM only).
-        method: ``"fasterpam"`` (default) or ``"pam"`` (original BUILD + SWAP).
-        init: ``"build"`` (PAM BUILD, deterministic), ``"random"`` (``k`` objects drawn
-            with ``seed``) or explicit initial medoid indices. ``method="pam"`` always
-            starts from BUILD unless medoids are given.
-        seed: seed for ``init="random"``.
-        max_iter: maximum swap iterations.
+    Parameters
+    ----------
+    d : array-like
+        square distance matrix (float32/float64) or scipy condensed vector.
+    k : int
+        number of clusters (``1 <= k <= N``).
+    weights : array-like, optional
+        optional case weights (FasterPAM only).
+    method : PamMethod, default 'fasterpam'
+        ``"fasterpam"`` (default) or ``"pam"`` (original BUILD + SWAP).
+    init : Literal['build', 'random'] or Sequence[int] or ndarray, default 'build'
+        ``"build"`` (PAM BUILD, deterministic), ``"random"`` (``k`` objects drawn
+        with ``seed``) or explicit initial medoid indices. ``method="pam"`` always
+        starts from BUILD unless medoids are given.
+    seed : int, default 0
+        seed for ``init="random"``.
+    max_iter : int, default 100
+        maximum swap iterations.
 
-    Returns:
+    Returns
+    -------
+    PamResult
         A :class:`PamResult`.
     """
     import kmedoids
@@ -199,22 +229,25 @@ def pam(
     dsq, w, weighted = _prepare(d, weights)
     n = dsq.shape[0]
     if not 1 <= k <= n:
-        raise ValueError(f"k must be between 1 and the number of observations ({n}), got {k}")
+        raise ConfigurationError(
+            f"k must be between 1 and the number of observations ({n}), got {k}")
     if method not in ("fasterpam", "pam"):
-        raise ValueError(f"unknown PAM method {method!r}; use 'fasterpam' or 'pam'")
+        raise ConfigurationError(f"unknown PAM method {method!r}; use 'fasterpam' or 'pam'")
     if method == "pam" and weighted:
-        raise ValueError("method='pam' does not support case weights; use method='fasterpam'")
+        raise ConfigurationError(
+            "method='pam' does not support case weights; use method='fasterpam'")
     if isinstance(init, str):
         if init == "build":
-            start = _build(dsq, w, k) if method == "fasterpam" else None
+            start = pam_build(dsq, w, k) if method == "fasterpam" else None
         elif init == "random":
             start = np.random.default_rng(seed).choice(n, size=k, replace=False)
         else:
-            raise ValueError(f"unknown init {init!r}; use 'build', 'random' or medoid indices")
+            raise ConfigurationError(
+                f"unknown init {init!r}; use 'build', 'random' or medoid indices")
     else:
         start = np.asarray(init, dtype=np.int64)
         if start.shape != (k,) or len(np.unique(start)) != k or start.min() < 0 or start.max() >= n:
-            raise ValueError(f"init must be {k} distinct row indices in 0..{n - 1}")
+            raise ConfigurationError(f"init must be {k} distinct row indices in 0..{n - 1}")
     mat = dsq * w[:, None].astype(dsq.dtype) if weighted else dsq
     mat = np.ascontiguousarray(mat)
     with warnings.catch_warnings():
@@ -242,13 +275,20 @@ def pam(
 class ClusterRange:
     """Partitions for a range of k with their quality (WeightedCluster's ``clustrange``).
 
-    Attributes:
-        ks: the numbers of clusters.
-        method: how the partitions were made (``"fasterpam"``, ``"pam"``, ``"ward.D"``...).
-        labels: ``N x len(ks)`` matrix, column ``i`` the partition for ``ks[i]``.
-        medoids: medoid row indices per k (cluster ``c`` has medoid ``medoids[k][c]``).
-        quality: :class:`~ozamonitor.sequences.quality.ClusterQuality` per k.
-        weights: case weights used, or ``None``.
+    Attributes
+    ----------
+    ks : list[int]
+        the numbers of clusters.
+    method : str
+        how the partitions were made (``"fasterpam"``, ``"pam"``, ``"ward.D"``...).
+    labels : ndarray
+        ``N x len(ks)`` matrix, column ``i`` the partition for ``ks[i]``.
+    medoids : dict[int, ndarray]
+        medoid row indices per k (cluster ``c`` has medoid ``medoids[k][c]``).
+    quality : dict[int, ClusterQuality]
+        :class:`~ozamonitor.sequences.quality.ClusterQuality` per k.
+    weights : ndarray, optional
+        case weights used, or ``None``.
     """
 
     ks: list[int]
@@ -257,6 +297,19 @@ class ClusterRange:
     medoids: dict[int, np.ndarray]
     quality: dict[int, ClusterQuality]
     weights: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def evaluate(cls, dsq: np.ndarray, ks: list[int], method: str, labels: np.ndarray,
+                 medoids: dict[int, np.ndarray], *, weights: Any = None,
+                 kendall: bool = True) -> ClusterRange:
+        """The range of partitions ``labels`` (one column per k of ``ks``) of the
+        square distances ``dsq``, with all quality indices."""
+        ev = QualityEvaluator(dsq, weights, kendall=kendall)
+        quality = dict(
+            zip(ks, ev.evaluate_many([labels[:, i] for i in range(len(ks))]), strict=True)
+        )
+        return cls(ks=ks, method=method, labels=labels, medoids=medoids, quality=quality,
+                   weights=None if weights is None else check_weights(weights, dsq.shape[0]))
 
     def labels_for(self, k: int) -> np.ndarray:
         """The partition with ``k`` clusters."""
@@ -281,17 +334,18 @@ class ClusterRange:
         (Hubert's C, 0 = perfect), where the smallest."""
         vals = np.array([self.quality[k].stats[index] for k in self.ks], dtype=float)
         if np.all(np.isnan(vals)):
-            raise ValueError(f"index {index} is undefined for every k")
+            raise InputError(f"index {index} is undefined for every k")
         pick = np.nanargmin if index == "HC" else np.nanargmax
         return self.ks[int(pick(vals))]
 
 
-def _check_ks(ks: Iterable[int], n: int) -> list[int]:
+def check_ks(ks: Iterable[int], n: int) -> list[int]:
+    """The sorted distinct numbers of clusters, each between 2 and ``n - 1``."""
     out = sorted({int(k) for k in ks})
     if not out:
-        raise ValueError("ks is empty")
+        raise ConfigurationError("ks is empty")
     if out[0] < 2 or out[-1] > n - 1:
-        raise ValueError(f"every k must be between 2 and N - 1 = {n - 1}, got {out}")
+        raise ConfigurationError(f"every k must be between 2 and N - 1 = {n - 1}, got {out}")
     return out
 
 
@@ -308,164 +362,16 @@ def pam_range(
     ``as.clustrange``). BUILD is greedy, so the BUILD start for each k is the prefix
     of the BUILD for the largest k (computed once)."""
     dsq, w, _ = _prepare(d, weights)
-    klist = _check_ks(ks, dsq.shape[0])
-    starts = _build(dsq, w, klist[-1]) if method == "fasterpam" else None
+    klist = check_ks(ks, dsq.shape[0])
+    starts = pam_build(dsq, w, klist[-1]) if method == "fasterpam" else None
     results = {}
     for k in klist:
         init = starts[:k] if starts is not None else "build"
         results[k] = pam(dsq, k, weights=weights, method=method, init=init, max_iter=max_iter)
     labels = np.column_stack([results[k].labels for k in klist])
-    ev = QualityEvaluator(dsq, weights, kendall=kendall)
-    quality = dict(
-        zip(klist, ev.evaluate_many([labels[:, i] for i in range(len(klist))]), strict=True)
-    )
-    return ClusterRange(
-        ks=klist,
-        method=method,
-        labels=labels,
-        medoids={k: results[k].medoids for k in klist},
-        quality=quality,
-        weights=None if weights is None else w,
-    )
-
-
-# ---------------------------------------------------------------------- Ward
-
-
-@nb.njit(cache=True)
-def _ward_nn_chain(dist: np.ndarray, size: np.ndarray) -> np.ndarray:  # pragma: no cover
-    """Ward.D agglomeration with initial cluster masses (R's ``members``), by the
-    nearest-neighbour chain on a square matrix of Lance-Williams values.
-
-    scipy's ``linkage`` has no ``members`` argument, hence this routine; without
-    weights :func:`ward` uses scipy. Returns scipy-format ``Z`` with the merge
-    values (not yet sorted)."""
-    n = dist.shape[0]
-    active = np.ones(n, dtype=np.bool_)
-    node = np.arange(n)
-    z = np.empty((n - 1, 4))
-    chain = np.empty(n, dtype=np.int64)
-    clen = 0
-    for step in range(n - 1):
-        if clen == 0:
-            for i in range(n):
-                if active[i]:
-                    chain[0] = i
-                    clen = 1
-                    break
-        while True:
-            a = chain[clen - 1]
-            prev = chain[clen - 2] if clen >= 2 else -1
-            best = -1
-            bd = np.inf
-            if prev >= 0:
-                best = prev
-                bd = dist[a, prev]
-            for j in range(n):
-                if active[j] and j != a and dist[a, j] < bd:
-                    bd = dist[a, j]
-                    best = j
-            if best == prev and prev >= 0:
-                break
-            chain[clen] = best
-            clen += 1
-        a = chain[clen - 1]
-        b = chain[clen - 2]
-        clen -= 2
-        if a > b:
-            a, b = b, a
-        h = dist[a, b]
-        na, nb_ = size[a], size[b]
-        for j in range(n):
-            if active[j] and j != a and j != b:
-                nj = size[j]
-                t = na + nb_ + nj
-                v = ((na + nj) * dist[a, j] + (nb_ + nj) * dist[b, j] - nj * h) / t
-                dist[a, j] = v
-                dist[j, a] = v
-        active[b] = False
-        z[step, 0] = min(node[a], node[b])
-        z[step, 1] = max(node[a], node[b])
-        z[step, 2] = h
-        size[a] = na + nb_
-        z[step, 3] = size[a]
-        node[a] = n + step
-    return z
-
-
-def _sort_nn_chain(z: np.ndarray, n: int) -> np.ndarray:
-    """Order NN-chain merges by height and renumber the nodes (as scipy does)."""
-    order = np.argsort(z[:, 2], kind="stable")
-    old_to_new = {}
-    out = np.empty_like(z)
-    for new_pos, old_pos in enumerate(order):
-        a, b = int(z[old_pos, 0]), int(z[old_pos, 1])
-        a = old_to_new.get(a, a) if a >= n else a
-        b = old_to_new.get(b, b) if b >= n else b
-        old_to_new[n + old_pos] = n + new_pos
-        out[new_pos] = (min(a, b), max(a, b), z[old_pos, 2], 0.0)
-    # member counts (number of observations, as scipy) in column 3
-    cnt = np.concatenate([np.ones(n), np.zeros(n - 1)])
-    for i in range(n - 1):
-        cnt[n + i] = cnt[int(out[i, 0])] + cnt[int(out[i, 1])]
-        out[i, 3] = cnt[n + i]
-    return out
-
-
-def ward(d: Any, *, method: WardMethod = "ward.D", weights: Any = None) -> np.ndarray:
-    """Hierarchical Ward clustering with R ``hclust`` semantics.
-
-    ``"ward.D"`` (default, R's historical ``"ward"``) applies the Lance-Williams Ward
-    update to the dissimilarities as given; ``"ward.D2"`` applies it to their squares
-    and reports square roots (= scipy's ``"ward"``). ``ward.D`` on ``D`` is computed
-    as scipy Ward on ``sqrt(D)`` with squared merge heights, which is the same
-    recursion. ``weights`` are R's ``members`` (initial cluster masses, as
-    ``fastcluster::hclust(..., members=)`` used by WeightedCluster).
-
-    Returns:
-        scipy-format linkage matrix ``Z`` (heights on the ``hclust`` scale).
-    """
-    from scipy.cluster.hierarchy import linkage
-    from scipy.spatial.distance import squareform
-
-    if method not in ("ward.D", "ward.D2"):
-        raise ValueError(f"unknown Ward method {method!r}; use 'ward.D' or 'ward.D2'")
-    dsq = as_square(np.asarray(d), dtype=np.float64)
-    n = dsq.shape[0]
-    if n < 2:
-        raise ValueError("Ward clustering needs at least two observations")
-    if weights is None:
-        cond = squareform(dsq, checks=False)
-        if method == "ward.D":
-            z = linkage(np.sqrt(cond), method="ward")
-            z[:, 2] = z[:, 2] ** 2
-        else:
-            z = linkage(cond, method="ward")
-        return z
-    w = _check_weights(weights, n)
-    if np.any(w <= 0):
-        raise ValueError("Ward members (weights) must be positive")
-    work = dsq.copy() if method == "ward.D" else dsq * dsq
-    z = _sort_nn_chain(_ward_nn_chain(work, w.copy()), n)
-    if method == "ward.D2":
-        z[:, 2] = np.sqrt(np.maximum(z[:, 2], 0.0))
-    return z
-
-
-def cutree(z: np.ndarray, k: int) -> np.ndarray:
-    """Cut a linkage into ``k`` clusters, numbered ``0..k-1`` in order of first
-    appearance (as R's ``cutree``, minus one)."""
-    from scipy.cluster.hierarchy import cut_tree
-
-    n = z.shape[0] + 1
-    if not 1 <= k <= n:
-        raise ValueError(f"k must be between 1 and {n}")
-    raw = cut_tree(z, n_clusters=k).ravel()
-    if np.unique(raw).shape[0] != k:
-        raise ValueError(f"the tree can not be cut into {k} clusters")
-    _, first = np.unique(raw, return_index=True)
-    order = np.argsort(np.argsort(first))
-    return order[raw].astype(np.int64)
+    return ClusterRange.evaluate(dsq, klist, method, labels,
+                                 {k: results[k].medoids for k in klist},
+                                 weights=weights, kendall=kendall)
 
 
 def medoids_of(d: Any, labels: Any, weights: Any = None) -> np.ndarray:
@@ -474,72 +380,43 @@ def medoids_of(d: Any, labels: Any, weights: Any = None) -> np.ndarray:
     ``disscenter(..., medoids.index="first")``."""
     dsq = as_square(np.asarray(d))
     lab = np.asarray(labels, dtype=np.int64).ravel()
-    w = _check_weights(weights, dsq.shape[0])
+    w = check_weights(weights, dsq.shape[0])
     k = int(lab.max()) + 1
     out = np.empty(k, dtype=np.int64)
     for c in range(k):
         idx = np.flatnonzero(lab == c)
         if idx.size == 0:
-            raise ValueError(f"cluster {c} is empty")
+            raise InputError(f"cluster {c} is empty")
         sub = dsq[np.ix_(idx, idx)].astype(np.float64)
         out[c] = idx[int(np.argmin(sub @ w[idx]))]
     return out
-
-
-def ward_range(
-    d: Any,
-    ks: Iterable[int] = range(2, 11),
-    *,
-    method: WardMethod = "ward.D",
-    weights: Any = None,
-    kendall: bool = True,
-) -> ClusterRange:
-    """Ward tree cut at every ``k`` in ``ks``, with medoids and all quality indices
-    (``as.clustrange(hclust(...), diss, ncluster)``)."""
-    dsq = as_square(np.asarray(d))
-    klist = _check_ks(ks, dsq.shape[0])
-    z = ward(dsq, method=method, weights=weights)
-    labels = np.column_stack([cutree(z, k) for k in klist])
-    ev = QualityEvaluator(dsq, weights, kendall=kendall)
-    quality = dict(
-        zip(klist, ev.evaluate_many([labels[:, i] for i in range(len(klist))]), strict=True)
-    )
-    return ClusterRange(
-        ks=klist,
-        method=method,
-        labels=labels,
-        medoids={k: medoids_of(dsq, labels[:, i], weights) for i, k in enumerate(klist)},
-        quality=quality,
-        weights=None if weights is None else _check_weights(weights, dsq.shape[0]),
-    )
 
 
 # -------------------------------------------------------------- medoid labels
 
 
 def _codes_and_states(
-    seqs: Any, states: Sequence[str] | None
+    seqs: SequenceData | np.ndarray, states: Sequence[str] | None
 ) -> tuple[np.ndarray, list[str] | None]:
-    """Integer code matrix and state names from a container or a 2-D array."""
-    if hasattr(seqs, "codes") and hasattr(seqs, "alphabet"):
-        codes = np.asarray(seqs.codes)
+    """Integer code matrix and state names from the container or a 2-D code array."""
+    if isinstance(seqs, SequenceData):
+        codes = seqs.codes
         if states is None:
-            alph = seqs.alphabet
-            states = list(alph.codes) if hasattr(alph, "codes") else [str(a) for a in alph]
+            states = seqs.alphabet.codes
     else:
         codes = np.asarray(seqs)
     if codes.ndim == 1:
         codes = codes[None, :]
     if codes.ndim != 2:
-        raise ValueError(f"sequences must be a 2-D code matrix, got shape {codes.shape}")
+        raise InputError(f"sequences must be a 2-D code matrix, got shape {codes.shape}")
     return codes, None if states is None else list(states)
 
 
 def spells(row: Sequence[int] | np.ndarray) -> list[tuple[int, int]]:
     """Run-length encoding of one sequence: ``[(code, duration), ...]``; void
-    positions (255 in the trajectories coding, -1 in ``sequences.seqdata``) are dropped."""
+    positions (negative codes) are dropped."""
     r = np.asarray(row).ravel().astype(np.int64)
-    r = r[(r != _VOID_CODE) & (r >= 0)]
+    r = r[r >= 0]
     if r.size == 0:
         return []
     cut = np.flatnonzero(r[1:] != r[:-1]) + 1
@@ -557,14 +434,13 @@ def spell_string(
 ) -> str:
     """A sequence as compact spells, e.g. ``"enrolled/24-absent/6-oza/42"``.
 
-    ``states`` names the codes (position = code). A missing position shows as ``*``
-    (TraMineR's missing symbol): code 254 (trajectories coding) or, with ``states``,
-    any code past the alphabet (``sequences.seqdata`` uses ``len(alphabet)``).
-    Without ``states`` codes are printed.
+    ``states`` names the codes (position = code); a code past them (the missing
+    code ``len(alphabet)``) shows as ``*``, TraMineR's missing symbol. Without
+    ``states`` the codes are printed.
     """
     parts = []
     for code, dur in spells(row):
-        if code == _MISSING_CODE or (states is not None and code >= len(states)):
+        if states is not None and code >= len(states):
             name = "*"
         elif states is not None:
             name = str(states[code])
@@ -585,14 +461,22 @@ def describe_clusters(
     """One row per cluster: ``cluster``, ``size`` (weighted), ``share``, ``medoid``
     (row index) and ``medoid_spells`` (compact spell string of the medoid sequence).
 
-    Args:
-        seqs: the sequence container (``codes`` + ``alphabet``) or a 2-D code matrix.
-        labels: cluster ``0..k-1`` of each sequence.
-        medoids: row index of each cluster's medoid.
-        states: names of the state codes (default: the container's alphabet codes).
-        weights: optional case weights for the sizes.
+    Parameters
+    ----------
+    seqs : array-like
+        the sequence container or a 2-D code matrix.
+    labels : array-like
+        cluster ``0..k-1`` of each sequence.
+    medoids : Sequence[int] or ndarray
+        row index of each cluster's medoid.
+    states : Sequence[str], optional
+        names of the state codes (default: the container's alphabet codes).
+    weights : array-like, optional
+        optional case weights for the sizes.
 
-    Returns:
+    Returns
+    -------
+    Any
         A polars DataFrame.
     """
     import polars as pl
@@ -600,10 +484,10 @@ def describe_clusters(
     codes, names = _codes_and_states(seqs, states)
     lab = np.asarray(labels, dtype=np.int64).ravel()
     if lab.shape[0] != codes.shape[0]:
-        raise ValueError(f"{lab.shape[0]} labels for {codes.shape[0]} sequences")
+        raise InputError(f"{lab.shape[0]} labels for {codes.shape[0]} sequences")
     meds = np.asarray(medoids, dtype=np.int64).ravel()
     k = meds.shape[0]
-    w = _check_weights(weights, lab.shape[0])
+    w = check_weights(weights, lab.shape[0])
     sizes = np.bincount(lab, weights=w, minlength=k)
     return pl.DataFrame(
         {

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ozamonitor.errors import ConfigurationError
 from ozamonitor.sequences.seqdata import SequenceData
 
 
@@ -27,9 +29,12 @@ from ozamonitor.sequences.seqdata import SequenceData
 class Costs:
     """A substitution-cost matrix (or time-varying array) and its indel cost.
 
-    Attributes:
-        sm: ``(S, S)`` matrix, or ``(L, S, S)`` array for time-varying costs.
-        indel: a number or a vector of ``S`` state-dependent indel costs.
+    Attributes
+    ----------
+    sm : ndarray
+        ``(S, S)`` matrix, or ``(L, S, S)`` array for time-varying costs.
+    indel : float or ndarray
+        a number or a vector of ``S`` state-dependent indel costs.
     """
 
     sm: np.ndarray
@@ -51,7 +56,7 @@ def transition_rates(
     Rows with no valid transition are 0.
     """
     if lag < 1:
-        raise ValueError("lag must be a positive integer")
+        raise ConfigurationError("lag must be a positive integer")
     k = seqs.n_states
     s = k + 1 if with_missing else k
     w = seqs.case_weights(weighted)
@@ -177,7 +182,7 @@ def seqcost(
         )
     if m in ("INDELS", "INDELSLOG"):
         return indel_costs(seqs, log=m == "INDELSLOG", with_missing=with_missing, weighted=weighted)
-    raise ValueError(
+    raise ConfigurationError(
         f"unknown cost method {method!r}: use 'CONSTANT', 'TRATE', 'INDELS', 'INDELSLOG' "
         "or a matrix"
     )
@@ -211,33 +216,33 @@ def indel_costs(
 def check_cost_matrix(sm: np.ndarray, n_states: int, *, tol: float = 1e-9) -> np.ndarray:
     """Validate a substitution-cost matrix (or ``(L, S, S)`` array); return it as float64.
 
-    Raises ``ValueError`` unless square, of size ``n_states`` (alphabet size, plus
+    Raises ``ConfigurationError`` unless square, of size ``n_states`` (alphabet size, plus
     one when the missing state is used), finite, non-negative, symmetric and
     with a zero diagonal.
     """
     a = np.asarray(sm, dtype=np.float64)
     mats = a[None] if a.ndim == 2 else a
     if a.ndim not in (2, 3) or mats.shape[1] != mats.shape[2]:
-        raise ValueError(f"substitution-cost matrix must be square, got shape {a.shape}")
+        raise ConfigurationError(f"substitution-cost matrix must be square, got shape {a.shape}")
     if mats.shape[1] != n_states:
-        raise ValueError(
+        raise ConfigurationError(
             f"substitution-cost matrix must be {n_states}x{n_states} (one row and column "
             f"per state), got {mats.shape[1]}x{mats.shape[2]}"
         )
     if not np.all(np.isfinite(mats)):
-        raise ValueError("substitution-cost matrix has non-finite values")
+        raise ConfigurationError("substitution-cost matrix has non-finite values")
     if np.any(mats < 0):
         r = np.argwhere(mats < 0)[0]
-        raise ValueError(
+        raise ConfigurationError(
             f"substitution-cost matrix has a negative cost at row {r[-2] + 1}, column {r[-1] + 1}"
         )
     diag = np.diagonal(mats, axis1=1, axis2=2)
     if np.any(diag != 0):
-        raise ValueError("substitution-cost matrix must have a zero diagonal")
+        raise ConfigurationError("substitution-cost matrix must have a zero diagonal")
     asym = np.abs(mats - np.transpose(mats, (0, 2, 1)))
     if np.any(asym > tol * max(1.0, float(mats.max()))):
         r = np.argwhere(asym > tol * max(1.0, float(mats.max())))[0]
-        raise ValueError(
+        raise ConfigurationError(
             f"substitution-cost matrix is not symmetric (row {r[-2] + 1}, column {r[-1] + 1})"
         )
     return a
@@ -248,12 +253,13 @@ def check_indel(indel: float | np.ndarray, n_states: int) -> float | np.ndarray:
     arr = np.asarray(indel, dtype=np.float64)
     if arr.ndim == 0:
         if not np.isfinite(arr) or arr <= 0:
-            raise ValueError("indel cost must be a positive number")
+            raise ConfigurationError("indel cost must be a positive number")
         return float(arr)
     if arr.shape != (n_states,):
-        raise ValueError(f"indel vector must have one cost per state ({n_states}), got {arr.shape}")
+        raise ConfigurationError(
+            f"indel vector must have one cost per state ({n_states}), got {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-        raise ValueError("indel costs must be positive")
+        raise ConfigurationError("indel costs must be positive")
     return arr
 
 
@@ -267,7 +273,7 @@ def read_cost_matrix(path: str | Path, alphabet: tuple[str, ...] | None = None) 
     p = Path(path)
     text = p.read_text().strip()
     if not text:
-        raise ValueError(f"{p}: cost matrix file is empty")
+        raise ConfigurationError(f"{p}: cost matrix file is empty")
     rows = [
         [c.strip().strip('"') for c in line.split(",")]
         for line in text.splitlines()
@@ -294,17 +300,132 @@ def read_cost_matrix(path: str | Path, alphabet: tuple[str, ...] | None = None) 
     try:
         mat = np.array([[float(c) for c in r] for r in rows], dtype=np.float64)
     except ValueError as exc:
-        raise ValueError(f"{p}: non-numeric cost: {exc}") from None
+        raise ConfigurationError(f"{p}: non-numeric cost: {exc}") from None
     if mat.ndim != 2 or mat.shape[0] != mat.shape[1]:
-        raise ValueError(f"{p}: cost matrix must be square, got {len(rows)} rows")
+        raise ConfigurationError(f"{p}: cost matrix must be square, got {len(rows)} rows")
     if header is not None and alphabet is not None:
         labs = [h.removesuffix("->") for h in header]
         missing = [a for a in alphabet if a not in labs]
         if missing:
-            raise ValueError(f"{p}: states missing from the header: {missing}")
+            raise ConfigurationError(f"{p}: states missing from the header: {missing}")
         order = [labs.index(a) for a in alphabet]
         if len(labs) > len(alphabet):  # e.g. a missing-state column
             order += [i for i in range(len(labs)) if i not in order]
         mat = mat[np.ix_(order, order)]
         del row_labels
     return mat
+
+
+def resolve_costs(
+    seqs: SequenceData,
+    method: str,
+    sm: Any,
+    indel: Any,
+    *,
+    with_missing: bool,
+    weighted: bool,
+    nst: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Substitution and indel costs for ``method``: TraMineR ``seqdist``'s
+    "Configure sm and indel" block.
+
+    Parameters
+    ----------
+    seqs : SequenceData
+        The reference data (TRATE and DHD costs are estimated on it).
+    method : str
+        A canonical method name of :data:`ozamonitor.sequences.distances.METHODS`.
+    sm : str, ndarray or None
+        ``"CONSTANT"``, ``"TRATE"``, ``"INDELS"``, ``"INDELSLOG"``, a matrix (a
+        ``(L, S, S)`` array for DHD) or None (TraMineR's per-method default).
+    indel : float, ndarray or "auto"
+    with_missing : bool
+        The missing state is an extra state.
+    weighted : bool
+        Use the case weights (TRATE).
+    nst : int
+        Number of states, with the missing state when ``with_missing``.
+
+    Returns
+    -------
+    sm : ndarray
+        ``(S, S)`` or ``(L, S, S)`` costs.
+    indel : ndarray
+        One indel cost per state.
+    """
+    auto = isinstance(indel, str)
+    if auto and indel != "auto":
+        raise ConfigurationError(f"indel must be a number, a vector or 'auto', got {indel!r}")
+    if isinstance(sm, str):
+        sm_name = sm.upper()
+        if sm_name not in ("CONSTANT", "TRATE", "INDELS", "INDELSLOG"):
+            raise ConfigurationError(
+                f"unknown sm {sm!r}: use 'CONSTANT', 'TRATE', 'INDELS', 'INDELSLOG' or a matrix"
+            )
+    elif sm is None:
+        sm_name = None
+    else:
+        sm_name = "matrix"
+    indel_val: float | np.ndarray | None = None
+    if not auto and method not in ("HAM", "DHD", "LCS"):  # TraMineR ignores indel there
+        indel_val = check_indel(indel, nst)
+    if method == "LCS":
+        costs = seqcost(seqs, "CONSTANT", cval=2.0, with_missing=with_missing)
+        return costs.sm, np.ones(nst)
+    if sm_name == "matrix":
+        arr = np.asarray(sm, dtype=np.float64)
+        if arr.ndim == 3 and method != "DHD":
+            raise ConfigurationError("a time-varying (3-D) sm is only allowed with DHD")
+        if arr.ndim == 2 and method == "DHD":
+            raise ConfigurationError("DHD needs a time-varying (L, S, S) sm array, 'TRATE' or None")
+        smat = check_cost_matrix(arr, nst)
+        if smat.ndim == 3 and smat.shape[0] != seqs.max_length:
+            raise ConfigurationError(
+                f"time-varying sm must have one matrix per position ({seqs.max_length})"
+            )
+        if auto:
+            indel_val = float(smat.max()) / 2.0
+    else:
+        sm_name, cval, tv = _named_costs(method, sm_name)
+        costs: Costs = seqcost(
+            seqs,
+            sm_name,
+            cval=cval,
+            with_missing=with_missing,
+            miss_cost=cval,
+            time_varying=tv,
+            weighted=weighted,
+        )
+        smat = costs.sm
+        if auto or method in ("HAM", "DHD"):
+            indel_val = costs.indel
+    if indel_val is None:  # HAM/DHD with a user matrix: indel is not used
+        indel_val = 1.0
+    ivec = np.full(nst, float(indel_val)) if np.ndim(indel_val) == 0 else np.asarray(indel_val)
+    # Derived ("auto") indels may be 0 when all substitution costs are 0 (e.g.
+    # TRATE on perfectly alternating sequences): TraMineR then returns zero
+    # distances, so only user-given indels must be positive.
+    if method in ("OM", "OMspell") and not auto and np.any(ivec <= 0):
+        raise ConfigurationError("indel costs must be positive")
+    return smat, ivec.astype(np.float64)
+
+
+def _named_costs(method: str, sm_name: str | None) -> tuple[str, float | None, bool]:
+    """``seqcost`` method, ``cval`` and time-varying flag for a named ``sm`` (None:
+    TraMineR's default for ``method``)."""
+    if sm_name is None:
+        if method == "HAM":
+            return "CONSTANT", 1.0, False
+        if method == "DHD":
+            return "TRATE", 4.0, True
+        return "CONSTANT", 2.0, False
+    if sm_name == "TRATE":
+        tv = method == "DHD"
+        return sm_name, 4.0 if tv else 2.0, tv
+    if sm_name in ("INDELS", "INDELSLOG"):
+        if method == "DHD":
+            raise ConfigurationError(f"sm={sm_name!r} is not relevant for DHD")
+        return sm_name, None, False
+    if method == "DHD":  # CONSTANT
+        raise ConfigurationError("sm='CONSTANT' is not relevant for DHD, consider HAM instead")
+    return sm_name, (1.0 if method == "HAM" else 2.0), False

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ozamonitor.errors import InputError
+
 cuda: Any = None  # numba.cuda, bound on first use (kernels look it up as a global)
 
 MAX_LEN = 512  # longest sequence the GPU kernels accept (thread-local DP rows)
@@ -143,7 +145,7 @@ def _prepare(codes: np.ndarray, lens: np.ndarray) -> tuple[Any, Any]:
     from numba import cuda
 
     if codes.shape[1] > MAX_LEN:
-        raise ValueError(f"CUDA kernels support sequences up to {MAX_LEN} positions")
+        raise InputError(f"CUDA kernels support sequences up to {MAX_LEN} positions")
     c = np.ascontiguousarray(np.where(codes < 0, 0, codes), dtype=np.int32)
     if c.shape[1] == 0:
         c = np.zeros((c.shape[0], 1), dtype=np.int32)

@@ -21,28 +21,28 @@ are :class:`matplotlib.figure.Figure` objects (thread-safe, no global state);
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from ozamonitor.errors import ConfigurationError, InputError
+from ozamonitor.files import atomic_write
+from ozamonitor.sequences.alphabet import Language
+from ozamonitor.sequences.define import as_seqdata
 from ozamonitor.sequences.describe import (
-    _groups,
-    _prepare,
-    as_trajectory_data,
+    group_rows,
     mean_time,
+    state_matrix,
     top_sequences,
     transversal_entropy,
 )
-from ozamonitor.trajectories.seqdata import SequenceData, replace_file
-from ozamonitor.trajectories.states import MISSING, VOID
+from ozamonitor.sequences.seqdata import SequenceData
 
 _T = {
     "nl": {
@@ -80,7 +80,7 @@ _T = {
 
 def _tr(lang: str, key: str) -> str:
     if lang not in _T:
-        raise ValueError(f"unknown language {lang!r}; choose nl or en")
+        raise ConfigurationError(f"unknown language {lang!r}; choose nl or en")
     return _T[lang][key]
 
 
@@ -179,33 +179,37 @@ def plot_distribution(
     seq: Any,
     group: Any = None,
     *,
-    lang: str = "nl",
+    lang: Language = "nl",
     with_missing: bool = False,
     ncols: int | None = None,
     title: str | None = None,
 ) -> Figure:
     """Chronogram: stacked state shares per period (``seqdplot``)."""
-    s = as_trajectory_data(seq)
-    _, m, k, _ = _prepare(s, with_missing)
-    groups = _groups(s.n, group)
+    s = as_seqdata(seq)
+    _, m, k, w = state_matrix(s, with_missing)
+    groups = group_rows(s.n_sequences, group)
     fig, axes = _grid(len(groups), ncols, (4.2, 2.8))
     colours = [*s.alphabet.colours, s.alphabet.missing_colour]
-    x = np.arange(s.length)
+    x = np.arange(s.max_length)
     used = np.zeros(k, dtype=bool)
     for ax, (lab, rows) in zip(axes, groups, strict=True):
         sub = m[rows]
-        cnt = np.stack([(sub == j).sum(axis=0) for j in range(k)])
+        if w is None:
+            cnt = np.stack([(sub == j).sum(axis=0) for j in range(k)])
+        else:  # case weights: weighted shares, as TraMineR's seqdplot
+            wr = w[rows][:, None]
+            cnt = np.stack([((sub == j) * wr).sum(axis=0) for j in range(k)])
         tot = np.maximum(cnt.sum(axis=0), 1)
         share = cnt / tot
         used |= cnt.sum(axis=1) > 0
         # one polygon per state: step edges at the period boundaries
-        xe = np.append(x, s.length) - 0.5
+        xe = np.append(x, s.max_length) - 0.5
         ye = np.concatenate([share, share[:, -1:]], axis=1)
         ax.stackplot(xe, ye, colors=colours[:k], step="post", linewidth=0)
-        ax.set_xlim(-0.5, s.length - 0.5)
+        ax.set_xlim(-0.5, s.max_length - 0.5)
         ax.set_ylim(0, 1)
         ax.set_title(_panel_title(lab, len(rows), lang), fontsize=9)
-        _xticks(ax, s.columns, lang)
+        _xticks(ax, s.column_labels(), lang)
     axes[0].set_ylabel(_tr(lang, "share"))
     _legend(fig, s, lang, used[: len(s.alphabet)], missing=with_missing and k > len(s.alphabet))
     if title:
@@ -213,35 +217,44 @@ def plot_distribution(
     return fig
 
 
-def _cmap(s: SequenceData) -> ListedColormap:
-    """256-entry colormap: code i -> state colour, MISSING/VOID -> white."""
+def _cmap(s: SequenceData) -> tuple[ListedColormap, dict[str, float]]:
+    """Colormap of the cells drawn by :func:`_cells` (code i -> state colour, then
+    missing, then void in white) and the ``vmin``/``vmax`` that map code i to entry i."""
     k = len(s.alphabet)
-    palette = [*s.alphabet.colours] + ["#FFFFFF"] * (256 - k)
-    palette[MISSING] = s.alphabet.missing_colour
-    palette[VOID] = "#FFFFFF"
-    return ListedColormap(palette)
+    palette = [*s.alphabet.colours, s.alphabet.missing_colour, "#FFFFFF"]
+    return ListedColormap(palette), {"vmin": -0.5, "vmax": k + 1.5}
 
 
-def _sort_rows(codes: np.ndarray, sort: str | np.ndarray | None) -> np.ndarray:
-    n = codes.shape[0]
+def _cells(codes: np.ndarray, k: int) -> np.ndarray:
+    """Codes to draw: states ``0..k-1``, missing ``k``, void ``k + 1`` (sorted last)."""
+    return np.where(codes < 0, k + 1, codes)
+
+
+def _sort_rows(cells: np.ndarray, sort: str | np.ndarray | None) -> np.ndarray:
+    n = cells.shape[0]
     if sort is None:
         return np.arange(n)
     if isinstance(sort, np.ndarray):
         return np.argsort(sort, kind="stable")
-    keys = codes.astype(np.int16)
     if sort == "from_start":
-        return np.lexsort(keys[:, ::-1].T)
+        return np.lexsort(cells[:, ::-1].T)
     if sort == "from_end":
-        return np.lexsort(keys.T)
-    raise ValueError(f"sort must be 'from_start', 'from_end', None or an array, got {sort!r}")
+        return np.lexsort(cells.T)
+    raise ConfigurationError(
+        f"sort must be 'from_start', 'from_end', None or an array, got {sort!r}")
+
+
+def _used(codes: np.ndarray, k: int) -> np.ndarray:
+    """Which of the ``k`` states occur in ``codes``."""
+    return np.bincount(codes[(codes >= 0) & (codes < k)].astype(np.int64), minlength=k) > 0
 
 
 def plot_index(
     seq: Any,
     group: Any = None,
     *,
-    lang: str = "nl",
-    sort: str | np.ndarray | None = "from_start",
+    lang: Language = "nl",
+    sort: Literal["from_start", "from_end"] | np.ndarray | None = "from_start",
     max_rows: int = 5000,
     seed: int = 0,
     ncols: int | None = None,
@@ -254,35 +267,35 @@ def plot_index(
     ``from_end``, None, or a numeric sort key per sequence (e.g. a cluster
     label or a multidimensional-scaling score).
     """
-    s = as_trajectory_data(seq)
-    groups = _groups(s.n, group)
+    s = as_seqdata(seq)
+    groups = group_rows(s.n_sequences, group)
     fig, axes = _grid(len(groups), ncols, (4.2, 3.2), sharey=False)
     k = len(s.alphabet)
-    cmap = _cmap(s)
+    cmap, limits = _cmap(s)
     rng = np.random.default_rng(seed)
     key = sort if isinstance(sort, np.ndarray) else None
-    if key is not None and len(key) != s.n:
-        raise ValueError(f"sort key has {len(key)} values for {s.n} sequences")
+    if key is not None and len(key) != s.n_sequences:
+        raise InputError(f"sort key has {len(key)} values for {s.n_sequences} sequences")
     used = np.zeros(k, dtype=bool)
     for ax, (lab, rows) in zip(axes, groups, strict=True):
         if len(rows) > max_rows:
             rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
         codes = s.codes[rows]
-        used |= np.bincount(codes[codes < k].astype(np.int64), minlength=k) > 0
-        order = _sort_rows(codes, key[rows] if key is not None else sort)
+        used |= _used(codes, k)
+        cells = _cells(codes, k)
+        order = _sort_rows(cells, key[rows] if key is not None else sort)
         ax.imshow(
-            codes[order],
+            cells[order],
             aspect="auto",
             interpolation="nearest",
             cmap=cmap,
-            vmin=-0.5,
-            vmax=255.5,
             origin="lower",
+            **limits,
         )
         ax.set_title(_panel_title(lab, len(rows), lang), fontsize=9)
-        _xticks(ax, s.columns, lang)
+        _xticks(ax, s.column_labels(), lang)
     axes[0].set_ylabel(_tr(lang, "sequences"))
-    _legend(fig, s, lang, used, missing=bool((s.codes == MISSING).any()))
+    _legend(fig, s, lang, used, missing=s.has_missing)
     if title:
         fig.suptitle(title)
     return fig
@@ -293,32 +306,31 @@ def plot_frequencies(
     group: Any = None,
     *,
     top: int = 10,
-    lang: str = "nl",
+    lang: Language = "nl",
     ncols: int | None = None,
     title: str | None = None,
 ) -> Figure:
     """The ``top`` most frequent sequences, bar heights proportional to their
     frequency (``seqfplot``); the axis shows the cumulated percentage."""
-    s = as_trajectory_data(seq)
-    groups = _groups(s.n, group)
+    s = as_seqdata(seq)
+    groups = group_rows(s.n_sequences, group)
     fig, axes = _grid(len(groups), ncols, (4.2, 3.2), sharey=False)
     k = len(s.alphabet)
-    cmap = _cmap(s)
+    cmap, limits = _cmap(s)
     used = np.zeros(k, dtype=bool)
     for ax, (lab, rows) in zip(axes, groups, strict=True):
         codes, counts, n = top_sequences(s, top, rows)
         pct = 100.0 * counts / max(n, 1)
-        used |= np.bincount(codes[codes < k].astype(np.int64), minlength=k) > 0
+        used |= _used(codes, k)
         y_edges = np.concatenate([[0.0], np.cumsum(pct)])
-        x_edges = np.arange(s.length + 1) - 0.5
+        x_edges = np.arange(s.max_length + 1) - 0.5
         if len(codes):
-            ax.pcolormesh(
-                x_edges, y_edges, codes, cmap=cmap, vmin=-0.5, vmax=255.5, edgecolors="none"
-            )
-        ax.set_xlim(-0.5, s.length - 0.5)
+            ax.pcolormesh(x_edges, y_edges, _cells(codes, k), cmap=cmap, edgecolors="none",
+                          **limits)
+        ax.set_xlim(-0.5, s.max_length - 0.5)
         ax.set_ylim(0, max(float(y_edges[-1]), 1e-9))
         ax.set_title(_panel_title(lab, n, lang), fontsize=9)
-        _xticks(ax, s.columns, lang)
+        _xticks(ax, s.column_labels(), lang)
     axes[0].set_ylabel(_tr(lang, "cum"))
     _legend(fig, s, lang, used)
     if title:
@@ -330,12 +342,12 @@ def plot_mean_time(
     seq: Any,
     group: Any = None,
     *,
-    lang: str = "nl",
+    lang: Language = "nl",
     ncols: int | None = None,
     title: str | None = None,
 ) -> Figure:
     """Mean number of periods in each state, with 95% error bars (``seqmtplot``)."""
-    s = as_trajectory_data(seq)
+    s = as_seqdata(seq)
     mt = mean_time(s, group)
     labels = [st.label(lang) for st in s.alphabet.states]
     glabels = mt["group"].unique(maintain_order=True).to_list()
@@ -363,14 +375,14 @@ def plot_mean_time(
 
 
 def plot_entropy(
-    seq: Any, group: Any = None, *, lang: str = "nl", title: str | None = None,
+    seq: Any, group: Any = None, *, lang: Language = "nl", title: str | None = None,
     group_label: str | None = None,
 ) -> Figure:
     """Transversal entropy per period (``seqHtplot``); one line per group.
 
     ``group_label`` titles the legend (e.g. ``"cluster"``; default "group").
     """
-    s = as_trajectory_data(seq)
+    s = as_seqdata(seq)
     ent = transversal_entropy(s, group)
     fig = Figure(figsize=(7.0, 3.2), layout="constrained")
     ax = fig.subplots()
@@ -397,7 +409,7 @@ def plot_entropy(
         )
     ax.set_ylim(0, 1)
     ax.set_ylabel(_tr(lang, "entropy"))
-    _xticks(ax, s.columns, lang)
+    _xticks(ax, s.column_labels(), lang)
     if ent["group"].n_unique() > 1:
         ax.legend(fontsize=8, frameon=False, title=group_label or _tr(lang, "group"),
                   title_fontsize=8)
@@ -407,23 +419,33 @@ def plot_entropy(
 
 
 def save_figure(
-    fig: Figure, path: str | Path, formats: Sequence[str] = ("png", "svg"), dpi: int = 120
+    fig: Figure, path: str | Path, formats: Sequence[str] = ("png", "svg"), dpi: int = 120,
+    *, private: bool = False,
 ) -> list[Path]:
-    """Write ``fig`` as ``path`` with each suffix in ``formats`` (atomically)."""
+    """Write ``fig`` as ``path`` with each suffix in ``formats``, atomically.
+
+    Parameters
+    ----------
+    fig : Figure
+    path : str or Path
+        The file name; its suffix is replaced by each format's.
+    formats : sequence of {"png", "svg", "pdf"}, default ("png", "svg")
+    dpi : int, default 120
+    private : bool, default False
+        The figure shows individual records (an index plot): files are 0600.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     base = Path(path)
-    base.parent.mkdir(parents=True, exist_ok=True)
     out = []
     for fmt in formats:
         if fmt not in ("png", "svg", "pdf"):
-            raise ValueError(f"unsupported figure format {fmt!r}; use png, svg or pdf")
+            raise ConfigurationError(f"unsupported figure format {fmt!r}; use png, svg or pdf")
         target = base.with_suffix(f".{fmt}")
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        os.close(fd)
-        try:
+        with atomic_write(target, private=private) as tmp:
             fig.savefig(tmp, format=fmt, dpi=dpi)
-            replace_file(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         out.append(target)
     return out

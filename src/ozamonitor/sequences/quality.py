@@ -52,12 +52,17 @@ from typing import Any
 import numba as nb
 import numpy as np
 
+from ozamonitor.errors import ConfigurationError, InputError
+
 __all__ = [
     "INDEX_NAMES",
     "ClusterQuality",
     "QualityEvaluator",
+    "adjusted_rand_index",
     "as_square",
+    "check_weights",
     "cluster_quality",
+    "jaccard_coefficient",
     "silhouette",
 ]
 
@@ -81,7 +86,7 @@ _ROW_CHUNK = 1024
 def _check_condensed_size(m: int) -> int:
     n = round((1 + np.sqrt(1 + 8 * m)) / 2)
     if n * (n - 1) // 2 != m:
-        raise ValueError(
+        raise InputError(
             f"distance vector of length {m} is not a condensed matrix (n(n-1)/2 for some n)"
         )
     return n
@@ -107,12 +112,12 @@ def as_square(d: Any, *, dtype: Any = None) -> np.ndarray:
         _check_values(arr)
         return squareform(arr, checks=False)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"distance matrix must be square or condensed, got shape {arr.shape}")
+        raise InputError(f"distance matrix must be square or condensed, got shape {arr.shape}")
     _check_values(arr)
     n = arr.shape[0]
     if n and np.any(np.diagonal(arr) != 0):
         i = int(np.flatnonzero(np.diagonal(arr) != 0)[0])
-        raise ValueError(f"distance matrix has a non-zero diagonal at row {i}")
+        raise InputError(f"distance matrix has a non-zero diagonal at row {i}")
     if n > 1:
         rng = np.random.default_rng(0)
         ii = rng.integers(0, n, size=min(4096, n * n))
@@ -120,7 +125,7 @@ def as_square(d: Any, *, dtype: Any = None) -> np.ndarray:
         bad = arr[ii, jj] != arr[jj, ii]
         if np.any(bad):
             b = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"distance matrix is not symmetric at ({ii[b]}, {jj[b]})")
+            raise InputError(f"distance matrix is not symmetric at ({ii[b]}, {jj[b]})")
     return np.ascontiguousarray(arr)
 
 
@@ -128,29 +133,37 @@ def _check_values(arr: np.ndarray) -> None:
     if arr.size == 0:
         return
     if not np.all(np.isfinite(arr)):
-        raise ValueError("distances contain NaN or infinite values")
+        raise InputError("distances contain NaN or infinite values")
     if arr.min() < 0:
-        raise ValueError("distances must be non-negative")
+        raise InputError("distances must be non-negative")
 
 
-def _check_weights(weights: Any, n: int) -> np.ndarray:
+def check_weights(weights: Any, n: int) -> np.ndarray:
+    """Case weights as a float64 vector of ``n`` finite non-negative values (ones
+    when ``weights`` is None).
+
+    Raises
+    ------
+    InputError
+        Wrong length, or a negative or non-finite weight.
+    """
     if weights is None:
         return np.ones(n, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64).ravel()
     if w.shape[0] != n:
-        raise ValueError(f"weights has {w.shape[0]} values for {n} observations")
+        raise InputError(f"weights has {w.shape[0]} values for {n} observations")
     if not np.all(np.isfinite(w)) or w.min() < 0:
-        raise ValueError("weights must be finite and non-negative")
+        raise InputError("weights must be finite and non-negative")
     return w
 
 
 def _factorize(labels: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     lab = np.asarray(labels).ravel()
     if lab.shape[0] != n:
-        raise ValueError(f"clustering has {lab.shape[0]} values for {n} observations")
+        raise InputError(f"clustering has {lab.shape[0]} values for {n} observations")
     levels, codes = np.unique(lab, return_inverse=True)
     if levels.shape[0] < 2:
-        raise ValueError("the clustering should have at least two different values")
+        raise InputError("the clustering should have at least two different values")
     return levels, codes.astype(np.int64)
 
 
@@ -267,17 +280,21 @@ class QualityEvaluator:
     sorted once, so evaluating a range of partitions costs one matrix product plus
     one ``O(P)`` pass per partition.
 
-    Args:
-        d: square distance matrix or scipy condensed vector.
-        weights: case weights (default 1 each).
-        kendall: compute ``HG``, ``HGSD`` and ``HC`` (needs the sorted pairs).
+    Parameters
+    ----------
+    d : array-like
+        square distance matrix or scipy condensed vector.
+    weights : array-like, optional
+        case weights (default 1 each).
+    kendall : bool, default True
+        compute ``HG``, ``HGSD`` and ``HC`` (needs the sorted pairs).
     """
 
     def __init__(self, d: Any, weights: Any = None, *, kendall: bool = True) -> None:
         arr = np.asarray(d)
         self.d = as_square(arr, dtype=np.float64 if arr.dtype != np.float32 else None)
         self.n = self.d.shape[0]
-        self.w = _check_weights(weights, self.n)
+        self.w = check_weights(weights, self.n)
         self.weighted = weights is not None
         self.kendall = kendall
         self._sorted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -336,7 +353,7 @@ class QualityEvaluator:
         sizes = np.bincount(codes, weights=w, minlength=k)
         total_w = float(sizes.sum())
         if np.any(sizes <= 0):
-            raise ValueError("every cluster needs a positive total weight")
+            raise InputError("every cluster needs a positive total weight")
         wx = float(w @ self._dw[:, 0])
         wx2 = float(w @ self._dw[:, 1])
         own = s[np.arange(self.n), codes]  # (n, 2): within-cluster sums per observation
@@ -431,13 +448,20 @@ def cluster_quality(
 ) -> ClusterQuality:
     """WeightedCluster's ``wcClusterQuality``: all indices of one partition.
 
-    Args:
-        d: square distance matrix (float32/float64) or scipy condensed vector.
-        labels: cluster of each observation (any hashable labels, at least two).
-        weights: optional non-negative case weights.
-        kendall: also compute ``HG``, ``HGSD`` and ``HC`` (sorting all pairs).
+    Parameters
+    ----------
+    d : array-like
+        square distance matrix (float32/float64) or scipy condensed vector.
+    labels : array-like
+        cluster of each observation (any hashable labels, at least two).
+    weights : array-like, optional
+        optional non-negative case weights.
+    kendall : bool, default True
+        also compute ``HG``, ``HGSD`` and ``HC`` (sorting all pairs).
 
-    Returns:
+    Returns
+    -------
+    ClusterQuality
         A :class:`ClusterQuality` with ``stats`` keyed by :data:`INDEX_NAMES`.
     """
     return QualityEvaluator(d, weights, kendall=kendall).evaluate(labels)
@@ -450,13 +474,13 @@ def silhouette(d: Any, labels: Any, weights: Any = None, *, measure: str = "ASW"
     of weights); ``"ASWw"`` by ``W_c``.
     """
     if measure not in ("ASW", "ASWw"):
-        raise ValueError("measure must be 'ASW' or 'ASWw'")
+        raise ConfigurationError("measure must be 'ASW' or 'ASWw'")
     ev = QualityEvaluator(d, weights, kendall=False)
     _, codes = _factorize(labels, ev.n)
     k = int(codes.max()) + 1
     sizes = np.bincount(codes, weights=ev.w, minlength=k)
     if measure == "ASW" and np.any(sizes < 1):
-        raise ValueError(
+        raise InputError(
             "ASW can not be computed because a cluster weighs less than 1; use measure='ASWw'"
         )
     m = np.zeros((ev.n, k))
@@ -464,3 +488,45 @@ def silhouette(d: Any, labels: Any, weights: Any = None, *, measure: str = "ASW"
     s = ev._row_products(m)[..., 0]
     sil_i, sil_w = _silhouettes(s, codes, sizes)
     return sil_i if measure == "ASW" else sil_w
+
+
+# --------------------------------------------- agreement of two partitions
+
+
+def _contingency(a: Any, b: Any, weights: Any) -> np.ndarray:
+    """Weighted cross-table of two partitions coded 0..k-1 (weights: counts)."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    w = np.ones(a.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    ka, kb = int(a.max()) + 1, int(b.max()) + 1
+    return np.bincount(a * kb + b, weights=w, minlength=ka * kb).reshape(ka, kb)
+
+
+def adjusted_rand_index(a: Any, b: Any, weights: Any = None) -> float:
+    """Adjusted Rand index of two partitions, with case weights as counts
+    (``seqclararange``'s ``adjustedRandIndex`` on a weighted table)."""
+    tab = _contingency(a, b, weights)
+    if tab.shape == (1, 1):
+        return 1.0
+
+    def c2(x: np.ndarray) -> float:
+        return float(np.sum(x * (x - 1) / 2))
+
+    s = float(tab.sum())
+    sa = c2(tab)
+    sr = c2(tab.sum(axis=1))
+    sc = c2(tab.sum(axis=0))
+    total = s * (s - 1) / 2
+    expected = sr * sc / total
+    denom = (sr + sc) / 2 - expected
+    return (sa - expected) / denom if denom != 0 else 1.0
+
+
+def jaccard_coefficient(a: Any, b: Any, weights: Any = None) -> float:
+    """Jaccard coefficient of two partitions over pairs, as ``seqclararange``'s
+    ``jaccardCoef``: ``sum n_ij^2 / (sum n_i.^2 + sum n_.j^2 - sum n_ij^2)``."""
+    tab = _contingency(a, b, weights)
+    if tab.shape == (1, 1):
+        return 1.0
+    n11 = float(np.sum(tab**2))
+    return n11 / (float(np.sum(tab.sum(axis=0) ** 2)) + float(np.sum(tab.sum(axis=1) ** 2)) - n11)

@@ -13,21 +13,22 @@ Positions that fall outside the observed calendar window are *missing*. How
 missing positions are kept mirrors TraMineR's ``seqdef(left=, gaps=, right=)``
 (:func:`handle_missing`): ``"NA"`` keeps them as missing, ``"DEL"`` deletes
 them (trailing: the sequence becomes shorter, positions become void; leading:
-the sequence is shifted left, as TraMineR does). :meth:`SequenceData.with_missing_state`
-turns the remaining missing positions into an explicit ``missing`` state.
+the sequence is shifted left, as TraMineR does).
+:meth:`~ozamonitor.sequences.seqdata.SequenceData.with_missing_state` turns the
+remaining missing positions into an explicit ``missing`` state.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
 import polars as pl
 
+from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.register.store import Register
-from ozamonitor.trajectories.seqdata import SequenceData
-from ozamonitor.trajectories.states import MISSING, VOID
+from ozamonitor.sequences.alphabet import VOID_CODE
+from ozamonitor.sequences.seqdata import SequenceData, drop_void
 
 MissingMode = Literal["NA", "DEL"]
 #: Events :func:`event_dates` knows (``--align event:<name>``).
@@ -38,17 +39,17 @@ _NO_EVENT = np.iinfo(np.int64).min
 def align_calendar(seq: SequenceData, start: str | None = None, end: str | None = None
                    ) -> SequenceData:
     """Keep calendar columns ``start`` .. ``end`` (labels, inclusive)."""
-    cols = seq.columns
-    try:
-        i0 = cols.index(start) if start else 0
-        i1 = cols.index(end) + 1 if end else len(cols)
-    except ValueError as e:
-        raise ValueError(f"{e.args[0].split()[0]} is not a period of these sequences "
-                         f"({cols[0]} .. {cols[-1]})") from None
+    cols = seq.column_labels()
+    for label in (start, end):
+        if label and label not in cols:
+            raise ConfigurationError(f"{label!r} is not a period of these sequences "
+                                     f"({cols[0]} .. {cols[-1]})")
+    i0 = cols.index(start) if start else 0
+    i1 = cols.index(end) + 1 if end else len(cols)
     if i1 <= i0:
-        raise ValueError(f"empty calendar window {start} .. {end}")
-    return replace(
-        seq, codes=seq.codes[:, i0:i1], columns=cols[i0:i1],
+        raise ConfigurationError(f"empty calendar window {start} .. {end}")
+    return seq.replace(
+        codes=drop_void(seq.codes[:, i0:i1]), columns=cols[i0:i1],
         period_starts=None if seq.period_starts is None else seq.period_starts[i0:i1],
         meta={**seq.meta, "align": "calendar"},
     )
@@ -57,7 +58,7 @@ def align_calendar(seq: SequenceData, start: str | None = None, end: str | None 
 def _period_index(seq: SequenceData, dates: np.ndarray) -> np.ndarray:
     """Index of the calendar column containing each date (may lie outside 0..T-1)."""
     if seq.period_starts is None:
-        raise ValueError("alignment by age or event needs calendar sequences "
+        raise InputError("alignment by age or event needs calendar sequences "
                          "(built by build_trajectories)")
     starts = seq.period_starts.astype("datetime64[D]").astype(np.int64)
     d = dates.astype("datetime64[D]").astype(np.int64)
@@ -75,28 +76,28 @@ def _period_index(seq: SequenceData, dates: np.ndarray) -> np.ndarray:
 
 
 def shift(seq: SequenceData, zero: np.ndarray, lo: int, hi: int, labels: list[str],
-          period: str, chunk: int = 500_000) -> SequenceData:
+          period: str, *, chunk: int = 500_000) -> SequenceData:
     """Re-index rows: new column ``k`` = old column ``zero[i] + lo + k`` (``lo..hi``).
 
     Rows with ``zero == _NO_EVENT`` are dropped; positions outside the old
     columns are missing.
     """
     keep = zero != _NO_EVENT
-    sub = seq.subset(np.nonzero(keep)[0])
+    sub = seq[np.nonzero(keep)[0]]
     z = zero[keep]
     width = hi - lo + 1
-    out = np.full((sub.n, width), MISSING, dtype=np.uint8)
-    T = seq.length
+    out = np.full((sub.n_sequences, width), seq.missing_code, dtype=np.int16)
+    T = seq.max_length
     ks = np.arange(lo, hi + 1, dtype=np.int64)
-    for r0 in range(0, sub.n, chunk):
-        r1 = min(r0 + chunk, sub.n)
+    for r0 in range(0, sub.n_sequences, chunk):
+        r1 = min(r0 + chunk, sub.n_sequences)
         idx = z[r0:r1, None] + ks[None, :]
         ok = (idx >= 0) & (idx < T)
         rows = np.broadcast_to(np.arange(r0, r1)[:, None], idx.shape)
         block = out[r0:r1]
         block[ok] = sub.codes[rows[ok], idx[ok]]
-    return replace(sub, codes=out, columns=labels, period=period, period_starts=None,
-                   meta=dict(sub.meta))
+    # void positions copied from a shorter sequence are deleted (void only ends a sequence)
+    return sub.replace(codes=drop_void(out), columns=labels, period=period, period_starts=None)
 
 
 def align_age(seq: SequenceData, ages: tuple[int, int] = (0, 18 * 12 - 1)) -> SequenceData:
@@ -106,10 +107,10 @@ def align_age(seq: SequenceData, ages: tuple[int, int] = (0, 18 * 12 - 1)) -> Se
     sequences: ``(48, 215)`` is age 4 to 17 years 11 months).
     """
     if seq.birth_dates is None:
-        raise ValueError("age alignment needs birth dates (sequences from build_trajectories)")
+        raise InputError("age alignment needs birth dates (sequences from build_trajectories)")
     lo, hi = ages
     if hi < lo:
-        raise ValueError(f"empty age range {ages}")
+        raise ConfigurationError(f"empty age range {ages}")
     zero = _period_index(seq, seq.birth_dates)
     unit = "m" if seq.period == "month" else seq.period[0]
     labels = [f"age{k}{unit}" for k in range(lo, hi + 1)]
@@ -140,7 +141,7 @@ def event_dates(register: Register | str, event: str = "oza") -> pl.DataFrame:
         lf = reg.scan("enrolments").join(sch.select("school_id"), on="school_id",
                                          how="semi").select("person_id", date="start")
     else:
-        raise ValueError(f"unknown event {event!r}; choose {', '.join(EVENTS)}")
+        raise ConfigurationError(f"unknown event {event!r}; choose {', '.join(EVENTS)}")
     return lf.group_by("person_id").agg(pl.col("date").min()).sort("person_id").collect()
 
 
@@ -156,17 +157,17 @@ def align_event(seq: SequenceData, events: pl.DataFrame | Any,
         events = pl.from_pandas(events)
     missing = {id_column, date_column} - set(events.columns)
     if missing:
-        raise ValueError(f"events frame lacks column(s) {', '.join(sorted(missing))}")
+        raise InputError(f"events frame lacks column(s) {', '.join(sorted(missing))}")
     if events[id_column].is_duplicated().any():
-        raise ValueError(f"events frame has more than one {date_column} per {id_column}")
+        raise InputError(f"events frame has more than one {date_column} per {id_column}")
     lo, hi = window
     if hi < lo:
-        raise ValueError(f"empty event window {window}")
+        raise ConfigurationError(f"empty event window {window}")
     ev = dict(zip(events[id_column].cast(pl.String).to_list(),
                   events[date_column].cast(pl.Date).to_list(), strict=True))
     dates = np.array([ev.get(i) for i in seq.ids.tolist()], dtype="datetime64[D]")
     has = ~np.isnat(dates)
-    zero = np.full(seq.n, _NO_EVENT, dtype=np.int64)
+    zero = np.full(seq.n_sequences, _NO_EVENT, dtype=np.int64)
     if has.any():
         zero[has] = _period_index(seq, dates[has])
     labels = [f"t{k:+d}" for k in range(lo, hi + 1)]
@@ -186,10 +187,10 @@ def handle_missing(seq: SequenceData, *, left: MissingMode = "NA", gaps: Missing
     """
     for name, v in (("left", left), ("gaps", gaps), ("right", right)):
         if v not in ("NA", "DEL"):
-            raise ValueError(f"{name} must be 'NA' or 'DEL', got {v!r}")
+            raise ConfigurationError(f"{name} must be 'NA' or 'DEL', got {v!r}")
     codes = seq.codes.copy()
-    T = seq.length
-    valid = codes < len(seq.alphabet)
+    T = seq.max_length
+    valid = seq.valid
     anyv = valid.any(axis=1)
     first = np.where(anyv, np.argmax(valid, axis=1), T)
     last = np.where(anyv, T - 1 - np.argmax(valid[:, ::-1], axis=1), -1)
@@ -199,16 +200,16 @@ def handle_missing(seq: SequenceData, *, left: MissingMode = "NA", gaps: Missing
     gap = ~valid & ~lead & ~trail
     delete = np.zeros_like(valid)
     if left == "DEL":
-        delete |= lead & (codes != VOID)
+        delete |= lead & (codes != VOID_CODE)
     if gaps == "DEL":
         delete |= gap
     if right == "DEL":
-        codes[trail] = VOID
+        codes[trail] = VOID_CODE
     if delete.any():
         # stable left-compaction of the kept positions
         keepm = ~delete
         order = np.argsort(~keepm, axis=1, kind="stable")
         codes = np.take_along_axis(codes, order, axis=1)
         nkeep = keepm.sum(axis=1)
-        codes[pos >= nkeep[:, None]] = VOID
-    return replace(seq, codes=codes, meta={**seq.meta, "missing": f"{left}/{gaps}/{right}"})
+        codes[pos >= nkeep[:, None]] = VOID_CODE
+    return seq.replace(codes=codes, meta={**seq.meta, "missing": f"{left}/{gaps}/{right}"})

@@ -21,7 +21,9 @@ Algorithm (vectorised, by chunks of persons):
    reference day (first, middle or last day, or a day offset).
 
 Memory is bounded by ``chunk_size`` persons at a time; the result is one
-``uint8`` matrix (persons x periods), e.g. 4.5 million x 144 months = 650 MB.
+``int16`` matrix (persons x periods) in a
+:class:`~ozamonitor.sequences.seqdata.SequenceData`, e.g. 4.5 million x 144
+months = 1.3 GB.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.register.calendar import (
     FIRST_SCHOOL_YEAR,
     LAST_SCHOOL_YEAR,
@@ -41,18 +44,18 @@ from ozamonitor.register.calendar import (
     with_compulsory_periods,
 )
 from ozamonitor.register.store import Register
-from ozamonitor.trajectories.seqdata import SequenceData
+from ozamonitor.sequences.seqdata import SequenceData
 from ozamonitor.trajectories.states import (
     DEFAULT_CONFIG,
     EXEMPTION_LAYER,
     LAYERS,
-    MISSING,
     SECTOR_LAYER,
     WAITING_LAYER,
     TrajectoryConfig,
 )
 
 PeriodKind = Literal["month", "week", "quarter", "year"]
+Rule = Literal["majority", "reference"]
 PERIODS: tuple[str, ...] = ("month", "week", "quarter", "year")
 DEFAULT_START = school_year_bounds(FIRST_SCHOOL_YEAR)[0]
 DEFAULT_END = school_year_bounds(LAST_SCHOOL_YEAR)[1]
@@ -91,7 +94,7 @@ class PeriodGrid:
             return lo + (hi - lo - 1) // 2
         if isinstance(reference, int) or str(reference).lstrip("-").isdigit():
             return np.minimum(lo + int(reference), hi - 1)
-        raise ValueError(f"reference day must be first, middle, last or a day offset, "
+        raise ConfigurationError(f"reference day must be first, middle, last or a day offset, "
                          f"got {reference!r}")
 
 
@@ -104,7 +107,8 @@ def parse_month(s: str | dt.date, *, end: bool = False) -> dt.date:
             parts = [int(p) for p in str(s).strip().split("-")]
             d = dt.date(parts[0], parts[1], parts[2] if len(parts) > 2 else 1)
         except (ValueError, IndexError):
-            raise ValueError(f"invalid month {s!r}; expected YYYY-MM or YYYY-MM-DD") from None
+            raise ConfigurationError(
+                f"invalid month {s!r}; expected YYYY-MM or YYYY-MM-DD") from None
         if len(parts) > 2:
             return d
     if not end:
@@ -124,7 +128,7 @@ def period_grid(kind: str, start: dt.date, end: dt.date) -> PeriodGrid:
     (Monday); years are school years (1 August - 31 July).
     """
     if end < start:
-        raise ValueError(f"period window ends ({end}) before it starts ({start})")
+        raise ConfigurationError(f"period window ends ({end}) before it starts ({start})")
     starts: list[dt.date] = []
     labels: list[str] = []
     if kind == "month":
@@ -155,7 +159,7 @@ def period_grid(kind: str, start: dt.date, end: dt.date) -> PeriodGrid:
             labels.append(f"{d.year}-{d.year + 1}")
             d = dt.date(d.year + 1, 8, 1)
     else:
-        raise ValueError(f"unknown period {kind!r}; choose one of {', '.join(PERIODS)}")
+        raise ConfigurationError(f"unknown period {kind!r}; choose one of {', '.join(PERIODS)}")
     # the end of the last period
     if kind == "month":
         last_end = dt.date(starts[-1].year + (starts[-1].month == 12),
@@ -211,7 +215,7 @@ def layer_spells(reg: Register, persons: pl.DataFrame, far_end: int) -> pl.DataF
     bad = enrol.filter(pl.col("sector").is_null()).select("person_id", "school_id").head(1)
     bad_df = bad.collect()
     if bad_df.height:
-        raise ValueError(
+        raise InputError(
             f"{reg.file('enrolments')}: school_id {bad_df['school_id'][0]!r} "
             f"(person {bad_df['person_id'][0]!r}) is not in schools.parquet"
         )
@@ -295,16 +299,61 @@ def states_from_spells(
     lut: np.ndarray,
     rank: np.ndarray,
     *,
-    rule: str = "majority",
+    rule: Rule = "majority",
     ref_days: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Period states (``n`` x T uint8) of ``n`` persons from their layer spells.
+    """Period states (``n`` x T int16) of ``n`` persons from their layer spells.
 
-    ``pidx`` are local person rows 0..n-1, ``s``/``e`` day numbers (end
-    exclusive), ``bounds`` the T+1 period boundaries, ``lut`` the bitmask ->
-    state table and ``rank`` the precedence rank per state code (tie-break).
+    Parameters
+    ----------
+    pidx, layer, s, e : ndarray
+        The layer spells: local person rows 0..n-1, layer ids, start and end
+        day numbers (end exclusive).
+    n : int
+        Number of persons.
+    bounds : ndarray
+        The T+1 period boundaries (day numbers).
+    lut : ndarray
+        The bitmask -> state table (:meth:`TrajectoryConfig.lookup_table`).
+    rank : ndarray
+        Precedence rank per state code, the missing code last
+        (:meth:`TrajectoryConfig.precedence_rank`): the tie-break of ``majority``.
+    rule : {"majority", "reference"}, default "majority"
+    ref_days : ndarray, optional
+        The reference day of every period (``rule="reference"``).
+
+    Returns
+    -------
+    ndarray
+        ``(n, T)`` int16 state codes, the missing code ``len(rank) - 1`` where
+        no state holds.
     """
+    if rule not in ("majority", "reference"):
+        raise ConfigurationError(f"unknown rule {rule!r}; choose 'majority' or 'reference'")
+    if rule == "reference" and ref_days is None:
+        raise ConfigurationError("rule='reference' needs ref_days")
+    missing = len(rank) - 1  # precedence_rank() ends with the missing code
     T = len(bounds) - 1
+    a, b, p, st = _segments(pidx, layer, s, e, n, bounds, lut)
+    fill = np.zeros((n, T + 1), dtype=np.int32)
+    if rule == "reference":
+        ta = np.searchsorted(ref_days, a, side="left")
+        tb = np.searchsorted(ref_days, b, side="left")
+        ok = tb > ta
+        # segments are disjoint, so start cells (and end cells) are distinct
+        fill[p[ok], ta[ok]] += (st[ok] + 1).astype(np.int32)
+        fill[p[ok], tb[ok]] -= (st[ok] + 1).astype(np.int32)
+        np.cumsum(fill, axis=1, out=fill)
+        out = fill[:, :T] - 1
+        return np.where(out < 0, missing, out).astype(np.int16)
+    return _majority(a, b, p, st, fill, bounds, rank, missing)
+
+
+def _segments(pidx: np.ndarray, layer: np.ndarray, s: np.ndarray, e: np.ndarray, n: int,
+              bounds: np.ndarray, lut: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of one state per person: start day ``a``, end day ``b`` (exclusive),
+    person ``p`` and state ``st`` of every run."""
     b0, bT = int(bounds[0]), int(bounds[-1])
     span = bT - b0 + 1
     s = np.clip(np.asarray(s, dtype=np.int64), b0, bT)
@@ -336,31 +385,18 @@ def states_from_spells(
     # the person's final breakpoint (bT) starts no segment; keep it as a run end
     is_last = ~same_next
     keep_bp = first_of_run | is_last
-    keys, bp_person, bp_day, state, is_last = (keys[keep_bp], bp_person[keep_bp],
-                                               bp_day[keep_bp], state[keep_bp],
-                                               is_last[keep_bp])
+    bp_person, bp_day, state, is_last = (bp_person[keep_bp], bp_day[keep_bp],
+                                         state[keep_bp], is_last[keep_bp])
     seg = ~is_last
-    a = bp_day[:-1][seg[:-1]]
-    b = bp_day[1:][seg[:-1]]
-    p = bp_person[:-1][seg[:-1]]
-    st = state[:-1][seg[:-1]].astype(np.int64)
+    return (bp_day[:-1][seg[:-1]], bp_day[1:][seg[:-1]], bp_person[:-1][seg[:-1]],
+            state[:-1][seg[:-1]].astype(np.int64))
 
-    fill = np.zeros((n, T + 1), dtype=np.int32)
-    if rule == "reference":
-        if ref_days is None:
-            raise ValueError("rule='reference' needs ref_days")
-        ta = np.searchsorted(ref_days, a, side="left")
-        tb = np.searchsorted(ref_days, b, side="left")
-        ok = tb > ta
-        # segments are disjoint, so start cells (and end cells) are distinct
-        fill[p[ok], ta[ok]] += (st[ok] + 1).astype(np.int32)
-        fill[p[ok], tb[ok]] -= (st[ok] + 1).astype(np.int32)
-        np.cumsum(fill, axis=1, out=fill)
-        out = fill[:, :T] - 1
-        return np.where(out < 0, MISSING, out).astype(np.uint8)
-    if rule != "majority":
-        raise ValueError(f"unknown rule {rule!r}; choose 'majority' or 'reference'")
 
+def _majority(a: np.ndarray, b: np.ndarray, p: np.ndarray, st: np.ndarray, fill: np.ndarray,
+              bounds: np.ndarray, rank: np.ndarray, missing: int) -> np.ndarray:
+    """``rule="majority"``: whole periods of a run get its state; a period cut by
+    runs gets the state of most days (ties: the higher precedence)."""
+    T = len(bounds) - 1
     pa = np.searchsorted(bounds, a, side="right") - 1
     pb = np.searchsorted(bounds, b - 1, side="right") - 1
     ff = np.where(a == bounds[pa], pa, pa + 1)
@@ -383,13 +419,13 @@ def states_from_spells(
             pl.DataFrame({"cell": cell, "st": cst, "days": days})
             .group_by("cell", "st").agg(pl.col("days").sum())
             .with_columns(rank=pl.col("st").replace_strict(
-                list(range(256)), rank.astype(np.int64).tolist(), return_dtype=pl.Int64))
+                list(range(len(rank))), rank.astype(np.int64).tolist(), return_dtype=pl.Int64))
             .sort(["cell", "days", "rank"], descending=[False, True, False])
             .unique("cell", keep="first", maintain_order=True)
         )
         flat = out.reshape(-1)
         flat[agg["cell"].to_numpy()] = agg["st"].to_numpy()
-    return np.where(out < 0, MISSING, out).astype(np.uint8)
+    return np.where(out < 0, missing, out).astype(np.int16)
 
 
 # ---------------------------------------------------------------------------
@@ -399,11 +435,11 @@ def states_from_spells(
 def build_trajectories(
     register: Register | str,
     *,
-    period: str = "month",
+    period: PeriodKind = "month",
     start: str | dt.date = DEFAULT_START,
     end: str | dt.date = DEFAULT_END,
     config: TrajectoryConfig = DEFAULT_CONFIG,
-    rule: str = "majority",
+    rule: Rule = "majority",
     reference: str | int = "middle",
     person_ids: Sequence[str] | pl.Series | None = None,
     chunk_size: int = 100_000,
@@ -411,27 +447,35 @@ def build_trajectories(
 ) -> SequenceData:
     """One state per child per period, in calendar time.
 
+    Periods after the extraction date, before birth or after death are missing.
+
     Parameters
     ----------
-    register:
+    register : Register or str
         A :class:`Register` or its folder.
-    period:
-        ``month`` (default), ``week``, ``quarter`` or ``year`` (school year).
-    start, end:
+    period : {"month", "week", "quarter", "year"}, default "month"
+        ``year`` is the school year.
+    start, end : str or date, default 2014-08-01, 2026-07-31
         First and last month (``"2014-08"``, ``"2026-07"``) or dates of the window.
-    config:
+    config : TrajectoryConfig, default DEFAULT_CONFIG
         Alphabet and precedence rules (:mod:`ozamonitor.trajectories.states`).
-    rule:
-        ``majority`` (state holding on most days of the period) or ``reference``
-        (state on the reference day, ``reference`` = first/middle/last/offset).
-    person_ids:
+    rule : {"majority", "reference"}, default "majority"
+        ``majority``: the state holding on most days of the period;
+        ``reference``: the state on the reference day.
+    reference : str or int, default "middle"
+        The reference day: ``first``, ``middle``, ``last`` or a day offset.
+    person_ids : sequence of str, optional
         Restrict to these persons (e.g. a sample); default all persons.
-    chunk_size:
+    chunk_size : int, default 100000
         Persons processed at a time (bounds memory).
-    on_chunk:
+    on_chunk : callable, optional
         Progress callback ``(done, total)``.
 
-    Periods after the extraction date, before birth or after death are missing.
+    Returns
+    -------
+    SequenceData
+        ``(persons, periods)`` int16 codes with ids, period labels, birth dates,
+        period starts and provenance in ``meta``.
     """
     reg = Register.open(register)
     d0 = parse_month(start) if not isinstance(start, dt.date) else start
@@ -449,7 +493,7 @@ def build_trajectories(
     lut = config.lookup_table()
     rank = config.precedence_rank()
     ref = grid.reference_days(reference) if rule == "reference" else None
-    codes = np.empty((n, len(grid)), dtype=np.uint8)
+    codes = np.empty((n, len(grid)), dtype=np.int16)
     P = sp["pidx"].to_numpy()
     L = sp["layer"].to_numpy()
     S = sp["s"].to_numpy()
@@ -467,10 +511,10 @@ def build_trajectories(
         if on_chunk is not None:
             on_chunk(hi, n)
     return SequenceData(
-        codes=codes,
+        codes,
+        config.alphabet,
         ids=pdf["person_id"].to_numpy().astype(object),
         columns=grid.labels,
-        alphabet=config.alphabet,
         period=period,
         birth_dates=pdf["birth_date"].to_numpy().astype("datetime64[D]"),
         period_starts=grid.starts,

@@ -64,12 +64,10 @@ from typing import Any
 
 import numpy as np
 
+from ozamonitor.errors import ConfigurationError
 from ozamonitor.register.schema import EXEMPTION_ARTICLES, SECTORS, WAITING_FOR
-
-#: Integer code of a missing position (not alive, censored, unknown).
-MISSING = 254
-#: Integer code of a *void* position: not part of a (variable-length) sequence.
-VOID = 255
+from ozamonitor.sequences.alphabet import FALLBACK_COLOURS, Alphabet
+from ozamonitor.sequences.alphabet import State as BaseState
 
 #: Layers the builder derives from the register (bit position = list index).
 LAYERS: tuple[str, ...] = (
@@ -112,8 +110,9 @@ EXEMPTION_LAYER: dict[str, str] = {
 WAITING_LAYER: dict[str, str] = {
     w: ("waiting_school" if w.endswith("_place") else "waiting_care") for w in WAITING_FOR
 }
-assert set(SECTOR_LAYER) == set(SECTORS)
-assert set(EXEMPTION_LAYER) == set(EXEMPTION_ARTICLES)
+if set(SECTOR_LAYER) != set(SECTORS) or set(EXEMPTION_LAYER) != set(EXEMPTION_ARTICLES):
+    raise RuntimeError("trajectories.states: every sector and exemption article of the "
+                       "register schema needs a layer")
 
 DEFAULT_MACROS: dict[str, str] = {
     "enrolled": "enrolled_regular or enrolled_special or enrolled_mbo",
@@ -123,107 +122,26 @@ DEFAULT_MACROS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class State:
-    """One state of the alphabet."""
+class State(BaseState):
+    """One state of the trajectory alphabet: its code, labels and colour
+    (:class:`ozamonitor.sequences.alphabet.State`) and its precedence rule."""
 
-    code: str
-    label_nl: str
-    label_en: str
-    colour: str
     #: Condition over layers/macros; the first state (in precedence order) whose
     #: condition holds is the state of the day.
     when: str
-
-    def label(self, lang: str = "nl") -> str:
-        """Label in ``"nl"`` or ``"en"``."""
-        return self.label_nl if lang == "nl" else self.label_en
-
-
-@dataclass(frozen=True)
-class Alphabet:
-    """An ordered list of states; a state's integer code is its position.
-
-    The order is also the *display* order of plots and tables. Missing
-    positions use :data:`MISSING`, void ones :data:`VOID`.
-    """
-
-    states: tuple[State, ...]
-    missing_label_nl: str = "onbekend"
-    missing_label_en: str = "missing"
-    missing_colour: str = "#FFFFFF"
-
-    def __post_init__(self) -> None:
-        codes = [s.code for s in self.states]
-        if len(set(codes)) != len(codes):
-            raise ValueError(f"duplicate state codes in alphabet: {codes}")
-        if not 1 <= len(codes) < MISSING:
-            raise ValueError(f"an alphabet needs 1..{MISSING - 1} states, got {len(codes)}")
-
-    def __len__(self) -> int:
-        return len(self.states)
-
-    @property
-    def codes(self) -> list[str]:
-        return [s.code for s in self.states]
-
-    @property
-    def colours(self) -> list[str]:
-        return [s.colour for s in self.states]
-
-    def labels(self, lang: str = "nl") -> list[str]:
-        return [s.label(lang) for s in self.states]
-
-    def index(self, code: str) -> int:
-        """Integer code of a state code (clear error when unknown)."""
-        try:
-            return self.codes.index(code)
-        except ValueError:
-            raise KeyError(f"unknown state {code!r}; alphabet: {', '.join(self.codes)}") from None
-
-    def colour_of(self, i: int) -> str:
-        return self.missing_colour if i >= len(self.states) else self.states[i].colour
-
-    def decode(self, codes: np.ndarray) -> np.ndarray:
-        """Integer codes -> object array of state codes (None for missing/void)."""
-        lut = np.array([*self.codes] + [None] * (256 - len(self.states)), dtype=object)
-        return lut[np.asarray(codes, dtype=np.uint8)]
-
-    def encode(self, values: Sequence[str | None] | np.ndarray) -> np.ndarray:
-        """State codes (None/'' -> missing) -> uint8 integer codes."""
-        m = {c: i for i, c in enumerate(self.codes)}
-        out = np.empty(len(values), dtype=np.uint8)
-        for k, v in enumerate(values):
-            if v is None or v == "" or v == "*":
-                out[k] = MISSING
-            elif v == "%":
-                out[k] = VOID
-            else:
-                try:
-                    out[k] = m[v]
-                except KeyError:
-                    raise KeyError(
-                        f"unknown state {v!r}; alphabet: {', '.join(self.codes)}"
-                    ) from None
-        return out
-
-
-#: Colour-blind-friendly fallback palette (Paul Tol) for alphabets without colours.
-FALLBACK_COLOURS = ("#88CCEE", "#44AA99", "#117733", "#332288", "#DDCC77", "#999933",
-                    "#CC6677", "#882255", "#AA4499", "#EE8866", "#77AADD", "#BBBBBB",
-                    "#DDDDDD", "#000000")
 
 
 def alphabet_from_codes(codes: Sequence[str]) -> Alphabet:
     """An alphabet for arbitrary state codes: known codes keep their default
     labels and colours, others get the fallback palette."""
     known = {s.code: s for s in _DEFAULT_STATES}
-    return Alphabet(tuple(
+    return Alphabet(
         known.get(c) or State(c, c, c, FALLBACK_COLOURS[i % len(FALLBACK_COLOURS)], "False")
         for i, c in enumerate(codes)
-    ))
+    )
 
 
-class RuleError(ValueError):
+class RuleError(ConfigurationError):
     """A precedence rule could not be parsed or names an unknown layer."""
 
 
@@ -295,7 +213,7 @@ class TrajectoryConfig:
         if self.display_order is not None and sorted(self.display_order) != sorted(
             s.code for s in self.states
         ):
-            raise ValueError("display_order must list every state code exactly once")
+            raise ConfigurationError("display_order must list every state code exactly once")
 
     @property
     def alphabet(self) -> Alphabet:
@@ -306,16 +224,18 @@ class TrajectoryConfig:
         return Alphabet(tuple(by[c] for c in self.display_order))
 
     def lookup_table(self) -> np.ndarray:
-        """uint8 table: layer bitmask (bit i = :data:`LAYERS`[i]) -> state code.
+        """int16 table: layer bitmask (bit i = :data:`LAYERS`[i]) -> state code.
 
         Evaluated once over all 2**len(LAYERS) combinations; days with
-        ``alive`` unset, or on which no rule holds, are :data:`MISSING`.
+        ``alive`` unset, or on which no rule holds, are missing: the code
+        ``len(states)``, the alphabet's
+        :attr:`~ozamonitor.sequences.alphabet.Alphabet.missing_code`.
         """
         n = 1 << len(LAYERS)
         masks = np.arange(n, dtype=np.uint32)
         bits = {name: ((masks >> i) & 1).astype(bool) for i, name in enumerate(LAYERS)}
         alph = self.alphabet
-        out = np.full(n, MISSING, dtype=np.uint8)
+        out = np.full(n, alph.missing_code, dtype=np.int16)
         undecided = bits["alive"].copy()
         names = {n_: n_ for n_ in LAYERS}
         for s in self.states:
@@ -326,12 +246,12 @@ class TrajectoryConfig:
         return out
 
     def precedence_rank(self) -> np.ndarray:
-        """Rank (0 = highest) of each integer state code; MISSING ranks last."""
+        """Rank (0 = highest) of each integer state code, missing (the last entry) last."""
         alph = self.alphabet
-        rank = np.full(256, 255, dtype=np.int16)
+        rank = np.empty(len(alph) + 1, dtype=np.int16)
         for r, s in enumerate(self.states):
             rank[alph.index(s.code)] = r
-        rank[MISSING] = len(self.states)
+        rank[alph.missing_code] = len(self.states)
         return rank
 
 
@@ -371,12 +291,13 @@ def config_from_dict(d: Mapping[str, Any]) -> TrajectoryConfig:
     """Build a config from a parsed TOML/JSON mapping (see module docstring)."""
     raw = d.get("state") or d.get("states")
     if not raw:
-        raise ValueError("trajectory config: no [[state]] entries")
+        raise ConfigurationError("trajectory config: no [[state]] entries")
     states = []
     for i, s in enumerate(raw):
         missing = [k for k in ("code", "when") if k not in s]
         if missing:
-            raise ValueError(f"trajectory config: state #{i + 1} lacks {', '.join(missing)}")
+            raise ConfigurationError(
+                f"trajectory config: state #{i + 1} lacks {', '.join(missing)}")
         states.append(State(
             code=str(s["code"]),
             label_nl=str(s.get("label_nl", s["code"])),
@@ -397,11 +318,11 @@ def load_config(path: str | Path) -> TrajectoryConfig:
     try:
         data = tomllib.loads(p.read_text())
     except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ValueError(f"{p}: cannot read trajectory config: {e}") from None
+        raise ConfigurationError(f"{p}: cannot read trajectory config: {e}") from None
     try:
         return config_from_dict(data)
-    except (ValueError, RuleError) as e:
-        raise ValueError(f"{p}: {e}") from None
+    except ValueError as e:  # RuleError and ConfigurationError are ValueErrors
+        raise ConfigurationError(f"{p}: {e}") from None
 
 
 def config_to_toml(cfg: TrajectoryConfig) -> str:

@@ -1,4 +1,4 @@
-"""Link trajectory clusters to background characteristics.
+"""Link trajectory clusters to background characteristics of the children.
 
 * :func:`crosstab` - cluster membership by each background characteristic, with
   row percentages (the share of each category in every cluster) and column
@@ -27,12 +27,19 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from ozamonitor.errors import ConfigurationError, InputError
 
-class ConstantCovariateError(ValueError):
+#: A coefficient above this (in absolute value) or a standard error above
+#: :data:`DIVERGENT_SE` means the estimates diverge: (quasi-)complete separation.
+DIVERGENT_COEF = 20.0
+DIVERGENT_SE = 1e3
+
+
+class ConstantCovariateError(InputError):
     """A covariate takes a single value: it cannot be estimated."""
 
 
-class SeparationError(ValueError):
+class SeparationError(InputError):
     """(Quasi-)complete separation: some coefficient has no finite estimate.
 
     ``variable`` names the covariate responsible when it is known.
@@ -58,7 +65,7 @@ def _labels(clusters: Any, n: int) -> pl.Series:
         else pl.Series("cluster", np.asarray(clusters).tolist())
     )
     if len(s) != n:
-        raise ValueError(f"{len(s)} cluster labels for {n} rows of background data")
+        raise InputError(f"{len(s)} cluster labels for {n} rows of background data")
     return s.cast(pl.String).alias("cluster")
 
 
@@ -79,7 +86,7 @@ def crosstab(
     frames = []
     for v in variables:
         if v not in bg.columns:
-            raise ValueError(f"background data has no column {v!r}")
+            raise InputError(f"background data has no column {v!r}")
         d = pl.DataFrame({"category": bg[v].cast(pl.String).fill_null("(missing)"), "cluster": cl})
         cnt = d.group_by("category", "cluster").len("n")
         cats = pl.Series("category", sorted(d["category"].unique().to_list(), key=_natural),
@@ -151,7 +158,7 @@ def _design(
             levels = sorted(vals.unique().to_list())
             ref = str(reference.get(v, levels[0]))
             if ref not in levels:
-                raise ValueError(
+                raise ConfigurationError(
                     f"reference category {ref!r} of {v!r} does not occur; "
                     f"categories: {', '.join(levels)}"
                 )
@@ -183,22 +190,41 @@ def mnlogit(
 ) -> MNLogitResult:
     """Multinomial logit of cluster membership on background covariates.
 
+    Rows with a missing covariate are dropped (``n_dropped``).
+
     Parameters
     ----------
-    clusters:
+    clusters : array-like
         One cluster label per row of ``background``.
-    background:
-        polars or pandas frame with the covariates.
-    covariates:
+    background : polars or pandas DataFrame
+        The covariates.
+    covariates : sequence of str
         Columns to use. String, boolean and categorical columns (or those named
         in ``categorical``) are dummy coded; others are numeric.
-    reference:
+    categorical : sequence of str, optional
+        Further columns to dummy code.
+    reference : mapping, optional
         Reference category per categorical covariate (default: the first in
         sorted order).
-    base_cluster:
+    base_cluster : str or int, optional
         The cluster the others are compared with (default: the largest).
+    alpha : float, default 0.05
+        One minus the confidence level of the odds-ratio intervals.
+    maxiter : int, default 200
+        Newton iterations.
 
-    Rows with a missing covariate are dropped (``n_dropped``).
+    Returns
+    -------
+    MNLogitResult
+
+    Raises
+    ------
+    ConstantCovariateError
+        A covariate with one value.
+    SeparationError
+        (Quasi-)complete separation: some coefficient has no finite estimate.
+    InputError
+        Missing columns, no rows, fewer than two clusters, collinear terms.
     """
     import statsmodels.api as sm
     from statsmodels.tools.sm_exceptions import (
@@ -207,56 +233,15 @@ def mnlogit(
         PerfectSeparationWarning,
     )
 
-    bg = _frame(background)
-    cl = _labels(clusters, bg.height)
-    missing = [c for c in covariates if c not in bg.columns]
-    if missing:
-        raise ValueError(f"background data has no column(s) {', '.join(missing)}")
-    if not covariates:
-        raise ValueError("mnlogit needs at least one covariate")
-    data = bg.select(covariates).with_columns(cl)
-    n_all = data.height
-    data = data.drop_nulls()
-    n_dropped = n_all - data.height
-    if data.height == 0:
-        raise ValueError("no rows left after dropping rows with missing covariates")
-    cats = set(categorical or [])
-    for c in covariates:
-        dt = data.schema[c]
-        if dt in (pl.String, pl.Boolean, pl.Categorical) or isinstance(dt, pl.Enum):
-            cats.add(c)
-    y_lab = data["cluster"]
-    levels = sorted(y_lab.unique().to_list(), key=_natural)
-    if len(levels) < 2:
-        raise ValueError("mnlogit needs at least two clusters")
-    if base_cluster is None:
-        counts = y_lab.value_counts()
-        top = counts.sort(["count", "cluster"], descending=[True, False])["cluster"][0]
-        base = str(top)
-    else:
-        base = str(base_cluster)
-        if base not in levels:
-            raise ValueError(f"base cluster {base!r} not among clusters {levels}")
-    order = [base] + [lv for lv in levels if lv != base]
-    y = y_lab.replace_strict(
-        {lv: i for i, lv in enumerate(order)}, return_dtype=pl.Int64
-    ).to_numpy()
+    data, n_dropped, cats = _model_frame(clusters, background, covariates, categorical)
+    order, y = _outcome(data["cluster"], base_cluster)
     X, names, refs, dummies = _design(data, covariates, cats, reference or {})
     if np.linalg.matrix_rank(X) < X.shape[1]:
-        raise ValueError(
+        raise InputError(
             f"covariates are collinear (design matrix of rank "
             f"{np.linalg.matrix_rank(X)} < {X.shape[1]} terms: {', '.join(names)})"
         )
-    # quasi-complete separation by a category: a dummy that is 1 in no row of a cluster
-    for term, v, lev in dummies:
-        col = X[:, names.index(term)] == 1
-        for j, lv in enumerate(order):
-            if not (col & (y == j)).any():
-                raise SeparationError(
-                    f"perfect separation: category {lev!r} of {v!r} never occurs in cluster "
-                    f"{lv!r}, so its coefficient is infinite; merge categories or clusters",
-                    variable=v,
-                )
+    _check_separation(X, y, names, order, dummies)
     with warnings.catch_warnings():
         warnings.simplefilter("error", PerfectSeparationWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -269,13 +254,85 @@ def mnlogit(
             ) from None
     params = np.asarray(res.params)
     bse = np.asarray(res.bse)
-    converged = bool(res.mle_retvals.get("converged", True))
-    if (not np.all(np.isfinite(bse))) or np.any(np.abs(params) > 20) or np.any(bse > 1e3):
+    if (not np.all(np.isfinite(bse))) or np.any(np.abs(params) > DIVERGENT_COEF) or np.any(
+            bse > DIVERGENT_SE):
         bad = np.unravel_index(np.nanargmax(np.where(np.isfinite(bse), bse, np.inf)), bse.shape)
         raise SeparationError(
             f"estimates diverge (term {names[bad[0]]!r}, cluster {order[bad[1] + 1]!r}: "
             f"coef {params[bad]:.3g}, se {bse[bad]:.3g}): (quasi-)complete separation"
         )
+    return MNLogitResult(
+        coefficients=_tidy(params, bse, names, order, alpha),
+        base_cluster=order[0],
+        references=refs,
+        n=int(data.height),
+        n_dropped=n_dropped,
+        llf=float(res.llf),
+        llnull=float(res.llnull),
+        converged=bool(res.mle_retvals.get("converged", True)),
+        terms=names,
+    )
+
+
+def _model_frame(clusters: Any, background: Any, covariates: Sequence[str],
+                 categorical: Sequence[str] | None) -> tuple[pl.DataFrame, int, set[str]]:
+    """Covariates and ``cluster`` of the complete rows, rows dropped, categorical columns."""
+    bg = _frame(background)
+    cl = _labels(clusters, bg.height)
+    missing = [c for c in covariates if c not in bg.columns]
+    if missing:
+        raise InputError(f"background data has no column(s) {', '.join(missing)}")
+    if not covariates:
+        raise ConfigurationError("mnlogit needs at least one covariate")
+    data = bg.select(covariates).with_columns(cl)
+    n_all = data.height
+    data = data.drop_nulls()
+    if data.height == 0:
+        raise InputError("no rows left after dropping rows with missing covariates")
+    cats = set(categorical or [])
+    for c in covariates:
+        dt = data.schema[c]
+        if dt in (pl.String, pl.Boolean, pl.Categorical) or isinstance(dt, pl.Enum):
+            cats.add(c)
+    return data, n_all - data.height, cats
+
+
+def _outcome(y_lab: pl.Series, base_cluster: str | int | None) -> tuple[list[str], np.ndarray]:
+    """Cluster levels (the base first) and the outcome coded 0.. in that order."""
+    levels = sorted(y_lab.unique().to_list(), key=_natural)
+    if len(levels) < 2:
+        raise InputError("mnlogit needs at least two clusters")
+    if base_cluster is None:
+        counts = y_lab.value_counts()
+        base = str(counts.sort(["count", "cluster"], descending=[True, False])["cluster"][0])
+    else:
+        base = str(base_cluster)
+        if base not in levels:
+            raise ConfigurationError(f"base cluster {base!r} not among clusters {levels}")
+    order = [base] + [lv for lv in levels if lv != base]
+    y = y_lab.replace_strict(
+        {lv: i for i, lv in enumerate(order)}, return_dtype=pl.Int64
+    ).to_numpy()
+    return order, y
+
+
+def _check_separation(X: np.ndarray, y: np.ndarray, names: list[str], order: list[str],
+                      dummies: list[tuple[str, str, str]]) -> None:
+    """Quasi-complete separation by a category: a dummy that is 1 in no row of a cluster."""
+    for term, v, lev in dummies:
+        col = X[:, names.index(term)] == 1
+        for j, lv in enumerate(order):
+            if not (col & (y == j)).any():
+                raise SeparationError(
+                    f"perfect separation: category {lev!r} of {v!r} never occurs in cluster "
+                    f"{lv!r}, so its coefficient is infinite; merge categories or clusters",
+                    variable=v,
+                )
+
+
+def _tidy(params: np.ndarray, bse: np.ndarray, names: list[str], order: list[str],
+          alpha: float) -> pl.DataFrame:
+    """One row per (cluster, term): coefficient, se, z, p, odds ratio and its interval."""
     z = params / bse
     p = 2 * stats.norm.sf(np.abs(z))
     q = stats.norm.ppf(1 - alpha / 2)
@@ -295,17 +352,7 @@ def mnlogit(
                     "ci_high": float(np.exp(params[i, j] + q * bse[i, j])),
                 }
             )
-    return MNLogitResult(
-        coefficients=pl.DataFrame(rows),
-        base_cluster=base,
-        references=refs,
-        n=int(data.height),
-        n_dropped=n_dropped,
-        llf=float(res.llf),
-        llnull=float(res.llnull),
-        converged=converged,
-        terms=names,
-    )
+    return pl.DataFrame(rows)
 
 
 def _natural(v: str) -> tuple[int, Any]:

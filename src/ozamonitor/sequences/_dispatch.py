@@ -1,0 +1,263 @@
+"""Kernel dispatch of :mod:`ozamonitor.sequences.distances`: which compiled
+kernel computes a method, with which inputs, on the CPU or a GPU.
+
+:mod:`~ozamonitor.sequences.distances` is the API (options, costs, TraMineR's
+rules); this private module turns a resolved
+:class:`~ozamonitor.sequences.distances.DistanceSetup` into calls of the numba
+kernels (:mod:`~ozamonitor.sequences._kernels`), the CUDA kernels
+(:mod:`~ozamonitor.sequences.cuda`) or scipy (CHI2/EUCLID on feature rows), as
+scikit-learn keeps ``_k_means_lloyd`` beside ``_kmeans.py``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+from scipy.spatial.distance import cdist, pdist
+
+from ozamonitor.errors import ConfigurationError
+from ozamonitor.sequences import _kernels as kern
+from ozamonitor.sequences.chi2 import chi2_features
+from ozamonitor.sequences.seqdata import SequenceData
+
+if TYPE_CHECKING:
+    from ozamonitor.sequences.distances import DistanceSetup
+
+#: Methods with a CUDA kernel.
+GPU_METHODS = ("OM", "LCS", "HAM", "DHD")
+
+
+def chi2_rows(seqs: SequenceData, setup: DistanceSetup) -> np.ndarray:
+    """CHI2/EUCLID feature rows of ``seqs`` with the margins fixed in ``setup``."""
+    if setup.chi2_breaks is None or setup.chi2_pdot is None or setup.chi2_keep is None:
+        raise ConfigurationError(f"{setup.method} is not CHI2 or EUCLID")
+    return chi2_features(seqs, setup.chi2_breaks, setup.chi2_pdot, setup.chi2_keep,
+                         with_missing=setup.with_missing, norm=setup.norm == "auto")
+
+
+def maxscost(setup: DistanceSetup) -> float:
+    sm, indel = setup.costs()
+    imax = float(indel.max())
+    if setup.norm == "YujianBo":
+        return 2.0 * imax
+    s = sm.shape[0]
+    off = sm[~np.eye(s, dtype=bool)] if s > 1 else np.zeros(1)
+    return float(min(max(float(off.max()), 0.0), 2.0 * imax))
+
+
+def scalar_inputs(
+    seqs: SequenceData, setup: DistanceSetup
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(codes, lengths, durations, original lengths) for the scalar kernels."""
+    if setup.method == "OMspell":
+        states, durs, nsp = seqs.spells(with_missing=True)
+        durs = np.where(durs > 0, durs**setup.tpow - 1.0, 0.0)
+        return states.astype(np.int64), nsp.astype(np.int64), durs, seqs.lengths.astype(np.int64)
+    codes = seqs.codes.astype(np.int64)
+    if codes.shape[1] == 0:
+        codes = np.zeros((codes.shape[0], 1), dtype=np.int64)
+    durs = np.zeros((codes.shape[0], 1))
+    lens = seqs.lengths.astype(np.int64)
+    return codes, lens, durs, lens
+
+
+def scalar_params(
+    setup: DistanceSetup, width: int
+) -> tuple[int, np.ndarray, np.ndarray, float, float, float]:
+    """(method code, sm3, indel, maxscost, indel_max, maxdist)."""
+    m = setup.method
+    if m in ("LCP", "RLCP"):
+        code = kern.M_LCP if m == "LCP" else kern.M_RLCP
+        return code, np.zeros((1, 1, 1)), np.ones(1), 0.0, 1.0, 0.0
+    sm, indel = setup.costs()
+    if m in ("HAM", "DHD"):
+        sm3 = sm if sm.ndim == 3 else sm[None]
+        if sm3.shape[0] > 1:
+            maxdist = float(sum(sm3[t].max() for t in range(width)))
+        else:
+            maxdist = float(sm3[0].max()) * width
+        return kern.M_HAM, np.ascontiguousarray(sm3), indel, 0.0, 1.0, maxdist
+    code = kern.M_OMSPELL if m == "OMspell" else kern.M_OM
+    return (
+        code,
+        np.ascontiguousarray(sm[None]),
+        indel,
+        maxscost(setup),
+        float(indel.max()),
+        0.0,
+    )
+
+
+def resolve_backend(backend: str, method: str) -> str:
+    """``"cpu"``, ``"cuda"`` (error without a GPU) or ``"auto"`` (GPU when usable)."""
+    if backend not in ("cpu", "cuda", "auto"):
+        raise ConfigurationError("backend must be 'cpu', 'cuda' or 'auto'")
+    if backend == "cpu":
+        return "cpu"
+    from ozamonitor.sequences.cuda import cuda_available
+
+    usable = method in GPU_METHODS and cuda_available()
+    if backend == "cuda" and not usable:
+        if method not in GPU_METHODS:
+            raise ConfigurationError(
+                f"no CUDA kernel for {method}; GPU methods: {', '.join(GPU_METHODS)}")
+        raise ConfigurationError("backend='cuda' but numba.cuda finds no usable GPU")
+    return "cuda" if usable else "cpu"
+
+
+def gpu_params(setup: DistanceSetup) -> tuple[str, float, float, float]:
+    """(kernel kind, maxscost, indel max, maxdist) for the CUDA kernels."""
+    if setup.method in ("HAM", "DHD"):
+        _, _, _, _, _, maxdist = scalar_params(setup, setup.seq_len)
+        return "ham", 0.0, 1.0, maxdist
+    _, indel = setup.costs()
+    return "om", maxscost(setup), float(indel.max()), 0.0
+
+
+def set_threads(n_threads: int | None) -> int:
+    old = numba.get_num_threads()
+    if n_threads is not None:
+        numba.set_num_threads(max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS)))
+    return old
+
+
+def unique_condensed(
+    seqs: SequenceData, setup: DistanceSetup, dtype: np.dtype, backend: str = "cpu"
+) -> np.ndarray:
+    """Condensed distances between the rows of ``seqs`` (assumed distinct)."""
+    n = seqs.n_sequences
+    out = np.zeros(n * (n - 1) // 2, dtype=dtype)
+    if n < 2:
+        return out
+    m = setup.method
+    norm_code = kern.NORM_CODES.get(setup.norm, 0)
+    if backend == "cuda":
+        from ozamonitor.sequences import cuda as gpu
+
+        kind, maxs, imax, maxdist = gpu_params(setup)
+        sm, indel = setup.costs()
+        return gpu.condensed(
+            kind,
+            seqs.codes,
+            seqs.lengths,
+            sm,
+            indel,
+            norm_code,
+            maxs,
+            imax,
+            maxdist,
+            dtype,
+        )
+    if m in ("CHI2", "EUCLID"):
+        out[:] = pdist(chi2_rows(seqs, setup))
+        return out
+    if m in ("OM", "LCS"):
+        sm, indel = setup.costs()
+        codes = seqs.codes.astype(np.int64)
+        lens = seqs.lengths.astype(np.int64)
+        if codes.shape[1] == 0:
+            return out
+        prof, ttot, glen, gmax = kern.om_build_groups(codes, lens, sm, indel)
+        kern.om_condensed(
+            codes,
+            lens,
+            indel,
+            prof,
+            ttot,
+            glen,
+            gmax,
+            norm_code,
+            maxscost(setup),
+            float(indel.max()),
+            out,
+        )
+        return out
+    codes, lens, durs, olens = scalar_inputs(seqs, setup)
+    code, sm3, ind, maxs, imax, maxdist = scalar_params(setup, setup.seq_len)
+    kern.scalar_condensed(
+        code, codes, lens, durs, olens, sm3, ind, setup.expcost, maxs, imax, maxdist, norm_code, out
+    )
+    return out
+
+
+def cross(
+    a: SequenceData, b: SequenceData, setup: DistanceSetup, dtype: np.dtype, backend: str = "cpu"
+) -> np.ndarray:
+    """Distances of every row of ``a`` to every row of ``b`` (no deduplication)."""
+    out = np.zeros((a.n_sequences, b.n_sequences), dtype=dtype)
+    if out.size == 0:
+        return out
+    m = setup.method
+    norm_code = kern.NORM_CODES.get(setup.norm, 0)
+    if backend == "cuda":
+        from ozamonitor.sequences import cuda as gpu
+
+        kind, maxs, imax, maxdist = gpu_params(setup)
+        sm, indel = setup.costs()
+        return gpu.cross(
+            kind,
+            a.codes,
+            a.lengths,
+            b.codes,
+            b.lengths,
+            sm,
+            indel,
+            norm_code,
+            maxs,
+            imax,
+            maxdist,
+            dtype,
+        )
+    if m in ("CHI2", "EUCLID"):
+        out[:] = cdist(chi2_rows(a, setup), chi2_rows(b, setup))
+        return out
+    if m in ("OM", "LCS"):
+        sm, indel = setup.costs()
+        bcodes = b.codes.astype(np.int64)
+        if bcodes.shape[1] == 0:
+            bcodes = np.zeros((b.n_sequences, 1), dtype=np.int64)
+        blens = b.lengths.astype(np.int64)
+        acodes = a.codes.astype(np.int64)
+        if acodes.shape[1] == 0:
+            acodes = np.zeros((a.n_sequences, 1), dtype=np.int64)
+        prof, ttot, glen, gmax = kern.om_build_groups(bcodes, blens, sm, indel)
+        kern.om_cross(
+            acodes,
+            a.lengths.astype(np.int64),
+            b.n_sequences,
+            indel,
+            prof,
+            ttot,
+            glen,
+            gmax,
+            norm_code,
+            maxscost(setup),
+            float(indel.max()),
+            out,
+        )
+        return out
+    ac, al, ad, ao = scalar_inputs(a, setup)
+    bc, bl, bd, bo = scalar_inputs(b, setup)
+    code, sm3, ind, maxs, imax, maxdist = scalar_params(setup, setup.seq_len)
+    kern.scalar_cross(
+        code,
+        ac,
+        al,
+        ad,
+        ao,
+        bc,
+        bl,
+        bd,
+        bo,
+        sm3,
+        ind,
+        setup.expcost,
+        maxs,
+        imax,
+        maxdist,
+        norm_code,
+        out,
+    )
+    return out
