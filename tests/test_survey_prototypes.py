@@ -232,7 +232,7 @@ def test_response_and_changes(subs, frame):
 
 
 def test_report_html(tmp_path, subs):
-    from ozamonitor.survey.report import survey_report
+    from ozamonitor.report.survey import survey_report
 
     reg = _register(tmp_path, IDS)
     pub = survey_report(subs, tmp_path / "r.html", lang="en", register=reg)

@@ -19,6 +19,7 @@ from ozamonitor.cli import (
     register_cmds,
     report_cmds,
     sequence_cmds,
+    survey_cmds,
     synth_cmds,
     trajectory_cmds,
 )
@@ -60,9 +61,9 @@ for _module in (
     report_cmds,
     attendance_cmds,
     funding_cmds,
+    survey_cmds,
 ):
     _module.register(app)
-__import__("ozamonitor.cli.survey_cmds", fromlist=["register"]).register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

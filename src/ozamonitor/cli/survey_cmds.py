@@ -177,7 +177,7 @@ def report_cmd(
 ) -> None:
     """Response, distributions, changes over waves and prototypes as one HTML file."""
     from ozamonitor.cli.common import check_threshold
-    from ozamonitor.survey.report import survey_report
+    from ozamonitor.report.survey import survey_report
 
     lang = _lang(lang)
     threshold = check_threshold(threshold)
