@@ -62,3 +62,26 @@ def test_side_file_is_committed_with_the_tables(tmp_path):
         assert not out.exists()
     assert (out / "notes.parquet").read_bytes() == b"x"
     Register.open(out)
+
+
+def test_a_register_of_an_older_schema_reads_later_tables_as_empty(reg, tmp_path):
+    """A register written before ``absence_days`` existed (schema 1.0) still opens;
+    the later table reads as empty everywhere (scan, read, rows, SQL)."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(reg, old)
+    (old / "absence_days.parquet").unlink()
+    mf = json.loads((old / "manifest.json").read_text())
+    mf["schema_version"] = "1.0"
+    (old / "manifest.json").write_text(json.dumps(mf))
+    r = Register(old)
+    assert r.later_tables == {"absence_days"}
+    assert r.scan("absence_days").collect().height == 0
+    assert r.read("absence_days", ["person_id"]).columns == ["person_id"]
+    assert r.rows("absence_days") == 0
+    assert r.sql("select count(*) from absence_days").fetchall() == [(0,)]
+    # a current register that lost the file is still an error
+    (reg / "absence_days.parquet").unlink()
+    with pytest.raises(RegisterError, match="missing table files: absence_days"):
+        Register(reg)

@@ -10,6 +10,7 @@ import typer
 
 from ozamonitor import __version__
 from ozamonitor.cli import (
+    attendance_cmds,
     causal_cmds,
     counting_cmds,
     did_cmds,
@@ -61,6 +62,7 @@ for _module in (
     did_cmds,
     impact_cmds,
     report_cmds,
+    attendance_cmds,
     funding_cmds,
     survey_cmds,
     web_cmds,

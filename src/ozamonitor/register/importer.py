@@ -35,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from ozamonitor.errors import InputError
+from ozamonitor.register.absence_days import fill_hours
 from ozamonitor.register.mapping import Mapping, load_mapping
 from ozamonitor.register.problems import (
     PROBLEM_SCHEMA,
@@ -387,6 +388,8 @@ def import_tables(
         if drop:
             dropped[st.display] = drop
         problems.extend(p.select(_PROBLEM_COLUMNS) for p in probs if p.height)
+    if "absence_days" in tables:  # half days (dagdelen) and minutes become hours
+        tables["absence_days"] = fill_hours(tables["absence_days"], tables.get("schools"))
     files = {st.table: st.display for st in sources}
     report = validate_tables(tables, ext, file_names=files, extra_problems=problems,
                              max_problems=None)

@@ -23,6 +23,7 @@ __all__ = [
     "ValidationReport",
     "empty_problems",
     "problem_frame",
+    "quote_expr",
 ]
 
 #: Internal column holding the 1-based data row number of each row.
@@ -31,7 +32,7 @@ ROW = "_row"
 CHECKS: tuple[str, ...] = (
     "schema", "parse", "bsn", "null", "code", "range", "primary_key", "spell", "date",
     "future", "age", "reference", "region_kind", "tlv", "wec", "overlap", "hours",
-    "share", "manifest",
+    "share", "manifest", "calendar", "dagdeel", "enrolment",
 )
 
 PROBLEM_SCHEMA: dict[str, pl.DataType] = {
@@ -107,6 +108,11 @@ def problem_frame(
         message=message.cast(pl.String),
         check=pl.lit(check, pl.String),
     )
+
+
+def quote_expr(e: pl.Expr) -> pl.Expr:
+    """A value in single quotes for a problem message (null shown as ``''``)."""
+    return pl.concat_str([pl.lit("'"), e.cast(pl.String).fill_null(""), pl.lit("'")])
 
 
 def empty_problems() -> pl.DataFrame:

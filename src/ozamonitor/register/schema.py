@@ -28,7 +28,9 @@ from typing import Literal
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-SCHEMA_VERSION = "1.0"
+#: The register format; a table added in a later version has ``since`` set to it, and
+#: registers written before it read that table as empty.
+SCHEMA_VERSION = "1.1"
 
 # --------------------------------------------------------------------------
 # Code lists
@@ -71,6 +73,10 @@ ABSENCE_KINDS = (
     "lrv",  # langdurig relatief verzuim: > 4 weken ongeoorloofd afwezig
     "ill",  # zorgwekkend ziekteverzuim: long-term illness at home
 )
+
+#: Kinds of a day of absence (*absence_days*). ``late`` rows hold the time missed
+#: in hours (minutes / 60).
+ABSENCE_DAY_KINDS = ("unauthorised", "authorised", "illness", "suspension", "late")
 
 #: Leerplichtwet exemption articles.
 EXEMPTION_ARTICLES = ("5a", "5b", "15", "partial")
@@ -153,6 +159,8 @@ class Table(BaseModel):
     #: (start, end) column names for tables that hold dated spells.
     spell: tuple[str, str] | None = None
     description: str = ""
+    #: The schema version that added the table (registers of an older version lack it).
+    since: str = "1.0"
 
     @property
     def file(self) -> str:
@@ -171,6 +179,11 @@ class Table(BaseModel):
     @property
     def polars_schema(self) -> dict[str, pl.DataType]:
         return {c.name: c.dtype for c in self.columns}
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """``"1.10"`` -> ``(1, 10)``, for comparing schema versions."""
+    return tuple(int(x) for x in str(version).split("."))
 
 
 def _c(name: str, kind: Kind, **kw: object) -> Column:
@@ -375,6 +388,34 @@ OZA_PARTICIPATION = Table(
     ),
 )
 
+ABSENCE_DAYS = Table(
+    name="absence_days",
+    since="1.1",
+    description=(
+        "Absence per pupil, school, school day and kind, in hours (sparse: a school day "
+        "without a row is a day present). Primary schools may deliver half days "
+        "(``dagdelen``) and late arrivals may come in ``minutes``: the import converts them "
+        "to ``hours`` (see docs/attendance.md)."),
+    primary_key=("person_id", "school_id", "date", "kind"),
+    columns=(
+        _c("person_id", "str", references="persons.person_id"),
+        _c("school_id", "str", references="schools.school_id"),
+        _c("date", "date", description="a school day of the school's holiday region"),
+        _c("hours", "float", min=0.0, max=24.0,
+           description="hours absent that day (late: time missed); filled on import from "
+                       "dagdelen or minutes when empty"),
+        _c("kind", "str", codes=ABSENCE_DAY_KINDS),
+        _c("scheduled_hours", "float", nullable=True, min=0.0, max=24.0,
+           description="the pupil's scheduled hours that day when they differ from the "
+                       "sector default of the school calendar"),
+        _c("dagdelen", "int", nullable=True, min=1, max=2,
+           description="half days absent (primary schools); hours = dagdelen x half the "
+                       "day's scheduled hours"),
+        _c("minutes", "int", nullable=True, min=1, max=1440,
+           description="minutes absent or late; hours = minutes / 60"),
+    ),
+)
+
 #: All tables, in dependency order (referenced tables first).
 TABLES: dict[str, Table] = {
     t.name: t
@@ -392,6 +433,7 @@ TABLES: dict[str, Table] = {
         WAITING_LISTS,
         ARRANGEMENTS,
         OZA_PARTICIPATION,
+        ABSENCE_DAYS,
     )
 }
 
@@ -448,6 +490,11 @@ LABELS_NL: dict[str, str] = {
     "swv_vo": "samenwerkingsverband VO",
     "youth_care": "jeugdzorgregio",
     "nation": "Nederland",
+    "unauthorised": "ongeoorloofd afwezig",
+    "authorised": "geoorloofd afwezig",
+    "illness": "ziek",
+    "suspension": "schorsing",
+    "late": "te laat",
 }
 
 

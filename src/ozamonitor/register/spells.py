@@ -15,7 +15,7 @@ from ozamonitor.register.problems import ROW
 __all__ = ["overlaps"]
 
 #: Largest date, used for open spells (null end) in overlap checks.
-_OPEN = dt.date(9999, 12, 31)
+OPEN_END = dt.date(9999, 12, 31)
 
 
 def overlaps(
@@ -40,7 +40,7 @@ def overlaps(
     Returns columns ``row, other_row, start, end, other_start, other_end``.
     """
     lf = df.lazy()
-    e = pl.col(end).fill_null(pl.lit(_OPEN))
+    e = pl.col(end).fill_null(pl.lit(OPEN_END))
     valid = pl.col(start).is_not_null() & (pl.col(end).is_null() | (pl.col(end) >= pl.col(start)))
     # Running maximum per group without window functions (slow with millions of groups):
     # rows are sorted by group, so group g's keys g * 2**22 + end_day exceed all earlier

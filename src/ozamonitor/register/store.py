@@ -33,7 +33,14 @@ import pyarrow.parquet as pq
 
 from ozamonitor.errors import InputError
 from ozamonitor.files import atomic_dir
-from ozamonitor.register.schema import SCHEMA_VERSION, TABLES, conform, empty_frame, table
+from ozamonitor.register.schema import (
+    SCHEMA_VERSION,
+    TABLES,
+    conform,
+    empty_frame,
+    table,
+    version_tuple,
+)
 
 MANIFEST = "manifest.json"
 
@@ -280,7 +287,12 @@ class Register:
             self.manifest: dict[str, Any] = json.loads(mf.read_text())
         except json.JSONDecodeError as e:
             raise RegisterError(f"{mf}: invalid JSON: {e}") from None
-        missing = [n for n in TABLES if not (self.path / table(n).file).is_file()]
+        version = version_tuple(self.manifest.get("schema_version", "1.0"))
+        absent = [n for n in TABLES if not (self.path / table(n).file).is_file()]
+        #: Tables added to the schema after this register was written: read as empty.
+        self.later_tables = frozenset(
+            n for n in absent if version_tuple(table(n).since) > version)
+        missing = [n for n in absent if n not in self.later_tables]
         if missing:
             raise RegisterError(f"{self.path}: missing table files: {', '.join(missing)}")
         try:
@@ -292,7 +304,8 @@ class Register:
             ) from None
         if check:  # validate_register opens with check=False and reports in detail
             for name in TABLES:
-                self._check_table(name)
+                if name not in self.later_tables:
+                    self._check_table(name)
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def _check_table(self, name: str) -> None:
@@ -358,6 +371,8 @@ class Register:
         -------
         polars.LazyFrame
         """
+        if name in self.later_tables:
+            return empty_frame(name).lazy()
         return pl.scan_parquet(self.file(name))
 
     def read(self, name: str, columns: Iterable[str] | None = None) -> pl.DataFrame:
@@ -374,6 +389,9 @@ class Register:
         -------
         polars.DataFrame
         """
+        if name in self.later_tables:
+            df = empty_frame(name)
+            return df.select(list(columns)) if columns else df
         return pl.read_parquet(self.file(name), columns=list(columns) if columns else None)
 
     def rows(self, name: str) -> int:
@@ -388,6 +406,8 @@ class Register:
         -------
         int
         """
+        if name in self.later_tables:
+            return 0
         return int(pq.ParquetFile(self.file(name)).metadata.num_rows)
 
     @property
@@ -396,6 +416,9 @@ class Register:
         if self._con is None:
             con = duckdb.connect(":memory:")
             for name in TABLES:
+                if name in self.later_tables:
+                    con.register(name, empty_frame(name).to_arrow())
+                    continue
                 path = str(self.file(name)).replace("'", "''")
                 con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
             self._con = con

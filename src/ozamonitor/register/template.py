@@ -43,6 +43,11 @@ tables:
     columns: {Artikel: article, Gemeente: gemeente_code}
     codes:
       article: {"vrijstelling 5a": "5a", "vrijstelling 5b": "5b", "vrijstelling 15": "15"}
+  absence_days:                # hours, or half days (dagdelen, primary) or minutes (late)
+    columns: {Datum: date, Uren: hours, Soort: kind, Dagdelen: dagdelen, Minuten: minutes}
+    codes:
+      kind: {ongeoorloofd: unauthorised, geoorloofd: authorised, ziek: illness,
+             schorsing: suspension, "te laat": late}
 """
 
 

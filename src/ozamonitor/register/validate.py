@@ -45,6 +45,14 @@ Checks (the ``check`` field of :class:`Problem`):
 ``share``        the shares of one gemeente over regions of one kind do not
                  sum to 1 (tolerance 0.01).
 ``manifest``     the manifest's row count disagrees with the Parquet file.
+``calendar``     an absence day that is not a school day of the school's holiday
+                 region (weekend, holiday) or lies outside the school calendar.
+``dagdeel``      half days (``dagdelen``) given for a school that is not primary.
+``enrolment``    an absence day on which the person is not enrolled at that school.
+
+The ``hours`` check also covers ``absence_days``: the hours of one person, school
+and day (all kinds together) must not exceed the day's scheduled hours (the
+row's ``scheduled_hours``, else the calendar's hours for the school's sector).
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
+from ozamonitor.register.absence_days import absence_day_problems
 from ozamonitor.register.calendar import age_expr
 from ozamonitor.register.problems import (
     CHECKS,
@@ -66,6 +75,7 @@ from ozamonitor.register.problems import (
     Problem,
     ValidationReport,
     problem_frame,
+    quote_expr,
 )
 from ozamonitor.register.schema import (
     SECTORS,
@@ -73,6 +83,7 @@ from ozamonitor.register.schema import (
     TABLES,
     Column,
 )
+from ozamonitor.register.school_calendar import SchoolCalendar
 from ozamonitor.register.spells import overlaps
 from ozamonitor.register.store import Register
 
@@ -107,6 +118,7 @@ AGE_RULES: dict[tuple[str, str], tuple[int, int | None]] = {
     ("care_spells", "start"): (0, 25),
     ("waiting_lists", "start"): (0, 25),
     ("oza_participation", "start"): (3, 25),
+    ("absence_days", "date"): (3, 25),
 }
 
 #: Tables whose spells of one person must not overlap.
@@ -120,10 +132,6 @@ MATERIALISE_ROWS = 20_000_000
 def _txt(e: pl.Expr) -> pl.Expr:
     """Expression as display text (null shown as ``(empty)``)."""
     return e.cast(pl.String).fill_null("(empty)")
-
-
-def _quote(e: pl.Expr) -> pl.Expr:
-    return pl.concat_str([pl.lit("'"), e.cast(pl.String).fill_null(""), pl.lit("'")])
 
 
 def _code_list(codes: Iterable[Any], limit: int = 12) -> str:
@@ -161,6 +169,7 @@ class _Ctx:
     tables: dict[str, pl.LazyFrame]
     extraction_date: dt.date
     files: dict[str, str]
+    calendar: SchoolCalendar | None = None
     missing: set[tuple[str, str]] = field(default_factory=set)
     frames: list[pl.LazyFrame] = field(default_factory=list)
     eager: list[pl.DataFrame] = field(default_factory=list)
@@ -224,7 +233,7 @@ def _prepare(
     for c, cast in parse_checks:
         bad = lf.filter(pl.col(c.name).is_not_null() & cast.is_null())
         ctx.add(problem_frame(bad, file, c.name,
-                              pl.format("cannot read {} as {}", _quote(pl.col(c.name)),
+                              pl.format("cannot read {} as {}", quote_expr(pl.col(c.name)),
                                         pl.lit(c.kind)), "parse"))
     out = lf.select(exprs)
     return out.collect().lazy() if materialise else out
@@ -243,7 +252,7 @@ def _column_checks(ctx: _Ctx, name: str, lf: pl.LazyFrame) -> None:
             allowed = _code_list(c.codes)
             bad = lf.filter(col.is_not_null() & ~col.is_in(list(c.codes)))
             ctx.add(problem_frame(bad, file, c.name,
-                                  pl.format("invalid code {}; allowed: {}", _quote(col),
+                                  pl.format("invalid code {}; allowed: {}", quote_expr(col),
                                             pl.lit(allowed)), "code"))
         if c.codes is not None and c.multi:
             allowed = _code_list(c.codes)
@@ -256,7 +265,8 @@ def _column_checks(ctx: _Ctx, name: str, lf: pl.LazyFrame) -> None:
             )
             ctx.add(problem_frame(bad, file, c.name,
                                   pl.format("invalid code {} in {}; allowed: {} (separated by ';')",
-                                            _quote(pl.col("_el")), _quote(col), pl.lit(allowed)),
+                                            quote_expr(pl.col("_el")), quote_expr(col),
+                                            pl.lit(allowed)),
                                   "code"))
         if c.min is not None:
             bad = lf.filter(col < c.min)
@@ -335,7 +345,7 @@ def _references(ctx: _Ctx) -> None:
             bad = lf.filter(pl.col(c.name).is_not_null()).join(keys, on=c.name, how="anti")
             ctx.add(problem_frame(bad, ctx.file(name), c.name,
                                   pl.format("unknown {} {} (not in {})", pl.lit(c.name),
-                                            _quote(pl.col(c.name)), pl.lit(rt)), "reference"))
+                                            quote_expr(pl.col(c.name)), pl.lit(rt)), "reference"))
     # arrangements.lead_id: a school (lead_kind school) or an SWV (lead_kind swv)
     arr = ctx.tables["arrangements"]
     schools = ctx.tables["schools"].select(pl.col("school_id").alias("lead_id")).unique()
@@ -349,7 +359,7 @@ def _references(ctx: _Ctx) -> None:
         bad = arr.filter(pl.col("lead_kind") == kind).join(keys, on="lead_id", how="anti")
         ctx.add(problem_frame(bad, ctx.file("arrangements"), "lead_id",
                               pl.format("unknown lead_id {} for lead_kind {} (not in {})",
-                                        _quote(pl.col("lead_id")), pl.lit(kind), pl.lit(what)),
+                                        quote_expr(pl.col("lead_id")), pl.lit(kind), pl.lit(what)),
                               "reference"))
 
 
@@ -367,8 +377,9 @@ def _region_kinds(ctx: _Ctx) -> None:
         )
         bad = j.filter(~expected)
         ctx.add(problem_frame(bad, ctx.file(name), column,
-                              pl.format("region {} is a {}, expected {}", _quote(pl.col(column)),
-                                        pl.col("_rkind"), what), "region_kind"))
+                              pl.format("region {} is a {}, expected {}",
+                                        quote_expr(pl.col(column)), pl.col("_rkind"), what),
+                              "region_kind"))
 
     for name, t in TABLES.items():
         if "gemeente_code" in t.column_names:
@@ -403,13 +414,13 @@ def _school_rules(ctx: _Ctx) -> None:
     ctx.add(problem_frame(
         enr.filter(is_special & pl.col("tlv_category").is_null()), ctx.file("enrolments"),
         "tlv_category",
-        pl.format("tlv_category is required: school {} is {}", _quote(pl.col("school_id")),
+        pl.format("tlv_category is required: school {} is {}", quote_expr(pl.col("school_id")),
                   pl.col("_sector")), "tlv"))
     ctx.add(problem_frame(
         enr.filter(~is_special & pl.col("tlv_category").is_not_null()), ctx.file("enrolments"),
         "tlv_category",
         pl.format("tlv_category {} given but school {} is {} (only so/vso have a TLV)",
-                  _quote(pl.col("tlv_category")), _quote(pl.col("school_id")),
+                  quote_expr(pl.col("tlv_category")), quote_expr(pl.col("school_id")),
                   pl.col("_sector")), "tlv"))
     sp = pl.col("sector").is_in(special)
     ctx.add(problem_frame(
@@ -462,7 +473,7 @@ def _other_rules(ctx: _Ctx) -> None:
     ctx.add(problem_frame(
         part.filter(pl.col("start") < pl.col("_astart")), ctx.file("oza_participation"), "start",
         pl.format("participation starts {} before arrangement {} started ({})", pl.col("start"),
-                  _quote(pl.col("arrangement_id")), pl.col("_astart")), "date"))
+                  quote_expr(pl.col("arrangement_id")), pl.col("_astart")), "date"))
     gr = ctx.tables["gemeente_regions"]
     grp = ["gemeente_code", "kind"]
     share_sum = pl.col("share").sum().over(grp)
@@ -473,7 +484,14 @@ def _other_rules(ctx: _Ctx) -> None:
     ctx.add(problem_frame(
         bad, ctx.file("gemeente_regions"), "share",
         pl.format("shares of gemeente {} over {} regions sum to {}, expected 1",
-                  _quote(pl.col("gemeente_code")), pl.col("kind"), pl.col("_sum")), "share"))
+                  quote_expr(pl.col("gemeente_code")), pl.col("kind"), pl.col("_sum")), "share"))
+
+
+def _absence_days(ctx: _Ctx) -> None:
+    """School days, hours per day, half days and enrolment of ``absence_days``."""
+    for lf in absence_day_problems(ctx.tables, ctx.file("absence_days"),
+                                   ctx.calendar or SchoolCalendar.default()):
+        ctx.add(lf)
 
 
 def validate_tables(
@@ -485,6 +503,7 @@ def validate_tables(
     extra_problems: Iterable[pl.DataFrame] = (),
     strict_dtypes: bool = False,
     materialise_rows: int = MATERIALISE_ROWS,
+    calendar: SchoolCalendar | None = None,
 ) -> ValidationReport:
     """Validate register tables held in memory (polars or pandas frames).
 
@@ -502,12 +521,16 @@ def validate_tables(
     Tables of up to ``materialise_rows`` rows are held in memory while
     checking; larger lazy tables (e.g. Parquet scans) are streamed by every
     check instead, bounding memory at some extra reading.
+
+    ``calendar`` (a :class:`~ozamonitor.register.school_calendar.SchoolCalendar`;
+    default the packaged one) decides which days are school days for
+    ``absence_days``.
     """
     for name in tables:
         if name not in TABLES:
             raise KeyError(f"unknown register table {name!r}; known tables: {', '.join(TABLES)}")
     files = {n: (file_names or {}).get(n, TABLES[n].file) for n in TABLES}
-    ctx = _Ctx(tables={}, extraction_date=extraction_date, files=files)
+    ctx = _Ctx(tables={}, extraction_date=extraction_date, files=files, calendar=calendar)
     streamed = False
     for name, t in TABLES.items():
         given = tables.get(name)
@@ -528,6 +551,7 @@ def validate_tables(
     _school_rules(ctx)
     _overlaps(ctx)
     _other_rules(ctx)
+    _absence_days(ctx)
     engine = "streaming" if streamed else "auto"
     collected = pl.collect_all(ctx.frames, engine=engine) if ctx.frames else []
     frames = [f for f in [*ctx.eager, *collected, *extra_problems] if f.height]
@@ -551,6 +575,7 @@ def validate_register(
     *,
     max_problems: int | None = None,
     materialise_rows: int = MATERIALISE_ROWS,
+    calendar: SchoolCalendar | None = None,
 ) -> ValidationReport:
     """Validate a register folder (or an open :class:`Register`).
 
@@ -586,4 +611,4 @@ def validate_register(
     extra = [pl.DataFrame(manifest_problems, schema=PROBLEM_SCHEMA)] if manifest_problems else []
     return validate_tables(tables, reg.extraction_date, max_problems=max_problems,
                            extra_problems=extra, strict_dtypes=True,
-                           materialise_rows=materialise_rows)
+                           materialise_rows=materialise_rows, calendar=calendar)

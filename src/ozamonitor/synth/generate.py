@@ -16,6 +16,7 @@ import pyarrow as pa
 from ozamonitor.errors import ConfigurationError
 from ozamonitor.register.schema import OZA_TARGET_GROUPS
 from ozamonitor.register.store import RegisterWriter
+from ozamonitor.synth.absence import write_absence_days
 from ozamonitor.synth.evaluate import PARTICIPANT_TRUTH_FILE
 from ozamonitor.synth.geography import build_geography
 from ozamonitor.synth.oza import build_arrangements
@@ -150,7 +151,7 @@ def _participant_truth(res: SimResult, pop: Population) -> pl.DataFrame:
 
 
 def _manifest(p: SynthParams, seed: int, scale: float, n_target: int, res: SimResult,
-              gt: dict[str, Any]) -> dict[str, Any]:
+              gt: dict[str, Any], absence_info: dict[str, Any]) -> dict[str, Any]:
     """The manifest's ``synth`` section: how the register was made, and its truth."""
     return {
         "generator": "ozamonitor.synth",
@@ -164,6 +165,7 @@ def _manifest(p: SynthParams, seed: int, scale: float, n_target: int, res: SimRe
             "note": "one row per pupil, school and calendar month with scheduled hours "
                     "> 0; full detail from the first school year given",
         },
+        "absence_days": absence_info,
         "oza": {"min_participants": p.oza_min_participants,
                 "target_participants": n_target,
                 "participants": len(res.participants["idx"]),
@@ -279,6 +281,11 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
         for name, df in tables.items():
             w.write(name, df)
         report("tables", 1, 1)
+        # daily absence from the tables above, with its own stream (spawned after the
+        # others, so every other table is unchanged)
+        absence_info = write_absence_days(
+            w, tables, geo.schools, p, extraction_date,
+            np.random.Generator(np.random.PCG64(ss.spawn(1)[0])), progress=report)
         gt = _ground_truth(res, p)
         # per-participant potential outcomes: a side file next to the tables, committed
         # atomically with them
@@ -292,5 +299,6 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
                        "y1_mean - y0_mean = the planted effect on the participant's chance "
                        "of being in education given its simulated state at the start; "
                        "y1 - y0 = its realisation)"}
-        w.manifest_extra["synth"] = _manifest(p, seed, scale, n_target, res, gt)
+        w.manifest_extra["synth"] = _manifest(p, seed, scale, n_target, res, gt,
+                                              absence_info)
     return out

@@ -227,6 +227,20 @@ class SynthParams:
     #: simulated state at the start, the participant's chances without and with OZA
     ground_truth_replicates: int = 20
 
+    # ---------------- daily absence (absence_days, synth/absence.py) ----------------
+    #: first school year (start year) with daily absence rows (2023 = 2023-2024 onwards)
+    absence_days_first_year: int = 2023
+    #: kind of a block of excused days: shares of illness, authorised, suspension
+    absence_excused_kinds: tuple[float, ...] = (0.72, 0.26, 0.02)
+    #: chance of one or two late arrivals (0.25 h each) in a pupil-month with unexcused
+    #: hours (a quarter of it without)
+    absence_late_rate: float = 0.3
+    #: share of the school days of an LRV spell on which the child came for part of the day
+    absence_lrv_partial_days: float = 0.08
+    #: children aged 4-8 who stay home later (a later lrv or ill spell or 5a exemption)
+    #: with more than 20% absence that school year
+    absence_early_warning_share: float = 0.5
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (year keys as strings)."""
         out: dict[str, Any] = {}
