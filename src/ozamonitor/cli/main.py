@@ -22,6 +22,7 @@ from ozamonitor.cli import (
     survey_cmds,
     synth_cmds,
     trajectory_cmds,
+    web_cmds,
 )
 from ozamonitor.cli.common import OzamonitorGroup
 
@@ -64,6 +65,7 @@ for _module in (
     attendance_cmds,
     funding_cmds,
     survey_cmds,
+    web_cmds,
 ):
     _module.register(app)
 

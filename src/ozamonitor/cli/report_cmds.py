@@ -176,6 +176,9 @@ def register(app: typer.Typer) -> None:
                 console.print(str(p))
             raise fail(f"{len(problems)} validation problems in the synthetic register")
         console.print("[green]no problems found[/]")
+        from ozamonitor.cli.web_cmds import finish_demo_app, start_demo_app
+
+        web_demo = start_demo_app(out / "app", reg_path)
         console.rule("3. summary")
         info_cmd(reg_path, None)
         console.rule("4. thuiszitters: published figures vs this register (scaled)")
@@ -192,7 +195,10 @@ def register(app: typer.Typer) -> None:
             trajectories_dir=out / "trajectories",
             seed=seed,
         )
+        serve_cmd = finish_demo_app(web_demo, out / "app")
         console.print(
             f"[bold green]done[/] in {time.perf_counter() - t0:.0f} s: "
-            f"register in {reg_path}, report in {report_path}"
+            f"register in {reg_path}, report in {report_path}, web demo in {out / 'app'} "
+            f"(accounts in {out / 'app' / 'demo-accounts.csv'})"
         )
+        console.print(f"serve the web demo with: [bold]{serve_cmd}[/]")

@@ -1,0 +1,1 @@
+"""Core of the web application: organisations, memberships, tokens, audit and health pages."""

@@ -1,0 +1,1 @@
+"""The arrangements registry: initiatives, arrangements, attachments, Besluit checks."""
