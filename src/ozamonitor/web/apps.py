@@ -79,21 +79,40 @@ class OzamonitorApp(AppConfig):
 
     def ready(self) -> None:
         """Import ``<app>.rules`` so the app's access rules are registered."""
+        self.module_of("rules")
+
+    def module_of(self, name: str) -> Any | None:
+        """The app's optional module ``<app>.<name>``, or None when it has none."""
         try:
-            importlib.import_module(f"{self.name}.rules")
+            return importlib.import_module(f"{self.name}.{name}")
         except ModuleNotFoundError as e:
-            if e.name != f"{self.name}.rules":
+            if e.name != f"{self.name}.{name}":
                 raise
+            return None
 
     def api_router(self) -> Any | None:
         """The app's Ninja router (``<app>.api.router``) or None."""
-        try:
-            module = importlib.import_module(f"{self.name}.api")
-        except ModuleNotFoundError as e:
-            if e.name != f"{self.name}.api":
-                raise
-            return None
-        return getattr(module, "router", None)
+        return getattr(self.module_of("api"), "router", None)
+
+    def demo_accounts(self, orgs: dict[str, Any]) -> list[tuple[str, str, Any]]:
+        """Extra demo accounts ``(username, role, organisation)`` the app needs.
+
+        From ``<app>.demo.accounts(orgs)`` if the app has one (roles of its own,
+        such as a case director); the core creates and prints them with the others.
+        """
+        fn = getattr(self.module_of("demo"), "accounts", None)
+        return list(fn(orgs)) if fn is not None else []
+
+    def load_demo(self, register: Any, orgs: dict[str, Any]) -> None:
+        """Add the app's demo data: ``<app>.demo.load(register, orgs)`` if it exists.
+
+        Called by ``ozamonitor web init --demo`` after the registry and the accounts
+        exist, inside the same transaction, with the synthetic
+        :class:`~ozamonitor.register.store.Register` and the organisations by code.
+        """
+        fn = getattr(self.module_of("demo"), "load", None)
+        if fn is not None:
+            fn(register, orgs)
 
 
 def ozamonitor_apps() -> list[OzamonitorApp]:

@@ -129,6 +129,10 @@ def load_demo(register: Path, *, accounts_csv: Path | None = None,
         orgs = _organisations(reg)
         _registry(reg, orgs)
         accounts = _accounts(orgs, hash_threads)
+        from ozamonitor.web.apps import ozamonitor_apps
+
+        for app in ozamonitor_apps():  # each app's own demo data (docs/web.md)
+            app.load_demo(reg, orgs)
     if accounts_csv is not None:
         atomic_write_text(accounts_csv, accounts.csv(), private=True)
     return accounts
@@ -285,6 +289,7 @@ def _hash_all(passwords: list[str], workers: int) -> list[str]:
 def _accounts(orgs: dict[str, Any], threads: int) -> DemoAccounts:
     from django.contrib.auth import get_user_model
 
+    from ozamonitor.web.apps import ozamonitor_apps
     from ozamonitor.web.core.models import Membership, Organisation
     from ozamonitor.web.registry.models import Partner
 
@@ -298,6 +303,8 @@ def _accounts(orgs: dict[str, Any], threads: int) -> DemoAccounts:
         role = "school_staff" if org.kind == "school" else "provider_staff"
         prefix = "school" if org.kind == "school" else "zorg"
         wanted.append((f"{prefix}-{org.code.lower()}", role, org))
+    for app in ozamonitor_apps():
+        wanted.extend(app.demo_accounts(orgs))
     passwords = [secrets.token_urlsafe(12) for _ in wanted]
     hashes = _hash_all(passwords, threads)
     User = get_user_model()
