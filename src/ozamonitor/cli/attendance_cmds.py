@@ -12,6 +12,7 @@ from ozamonitor.cli.common import (
     console,
     fail,
     parse_date,
+    require_date,
 )
 
 _CAL_HELP = ("School calendar: a TOML settings file or a holiday CSV (default: the packaged "
@@ -65,9 +66,8 @@ def register(app: typer.Typer) -> None:
 
         if (register_path is None) == (absence is None):
             raise fail("give exactly one of --register or --absence", code=2)
-        d = parse_date(asof, "--asof")
+        d = require_date(asof, "--asof")
         f = parse_date(start, "--from")
-        assert d is not None  # required option
         try:
             prm = _signal_params(params)
             if absence is not None:
@@ -117,8 +117,7 @@ def register(app: typer.Typer) -> None:
         from ozamonitor.files import atomic_write
         from ozamonitor.register.store import Register, RegisterError
 
-        d = parse_date(asof, "--asof")
-        assert d is not None  # required option
+        d = require_date(asof, "--asof")
         if period not in PERIODS:
             raise fail(f"--period: {period!r}; use {' or '.join(PERIODS)}", code=2)
         if by not in BY:

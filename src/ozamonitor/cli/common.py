@@ -82,6 +82,14 @@ def parse_date(value: str | None, option: str) -> dt.date | None:
         raise fail(f"{option}: {value!r} is not a date; use YYYY-MM-DD", code=2) from None
 
 
+def require_date(value: str, option: str) -> dt.date:
+    """``YYYY-MM-DD`` from a required command-line option; usage error otherwise."""
+    d = parse_date(value, option)
+    if d is None:
+        raise fail(f"{option} is required; use YYYY-MM-DD", code=2)
+    return d
+
+
 @contextmanager
 def progress(disable: bool = False) -> Iterator[Progress]:
     """A rich progress bar (on stderr) for long work."""
