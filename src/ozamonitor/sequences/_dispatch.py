@@ -18,6 +18,7 @@ import numpy as np
 from scipy.spatial.distance import cdist, pdist
 
 from ozamonitor.errors import ConfigurationError
+from ozamonitor.sequences import _fast_kernels as fast
 from ozamonitor.sequences import _kernels as kern
 from ozamonitor.sequences.chi2 import chi2_features
 from ozamonitor.sequences.seqdata import SequenceData
@@ -153,7 +154,10 @@ def unique_condensed(
     if m in ("CHI2", "EUCLID"):
         out[:] = pdist(chi2_rows(seqs, setup))
         return out
-    if m in ("OM", "LCS"):
+    if m in ("LCS", "LCP", "RLCP", "HAM", "DHD"):
+        fast_condensed(seqs, setup, norm_code, out)
+        return out
+    if m == "OM":
         sm, indel = setup.costs()
         codes = seqs.codes.astype(np.int64)
         lens = seqs.lengths.astype(np.int64)
@@ -213,7 +217,14 @@ def cross(
     if m in ("CHI2", "EUCLID"):
         out[:] = cdist(chi2_rows(a, setup), chi2_rows(b, setup))
         return out
-    if m in ("OM", "LCS"):
+    if m == "LCS":
+        sm, _ = setup.costs()
+        nst = sm.shape[0]
+        pm = fast.match_masks(_codes(b), b.lengths.astype(np.int64), nst)
+        fast.lcs_cross(_codes(a), a.lengths.astype(np.int64), pm, b.lengths.astype(np.int64),
+                       maxscost(setup), norm_code, out)
+        return out
+    if m == "OM":
         sm, indel = setup.costs()
         bcodes = b.codes.astype(np.int64)
         if bcodes.shape[1] == 0:
@@ -261,3 +272,42 @@ def cross(
         out,
     )
     return out
+
+
+def _codes(seqs: SequenceData) -> np.ndarray:
+    codes = seqs.codes.astype(np.int64)
+    return codes if codes.shape[1] else np.zeros((codes.shape[0], 1), dtype=np.int64)
+
+
+def fast_condensed(seqs: SequenceData, setup: DistanceSetup, norm_code: int,
+                   out: np.ndarray) -> None:
+    """LCS (bit-parallel), LCP/RLCP (sorted prefixes), HAM/DHD (lanes) into ``out``."""
+    m = setup.method
+    codes = _codes(seqs)
+    lens = seqs.lengths.astype(np.int64)
+    if m == "LCS":
+        sm, _ = setup.costs()
+        nst = sm.shape[0]
+        pm = fast.match_masks(codes, lens, nst)
+        fast.lcs_condensed(codes, lens, pm, maxscost(setup), norm_code, out)
+    elif m in ("LCP", "RLCP"):
+        keys = codes.copy()
+        if m == "RLCP":
+            for r in range(keys.shape[0]):
+                keys[r, : lens[r]] = codes[r, : lens[r]][::-1]
+        pos = np.arange(keys.shape[1])
+        keys[pos[None, :] >= lens[:, None]] = -1  # shorter sorts first
+        order = np.lexsort(keys.T[::-1]).astype(np.int64)
+        fast.lcp_condensed(keys, lens, order, norm_code, out)
+    else:  # HAM, DHD: all sequences have length setup.seq_len
+        ln = setup.seq_len
+        _, sm3, _, _, _, maxdist = scalar_params(setup, ln)
+        c = codes[:, :ln]
+        off = sm3[:, ~np.eye(sm3.shape[1], dtype=bool)]
+        diag = np.stack([np.diag(x) for x in sm3])
+        if off.size and np.all(off == off.flat[0]) and not diag.any():
+            fast.mismatch_condensed(c.astype(np.int8), float(off.flat[0]), maxdist, norm_code,
+                                    out)
+        else:
+            tc = fast.lane_codes(c, lens, 0)
+            fast.ham_condensed(c, tc, np.ascontiguousarray(sm3), maxdist, norm_code, out)
