@@ -113,6 +113,18 @@ def _write_matrix(out: Path, d: np.ndarray, n: int) -> None:
 def register(app: typer.Typer) -> None:
     """Add this group's commands to app."""
 
+    @app.command("precompile")
+    def precompile_cmd() -> None:
+        """Compile the sequence kernels now (once per installation), so analyses start fast."""
+        import time
+
+        from ozamonitor.sequences.precompile import cache_location, precompile
+
+        t0 = time.perf_counter()
+        precompile(lambda line: console.print(line, highlight=False))
+        console.print(f"kernels ready in {time.perf_counter() - t0:.1f} s; "
+                      f"cache: {cache_location()}")
+
     @app.command("seqdist")
     def seqdist_cmd(
         input: Path = typer.Option(
