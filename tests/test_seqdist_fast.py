@@ -85,3 +85,41 @@ def test_ham_dhd_lanes_equal_brute_force() -> None:
     pos = np.arange(70)
     want = np.array([[tv[pos, a, b].sum() for b in x] for a in x])
     np.testing.assert_allclose(seqdist(seqs, "DHD", sm=tv), want, rtol=1e-13)
+
+
+def _om(a: list[int], b: list[int], sub: np.ndarray, ind: float) -> float:
+    d = np.zeros((len(a) + 1, len(b) + 1))
+    d[:, 0] = np.arange(len(a) + 1) * ind
+    d[0, :] = np.arange(len(b) + 1) * ind
+    for i, x in enumerate(a, 1):
+        for j, y in enumerate(b, 1):
+            d[i, j] = min(d[i - 1, j] + ind, d[i, j - 1] + ind,
+                          d[i - 1, j - 1] + (0.0 if x == y else sub[x, y]))
+    return float(d[-1, -1])
+
+
+@pytest.mark.parametrize(("sm", "indel"), [("CONSTANT", "auto"), ("matrix", 1.25)])
+def test_om_reduced_to_lcs_equals_the_dp(ragged: list[list[str]], sm: str,
+                                         indel: str | float) -> None:
+    """OM with one indel c and substitutions >= 2c runs as c x LCS: same values as the DP."""
+    rows = [[int(v) for v in r] for r in ragged[:14]]
+    width = max(len(r) for r in rows)
+    seqs = seqdef([[str(v) for v in r] + [None] * (width - len(r)) for r in rows],
+                  alphabet=["0", "1", "2", "3"], right="DEL")
+    sub = np.full((4, 4), 2.0)
+    ind = 1.0
+    if sm == "matrix":
+        sub = np.array([[0, 2.5, 3, 4], [2.5, 0, 2.5, 3], [3, 2.5, 0, 5], [4, 3, 5, 0]])
+        ind = float(indel)
+    np.fill_diagonal(sub, 0.0)
+    want = np.array([[_om(a, b, sub, ind) for b in rows] for a in rows])
+    got = seqdist(seqs, "OM", sm=sub if sm == "matrix" else "CONSTANT", indel=indel)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    lens = np.array([len(r) for r in rows], dtype=float)
+    norm = seqdist(seqs, "OM", sm=sub if sm == "matrix" else "CONSTANT", indel=indel,
+                   norm="maxlength")
+    np.testing.assert_allclose(norm, want / np.maximum(lens[:, None], lens[None, :]),
+                               rtol=1e-12)
+    cross = seqdist_cross(seqs, seqs[np.arange(3, 9)], "OM",
+                          sm=sub if sm == "matrix" else "CONSTANT", indel=indel)
+    np.testing.assert_allclose(cross, want[:, 3:9], rtol=1e-12, atol=1e-12)

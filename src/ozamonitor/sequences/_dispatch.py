@@ -117,6 +117,26 @@ def gpu_params(setup: DistanceSetup) -> tuple[str, float, float, float]:
     return "om", maxscost(setup), float(indel.max()), 0.0
 
 
+def lcs_unit(setup: DistanceSetup) -> float | None:
+    """The indel cost ``c`` when the method is LCS, or OM where it equals ``c x`` LCS.
+
+    OM with one indel cost ``c`` and all substitution costs ``>= 2 c`` never
+    substitutes (a deletion and an insertion cost no more), so its distance is
+    ``c (len(a) + len(b) - 2 LCS(a, b))`` exactly. ``None`` otherwise.
+    """
+    if setup.method == "LCS":
+        return 1.0
+    if setup.method != "OM":
+        return None
+    sm, indel = setup.costs()
+    c = float(indel[0])
+    s = sm.shape[0]
+    off = sm[~np.eye(s, dtype=bool)]
+    if c > 0 and np.all(indel == c) and (off.size == 0 or float(off.min()) >= 2.0 * c):
+        return c
+    return None
+
+
 def set_threads(n_threads: int | None) -> int:
     old = numba.get_num_threads()
     if n_threads is not None:
@@ -154,7 +174,7 @@ def unique_condensed(
     if m in ("CHI2", "EUCLID"):
         out[:] = pdist(chi2_rows(seqs, setup))
         return out
-    if m in ("LCS", "LCP", "RLCP", "HAM", "DHD"):
+    if m in ("LCS", "LCP", "RLCP", "HAM", "DHD") or lcs_unit(setup) is not None:
         fast_condensed(seqs, setup, norm_code, out)
         return out
     if m == "OM":
@@ -217,12 +237,13 @@ def cross(
     if m in ("CHI2", "EUCLID"):
         out[:] = cdist(chi2_rows(a, setup), chi2_rows(b, setup))
         return out
-    if m == "LCS":
+    unit = lcs_unit(setup)
+    if unit is not None:
         sm, _ = setup.costs()
         nst = sm.shape[0]
         pm = fast.match_masks(_codes(b), b.lengths.astype(np.int64), nst)
         fast.lcs_cross(_codes(a), a.lengths.astype(np.int64), pm, b.lengths.astype(np.int64),
-                       maxscost(setup), norm_code, out)
+                       unit, maxscost(setup), norm_code, out)
         return out
     if m == "OM":
         sm, indel = setup.costs()
@@ -281,15 +302,17 @@ def _codes(seqs: SequenceData) -> np.ndarray:
 
 def fast_condensed(seqs: SequenceData, setup: DistanceSetup, norm_code: int,
                    out: np.ndarray) -> None:
-    """LCS (bit-parallel), LCP/RLCP (sorted prefixes), HAM/DHD (lanes) into ``out``."""
+    """LCS and OM reducible to it (bit-parallel), LCP/RLCP (sorted prefixes),
+    HAM/DHD (lanes), into ``out``."""
     m = setup.method
     codes = _codes(seqs)
     lens = seqs.lengths.astype(np.int64)
-    if m == "LCS":
+    unit = lcs_unit(setup)
+    if unit is not None:  # LCS, or OM equal to a multiple of it
         sm, _ = setup.costs()
         nst = sm.shape[0]
         pm = fast.match_masks(codes, lens, nst)
-        fast.lcs_condensed(codes, lens, pm, maxscost(setup), norm_code, out)
+        fast.lcs_condensed(codes, lens, pm, unit, maxscost(setup), norm_code, out)
     elif m in ("LCP", "RLCP"):
         keys = codes.copy()
         if m == "RLCP":

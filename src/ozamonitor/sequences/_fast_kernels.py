@@ -9,7 +9,10 @@
   bits of ``V`` among the first ``len(a)`` positions. ``LCS_LANES`` targets are
   processed together so the word loop vectorises over pairs (AVX2/AVX-512);
   positions past a target's end use an all-zero mask, which leaves ``V``
-  unchanged. The distance is ``len(a) + len(b) - 2 LCS``, integer-exact.
+  unchanged. The distance is ``len(a) + len(b) - 2 LCS``, integer-exact. OM
+  with one indel cost ``c`` and every substitution costing at least ``2 c`` is
+  the same distance times ``c`` (a substitution never beats a deletion plus an
+  insertion), so it runs here too.
 * **LCP/RLCP**: after sorting the (reversed, for RLCP) sequences
   lexicographically, the common prefix of two sequences is the minimum of the
   common prefixes of the neighbours between them, so each pair costs one
@@ -109,16 +112,16 @@ def _lcs_block(q: np.ndarray, m: int, pm_g: np.ndarray, glen: np.ndarray, v: np.
 
 
 @njit(cache=True, inline="always")
-def _lcs_finish(lcs: int, m: int, n: int, maxscost: float, norm: int) -> float:
-    raw = float(m + n - 2 * lcs)
-    mx = abs(n - m) * 1.0 + maxscost * min(m, n)
+def _lcs_finish(lcs: int, m: int, n: int, unit: float, maxscost: float, norm: int) -> float:
+    raw = float(m + n - 2 * lcs) * unit
+    mx = abs(n - m) * unit + maxscost * min(m, n)
     return normalize(raw, mx, m, n, norm)
 
 
 @njit(parallel=True, cache=True)
-def lcs_condensed(codes: np.ndarray, lens: np.ndarray, pm: np.ndarray, maxscost: float,
-                  norm: int, out: np.ndarray) -> None:
-    """LCS distances between all distinct sequences, into condensed ``out``."""
+def lcs_condensed(codes: np.ndarray, lens: np.ndarray, pm: np.ndarray, unit: float,
+                  maxscost: float, norm: int, out: np.ndarray) -> None:
+    """LCS distances (``unit`` per unmatched position) between all distinct sequences."""
     n = lens.shape[0]
     n_words = pm.shape[2]
     half = (n + 1) // 2
@@ -141,13 +144,13 @@ def lcs_condensed(codes: np.ndarray, lens: np.ndarray, pm: np.ndarray, maxscost:
                 for k in range(LCS_LANES):
                     c = g * LCS_LANES + k
                     if c > r and c < n:
-                        out[cond_index(r, c, n)] = _lcs_finish(res[k], lens[r], lens[c],
+                        out[cond_index(r, c, n)] = _lcs_finish(res[k], lens[r], lens[c], unit,
                                                                maxscost, norm)
 
 
 @njit(parallel=True, cache=True)
 def lcs_cross(acodes: np.ndarray, alens: np.ndarray, pm: np.ndarray, blens: np.ndarray,
-              maxscost: float, norm: int, out: np.ndarray) -> None:
+              unit: float, maxscost: float, norm: int, out: np.ndarray) -> None:
     """LCS distances of every query to every target (masks ``pm``), into ``out (na, nb)``."""
     na = alens.shape[0]
     nb = blens.shape[0]
@@ -165,7 +168,7 @@ def lcs_cross(acodes: np.ndarray, alens: np.ndarray, pm: np.ndarray, blens: np.n
             for k in range(LCS_LANES):
                 c = g * LCS_LANES + k
                 if c < nb:
-                    out[r, c] = _lcs_finish(res[k], alens[r], blens[c], maxscost, norm)
+                    out[r, c] = _lcs_finish(res[k], alens[r], blens[c], unit, maxscost, norm)
 
 
 @njit(cache=True)
