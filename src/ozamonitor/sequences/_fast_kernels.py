@@ -290,3 +290,42 @@ def mismatch_condensed(codes8: np.ndarray, cost: float, maxdist: float, norm: in
                 for t in range(width):
                     diff += a[t] != b[t]
                 out[cond_index(r, c, n)] = normalize(diff * cost, maxdist, width, width, norm)
+
+
+# ---------------------------------------------------------------------------
+# square matrices from condensed distances (cache-friendly)
+# ---------------------------------------------------------------------------
+
+_TILE = 64
+
+
+@njit(parallel=True, cache=True)
+def square_unique(du: np.ndarray, nu: int, out: np.ndarray) -> None:
+    """``out (nu, nu)``: the symmetric matrix of condensed ``du``, zero diagonal.
+
+    Upper rows are contiguous copies of the condensed rows; the lower triangle is
+    mirrored in ``_TILE x _TILE`` tiles so reads and writes stay in cache.
+    """
+    for i in prange(nu):
+        out[i, i] = 0.0
+        base = i * nu - (i * (i + 1)) // 2 - i - 1
+        for j in range(i + 1, nu):
+            out[i, j] = du[base + j]
+    n_t = (nu + _TILE - 1) // _TILE
+    for ti in prange(n_t):
+        i0 = ti * _TILE
+        for tj in range(ti + 1):
+            j0 = tj * _TILE
+            for i in range(i0, min(i0 + _TILE, nu)):
+                for j in range(j0, min(j0 + _TILE, i)):
+                    out[i, j] = out[j, i]
+
+
+@njit(parallel=True, cache=True)
+def gather_square(du_sq: np.ndarray, inv: np.ndarray, out: np.ndarray) -> None:
+    """``out[i, j] = du_sq[inv[i], inv[j]]`` (duplicates expanded), rows in parallel."""
+    n = inv.shape[0]
+    for i in prange(n):
+        row = du_sq[inv[i]]
+        for j in range(n):
+            out[i, j] = row[inv[j]]
