@@ -194,6 +194,8 @@ def answer(request: HttpRequest, year: int, code: str, part: str) -> HttpRespons
                 if action == "save" and state.ok:
                     messages.success(request, _("Draft saved."))
                     return redirect(resp)
+                messages.warning(request, _("Saved as a draft. Correct the marked answers "
+                                            "before submitting."))
                 status = 400 if action == "submit" else 200
         else:
             raw = questionnaire.apply_action(raw, action)
@@ -208,7 +210,7 @@ def answer(request: HttpRequest, year: int, code: str, part: str) -> HttpRespons
            "reads_all": access.principal(request.user).reads_all,
            "history": _history(request, resp)}
     partial = request.headers.get("HX-Request") == "true"
-    tpl = "survey/_form.html" if partial else "survey/answer.html"
+    tpl = "survey/_check.html" if partial else "survey/answer.html"
     return render(request, tpl, ctx, status=status)
 
 
