@@ -324,6 +324,8 @@ def test_api_answers_with_field_errors_and_isolation(world, wave, client) -> Non
                       **hs).status_code == 403
     hb = _token(client, "swvB")
     assert client.get("/api/survey/waves/2024/responses", **hb).json() == []
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert "/api/survey/waves/{year}/{code}/{part}" in paths
 
 
 # ------------------------------------------------------------------- CLI loader
@@ -340,6 +342,9 @@ def test_load_submissions_for_the_cli(world, wave, client_for) -> None:
     assert [(s.arrangement_id, s.wave, s.part, s.status) for s in subs] == [
         ("OZAA", 2024, "level4", "submitted")]
     assert subs[0].answers["l4_capacity"] == 12
+    post(client_for(world.users["provA"]), url("OZAA", "level3"), {}, "save")
+    roles = {s.part: s.respondent_role for s in load_answers(load_submissions(settings.DATA_DIR))}
+    assert roles == {"level3": "care_provider_staff", "level4": "swv_staff"}
 
 
 def test_the_survey_catalogue_is_complete_and_compiled() -> None:

@@ -21,6 +21,8 @@ PARTS = (
     ("level4", _("Part 4 - Education")),
 )
 STATUSES = (("draft", _("draft")), ("submitted", _("submitted")))
+#: web roles -> the library's respondent roles (``ozamonitor.survey.submissions.RESPONDENT_ROLES``)
+LIBRARY_ROLES = {"provider_staff": "care_provider_staff", "admin": "administrator"}
 
 
 class Wave(AuditedModel):
@@ -103,6 +105,8 @@ class Response(AuditedModel):
         return Submission(
             arrangement_id=self.arrangement.code, wave=self.wave.year, part=self.part,
             instrument_version=self.instrument_version, answers=dict(self.answers),
-            status=self.status, respondent_role=self.respondent_role or "swv_staff",
+            status=self.status,
+            respondent_role=LIBRARY_ROLES.get(self.respondent_role, self.respondent_role)
+            or "swv_staff",
             prefilled=set(self.prefilled),
             updated=self.updated_at.isoformat() if self.updated_at else None)
