@@ -180,13 +180,14 @@ def response_counts(wave: Wave, arrangements: Any) -> list[PartCount]:
     ids = set(arrangements.values_list("pk", flat=True))
     rows = {p: PartCount(p, label, expected=len(ids)) for p, label in PARTS}
     shares: dict[str, list[float]] = defaultdict(list)
-    for r in wave.responses.filter(arrangement_id__in=ids):
-        pc = rows[r.part]
-        if r.status == "submitted":
+    for part, st, shown, answered in wave.responses.filter(arrangement_id__in=ids).values_list(
+            "part", "status", "shown", "answered"):
+        pc = rows[part]
+        if st == "submitted":
             pc.submitted += 1
         else:
             pc.draft += 1
-        shares[r.part].append(r.share)
+        shares[part].append(answered / shown if shown else 0.0)
     for p, xs in shares.items():
         rows[p].completeness = sum(xs) / len(xs)
     return list(rows.values())
@@ -194,7 +195,8 @@ def response_counts(wave: Wave, arrangements: Any) -> list[PartCount]:
 
 def overdue(wave: Wave, arrangements: Any) -> list[Overdue]:
     """Per SWV, the parts of ``arrangements`` in ``wave`` not submitted (draft or not started)."""
-    status = {(r.arrangement_id, r.part): r.status for r in wave.responses.all()}
+    status = {(a, p): st for a, p, st in
+              wave.responses.values_list("arrangement_id", "part", "status")}
     out: dict[int, Overdue] = {}
     for a in arrangements.select_related("swv").order_by("swv__name", "code"):
         for p in PART_NAMES:
