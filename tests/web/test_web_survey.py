@@ -364,3 +364,34 @@ def test_the_survey_catalogue_is_complete_and_compiled() -> None:
     stale = [e.msgid for e in po if not e.obsolete and not e.msgid_plural
              and mo.gettext(e.msgid) != e.msgstr]
     assert not stale, "run `python -m ozamonitor.web.i18n`"
+
+
+# ------------------------------------------------------------------- demo
+
+
+def test_demo_answers_two_waves_with_recoverable_types(tmp_path_factory) -> None:
+    from sklearn.metrics import adjusted_rand_score
+
+    from ozamonitor.survey.frame import to_frame
+    from ozamonitor.survey.prototypes import find_prototypes
+    from ozamonitor.web.demo import load_demo, synthetic_register
+    from ozamonitor.web.registry.models import Arrangement
+    from ozamonitor.web.survey.answers import DatabaseSource
+    from ozamonitor.web.survey.models import Response, Wave
+
+    load_demo(synthetic_register(tmp_path_factory.mktemp("reg") / "register"))
+    assert [(w.year, w.is_open, w.arrangements.count()) for w in Wave.objects.order_by("year")
+            ] == [(2023, False, 76), (2024, True, 76)]
+    first = Response.objects.filter(wave__year=2023)
+    assert first.count() == 4 * 76 and not first.exclude(status="submitted").exists()
+    later = Response.objects.filter(wave__year=2024)
+    assert later.filter(status="draft").exists() and later.exclude(prefilled=[]).exists()
+    assert set(later.values_list("respondent_role", flat=True)) <= {"swv_staff",
+                                                                    "provider_staff"}
+    # the prototypes of the 2023 answers find the registry's arrangement types (ARI 0.60, k 5)
+    res = find_prototypes(to_frame(DatabaseSource().submissions()), wave=2023)
+    types = dict(Arrangement.objects.values_list("code", "type"))
+    mapping = res.mapping()
+    codes = sorted(mapping)
+    ari = adjusted_rand_score([types[c] for c in codes], [mapping[c] for c in codes])
+    assert ari > 0.4, (ari, res.k)
