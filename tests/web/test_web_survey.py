@@ -121,6 +121,10 @@ def test_submit_needs_required_answers_then_passes(world, wave, client_for) -> N
     assert r.status == "submitted" and r.answers["l4_hours"] == 12.5 and r.submitted_at
     assert r.shown >= r.answered >= len(LEVEL4)
     assert r.history.count() == 2  # the audit log has both saves
+    body = client.get(url("OZAA", "level4")).content.decode()
+    assert "<td>swvA</td>" in body and "<td>l4_capacity</td>" in body  # what the submit changed
+    body = client_for(world.users["study"]).get(url("OZAA", "level4")).content.decode()
+    assert "swvA" not in body and "l4_capacity" in body
 
 
 def test_repeat_instances_are_added_and_named(world, wave, client_for) -> None:

@@ -215,14 +215,21 @@ def answer(request: HttpRequest, year: int, code: str, part: str) -> HttpRespons
 
 
 def _history(request: HttpRequest, resp: Response) -> list[dict[str, Any]]:
-    """Who saved this part when (the study team sees pseudonyms)."""
+    """Who saved this part when, and which answers each save changed (the study team
+    sees pseudonyms)."""
     if resp.pk is None:
         return []
     reads_all = access.principal(request.user).reads_all
+    rows = list(resp.history.select_related("history_user").order_by("-history_date",
+                                                                        "-history_id")[:21])
     out = []
-    for h in resp.history.all()[:20]:
+    for h, older in zip(rows, [*rows[1:], None], strict=False):
+        if len(out) == 20:
+            break
+        before, after = (older.answers or {}) if older else {}, h.answers or {}
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         who = (pseudonym(h.history_user_id) if reads_all else
                (h.history_user.get_username() if h.history_user else "—"))
         out.append({"when": h.history_date, "who": who, "status": h.status,
-                    "role": h.respondent_role})
+                    "role": h.respondent_role, "changed": changed})
     return out
