@@ -62,6 +62,8 @@ def test_index_lists_the_parts_of_each_role(world, wave, client_for) -> None:
     assert "OZAB" not in body
     body = client_for(world.users["provA"]).get(reverse("survey:index")).content.decode()
     assert url("OZAA", "level3") in body and url("OZAA", "level4") not in body
+    body = client_for(world.users["provA"]).get(url("OZAA", "level3")).content.decode()
+    assert url("OZAA", "level3") in body and url("OZAA", "level4") not in body  # parts nav
     body = client_for(world.users["schoolA"]).get(reverse("survey:index")).content.decode()
     assert url("OZAA", "level4") in body and url("OZAA", "level3") not in body
 

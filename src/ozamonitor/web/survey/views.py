@@ -208,10 +208,20 @@ def answer(request: HttpRequest, year: int, code: str, part: str) -> HttpRespons
            "title": inst.title(_lang()), "n_errors": len(state.errors),
            "respondent": pseudonym(resp.updated_by_id),
            "reads_all": access.principal(request.user).reads_all,
-           "history": _history(request, resp)}
+           "history": _history(request, resp), "parts": _parts(request, resp)}
     partial = request.headers.get("HX-Request") == "true"
     tpl = "survey/_check.html" if partial else "survey/answer.html"
     return render(request, tpl, ctx, status=status)
+
+
+def _parts(request: HttpRequest, resp: Response) -> list[dict[str, Any]]:
+    """The parts of this arrangement and wave the user may see, with status and completeness."""
+    p = access.principal(request.user)
+    mine = service.PART_NAMES if p.reads_all else rules.parts_for(p, resp.arrangement)
+    rows = {r.part: r for r in Response.objects.filter(wave=resp.wave,
+                                                       arrangement=resp.arrangement)}
+    return [{"part": part, "label": label, "row": rows.get(part), "current": part == resp.part}
+            for part, label in PARTS if part in mine]
 
 
 def _history(request: HttpRequest, resp: Response) -> list[dict[str, Any]]:
