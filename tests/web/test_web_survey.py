@@ -353,6 +353,15 @@ def test_load_submissions_for_the_cli(world, wave, client_for) -> None:
     assert roles == {"level3": "care_provider_staff", "level4": "swv_staff"}
 
 
+def test_load_submissions_refuses_a_folder_that_is_not_the_web_applications(tmp_path) -> None:
+    from ozamonitor.errors import ConfigurationError
+    from ozamonitor.web.survey.answers import load_submissions
+
+    with pytest.raises(ConfigurationError, match="web init"):
+        load_submissions(tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing was created there
+
+
 def test_the_survey_catalogue_is_complete_and_compiled() -> None:
     import gettext
 

@@ -56,8 +56,16 @@ def load_submissions(data_dir: str | Path, db: str | None = None) -> Iterable[Su
     from ozamonitor.errors import ConfigurationError
     from ozamonitor.web.bootstrap import check_database, setup
 
-    if not Path(data_dir).is_dir():
-        raise ConfigurationError(f"{data_dir}: no such data folder")
+    if not (Path(data_dir) / "secret_key").is_file():
+        raise ConfigurationError(
+            f"{data_dir} is not a data folder of the web application (it has no secret_key); "
+            f"`ozamonitor web init --data-dir {data_dir}` creates one")
     setup(data_dir, db)
     check_database()
+    from django.db import connection
+
+    if "survey_response" not in connection.introspection.table_names():
+        raise ConfigurationError(
+            f"the database of {data_dir} has no questionnaire tables; run "
+            f"`ozamonitor web init --data-dir {data_dir}` to migrate it")
     return list(DatabaseSource().submissions())
