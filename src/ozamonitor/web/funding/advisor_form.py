@@ -295,8 +295,6 @@ def evaluate(data: Any, matrix: RegionMatrix | None, lang: str,
     case_data, where = _case_dict(facts, rows)
     if any(f.errors for f in state.all_fields) or not case_data["components"]:
         _mark_shown(state, set())
-        if not case_data["components"]:
-            state.errors.append(str(_("Choose at least one component.")))
         return state
     try:
         case = Case.from_dict(case_data)
