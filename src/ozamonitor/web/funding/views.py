@@ -125,7 +125,8 @@ def advisor(request: HttpRequest) -> HttpResponse:
         if isinstance(done, HttpResponse):
             return done
         status = done
-    target = arrangement.code if arrangement else _first(data, "arrangement")
+    target = arrangement.code if arrangement else (_first(data, "arrangement")
+                                                   or _first(data, "target"))
     version = str(fmap.version) if fmap else _first(data, "version")
     ctx = {"state": state, "kinds": kind_choices(lang),
            "activities": activity_choices(matrix, lang),
@@ -189,9 +190,18 @@ def _advice_rows(components: list[dict[str, Any]], lang: str) -> list[dict[str, 
             "law_labels": [(law, rules.laws[law](lang) if law in rules.laws else law)
                            for law in c["laws"]],
             "rule_text_lang": c["rule_text"][lang],
-            "facts_list": sorted(c["facts"].items()),
+            "facts_list": [(k, _show(v)) for k, v in sorted(c["facts"].items())],
         })
     return rows
+
+
+def _show(value: Any) -> str:
+    """A fact's value as the rule files write it (``true``, ``[funding, location]``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
 
 
 # --------------------------------------------------------------------------- funding maps
