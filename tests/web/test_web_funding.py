@@ -266,3 +266,21 @@ def test_api_advice_maps_summary_matrices(world, client, funding) -> None:
     assert client.put("/api/funding/maps/OZAA", {"case": case},
                       content_type="application/json", **hs).status_code == 403
     assert client.get("/api/funding/maps").status_code == 401
+
+
+def test_the_apps_dutch_catalogue_is_complete_and_compiled() -> None:
+    import gettext
+    from pathlib import Path
+
+    import polib
+
+    import ozamonitor.web.funding as app
+
+    po_path = Path(app.__file__).parent / "locale" / "nl" / "LC_MESSAGES" / "django.po"
+    po = polib.pofile(str(po_path))
+    assert not [e.msgid for e in po if not e.translated() and not e.obsolete]
+    with po_path.with_suffix(".mo").open("rb") as f:
+        mo = gettext.GNUTranslations(f)
+    stale = [e.msgid for e in po if not e.obsolete and not e.msgid_plural
+             and mo.gettext(e.msgid) != e.msgstr]
+    assert not stale, stale[:5]
