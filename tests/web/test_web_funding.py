@@ -284,3 +284,21 @@ def test_the_apps_dutch_catalogue_is_complete_and_compiled() -> None:
     stale = [e.msgid for e in po if not e.obsolete and not e.msgid_plural
              and mo.gettext(e.msgid) != e.msgstr]
     assert not stale, stale[:5]
+
+
+def test_demo_gives_every_arrangement_a_map(world) -> None:
+    from ozamonitor.funding import validate_advice_json
+    from ozamonitor.web.funding import demo
+    from ozamonitor.web.funding.models import FundingMap, RegionMatrixFile
+
+    (name, role, org), = demo.accounts(world.orgs)
+    assert role == "gemeente_staff" and org.kind == "gemeente" and name == "gemeente-gm0001"
+    demo.load(None, world.orgs)
+    maps = {m.arrangement.code: m for m in FundingMap.objects.all()}
+    assert set(maps) == {"OZAA", "OZAB"}
+    matrix = RegionMatrixFile.objects.get()
+    assert matrix.organisation == world.orgs["A"] and matrix.matrix.example
+    assert maps["OZAA"].matrix == matrix and maps["OZAB"].matrix is None
+    for m in maps.values():
+        advice = validate_advice_json(m.advice_en)
+        assert [c.id for c in advice.components] == [c["id"] for c in m.case["components"]]

@@ -74,7 +74,9 @@ class FundingMap(Versioned):
     rule_set = models.CharField(_("rule set"), max_length=100)
     saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                  null=True, blank=True, related_name="+")
-    history = HistoricalRecords()
+    #: The audit keeps the case, the rule set's version and the matrix (whose own history
+    #: keeps its text): the advice follows from them, and its JSON would swamp the log.
+    history = HistoricalRecords(excluded_fields=["advice_en", "advice_nl"])
 
     class Meta:
         ordering = ["arrangement__code"]
