@@ -302,3 +302,21 @@ def test_demo_gives_every_arrangement_a_map(world) -> None:
     for m in maps.values():
         advice = validate_advice_json(m.advice_en)
         assert [c.id for c in advice.components] == [c["id"] for c in m.case["components"]]
+
+
+def test_opened_for_an_arrangement_the_regions_matrix_is_chosen(world, client_for,
+                                                                funding) -> None:
+    funding["maps"]["B"].delete()
+    page = client_for(world.users["swvB"]).get("/funding/?arrangement=OZAB").content.decode()
+    assert f'<option value="{funding["matrices"]["B"].pk}" selected>' in page
+
+
+def test_english_on_request(world, client_for) -> None:
+    c = client_for(world.users["swvA"])
+    html = c.post("/funding/", {"components": "1", "components[0].kind": "nursing"},
+                  HTTP_ACCEPT_LANGUAGE="en", **HX).content.decode()
+    assert "Does the child have a Wlz indication from the CIZ?" in html
+    html = c.post("/funding/", {"components": "1", "components[0].kind": "nursing",
+                                "child.wlz_indication": "false"},
+                  HTTP_ACCEPT_LANGUAGE="en", **HX).content.decode()
+    assert "Health insurer" in html or "health insurer" in html

@@ -81,7 +81,8 @@ def answer(page, component: str, gap: str) -> None:
 
 def test_advisor_step_by_step_then_save_and_summarise(world, open_as, live_server,
                                                       tmp_path: Path) -> None:
-    add_funding(world)["maps"]["A"].delete()  # SWV A starts without a map
+    made = add_funding(world)
+    made["maps"]["A"].delete()  # SWV A starts without a map
     site = live_server.url
     page = open_as("swvA")
     page.goto(f"{site}/funding/?arrangement=OZAA")
@@ -132,6 +133,9 @@ def test_advisor_step_by_step_then_save_and_summarise(world, open_as, live_serve
     study.goto(f"{site}/funding/summary/")
     assert study.locator('tr[data-kind="teaching"][data-payer="none"]').count() == 1
     shot(study, "funding-summary", tmp_path)
+    study.goto(f"{site}/funding/matrices/{made['matrices']['B'].pk}/")
+    assert study.locator('tr[data-activity="eating/bread"]').count() == 1
+    shot(study, "funding-matrix", tmp_path)
     # and SWV A's staff cannot open SWV B's map
     resp = page.goto(f"{site}/funding/maps/OZAB/")
     assert resp.status == 404

@@ -97,7 +97,14 @@ def _initial(request: HttpRequest, code: str) -> tuple[dict[str, list[str]], Arr
         setting["location"] = places.pop()
     if arr.sector in ("po", "vo"):
         setting["sector"] = arr.sector
-    return form_data_of_case({"setting": setting, "components": []}), arr, None
+    data = form_data_of_case({"setting": setting, "components": []})
+    # the region's own matrix: the SWV's, else the gemeente's (if one is active and visible)
+    owners = [o for o in (arr.swv_id, arr.gemeente_id) if o is not None]
+    own = {m.organisation_id: m for m in access.visible(request, RegionMatrixFile).filter(
+        active=True, organisation_id__in=owners).order_by("pk")}
+    chosen = next((own[o] for o in owners if o in own), None)
+    data["matrix"] = [str(chosen.pk)] if chosen else [""]
+    return data, arr, None
 
 
 def _first(data: Any, name: str) -> str:
