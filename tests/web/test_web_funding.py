@@ -320,3 +320,36 @@ def test_english_on_request(world, client_for) -> None:
                                 "child.wlz_indication": "false"},
                   HTTP_ACCEPT_LANGUAGE="en", **HX).content.decode()
     assert "Health insurer" in html or "health insurer" in html
+
+
+def test_per_swv_counts_equal_summarise_per_swv(db) -> None:
+    """The one-pass per-SWV table against the library's summarise, SWV by SWV."""
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from ozamonitor.funding import Case, RegionMatrix, advise, example_matrix_path, summarise
+    from ozamonitor.web.funding.tables import by_swv
+
+    example = RegionMatrix.load(example_matrix_path())
+    kinds = [{"kind": "aids"}, {"kind": "teaching"}, {"kind": "nursing"},
+             {"kind": "activity", "category": "supervision",
+              "activity": "behaviour_support_in_class"}]
+    maps = []
+    for i in range(12):
+        comps = [{"id": f"c{j}", **kinds[(i + j) % 4]} for j in range(1 + i % 4)]
+        case = {"child": {"age": 8 + i, "enrolled": True, "wlz_indication": i % 3 == 0},
+                "setting": {"location": ["school", "care_location"][i % 2], "brin": i % 2 == 0,
+                            "oza": False, "oza_deviations": []},
+                "components": comps}
+        matrix = example if i % 2 else None
+        adv = advise(Case.from_dict(case), matrix).to_json("en")
+        swv = SimpleNamespace(code=f"PO{i % 3}")
+        maps.append(SimpleNamespace(advice_en=adv, arrangement=SimpleNamespace(
+            code=f"OZA{i:02d}", swv=swv)))
+    fast = by_swv(maps)
+    for swv in ("PO0", "PO1", "PO2"):
+        mine = [m for m in maps if m.arrangement.swv.code == swv]
+        ref = summarise({m.arrangement.code: m.advice_en for m in mine}).by_kind_payer
+        got = fast.filter(pl.col("swv") == swv).drop("swv")
+        assert got.to_dicts() == ref.to_dicts(), swv

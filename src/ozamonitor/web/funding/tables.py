@@ -37,16 +37,23 @@ def summary_of(maps: Iterable[Any]) -> FundingSummary:
 
 
 def by_swv(maps: Iterable[Any]) -> pl.DataFrame:
-    """``swv, kind, payer, components, arrangements``: the kind x payer counts per SWV."""
-    per: dict[str, list[Any]] = {}
-    for m in maps:
-        per.setdefault(m.arrangement.swv.code, []).append(m)
-    frames = [summary_of(ms).by_kind_payer.with_columns(pl.lit(swv).alias("swv"))
-              for swv, ms in sorted(per.items())]
-    if not frames:
-        return pl.DataFrame(schema={"swv": pl.String, "kind": pl.String, "payer": pl.String,
-                                    "components": pl.Int64, "arrangements": pl.Int64})
-    return pl.concat(frames).select(SWV_COLUMNS)
+    """``swv, kind, payer, components, arrangements``: the kind x payer counts per SWV.
+
+    The same counts as ``summarise(...).by_kind_payer`` of each SWV's maps (a
+    test compares them), in one pass over the saved JSON.
+    """
+    from ozamonitor.funding import KINDS, PAYERS
+
+    rows = [(m.arrangement.swv.code, c["kind"], p, m.arrangement.code)
+            for m in maps for c in m.advice_en["components"] for p in c["payers"]]
+    schema = {"swv": pl.String, "kind": pl.String, "payer": pl.String, "arrangement": pl.String}
+    df = pl.DataFrame(rows, schema=schema, orient="row")
+    return (df.group_by("swv", "kind", "payer")
+            .agg(pl.len().cast(pl.Int64).alias("components"),
+                 pl.col("arrangement").n_unique().cast(pl.Int64).alias("arrangements"))
+            .with_columns(pl.col("kind").cast(pl.Enum(list(KINDS))).alias("_k"),
+                          pl.col("payer").cast(pl.Enum(list(PAYERS))).alias("_p"))
+            .sort("swv", "_k", "_p").select(SWV_COLUMNS))
 
 
 def published(df: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
