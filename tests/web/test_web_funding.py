@@ -266,6 +266,9 @@ def test_api_advice_maps_summary_matrices(world, client, funding) -> None:
     assert client.put("/api/funding/maps/OZAA", {"case": case},
                       content_type="application/json", **hs).status_code == 403
     assert client.get("/api/funding/maps").status_code == 401
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert {"/api/funding/advice", "/api/funding/maps/{code}", "/api/funding/summary",
+            "/api/funding/matrices"} <= set(paths)
 
 
 def test_the_apps_dutch_catalogue_is_complete_and_compiled() -> None:
