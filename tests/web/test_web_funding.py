@@ -356,3 +356,21 @@ def test_per_swv_counts_equal_summarise_per_swv(db) -> None:
         ref = summarise({m.arrangement.code: m.advice_en for m in mine}).by_kind_payer
         got = fast.filter(pl.col("swv") == swv).drop("swv")
         assert got.to_dicts() == ref.to_dicts(), swv
+
+
+def test_deleting_a_matrix_or_an_arrangement_keeps_things_consistent(world, client_for,
+                                                                      funding) -> None:
+    from ozamonitor.web.funding.models import FundingMap
+
+    fm = funding["maps"]["B"]
+    fm.matrix, fm.matrix_label = funding["matrices"]["B"], "Matrix B"
+    fm.version += 1
+    fm.save()
+    c = client_for(world.users["swvB"])
+    assert c.post(f"/funding/matrices/{funding['matrices']['B'].pk}/delete/").status_code == 302
+    fm.refresh_from_db()
+    assert fm.matrix is None and fm.matrix_label == "Matrix B"  # the map keeps its name
+    assert "Matrix B" in c.get("/funding/maps/OZAB/").content.decode()
+    assert c.post("/registry/arrangements/OZAB/delete/").status_code == 302
+    assert not FundingMap.objects.filter(pk=fm.pk).exists()
+    assert FundingMap.history.filter(id=fm.pk, history_type="-").exists()
