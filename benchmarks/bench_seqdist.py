@@ -2,7 +2,8 @@
 
 Prints one table row per (method, size, threads) with
 
-* in-process time of ozamonitor and of sequenzo (wall and CPU: on a shared
+* in-process time of the distance call of ozamonitor and of sequenzo, the
+  sequence objects built beforehand (wall and CPU: on a shared
   machine wall-clock ratios are noisy, CPU time much less so), their ratios and
   the largest difference between the two matrices;
 * DP cells per second (OM, LCS: one cell per pair of positions; HAM, DHD, LCP:
@@ -116,15 +117,13 @@ def run_sequenzo(sd: object, kw: dict, threads: int) -> tuple[np.ndarray, float,
 
 def run_ours(x: np.ndarray, method: str, kw: dict, threads: int,
              **extra: object) -> tuple[np.ndarray, float, float]:
-    """ozamonitor distances incl. seqdef: (matrix, wall s, CPU s)."""
+    """ozamonitor distances (the sequences defined beforehand, as for sequenzo): (matrix,
+    wall s, CPU s)."""
     from ozamonitor.sequences.define import seqdef
     from ozamonitor.sequences.distances import seqdist
 
-    def go() -> np.ndarray:
-        seqs = seqdef(np.array(STATES, dtype=object)[x], alphabet=STATES)
-        return seqdist(seqs, method, n_threads=threads, **kw, **extra)
-
-    d, wall, cpu = _timed(go)
+    seqs = seqdef(np.array(STATES, dtype=object)[x], alphabet=STATES)
+    d, wall, cpu = _timed(lambda: seqdist(seqs, method, n_threads=threads, **kw, **extra))
     return d, wall, cpu  # type: ignore[return-value]
 
 
