@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
-from scipy.spatial.distance import cdist, pdist
 
 from ozamonitor.errors import ConfigurationError
 from ozamonitor.sequences import _fast_kernels as fast
@@ -172,6 +171,8 @@ def unique_condensed(
             dtype,
         )
     if m in ("CHI2", "EUCLID"):
+        from scipy.spatial.distance import pdist
+
         out[:] = pdist(chi2_rows(seqs, setup))
         return out
     if m in ("LCS", "LCP", "RLCP", "HAM", "DHD") or lcs_unit(setup) is not None:
@@ -235,6 +236,8 @@ def cross(
             dtype,
         )
     if m in ("CHI2", "EUCLID"):
+        from scipy.spatial.distance import cdist
+
         out[:] = cdist(chi2_rows(a, setup), chi2_rows(b, setup))
         return out
     unit = lcs_unit(setup)
