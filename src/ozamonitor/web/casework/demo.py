@@ -1,9 +1,11 @@
 """Demo cases from the synthetic register (``ozamonitor web init --demo``).
 
-Accounts: a compulsory-education officer (``lpa-<gemeente>``) for every gemeente
-that hosts an arrangement, and a case director (``regie-<swv>``) per active SWV.
-Cases: one per child and absence episode of the register's ``lrv_4w`` signals
-in those gemeenten (at most :data:`MAX_CASES`), with consent, the multidisciplinary
+Accounts: a compulsory-education officer (``lpa-<gemeente>``) for the first
+:data:`ACCOUNTS` gemeenten that host an arrangement, and a case director
+(``regie-<swv>``) for the first :data:`ACCOUNTS` active SWVs.
+Cases: one per child and absence episode of the register's ``report_16h_4w``
+and ``lrv_4w`` signals of the last year (at most :data:`MAX_CASES`, those of the
+officers' gemeenten first), with consent, the multidisciplinary
 team, a case director and some breakthrough teams, friction-budget entries and the
 regions' OOGO agreements, so the timers, the work list and the 3-month alarm show.
 """
@@ -18,21 +20,23 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-MAX_CASES = 60
+MAX_CASES = 80
+#: Officers and case directors of this many gemeenten and SWVs (each account is hashed).
+ACCOUNTS = 8
 
 
 def _gemeenten(orgs: dict[str, Any]) -> list[Any]:
     from ozamonitor.web.registry.models import Arrangement
 
     codes = sorted(set(Arrangement.objects.values_list("gemeente__code", flat=True)) - {None})
-    return [orgs[c] for c in codes if c in orgs]
+    return [orgs[c] for c in codes if c in orgs][:ACCOUNTS]
 
 
 def accounts(orgs: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """Officers of the gemeenten with arrangements and a case director per active SWV."""
     out = [(f"lpa-{g.code.lower()}", "leerplichtambtenaar", g) for g in _gemeenten(orgs)]
     out += [(f"regie-{code.lower()}", "casusregisseur", orgs[code])
-            for code in sorted(orgs.get("_active_swvs", ())) if code in orgs]
+            for code in sorted(orgs.get("_active_swvs", ()))[:ACCOUNTS] if code in orgs]
     return out
 
 
@@ -49,16 +53,19 @@ def load(register: Any, orgs: dict[str, Any]) -> None:
         return
     asof = register.extraction_date
     res = signals_from_register(register, asof=asof, start=asof - dt.timedelta(days=365))
-    sig = res.signals.filter(pl.col("signal") == "lrv_4w")
+    sig = res.signals.filter(pl.col("signal").is_in(list(importer.CASE_SIGNALS)))
     locate = importer.locator_from_register(register, sig["person_id"].to_list())
-    sig = sig.with_columns(gemeente_code=pl.Series(
+    sig = (sig.with_columns(gemeente_code=pl.Series(
         [locate(p, d)[0] for p, d in sig.select("person_id", "date").iter_rows()],
-        dtype=pl.String)).filter(pl.col("gemeente_code").is_in(sorted(gems)))
-    sig = sig.sort("date", descending=True).head(MAX_CASES)
+        dtype=pl.String))
+        .filter(pl.col("gemeente_code").is_in([c for c, o in orgs.items()
+                                               if getattr(o, "kind", "") == "gemeente"]))
+        # the officers' gemeenten first, then the most recent signals
+        .sort(pl.col("gemeente_code").is_in(sorted(gems)), "date", descending=True)
+        .head(MAX_CASES))
     User = get_user_model()
     directors = {u.username: u for u in User.objects.filter(username__startswith="regie-")}
-    imported = importer.import_signals(sig, file="demo", locate=locate, episodes=res.episodes,
-                                       kinds=("lrv_4w",))
+    imported = importer.import_signals(sig, file="demo", locate=locate, episodes=res.episodes)
     for code in imported.created:
         case = Case.objects.select_related("gemeente", "swv").get(code=code)
         _chain(case, asof, directors.get(f"regie-{case.swv.code.lower()}") if case.swv
