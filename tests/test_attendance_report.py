@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from test_attendance_cli import reg  # noqa: F401  (the 30-pupil register fixture)
-
 from ozamonitor.report.attendance import attendance_section, attendance_table
+from test_attendance_cli import reg  # noqa: F401  (the 30-pupil register fixture)
 
 D = dt.date
 
