@@ -111,11 +111,11 @@ def register(web: typer.Typer) -> None:
         """Export the friction-budget ledger of every case for the accountant (0600)."""
         _setup(data_dir, db, migrate=False)
         from ozamonitor.casework.ledger import export_ledger
-        from ozamonitor.web.casework.bridge import to_engine
+        from ozamonitor.web.casework.bridge import PREFETCH, to_engine
         from ozamonitor.web.casework.models import Case
 
         qs = Case.objects.filter(ledger__isnull=False).distinct().select_related(
-            "gemeente", "swv", "director")
+            "gemeente", "swv", "director").prefetch_related(*PREFETCH)
         if gemeente:
             qs = qs.filter(gemeente__code=gemeente)
         try:

@@ -109,7 +109,7 @@ def _visible(request: HttpRequest) -> Any:
 def list_cases(request: HttpRequest, asof: dt.date | None = None) -> Any:
     """The cases you may see, with state and the most urgent open step as of ``asof``."""
     when = _asof(asof)
-    cases = list(_visible(request).prefetch_related("events__actor", "consents"))
+    cases = list(_visible(request).prefetch_related(*bridge.PREFETCH))
     steps = bridge.case_steps(cases, when)
     return [_out(c, steps, when) for c in cases]
 
@@ -118,7 +118,7 @@ def list_cases(request: HttpRequest, asof: dt.date | None = None) -> Any:
 def due(request: HttpRequest, asof: dt.date | None = None) -> Any:
     """The work list: due and overdue steps of the cases you may see."""
     when = _asof(asof)
-    cases = {c.code: c for c in _visible(request).prefetch_related("events", "consents")}
+    cases = {c.code: c for c in _visible(request).prefetch_related(*bridge.PREFETCH)}
     out = []
     for s in bridge.case_steps(cases.values(), when, only_open=True):
         c = cases[s["case_id"]]

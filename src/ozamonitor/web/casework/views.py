@@ -52,7 +52,7 @@ def _cases(request: HttpRequest) -> Any:
 def case_list(request: HttpRequest) -> HttpResponse:
     """The cases the user may see with their state and most urgent open step."""
     when = asof(request)
-    cases = list(_cases(request).prefetch_related("events__actor", "consents", "ledger"))
+    cases = list(_cases(request).prefetch_related(*bridge.PREFETCH))
     steps = bridge.case_steps(cases, when)
     nxt: dict[str, dict] = {}
     for s in steps:
@@ -80,7 +80,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def due_list(request: HttpRequest) -> HttpResponse:
     """The work list: due and overdue steps per gemeente and SWV (the 3-month alarm first)."""
     when = asof(request)
-    cases = list(_cases(request).prefetch_related("events__actor", "consents"))
+    cases = list(_cases(request).prefetch_related(*bridge.PREFETCH))
     names = {c.code: c for c in cases}
     steps = [s | {"case": names[s["case_id"]]}
              for s in bridge.case_steps(cases, when, only_open=True)]
@@ -244,7 +244,8 @@ def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
         cases = cases.filter(code=request.GET["case"])
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    cases = list(cases.select_related("gemeente", "swv", "director"))
+    cases = list(cases.select_related("gemeente", "swv", "director")
+                 .prefetch_related(*bridge.PREFETCH))
     for c in cases:
         rules.record_read(request, c, "export")
     return exports.ledger_response(cases, fmt)
@@ -273,7 +274,7 @@ def counts(request: HttpRequest) -> HttpResponse:
     when = asof(request)
     try:
         table = exports.case_counts(Case.objects.select_related("gemeente", "swv")
-                                    .prefetch_related("events", "consents"), when)
+                                    .prefetch_related(*bridge.PREFETCH), when)
     except OzamonitorError as e:
         messages.error(request, str(e))
         table = None
