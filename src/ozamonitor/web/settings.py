@@ -66,6 +66,7 @@ CSRF_TRUSTED_ORIGINS = _list("OZAMONITOR_CSRF_TRUSTED_ORIGINS")
 OZAMONITOR_WEB_APPS = [
     "ozamonitor.web.registry",
     "ozamonitor.web.funding",
+    "ozamonitor.web.survey",
     "ozamonitor.web.casework",
 ]
 
