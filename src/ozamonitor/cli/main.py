@@ -82,7 +82,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "report": (
         "report_cmds",
-        "Write the self-contained HTML report (counts, trajectories, impact).",
+        "Write the self-contained HTML report (counts, absence, trajectories, impact).",
     ),
     "demo": (
         "report_cmds",
