@@ -23,3 +23,12 @@ def test_precompile_command_help() -> None:
     res = CliRunner().invoke(app, ["precompile", "--help"])
     assert res.exit_code == 0, res.output
     assert "once per installation" in res.output
+
+
+def test_precompile_a_subset_from_the_module_entry_point() -> None:
+    from ozamonitor.sequences.precompile import main
+
+    assert main(["--quiet", "--methods", "LCS,HAM"]) == 0
+    lines: list[str] = []
+    steps = precompile(lines.append, ["LCS"])
+    assert set(steps) == {"seqdist LCS", "pam", "clara"}

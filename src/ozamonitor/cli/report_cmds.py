@@ -180,9 +180,11 @@ def register(app: typer.Typer) -> None:
         out.mkdir(parents=True, exist_ok=True)
         reg_path = out / "register"
         t0 = time.perf_counter()
-        # compile (or load) the sequence kernels while the register is generated
+        # compile (or load) the sequence kernels the report needs
+        # (OM as the trajectory step uses, PAM, CLARA) while the register is generated
         warm = subprocess.Popen([sys.executable, "-m", "ozamonitor.sequences.precompile",
-                                 "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 "--quiet", "--methods", "OM"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         console.rule("1. synthetic national population")
         with staged_progress() as say:
             generate(reg_path, scale=scale, seed=seed, progress=say)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -50,13 +50,16 @@ def _toy(n: int = 24, width: int = 12, seed: int = 0) -> np.ndarray:
     return x
 
 
-def precompile(say: Callable[[str], None] | None = None) -> dict[str, float]:
-    """Compile (or load from the cache) every sequence kernel; seconds per step.
+def precompile(say: Callable[[str], None] | None = None,
+               methods: Sequence[str] | None = None) -> dict[str, float]:
+    """Compile (or load from the cache) the sequence kernels; seconds per step.
 
     Parameters
     ----------
     say : callable, optional
         Called with one line per step (e.g. ``print``).
+    methods : sequence of str, optional
+        Distance methods to prepare (default: all); PAM and CLARA always.
 
     Returns
     -------
@@ -78,7 +81,7 @@ def precompile(say: Callable[[str], None] | None = None) -> dict[str, float]:
         if say is not None:
             say(f"{name}: {steps[name]:.2f} s")
 
-    for m in METHODS:
+    for m in METHODS if methods is None else methods:
         kw = {"sm": "TRATE"} if m == "OM" else {}
         step(f"seqdist {m}", lambda m=m, kw=kw: (
             seqdist(seqs, m, **kw),
@@ -92,11 +95,14 @@ def precompile(say: Callable[[str], None] | None = None) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ozamonitor.sequences.precompile [--quiet]``."""
+    """``python -m ozamonitor.sequences.precompile [--quiet] [--methods OM,LCS]``."""
     args = sys.argv[1:] if argv is None else argv
     quiet = "--quiet" in args
+    methods = None
+    if "--methods" in args:
+        methods = args[args.index("--methods") + 1].split(",")
     t0 = time.perf_counter()
-    precompile(None if quiet else print)
+    precompile(None if quiet else print, methods)
     if not quiet:
         print(f"kernels ready in {time.perf_counter() - t0:.1f} s; cache: {cache_location()}")
     return 0
