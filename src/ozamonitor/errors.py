@@ -8,7 +8,9 @@ few kinds users meet are:
 - :class:`InputError`: bad data or a bad file, with the file, row and field
   where that is known (``persons.csv:12: birth_date: not a date``);
 - :class:`ConfigurationError`: a bad option, rule file, mapping or setting;
-- :class:`DisclosureRefusedError`: a table that cannot be published safely.
+- :class:`DisclosureRefusedError`: a table that cannot be published safely;
+- :class:`DiskFullError`: an output could not be written for lack of space
+  (nothing half-written is left behind).
 
 Module-specific exceptions derive from one of these (and, where they always
 did, from ``ValueError`` too, so existing ``except ValueError`` keeps working).
@@ -21,6 +23,7 @@ from pathlib import Path
 __all__ = [
     "ConfigurationError",
     "DisclosureRefusedError",
+    "DiskFullError",
     "InputError",
     "OzamonitorError",
     "location",
@@ -107,3 +110,18 @@ class ConfigurationError(OzamonitorError, ValueError):
 
 class DisclosureRefusedError(OzamonitorError):
     """A table or publication cannot be released without revealing small counts."""
+
+
+class DiskFullError(OzamonitorError, OSError):
+    """The disk (or the user's quota) is full; the output was not written.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output that could not be written.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(f"{path}: disk full (no space left on the device or quota exceeded); "
+                         "nothing was written. Free some space and run again.")

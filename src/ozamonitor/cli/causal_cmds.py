@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from ozamonitor.cli.common import console, err_console, fail, naming_file
-from ozamonitor.files import atomic_write
+from ozamonitor.files import atomic_write, formula_safe
 
 
 def _read_table(path: Path, id_col: str):
@@ -51,7 +51,7 @@ def _write_csvs(frames: list[tuple[Any, Path]]) -> None:
     """Write each (pandas DataFrame, path); all files appear only when all are written."""
     with ExitStack() as stack:
         for frame, path in frames:
-            frame.to_csv(stack.enter_context(atomic_write(path)), index=False)
+            formula_safe(frame).to_csv(stack.enter_context(atomic_write(path)), index=False)
 
 
 def register(app: typer.Typer) -> None:

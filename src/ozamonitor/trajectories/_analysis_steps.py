@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ozamonitor.files import atomic_write
+from ozamonitor.files import atomic_write, formula_safe
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
 from ozamonitor.register.store import Register
 from ozamonitor.sequences.alphabet import Language
@@ -116,7 +116,7 @@ def write_table(df: pl.DataFrame, out: Path, name: str) -> list[str]:
             if suffix == "parquet":
                 df.write_parquet(tmp)
             else:
-                df.write_csv(tmp)
+                formula_safe(df).write_csv(tmp)
         files.append(str(target.relative_to(out)))
     return files
 

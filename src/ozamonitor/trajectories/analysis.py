@@ -424,7 +424,7 @@ def _sequences(reg: Register, out: Path, o: _Options, messages: list[str], files
     seq.write_parquet(out / "analysis_sequences.parquet", private=True)
     files.append("analysis_sequences.parquet")
     if seq.n_sequences * seq.max_length <= CSV_MAX_CELLS:  # input of `ozamonitor seqdist`
-        seq.write_csv(out / "analysis_sequences.csv", private=True)
+        seq.write_csv(out / "analysis_sequences.csv", private=True)  # seqio applies formula_safe(
         files.append("analysis_sequences.csv")
     return seq_all, seq
 
