@@ -92,3 +92,20 @@ def test_count_on_a_full_disk_is_one_line_and_writes_nothing(stock_reg: Register
     assert "c.csv: disk full" in text and "Traceback" not in text
     assert len(text.strip().splitlines()) <= 2  # one message (rich may wrap it)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_inspectie_export_stays_in_its_folder_and_is_private(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    import builders
+    from ozamonitor.counting.inspectie import export
+
+    evil = f"PO/../../../..{tmp_path}/PWNED"
+    monkeypatch.setattr(builders, "REGIONS", [*builders.REGIONS, (evil, "swv_po", "x")])
+    reg = builders.stock_register(tmp_path / "reg")
+    out = tmp_path / "out"
+    paths = export(reg, "2023Q4", out, swv="all")
+    assert {p.parent for p in paths} == {out}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "reg"]
+    assert not (tmp_path / "PWNED").exists()
+    assert all(".." not in p.name.split("_")[1:2] and "/" not in p.name for p in paths)
+    assert {_mode(p) for p in paths} == {0o600} and _mode(out) == 0o700
