@@ -18,6 +18,7 @@ did, from ``ValueError`` too, so existing ``except ValueError`` keeps working).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 __all__ = [
@@ -27,7 +28,48 @@ __all__ = [
     "InputError",
     "OzamonitorError",
     "location",
+    "looks_like_bsn",
+    "redact",
 ]
+
+#: What :func:`redact` puts where a BSN was.
+REDACTED = "<BSN?>"
+# nine digits (also written 1234.56.782 or 123 456 782), not part of a longer number
+_NINE = re.compile(r"(?<![0-9])[0-9](?:[ .-]?[0-9]){8}(?![0-9])")
+
+
+def looks_like_bsn(value: str) -> bool:
+    """Whether ``value`` is nine digits (after removing spaces, dots, dashes) passing the
+    eleven-test, as a BSN does.
+
+    Examples
+    --------
+    >>> looks_like_bsn("123456782"), looks_like_bsn("1234.56.782"), looks_like_bsn("123456789")
+    (True, True, False)
+    """
+    digits = re.sub(r"[ .-]", "", value)
+    if len(digits) != 9 or not digits.isascii() or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True))
+    return (total - int(digits[8])) % 11 == 0
+
+
+def redact(text: str) -> str:
+    """``text`` with every number that could be a BSN replaced by ``<BSN?>``.
+
+    Every message ozamonitor shows (errors, validation problems, the command
+    line's error lines) passes through this, so a BSN typed in the wrong column
+    never reaches a terminal, a log or a web page.
+
+    Examples
+    --------
+    >>> redact("unknown person_id '123456782' (not in persons)")
+    "unknown person_id '<BSN?>' (not in persons)"
+    >>> redact("row 123456789 of 2024")
+    'row 123456789 of 2024'
+    """
+    return _NINE.sub(lambda m: REDACTED if looks_like_bsn(m.group()) else m.group(), text)
+
 
 
 class OzamonitorError(Exception):
@@ -41,6 +83,9 @@ class OzamonitorError(Exception):
     """
 
     exit_code: int = 1
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 def location(file: str | Path | None = None, row: int | None = None,

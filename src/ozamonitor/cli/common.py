@@ -28,15 +28,20 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ozamonitor.errors import InputError, OzamonitorError
+from ozamonitor.errors import InputError, OzamonitorError, redact
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` in red on stderr and return an Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``message`` in red on stderr and return an Exit to raise.
+
+    A number in the message that could be a BSN is shown as ``<BSN?>``
+    (:func:`ozamonitor.errors.redact`).
+    """
+    err_console.print(f"[bold red]error:[/] {redact(message)}", highlight=False,
+                      soft_wrap=True)
     return typer.Exit(code)
 
 
