@@ -109,3 +109,31 @@ def test_inspectie_export_stays_in_its_folder_and_is_private(tmp_path: Path,
     assert not (tmp_path / "PWNED").exists()
     assert all(".." not in p.name.split("_")[1:2] and "/" not in p.name for p in paths)
     assert {_mode(p) for p in paths} == {0o600} and _mode(out) == 0o700
+
+
+@pytest.mark.parametrize("argv", [
+    ["trajectories", "--register", "{reg}", "--out", "{reg}"],
+    ["attendance", "--register", "{reg}", "--asof", "2024-01-01", "--out", "{tmp}/a.csv",
+     "--counts", "{tmp}/a.csv"],
+    ["signals", "--register", "{reg}", "--asof", "2024-01-01", "--out", "{reg}/s.csv"],
+    ["report", "--register", "{reg}", "--out", "{reg}/report.html"],
+    ["impact", "--register", "{reg}", "--out", "{reg}/impact"],
+    ["inspectie-export", "--register", "{reg}", "--quarter", "2023Q4", "--out", "{reg}"],
+    ["reconcile", "--register", "{reg}", "--schoolyear", "2022-2023", "--out", "{reg}/rc"],
+    ["did", "--input", "{tmp}/p.csv", "--unit", "id", "--time", "t", "--cohort", "g",
+     "--outcome", "y", "--out", "{tmp}/p.csv"],
+    ["match", "--input", "{tmp}/u_balance.csv", "--id", "id", "--treatment", "t",
+     "--covariates", "x", "--out", "{tmp}/u.csv"],
+    ["import", "{tmp}", "--out", "{tmp}"],
+])
+def test_every_command_refuses_colliding_outputs(stock_reg: Register, tmp_path: Path,
+                                                 argv: list[str]) -> None:
+    (tmp_path / "p.csv").write_text("id,t,g,y\n")
+    (tmp_path / "u_balance.csv").write_text("id,t,x\n")
+    before = {p.name: p.stat().st_mtime_ns for p in stock_reg.path.iterdir()}
+    args = [a.format(reg=stock_reg.path, tmp=tmp_path) for a in argv]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    assert any(w in res.output for w in ("same file", "inside the register", "would replace"))
+    assert {p.name: p.stat().st_mtime_ns for p in stock_reg.path.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv", "u_balance.csv"]

@@ -8,6 +8,7 @@ import typer
 
 from ozamonitor.cli.common import (
     UNSAFE_THRESHOLD_HELP,
+    check_outputs,
     check_threshold,
     console,
     fail,
@@ -66,6 +67,9 @@ def register(app: typer.Typer) -> None:
 
         if (register_path is None) == (absence is None):
             raise fail("give exactly one of --register or --absence", code=2)
+        check_outputs({"--out": out, "--episodes": episodes},
+                      {"--register": register_path, "--absence": absence,
+                       "--calendar": calendar, "--params": params})
         d = require_date(asof, "--asof")
         f = parse_date(start, "--from")
         try:
@@ -123,6 +127,8 @@ def register(app: typer.Typer) -> None:
         if by not in BY:
             raise fail(f"--by: {by!r}; use {', '.join(BY)}", code=2)
         check_threshold(threshold, unsafe_threshold)
+        check_outputs({"--out": out, "--counts": counts},
+                      {"--register": register_path, "--calendar": calendar})
         try:
             reg = Register(register_path)
             per = attendance_per_pupil(reg, asof=d, period=period, calendar=calendar)

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail, naming_file
+from ozamonitor.cli.common import check_outputs, console, err_console, fail, naming_file
 from ozamonitor.files import atomic_write, formula_safe
 
 
@@ -99,6 +99,8 @@ def register(app: typer.Typer) -> None:
             raise fail(f"output folder {str(out.parent)!r} does not exist")
         if love_plot is not None and love_plot.suffix.lower() not in (".png", ".svg"):
             raise fail(f"--love-plot must end in .png or .svg, got {love_plot.name!r}")
+        check_outputs({"--out": out, "balance table": out.with_name(f"{out.stem}_balance.csv"),
+                       "--love-plot": love_plot}, {"--input": input})
         df = _read_table(input, id_col)
         covs = _split(covariates)
         if not covs:

@@ -9,7 +9,7 @@ import pandas as pd
 import polars as pl
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail, naming_file
+from ozamonitor.cli.common import check_outputs, console, err_console, fail, naming_file
 from ozamonitor.files import atomic_write, formula_safe
 
 
@@ -82,6 +82,10 @@ def register(app: typer.Typer) -> None:
 
         if not input.exists():
             raise fail(f"{input}: file not found")
+        check_outputs({"--out": out,
+                       "aggregate table": out.with_name(out.stem + "_aggregate.csv"),
+                       "--plot": plot or out.with_name(out.stem + "_event_study.png")},
+                      {"--input": input})
         try:
             if input.suffix.lower() == ".parquet":
                 df = pl.read_parquet(input)

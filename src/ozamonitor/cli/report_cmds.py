@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from ozamonitor.cli.common import (
+    check_outputs,
     console,
     fail,
     parse_date,
@@ -133,7 +134,8 @@ def register(app: typer.Typer) -> None:
         if threshold < DEFAULT_THRESHOLD:
             raise fail(f"--threshold {threshold}: a report is a published output; cells below "
                        f"{DEFAULT_THRESHOLD} persons are always suppressed")
-
+        check_outputs({"--out": out}, {"--register": register_path,
+                                       "--trajectories-dir": trajectories_dir})
         try:
             path = build_report(
                 register_path,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail, staged_progress
+from ozamonitor.cli.common import check_outputs, console, err_console, fail, staged_progress
 
 if TYPE_CHECKING:
     from ozamonitor.register.store import Register
@@ -112,6 +112,8 @@ def register(app: typer.Typer) -> None:
         if bad or not fmts:
             raise fail(f"--formats: use png, svg and/or pdf; got {formats!r}")
         ks = _parse_ks(k)
+        check_outputs({"--out": out}, {"--register": register_path, "--states": config},
+                      replaced=("--out",))
         try:
             reg = Register(register_path)
         except RegisterError as e:
