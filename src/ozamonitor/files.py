@@ -189,8 +189,10 @@ def _public_dir_mode() -> int:
 
 
 def _make_parent(path: Path, private: bool) -> None:
-    if private:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if private:  # every folder created on the way is owner-only, not only the last
+        missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir(exist_ok=True, mode=0o700)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
 

@@ -76,13 +76,13 @@ def build_report(
             bar.advance(task)
         if "trajectories" in sections:
             from ozamonitor.report.trajectories import trajectories_section
-            from ozamonitor.trajectories.analysis import run_trajectory_analysis
+            from ozamonitor.trajectories.analysis import MICRODATA_DIR, run_trajectory_analysis
 
             # The trajectory pipeline writes person-level files (microdata): without a
             # --trajectories-dir they stay in a temporary folder, never beside the report.
             with tempfile.TemporaryDirectory(prefix="ozamonitor-traj-") as tmp:
                 tdir = trajectories_dir or Path(tmp)
-                if not (tdir / "sequences.parquet").exists():
+                if not (tdir / MICRODATA_DIR / "sequences.parquet").exists():
                     run_trajectory_analysis(
                         reg,
                         tdir,

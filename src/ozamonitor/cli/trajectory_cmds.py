@@ -94,11 +94,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build, cluster and describe education-care trajectories; write tables and figures.
 
-        Writes OUT/sequences.parquet (id + one column per period: MICRODATA),
-        OUT/analysis_sequences.parquet|csv, OUT/clusters.parquet, OUT/tables/*.parquet|csv
-        (*_MICRODATA tables and figures show individual records),
-        OUT/figures/*.png|svg, OUT/results.json (for `ozamonitor report`) and
-        OUT/report.html (the disclosure-controlled report section on its own).
+        Writes the publishable OUT/tables/*.parquet|csv, OUT/figures/*.png|svg,
+        OUT/results.json (for `ozamonitor report`) and OUT/report.html (the
+        disclosure-controlled report section on its own); and, owner-only in
+        OUT/microdata/ (MICRODATA: never publish), sequences.parquet (id + one
+        column per period), analysis_sequences.parquet|csv, clusters.parquet and the
+        *_MICRODATA tables and figures that show individual records.
         """
         # Long for its typer option declarations; the checks are in _check_options.
         from ozamonitor.register.store import Register, RegisterError
@@ -148,7 +149,7 @@ def register(app: typer.Typer) -> None:
         if not no_report:
             _write_report(reg, res, out, lang)
         console.print(f"wrote {len(res.files)} files to {out} "
-                      "(sequences, clusters and *_MICRODATA files are MICRODATA: do not publish)")
+                      f"(everything in {out / 'microdata'} is MICRODATA: do not publish)")
 
 
 def _check_options(*, period: str, align: str, population: str, rule: str, lang: str,
