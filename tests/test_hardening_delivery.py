@@ -1,0 +1,63 @@
+"""A delivery folder is read completely or refused: no table is silently lost."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ozamonitor.cli.main import app
+from ozamonitor.register.example import EXAMPLE_EXTRACTION_DATE
+from ozamonitor.register.importer import import_tables
+from ozamonitor.register.sources import SourceError
+from ozamonitor.register.template import export_template
+
+KEY = b"delivery-test-key-0123456789abcdefghij"
+
+
+@pytest.fixture(scope="module")
+def delivery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    src = tmp_path_factory.mktemp("delivery") / "src"
+    export_template(src, "csv", example=True)
+    (src / "mapping.example.yaml").unlink()
+    return src
+
+
+@pytest.mark.parametrize("bad", ["enrolments.tsv", "enrolments.txt", "enrolments.xls",
+                                 "enrolments.csv.gz", ".enrolments.csv", "x.enrolments.csv",
+                                 "notes.docx", "enrolments/"])
+def test_an_unread_file_is_an_error(delivery: Path, tmp_path: Path, bad: str) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(delivery, src)
+    (src / "enrolments.csv").rename(src / "spare")
+    shutil.move(src / "spare", src / bad.rstrip("/"))
+    with pytest.raises(SourceError) as e:
+        import_tables(src, key=KEY, extraction_date=EXAMPLE_EXTRACTION_DATE)
+    msg = str(e.value)
+    assert bad.rstrip("/") in msg
+    if not bad.endswith("/") and not bad.startswith(("x.", ".")):
+        assert ".csv, .parquet, .xlsx" in msg
+
+
+def test_side_files_are_allowed(delivery: Path, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(delivery, src)
+    for name in ("README.md", "levering.pdf", "mapping.yaml", ".DS_Store", "~$persons.xlsx",
+                 "._persons.csv"):
+        (src / name).write_text("" if name != "mapping.yaml" else "tables: {}\n")
+    res = import_tables(src, key=KEY, extraction_date=EXAMPLE_EXTRACTION_DATE)
+    assert res.tables["enrolments"].height > 0
+
+
+def test_cli_names_the_file_and_writes_nothing(delivery: Path, tmp_path: Path,
+                                              monkeypatch) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(delivery, src)
+    (src / "enrolments.csv").rename(src / "enrolments.tsv")
+    monkeypatch.setenv("OZAMONITOR_PSEUDONYM_KEY", KEY.decode())
+    res = CliRunner().invoke(app, ["import", str(src), "--out", str(tmp_path / "reg")])
+    assert res.exit_code == 2, res.output
+    assert "enrolments.tsv" in res.output and "unsupported file type" in res.output
+    assert not (tmp_path / "reg").exists()
