@@ -61,3 +61,26 @@ def test_cli_names_the_file_and_writes_nothing(delivery: Path, tmp_path: Path,
     assert res.exit_code == 2, res.output
     assert "enrolments.tsv" in res.output and "unsupported file type" in res.output
     assert not (tmp_path / "reg").exists()
+
+
+@pytest.mark.parametrize("written", ["123456782", "1234.56.782", "Basisschool 123 456 782"])
+def test_a_bsn_in_a_free_text_column_is_refused_without_echo(delivery: Path, tmp_path: Path,
+                                                             written: str) -> None:
+    from ozamonitor.register.importer import ImportValidationError, import_register
+
+    src = tmp_path / "src"
+    shutil.copytree(delivery, src)
+    lines = (src / "schools.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("name")] = written
+    lines[1] = ",".join(row)
+    (src / "schools.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ImportValidationError) as e:
+        import_register(src, tmp_path / "reg", key=KEY, extraction_date=EXAMPLE_EXTRACTION_DATE)
+    problems = [str(p) for p in e.value.report]
+    assert any(p.startswith("schools.csv:1:name: holds a number that looks like a BSN")
+               for p in problems), problems
+    text = "\n".join(problems) + str(e.value)
+    assert written not in text and "123456782" not in text
+    assert not (tmp_path / "reg").exists()

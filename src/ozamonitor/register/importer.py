@@ -46,6 +46,7 @@ from ozamonitor.register.problems import (
 )
 from ozamonitor.register.pseudonym import (
     PSEUDONYM_LENGTH,
+    contains_bsn_expr,
     elfproef_expr,
     key_id,
     load_key,
@@ -276,6 +277,16 @@ def _parse_table(
             full.filter(failed(c)), st.display, names[c.name],
             pl.format("cannot read '{}' as {}", pl.col(f"_text_{c.name}"), pl.lit(what)),
             "parse").collect())
+    for c in present:  # a BSN typed in a free-text or id column would be stored as it is
+        if c.kind != "str" or c.codes is not None or c.name in ("person_id", "bsn"):
+            continue
+        hit = contains_bsn_expr(pl.col(f"_text_{c.name}")).fill_null(False)
+        if full.select(hit.any()).item():
+            problems.append(problem_frame(
+                full.filter(hit), st.display, names[c.name],
+                pl.lit("holds a number that looks like a BSN (nine digits passing the "
+                       "eleven-test); a BSN belongs only in the person column, where it is "
+                       "pseudonymised: remove it"), "bsn").collect())
     parsed_df = full.select(ROW, *(c.name for c in present))
     if name in PERSON_TABLES:
         parsed_df, pproblems = _person_ids(st, df, parsed_df, names, m, key)

@@ -104,6 +104,22 @@ def elfproef_expr(bsn: pl.Expr) -> pl.Expr:
     )
 
 
+def contains_bsn_expr(text: pl.Expr) -> pl.Expr:
+    """Polars expression: True where a text holds a number that could be a BSN.
+
+    A run of exactly nine digits passing the eleven-test, as written or with
+    spaces, dots and dashes removed (``1234.56.782``). Used to refuse a BSN
+    typed in a school name, a care provider or a report id: such a value would
+    be stored unpseudonymised. Null stays null.
+    """
+    def runs(e: pl.Expr) -> pl.Expr:
+        return e.str.extract_all(r"[0-9]+")
+
+    candidates = pl.concat_list(runs(text), runs(text.str.replace_all(r"[ .\-]", "")))
+    return candidates.list.eval(
+        pl.element().str.len_chars().eq(9) & elfproef_expr(pl.element())).list.any()
+
+
 def elfproef(values: Any) -> pl.Series | bool:
     """Eleven-test (*elfproef*) of BSNs.
 
