@@ -84,3 +84,32 @@ def test_a_bsn_in_a_free_text_column_is_refused_without_echo(delivery: Path, tmp
     text = "\n".join(problems) + str(e.value)
     assert written not in text and "123456782" not in text
     assert not (tmp_path / "reg").exists()
+
+
+@pytest.mark.parametrize("label, file, change, expect", [
+    ("zero-width space", "persons.csv", ("123456782", "123456782\u200b"),
+     "persons.csv:{row}:bsn: invalid BSN: holds characters other than the digits 0-9"),
+    ("full-width digits", "persons.csv", ("123456782", "\uff11\uff12\uff13\uff14\uff15\uff16"
+                                                      "\uff17\uff18\uff12"),
+     "persons.csv:{row}:bsn: invalid BSN: holds characters other than the digits 0-9"),
+    ("NUL byte", "schools.csv", ("Basisschool", "Basis\x00school"),
+     "schools.csv:{row}:name: contains a control character"),
+    ("oversized field", "schools.csv", ("Basisschool", "B" * 200_000),
+     "schools.csv:{row}:name: field longer than 10,000 characters"),
+])
+def test_odd_values_are_problems_not_crashes(delivery: Path, tmp_path: Path, label: str,
+                                             file: str, change: tuple[str, str],
+                                             expect: str) -> None:
+    from ozamonitor.register.importer import ImportValidationError, import_register
+
+    src = tmp_path / "src"
+    shutil.copytree(delivery, src)
+    lines = (src / file).read_text(encoding="utf-8").splitlines()
+    row = next(i for i, line in enumerate(lines) if change[0] in line)
+    lines[row] = lines[row].replace(change[0], change[1], 1)
+    (src / file).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ImportValidationError) as e:
+        import_register(src, tmp_path / "reg", key=KEY, extraction_date=EXAMPLE_EXTRACTION_DATE)
+    problems = [str(p) for p in e.value.report]
+    assert any(p.startswith(expect.format(row=row)) for p in problems), (label, problems)
+    assert "123456782" not in "\n".join(problems)

@@ -243,6 +243,12 @@ class _Pseudonyms:
         )
 
 
+#: The longest text a register field may hold (longer: a damaged or wrong file).
+MAX_FIELD_CHARS = 10_000
+#: C0 control characters other than tab, newline and carriage return, and DEL.
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 def _parse_table(
     st: SourceTable, df: pl.DataFrame, m: Mapping, key: _Pseudonyms
 ) -> tuple[pl.DataFrame, dict[str, str], list[str], list[pl.DataFrame]]:
@@ -277,6 +283,17 @@ def _parse_table(
             full.filter(failed(c)), st.display, names[c.name],
             pl.format("cannot read '{}' as {}", pl.col(f"_text_{c.name}"), pl.lit(what)),
             "parse").collect())
+    for c in present:  # text no register field holds: control characters, huge fields
+        t = pl.col(f"_text_{c.name}")
+        for bad, message in (
+            (t.str.contains(CONTROL_CHARS), "contains a control character (a NUL byte, ...): "
+             "binary data or a damaged file; remove it"),
+            (t.str.len_chars() > MAX_FIELD_CHARS,
+             f"field longer than {MAX_FIELD_CHARS:,} characters; a damaged file?"),
+        ):
+            if full.select(bad.fill_null(False).any()).item():
+                problems.append(problem_frame(full.filter(bad.fill_null(False)), st.display,
+                                              names[c.name], pl.lit(message), "parse").collect())
     for c in present:  # a BSN typed in a free-text or id column would be stored as it is
         if c.kind != "str" or c.codes is not None or c.name in ("person_id", "bsn"):
             continue
@@ -318,13 +335,17 @@ def _person_ids(
                             .then(bsn.str.zfill(9)).otherwise(bsn)).to_series()
         ok = pl.select(elfproef_expr(pl.lit(bsn))).to_series()
         rows = df.get_column(ROW)
-        bad = pl.DataFrame({ROW: rows, "ok": ok}).filter(pl.col("ok").not_())
+        bad = pl.DataFrame({ROW: rows, "ok": ok, "bsn": bsn}).filter(pl.col("ok").not_())
         # the message never contains the BSN itself
         problems.append(problem_frame(
             bad, st.display, names["bsn"],
-            pl.lit("invalid BSN: not 9 digits passing the eleven-test (elfproef)"),
+            pl.when(pl.col("bsn").str.contains(r"[^\x00-\x7f]"))
+            .then(pl.lit("invalid BSN: holds characters other than the digits 0-9 (a "
+                         "zero-width space, full-width digits, ...)"))
+            .otherwise(pl.lit("invalid BSN: not 9 digits passing the eleven-test (elfproef)")),
             "bsn").collect())
-        person_id = key(bsn)
+        # only valid BSNs are hashed (the rows of the others are refused)
+        person_id = key(pl.select(pl.when(ok).then(bsn)).to_series())
         parsed = parsed.with_columns(person_id=person_id)
         names["person_id"] = names.pop("bsn")
     elif "person_id" in parsed.columns:

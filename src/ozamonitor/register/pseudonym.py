@@ -242,7 +242,8 @@ def pseudonym_digests(bsns: list[str], key: bytes) -> list[str]:
     """
     digest = hmac.digest
     n = PSEUDONYM_LENGTH
-    return [digest(key, b.encode("ascii"), "sha256").hex()[:n] for b in bsns]
+    # utf-8: the same bytes as ASCII for digits, and no crash on anything else
+    return [digest(key, b.encode("utf-8"), "sha256").hex()[:n] for b in bsns]
 
 
 def pseudonymise(values: Any, key: bytes | str, *, check: bool = True) -> pl.Series:

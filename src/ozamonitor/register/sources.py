@@ -203,6 +203,8 @@ def _check_ragged(display: str, raw: bytes, sep: str, limit: int = 10) -> None:
     reject long ones without a row number; this names every such row
     (``file:row``, 1-based data rows, header excluded).
     """
+    # a field of any size is read here; the importer refuses oversized ones by row and field
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace").lstrip("\ufeff")),
                         delimiter=sep)
     header = next(reader, None)
