@@ -132,3 +132,22 @@ def test_corrupted_deliveries_are_refused_cleanly_or_imported_whole(delivery, ch
         else:
             assert list(validate_register(out)) == []
             _no_bsn_on_disk(out)
+
+
+CASES = Path(__file__).parent / "data" / "fuzz_cases"
+
+
+@pytest.mark.parametrize("case", sorted(CASES.glob("*.bin")) or [None],
+                         ids=lambda p: p.name if p else "none-saved")
+def test_saved_fuzzer_cases_stay_fixed(case):
+    """Crashes found by ``benchmarks/fuzz_readers.py`` (atheris) are replayed here."""
+    if case is None:
+        pytest.skip("no fuzzer crash saved")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "fuzz_readers", Path(__file__).parents[1] / "benchmarks" / "fuzz_readers.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.run_one(case.read_bytes(), case.name.split("-")[0])

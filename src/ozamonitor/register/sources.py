@@ -61,7 +61,11 @@ class SourceTable:
 def _excel_sheets(path: Path) -> list[str]:
     import fastexcel
 
-    return list(fastexcel.read_excel(str(path)).sheet_names)
+    try:
+        return list(fastexcel.read_excel(str(path)).sheet_names)
+    except Exception as e:  # calamine raises its own kinds for a damaged workbook
+        raise SourceError(f"{path.name}: not a readable xlsx file ({type(e).__name__}); "
+                          "save it again from Excel or deliver CSV") from None
 
 
 def _file_matches(name: str | None, path: Path) -> bool:
