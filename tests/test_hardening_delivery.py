@@ -113,3 +113,58 @@ def test_odd_values_are_problems_not_crashes(delivery: Path, tmp_path: Path, lab
     problems = [str(p) for p in e.value.report]
     assert any(p.startswith(expect.format(row=row)) for p in problems), (label, problems)
     assert "123456782" not in "\n".join(problems)
+
+
+@pytest.mark.parametrize("kind", ["rin", "pseudonym"])
+def test_declared_id_kinds_are_hashed_and_rins_are_not_refused(delivery: Path, tmp_path: Path,
+                                                                kind: str) -> None:
+    import polars as pl
+
+    from ozamonitor.register.importer import ImportValidationError, import_register
+    from ozamonitor.register.pseudonym import pseudonymise, random_valid_bsns
+    from ozamonitor.register.store import Register
+
+    src = tmp_path / "src"
+    shutil.copytree(delivery, src)
+    # RINs: nine digits, some passing the eleven-test (a BSN rule would refuse them)
+    rins = {b: r for b, r in zip(
+        ["111222333", "123456782", "012345672", "100000009"],
+        [*random_valid_bsns(2, seed=5), "900000001", "900000002"], strict=True)}
+    for f in src.glob("*.csv"):
+        text = f.read_text(encoding="utf-8")
+        if text.startswith("bsn,") or ",bsn," in text.splitlines()[0]:
+            for b, r in rins.items():
+                text = text.replace(b, r)
+            f.write_text(text.replace("bsn", "RINPERSOON", 1), encoding="utf-8")
+    (src / "mapping.yaml").write_text(
+        f"id_kind: {kind}\ncolumns: {{RINPERSOON: person_id}}\n", encoding="utf-8")
+    out = import_register(src, tmp_path / "reg", mapping=src / "mapping.yaml", key=KEY,
+                          extraction_date=EXAMPLE_EXTRACTION_DATE)
+    ids = set(Register(out).read("persons")["person_id"].to_list())
+    assert len(ids) == 4 and not ids & set(rins.values())  # keyed-hashed, never as is
+    assert not ids & set(pseudonymise(list(rins.values()), KEY, check=False).to_list())
+    manifest = (out / "manifest.json").read_text()
+    assert f'"id_kind": "{kind}"' in manifest
+    if kind == "rin":  # a RIN is nine digits
+        p = src / "persons.csv"
+        p.write_text(p.read_text().replace("900000001", "90000A001"), encoding="utf-8")
+        with pytest.raises(ImportValidationError) as e:
+            import_register(src, tmp_path / "reg2", mapping=src / "mapping.yaml", key=KEY,
+                            extraction_date=EXAMPLE_EXTRACTION_DATE)
+        assert any("invalid RIN: not 9 digits" in str(p) for p in e.value.report)
+    assert pl.read_parquet(out / "persons.parquet").height == 4
+
+
+def test_an_undeclared_person_id_that_looks_like_a_bsn_is_still_refused(delivery: Path,
+                                                                       tmp_path: Path) -> None:
+    from ozamonitor.register.importer import ImportValidationError, import_register
+
+    src = tmp_path / "src"
+    shutil.copytree(delivery, src)
+    for f in src.glob("*.csv"):
+        text = f.read_text(encoding="utf-8")
+        if text.startswith("bsn,") or ",bsn," in text.splitlines()[0]:
+            f.write_text(text.replace("bsn", "person_id", 1), encoding="utf-8")
+    with pytest.raises(ImportValidationError) as e:
+        import_register(src, tmp_path / "reg", key=KEY, extraction_date=EXAMPLE_EXTRACTION_DATE)
+    assert any("person_id looks like a BSN" in str(p) for p in e.value.report)

@@ -348,6 +348,9 @@ def _person_ids(
         person_id = key(pl.select(pl.when(ok).then(bsn)).to_series())
         parsed = parsed.with_columns(person_id=person_id)
         names["person_id"] = names.pop("bsn")
+    elif "person_id" in parsed.columns and m.id_kind in ("rin", "pseudonym"):
+        parsed, more = _declared_ids(st, parsed, names, m.id_kind, key)
+        problems.extend(more)
     elif "person_id" in parsed.columns:
         pid = parsed.get_column("person_id").cast(pl.String)
         looks = pl.select(elfproef_expr(pl.lit(pid.str.strip_chars()))).to_series().fill_null(False)
@@ -362,6 +365,21 @@ def _person_ids(
 # --------------------------------------------------------------------------
 # Import
 # --------------------------------------------------------------------------
+
+
+def _declared_ids(st: SourceTable, parsed: pl.DataFrame, names: dict[str, str], kind: str,
+                  key: _Pseudonyms) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Keyed-hash a declared ``rin`` or ``pseudonym`` person_id (a RIN: nine digits)."""
+    pid = parsed.get_column("person_id").cast(pl.String).str.strip_chars()
+    problems = []
+    ok = pid.is_not_null()
+    if kind == "rin":
+        ok = pl.select(pid.str.contains(r"^[0-9]{9}$")).to_series().fill_null(False)
+        problems.append(problem_frame(
+            parsed.select(ROW).filter(~ok & pid.is_not_null()), st.display, names["person_id"],
+            pl.lit("invalid RIN: not 9 digits"), "bsn").collect())
+    hashed = key(pl.select(pl.when(ok).then(pl.lit(f"{kind}:") + pid)).to_series())
+    return parsed.with_columns(person_id=hashed), problems
 
 
 def _rename_fields(problems: pl.DataFrame, fields: dict[str, dict[str, str]],
@@ -406,7 +424,7 @@ def import_tables(
     raw = {st.table: read_source(st, m) for st in sources}
     # refuse before any parsing when BSNs are present and no key is given
     bsn_tables = {n for n, df in raw.items() if "bsn" in _rename(df.head(0), n, m, "")[1]}
-    if bsn_tables:
+    if bsn_tables or m.id_kind in ("rin", "pseudonym"):
         get_key()
     tables: dict[str, pl.DataFrame] = {}
     fields: dict[str, dict[str, str]] = {}
@@ -550,7 +568,11 @@ def write_import(result: ImportResult, out: str | Path) -> Path:
                         for n, st in result.sources.items()},
             "dropped_columns": result.dropped_columns,
             "pseudonym": {
-                "method": f"HMAC-SHA256(key, 9-digit BSN), first {PSEUDONYM_LENGTH} hex",
+                "method": f"HMAC-SHA256(key, 9-digit BSN), first {PSEUDONYM_LENGTH} hex"
+                if result.mapping.id_kind in (None, "bsn") else
+                f"HMAC-SHA256(key, '{result.mapping.id_kind}:' + id), first "
+                f"{PSEUDONYM_LENGTH} hex",
+                "id_kind": result.mapping.id_kind or "bsn",
                 "key_id": result.key_id,
             },
         }
