@@ -23,6 +23,7 @@ from ozamonitor.files import (
     atomic_write_text,
     formula_safe,
     is_disk_full,
+    safe_cell,
     sweep_stale,
 )
 
@@ -38,8 +39,9 @@ def test_formula_safe_polars_and_pandas():
     assert out["n"].to_list() == df["n"].to_list()
     cat = formula_safe(pl.DataFrame({"c": pl.Series(["=1", "a"], dtype=pl.Categorical)}))
     assert cat["c"].to_list() == ["'=1", "a"]
-    pdf = formula_safe(pd.DataFrame({"name": EVIL, "x": 1.0}))
-    assert pdf["name"].tolist() == ["'" + v for v in EVIL]
+    pdf = formula_safe(pd.DataFrame({"name": [*EVIL, "", "a", "-1.5"], "x": 1.0}))
+    assert pdf["name"].tolist() == [*("'" + v for v in EVIL), "", "a", "-1.5"]
+    assert [safe_cell(v) for v in ("", None, 3, "=1")] == ["", None, 3, "'=1"]
     clean = pl.DataFrame({"a": ["x"]})
     assert formula_safe(clean) is clean
 

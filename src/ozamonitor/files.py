@@ -432,7 +432,7 @@ def safe_cell(value: Any) -> Any:
     >>> safe_cell("=1+1"), safe_cell("-3"), safe_cell(4)
     ("'=1+1", '-3', 4)
     """
-    if (isinstance(value, str) and value[:1] in FORMULA_START
+    if (isinstance(value, str) and value and value[0] in FORMULA_START
             and not re.match(_NUMBER, value)):
         return "'" + value
     return value
