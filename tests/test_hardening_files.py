@@ -95,6 +95,19 @@ def test_leftovers_of_a_killed_run_are_swept(tmp_path):
     assert sweep_stale(tmp_path) == []
 
 
+def test_a_folder_moved_aside_by_a_killed_run_is_put_back(tmp_path):
+    dead = _dead_pid()
+    aside = tmp_path / f"{TEMP_PREFIX}{dead}.old.abc"
+    (aside / "reg").mkdir(parents=True)
+    (aside / "reg" / "persons.parquet").write_text("the previous register")
+    dropped = tmp_path / f"{TEMP_PREFIX}{dead}.old.def"  # target back in place: just removed
+    (dropped / "x").mkdir(parents=True)
+    (tmp_path / "x").mkdir()
+    sweep_stale(tmp_path)
+    assert (tmp_path / "reg" / "persons.parquet").read_text() == "the previous register"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reg", "x"]
+
+
 SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path

@@ -79,6 +79,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _restore_aside(entry: Path, pid_text: str) -> bool:
+    """Put back a folder :func:`atomic_dir` had moved aside when its run was killed
+    before the new folder took its place (the target is missing); True if restored."""
+    if not pid_text.isdigit() or not entry.name.startswith(f"{TEMP_PREFIX}{pid_text}.old."):
+        return False
+    inside = list(entry.iterdir()) if entry.is_dir() else []
+    if len(inside) != 1 or (entry.parent / inside[0].name).exists():
+        return False
+    os.replace(inside[0], entry.parent / inside[0].name)
+    entry.rmdir()
+    return True
+
+
 def sweep_stale(folder: str | Path) -> list[Path]:
     """Remove what killed runs left in ``folder``: temporary files and folders of dead processes.
 
@@ -87,7 +100,8 @@ def sweep_stale(folder: str | Path) -> list[Path]:
     Every writer calls this on its output folder before it writes, so the next
     run of any command on that folder removes them. Entries of live processes
     are kept; entries without a process id are removed once older than
-    :data:`STALE_SECONDS`.
+    :data:`STALE_SECONDS`. A folder that :func:`atomic_dir` had moved aside is
+    put back when the run died before its replacement was in place.
 
     Returns
     -------
@@ -109,6 +123,9 @@ def sweep_stale(folder: str | Path) -> list[Path]:
                 if _alive(int(pid_text)):
                     continue
             elif now - entry.stat(follow_symlinks=False).st_mtime < STALE_SECONDS:
+                continue
+            if _restore_aside(Path(entry.path), pid_text):
+                removed.append(Path(entry.path))
                 continue
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
