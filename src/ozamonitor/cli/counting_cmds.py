@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import typer
@@ -40,6 +41,28 @@ def _open(register: Path):  # type: ignore[no-untyped-def]
         raise fail(str(e)) from None
 
 
+def _write_attendance(reg, out: Path, *, by: str, peildatum: dt.date | None,  # type: ignore[no-untyped-def]
+                      schoolyear: str | None, threshold: int) -> None:
+    """The absence count table of ``count --attendance``: the school year so far on the
+    peildatum, or the whole school year (up to the extraction date)."""
+    from ozamonitor.attendance.counts import BY, aggregate_tables, published
+    from ozamonitor.counting.output import write_table
+    from ozamonitor.errors import OzamonitorError
+    from ozamonitor.register.calendar import school_year_bounds
+
+    if by not in BY:
+        raise fail(f"--attendance counts by {', '.join(BY)}, not by {by!r}", code=2)
+    asof = peildatum or min(school_year_bounds(str(schoolyear))[1], reg.extraction_date)
+    try:
+        table = aggregate_tables(reg, asof=asof, by=(by,), threshold=threshold)[
+            f"attendance_{by}"]
+    except OzamonitorError as e:
+        raise fail(str(e), code=e.exit_code) from None
+    write_table(published(table, threshold), out)
+    console.print(f"wrote {out} (absence counts up to {asof.isoformat()} by {by}; "
+                  f"{_suppressed_note(threshold)})")
+
+
 def register(app: typer.Typer) -> None:
     """Add this group's commands to app."""
 
@@ -71,6 +94,10 @@ def register(app: typer.Typer) -> None:
         swv_rule: str = typer.Option(
             "largest_share", "--swv-rule",
             help="Gemeente in several SWVs: largest_share or fractional."),
+        attendance_out: Path | None = typer.Option(
+            None, "--attendance", help="Also write the absence counts of the same period by "
+            "the same --by (nation, gemeente, swv or school): tiers, chronic absence rate, "
+            "16-hour reports and 4-week absence (disclosure-controlled)."),
     ) -> None:
         """Count thuiszitters under one or more definitions (disclosure-controlled)."""
         from ozamonitor.counting.count import SWV_RULES, Counter
@@ -109,6 +136,9 @@ def register(app: typer.Typer) -> None:
         period = d.isoformat() if d else f"school year {schoolyear}"
         console.print(f"wrote {out} ({table.height} rows; {period}; by {by}; "
                       f"{_suppressed_note(threshold)})")
+        if attendance_out is not None:
+            _write_attendance(reg, attendance_out, by=by, peildatum=d, schoolyear=schoolyear,
+                              threshold=threshold)
         if by == "swv":
             multi = counter.multi_swv_gemeenten()
             if multi.height:

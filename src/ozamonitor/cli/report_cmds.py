@@ -20,7 +20,7 @@ from ozamonitor.cli.common import (
     staged_progress,
 )
 
-SECTIONS = ("counting", "trajectories", "impact")
+SECTIONS = ("counting", "attendance", "trajectories", "impact")
 
 
 def build_report(
@@ -37,7 +37,11 @@ def build_report(
     seed: int = 1,
 ) -> Path:
     """Assemble the HTML report from the chosen sections and write it atomically."""
-    from ozamonitor.register.calendar import school_year_label, school_year_of
+    from ozamonitor.register.calendar import (
+        school_year_bounds,
+        school_year_label,
+        school_year_of,
+    )
     from ozamonitor.register.store import Register
     from ozamonitor.report.document import ReportDocument, tr
 
@@ -73,6 +77,13 @@ def build_report(
                     reg, peildatum=peildatum, schoolyear=schoolyear, lang=lang, threshold=threshold
                 )
             )
+            bar.advance(task)
+        if "attendance" in sections:
+            from ozamonitor.report.attendance import attendance_section
+
+            # the school year of the flow counts, up to its end or the extraction date
+            doc.add(attendance_section(reg, asof=min(school_year_bounds(schoolyear)[1], x),
+                                       lang=lang, threshold=threshold))
             bar.advance(task)
         if "trajectories" in sections:
             from ozamonitor.report.trajectories import trajectories_section
@@ -127,7 +138,7 @@ def register(app: typer.Typer) -> None:
         threshold: int = typer.Option(10, help="Disclosure threshold."),
         seed: int = typer.Option(1, help="Random seed (samples, matching)."),
     ) -> None:
-        """Write the self-contained HTML report (counts, trajectories, impact)."""
+        """Write the self-contained HTML report (counts, absence, trajectories, impact)."""
         from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
         from ozamonitor.register.store import RegisterError
 

@@ -60,9 +60,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         page_no = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page_no = 1
+    reader = access.principal(request.user)
     rows = list(audit.entries(limit=AUDIT_PAGE + 1, offset=(page_no - 1) * AUDIT_PAGE,
-                              **filters))
-    models = [(m._meta.label, m._meta.verbose_name) for m in audit.audited_models()]
+                              reader=reader, **filters))
+    models = [(m._meta.label, m._meta.verbose_name) for m in audit.readable_models(reader)]
     return render(request, "core/audit.html", {
         "entries": rows[:AUDIT_PAGE], "has_next": len(rows) > AUDIT_PAGE, "page_no": page_no,
         "models": models, "filters": filters,
@@ -76,7 +77,7 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     header = ["when", "user", "model", "object_id", "object", "action", "field", "before",
               "after", "reason"]
     rows = []
-    for e in audit.entries(**_audit_filters(request)):
+    for e in audit.entries(reader=access.principal(request.user), **_audit_filters(request)):
         base = [e.when.isoformat(), e.user, e.model, e.object_id, e.object_repr, e.action]
         for field, old, new in e.changes or [("", "", "")]:
             rows.append([*base, field, "" if old is None else str(old),
