@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
         if swv_rule not in SWV_RULES:
             raise fail(f"--swv-rule: unknown rule {swv_rule!r}; use {' or '.join(SWV_RULES)}")
         check_threshold(threshold, unsafe_threshold)
-        check_outputs({"--out": out, "--per-child": per_child},
+        check_outputs({"--out": out, "--per-child": per_child, "--attendance": attendance_out},
                       {"--register": register_path,
                        **{f"--definitions-file {f}": f for f in definitions_file}})
         try:
