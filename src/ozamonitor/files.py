@@ -285,6 +285,9 @@ def atomic_dir(path: str | Path, *, private: bool = False) -> Iterator[Path]:
 
     An existing folder at ``path`` is replaced as a whole (moved aside, then
     removed), so a reader sees either the old or the new folder, never a mix.
+    Only an empty folder or one that an earlier ``atomic_dir`` wrote (it holds the
+    marker file ``.ozamonitor-output``) is replaced; any other folder is refused
+    before work starts, so ``--out ~/Documents`` cannot delete a user's files.
     On an error the temporary folder is removed and ``path`` is untouched.
 
     Parameters
@@ -296,6 +299,7 @@ def atomic_dir(path: str | Path, *, private: bool = False) -> Iterator[Path]:
         created with ``private=True`` semantics by the caller.
     """
     target = Path(path)
+    _check_replaceable(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         sweep_stale(target.parent)
@@ -308,6 +312,8 @@ def atomic_dir(path: str | Path, *, private: bool = False) -> Iterator[Path]:
         os.chmod(tmp, 0o700)
     try:
         yield tmp
+        (tmp / OUTPUT_MARKER).write_text(
+            "Written by ozamonitor; the next run into this folder replaces it whole.\n")
         os.chmod(tmp, 0o700 if private else _public_dir_mode())
         old = None
         if target.exists():
@@ -321,6 +327,34 @@ def atomic_dir(path: str | Path, *, private: bool = False) -> Iterator[Path]:
         if isinstance(e, Exception) and not isinstance(e, DiskFullError) and is_disk_full(e):
             raise DiskFullError(target) from None
         raise
+
+
+OUTPUT_MARKER = ".ozamonitor-output"
+
+
+def _legacy_register(manifest: Path) -> bool:
+    import json
+
+    try:
+        return "schema_version" in json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse to replace a folder that holds files ozamonitor did not write."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ConfigurationError(f"{target}: exists and is not a folder; choose another output")
+    if (target / OUTPUT_MARKER).exists() or not any(target.iterdir()):
+        return
+    if _legacy_register(target / "manifest.json"):
+        return  # a register written before the marker existed
+    raise ConfigurationError(
+        f"{target}: the folder holds files that ozamonitor did not write (no {OUTPUT_MARKER}); "
+        "the output replaces the folder whole, so choose a new or empty folder, or remove it "
+        "first")
 
 
 _UNSAFE = re.compile(r"[^0-9A-Za-z._-]+")
