@@ -9,6 +9,7 @@ import typer
 
 from ozamonitor.cli.common import (
     UNSAFE_THRESHOLD_HELP,
+    check_outputs,
     check_threshold,
     console,
     err_console,
@@ -24,18 +25,11 @@ def _suppressed_note(threshold: int) -> str:
 
 
 def _write_png(fig, path: Path, dpi: int = 120) -> None:  # type: ignore[no-untyped-def]
-    """Save a figure via a temporary file in the same folder, then rename it into place."""
-    import os
-    import tempfile
+    """Save a figure atomically (:func:`ozamonitor.files.atomic_write`)."""
+    from ozamonitor.files import atomic_write
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png.tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _open(register: Path):  # type: ignore[no-untyped-def]
@@ -118,6 +112,9 @@ def register(app: typer.Typer) -> None:
         if swv_rule not in SWV_RULES:
             raise fail(f"--swv-rule: unknown rule {swv_rule!r}; use {' or '.join(SWV_RULES)}")
         check_threshold(threshold, unsafe_threshold)
+        check_outputs({"--out": out, "--per-child": per_child, "--attendance": attendance_out},
+                      {"--register": register_path,
+                       **{f"--definitions-file {f}": f for f in definitions_file}})
         try:
             fmt_ = infer_format(out, fmt)
             if per_child is not None:
@@ -153,7 +150,7 @@ def register(app: typer.Typer) -> None:
         if per_child is not None:
             cols = ["person_id", "definition", "category", "period", "t", "gemeente",
                     "school", "sector", "age", "age_band"]
-            write_table(pc.select(cols), per_child)
+            write_table(pc.select(cols), per_child, private=True)
             err_console.print(
                 f"[bold yellow]warning:[/] {per_child} is MICRODATA (one row per child): it is "
                 "not disclosure-controlled and must never be published or leave the "
@@ -184,6 +181,7 @@ def register(app: typer.Typer) -> None:
         if lang not in ("nl", "en"):
             raise fail(f"--lang: use nl or en, not {lang!r}")
         check_threshold(threshold, unsafe_threshold)
+        check_outputs({"--out": out}, {"--register": register_path})
         reg = _open(register_path)
         try:
             c = Counter(reg, definitions, definitions_file=definitions_file or None)
@@ -223,6 +221,7 @@ def register(app: typer.Typer) -> None:
         from ozamonitor.counting.inspectie import export
         from ozamonitor.counting.timeline import CountingError
 
+        check_outputs({"--out": out}, {"--register": register_path})
         reg = _open(register_path)
         try:
             paths = export(reg, quarter, out, swv=swv, since=parse_date(since, "--since"))

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from ozamonitor.cli.common import (
+    check_outputs,
     console,
     fail,
     parse_date,
@@ -86,13 +87,13 @@ def build_report(
             bar.advance(task)
         if "trajectories" in sections:
             from ozamonitor.report.trajectories import trajectories_section
-            from ozamonitor.trajectories.analysis import run_trajectory_analysis
+            from ozamonitor.trajectories.analysis import MICRODATA_DIR, run_trajectory_analysis
 
             # The trajectory pipeline writes person-level files (microdata): without a
             # --trajectories-dir they stay in a temporary folder, never beside the report.
             with tempfile.TemporaryDirectory(prefix="ozamonitor-traj-") as tmp:
                 tdir = trajectories_dir or Path(tmp)
-                if not (tdir / "sequences.parquet").exists():
+                if not (tdir / MICRODATA_DIR / "sequences.parquet").exists():
                     run_trajectory_analysis(
                         reg,
                         tdir,
@@ -144,7 +145,8 @@ def register(app: typer.Typer) -> None:
         if threshold < DEFAULT_THRESHOLD:
             raise fail(f"--threshold {threshold}: a report is a published output; cells below "
                        f"{DEFAULT_THRESHOLD} persons are always suppressed")
-
+        check_outputs({"--out": out}, {"--register": register_path,
+                                       "--trajectories-dir": trajectories_dir})
         try:
             path = build_report(
                 register_path,

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from ozamonitor.files import safe_cell, text_cells
 from ozamonitor.web import access, audit
 from ozamonitor.web.access import ROLES
 
@@ -91,14 +92,14 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
         for r in rows:
             ws.append([str(x) if x is not None else "" for x in r])
         buf = io.BytesIO()
-        wb.save(buf)
+        text_cells(wb).save(buf)
         resp = HttpResponse(buf.getvalue(), content_type="application/vnd.openxmlformats-"
                             "officedocument.spreadsheetml.sheet")
     else:
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(header)
-        w.writerows(rows)
+        w.writerows([[safe_cell(x) for x in r] for r in rows])
         resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
         fmt = "csv"
     resp["Content-Disposition"] = f'attachment; filename="audit.{fmt}"'
