@@ -11,24 +11,20 @@ about the data should name the input file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import typer
 import typer.core
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from ozamonitor.errors import InputError, OzamonitorError, redact
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 console = Console()
 err_console = Console(stderr=True)
@@ -57,6 +53,13 @@ class OzamonitorGroup(typer.core.TyperGroup):
     traceback.
     """
 
+    #: Commands loaded on first use: ``name -> (module, first paragraph of its help)``.
+    #: The module is imported (and its ``register(app)`` called) only when one of
+    #: its commands runs or shows its own help, so ``ozamonitor --help`` imports no
+    #: data library. Subclasses set it (see :mod:`ozamonitor.cli.main`).
+    lazy_commands: ClassVar[Mapping[str, tuple[str, str]]] = {}
+    _listing: bool = False
+
     def invoke(self, ctx: Any) -> Any:
         from ozamonitor.errors import DiskFullError
         from ozamonitor.files import clean_on_signals, is_disk_full
@@ -71,6 +74,39 @@ class OzamonitorGroup(typer.core.TyperGroup):
                 raise
             where = getattr(e, "filename", None) or "an output"
             raise fail(str(DiskFullError(where)), code=DiskFullError.exit_code) from None
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + [n for n in self.lazy_commands if n not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            return cmd
+        entry = self.lazy_commands.get(cmd_name)
+        if entry is not None and self._listing:
+            # the group's help lists commands: a light stand-in, no import
+            return typer.core.TyperCommand(cmd_name, help=entry[1])
+        modules = [entry[0]] if entry is not None else sorted(
+            {m for m, _ in self.lazy_commands.values()})  # unknown name: load all, then look
+        for module in modules:
+            self.load_module(module)
+        return super().get_command(ctx, cmd_name)
+
+    def load_module(self, module: str) -> None:
+        """Import ``module`` and add the commands its ``register(app)`` defines."""
+        sub = typer.Typer()
+        importlib.import_module(module).register(sub)
+        group = typer.main.get_group(sub)
+        for name, cmd in group.commands.items():
+            self.commands.setdefault(name, cmd)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
 
 @contextmanager
@@ -129,6 +165,15 @@ def require_date(value: str, option: str) -> dt.date:
 @contextmanager
 def progress(disable: bool = False) -> Iterator[Progress]:
     """A rich progress bar (on stderr) for long work."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

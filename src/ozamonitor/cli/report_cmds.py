@@ -171,6 +171,9 @@ def register(app: typer.Typer) -> None:
         lang: str = typer.Option("nl", help="Report language: nl or en."),
     ) -> None:
         """Generate a small synthetic population, validate it, summarise it, write a report."""
+        import subprocess
+        import sys
+
         from ozamonitor.cli.register_cmds import info_cmd
         from ozamonitor.counting.calibration import calibration_table
         from ozamonitor.register.validate import validate_register
@@ -179,6 +182,11 @@ def register(app: typer.Typer) -> None:
         out.mkdir(parents=True, exist_ok=True)
         reg_path = out / "register"
         t0 = time.perf_counter()
+        # compile (or load) the sequence kernels the report needs
+        # (OM as the trajectory step uses, PAM, CLARA) while the register is generated
+        warm = subprocess.Popen([sys.executable, "-m", "ozamonitor.sequences.precompile",
+                                 "--quiet", "--methods", "OM"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         console.rule("1. synthetic national population")
         with staged_progress() as say:
             generate(reg_path, scale=scale, seed=seed, progress=say)
@@ -201,6 +209,7 @@ def register(app: typer.Typer) -> None:
             )
         )
         console.rule("5. report")
+        warm.wait()
         report_path = build_report(
             reg_path,
             out / "report.html",

@@ -77,24 +77,53 @@ def _parse_indel(text: str) -> float | np.ndarray | str:
     return parts[0] if len(parts) == 1 else np.array(parts)
 
 
-def _write_matrix(out: Path, d: np.ndarray) -> None:
-    """Write ``d`` to ``out`` (.csv without header, or .npy) atomically.
+_OUT_SUFFIXES = (".csv", ".npy", ".parquet")
 
-    A distance matrix between persons' sequences is person-level: owner-only (0600).
+
+def _write_matrix(out: Path, d: np.ndarray, n: int) -> None:
+    """Write the distances ``d`` to ``out`` atomically; the suffix picks the format.
+
+    ``.csv``: the ``N x N`` matrix without header, each value in its shortest
+    round-trip form (polars, multi-threaded); ``.npy``: the ``N x N`` array;
+    ``.parquet``: the condensed upper triangle as columns ``i``, ``j``,
+    ``distance`` (0-based row numbers, ``i < j``, scipy ``squareform`` order).
+    ``d`` is the square matrix for ``.csv``/``.npy`` and the condensed vector for
+    ``.parquet``; ``n`` is the number of sequences. A distance matrix between
+    persons' sequences is person-level: owner-only (0600).
     """
+    import polars as pl
+
     suffix = out.suffix.lower()
-    if suffix not in (".csv", ".npy"):
-        raise ConfigurationError(f"{out}: output must end in .csv or .npy")
-    with atomic_write(out, private=True) as tmp, tmp.open("wb") as fh:
+    if suffix not in _OUT_SUFFIXES:
+        raise ConfigurationError(f"{out}: output must end in .csv, .npy or .parquet")
+    with atomic_write(out, private=True) as tmp:
         if suffix == ".npy":
-            np.save(fh, d)
+            with tmp.open("wb") as fh:
+                np.save(fh, d)
+        elif suffix == ".parquet":
+            i, j = np.triu_indices(n, k=1)
+            pl.DataFrame({"i": i.astype(np.int32), "j": j.astype(np.int32), "distance": d}
+                         ).write_parquet(tmp, compression="zstd")
         else:
-            fmt = "%.9g" if d.dtype == np.float32 else "%.17g"
-            np.savetxt(fh, d, delimiter=",", fmt=fmt)
+            # symmetric: column k is row k, a contiguous view (no transpose copy)
+            frame = pl.DataFrame([pl.Series(f"c{k}", d[k]) for k in range(d.shape[0])])
+            frame.write_csv(tmp, include_header=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to app."""
+
+    @app.command("precompile")
+    def precompile_cmd() -> None:
+        """Compile the sequence kernels now (once per installation), so analyses start fast."""
+        import time
+
+        from ozamonitor.sequences.precompile import cache_location, precompile
+
+        t0 = time.perf_counter()
+        precompile(lambda line: console.print(line, highlight=False))
+        console.print(f"kernels ready in {time.perf_counter() - t0:.1f} s; "
+                      f"cache: {cache_location()}")
 
     @app.command("seqdist")
     def seqdist_cmd(
@@ -102,7 +131,11 @@ def register(app: typer.Typer) -> None:
             ..., "--input", "-i", help="CSV: id column + one column per period."
         ),
         out: Path = typer.Option(
-            ..., "--out", "-o", help="Output D.csv (N x N, no header) or D.npy."
+            ...,
+            "--out",
+            "-o",
+            help="Output D.csv (N x N, no header), D.npy (N x N) or D.parquet (condensed: "
+            "i, j, distance for i < j).",
         ),
         method: str = typer.Option("OM", help="OM|HAM|DHD|LCS|LCP|RLCP|OMspell|CHI2|EUCLID."),
         sm: str = typer.Option(
@@ -137,8 +170,8 @@ def register(app: typer.Typer) -> None:
         try:
             if missing not in _MISSING_RULES:
                 raise ConfigurationError(f"--missing must be one of {', '.join(_MISSING_RULES)}")
-            if out.suffix.lower() not in (".csv", ".npy"):
-                raise ConfigurationError(f"{out}: output must end in .csv or .npy")
+            if out.suffix.lower() not in _OUT_SUFFIXES:
+                raise ConfigurationError(f"{out}: output must end in .csv, .npy or .parquet")
             ids, tcols, cells = _read_sequence_csv(input, id_col, missing)
             alpha = [a.strip() for a in alphabet.split(",")] if alphabet else None
             right = "NA" if missing == "state" else "DEL"
@@ -168,8 +201,9 @@ def register(app: typer.Typer) -> None:
                 dtype=np.float32 if float32 else np.float64,
                 n_threads=threads,
                 backend=backend,
+                condensed=out.suffix.lower() == ".parquet",
             )
-            _write_matrix(out, d)
+            _write_matrix(out, d, len(ids))
         except ValueError as exc:
             raise fail(str(exc)) from None
         console.print(
