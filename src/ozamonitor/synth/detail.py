@@ -197,6 +197,10 @@ def _needs(tables: dict[str, pl.DataFrame], schools: pl.DataFrame, care: pl.Data
                ("wlz", "residential_24h"): "neurocognitive",
                ("zvw", "nursing"): "physical_health",
                ("wfz", "residential_24h"): "risky_circumstances"}
+    # short ambulant help is common and no sign of a complex need: only spells of more
+    # than a year (or still running) count as evidence
+    long = pl.col("end").is_null() | ((pl.col("end") - pl.col("start")).dt.total_days() > 365)
+    care = care.filter((pl.col("kind") != "ambulant") | long)
     key = pl.concat_str("law", "kind", separator="/")
     from_care = care.select("person_id", "start", need=key.replace_strict(
         {f"{a}/{b}": v for (a, b), v in need_of.items()}, default=None, return_dtype=pl.String),
