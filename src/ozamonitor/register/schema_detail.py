@@ -68,8 +68,8 @@ QUALIFICATION_KINDS = ("diploma", "start_qualification")
 TRANSPORT_DESTINATIONS = ("school", "care_location")
 #: Arrangement types seen in the field (domain.md section 11).
 ARRANGEMENT_TYPES = (
-    "guidance_at_school",  # extra begeleiding op school (expertiseteam in de klas)
-    "few_hours_plus_support",  # enkele uren les plus ondersteuning elders
+    "extra_guidance",  # extra begeleiding op school (expertiseteam in de klas)
+    "part_time_teaching",  # enkele uren les plus ondersteuning elders
     "class_at_school",  # een klas op het terrein van een reguliere school
     "intermediate_provision",  # tussenvoorziening (zorg plus onderwijs)
     "opdc",  # orthopedagogisch-didactisch centrum

@@ -62,8 +62,8 @@ class DetailShares:
 
 # type -> (teaching hours per week low, high; location)
 _TYPE_DETAIL: dict[str, tuple[float, float, str]] = {
-    "guidance_at_school": (20.0, 26.0, "school"),
-    "few_hours_plus_support": (4.0, 12.0, "other"),
+    "extra_guidance": (20.0, 26.0, "school"),
+    "part_time_teaching": (4.0, 12.0, "other"),
     "class_at_school": (12.0, 22.0, "school_grounds"),
     "intermediate_provision": (4.0, 16.0, "care_location"),
     "opdc": (20.0, 26.0, "other"),
