@@ -28,15 +28,20 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ozamonitor.errors import InputError, OzamonitorError
+from ozamonitor.errors import InputError, OzamonitorError, redact
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` in red on stderr and return an Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``message`` in red on stderr and return an Exit to raise.
+
+    A number in the message that could be a BSN is shown as ``<BSN?>``
+    (:func:`ozamonitor.errors.redact`).
+    """
+    err_console.print(f"[bold red]error:[/] {redact(message)}", highlight=False,
+                      soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -45,15 +50,27 @@ class OzamonitorGroup(typer.core.TyperGroup):
     any command becomes one clear line (:func:`fail`) and the error's ``exit_code``.
 
     Passed as ``cls=`` to the root :class:`typer.Typer`, so it also applies under
-    :class:`typer.testing.CliRunner` and to sub-groups. Other exceptions are bugs and
-    keep their traceback.
+    :class:`typer.testing.CliRunner` and to sub-groups. A full disk, whatever
+    library reports it, is one line too. SIGTERM and SIGHUP end a command the
+    way Ctrl-C does (:func:`ozamonitor.files.clean_on_signals`), so no
+    temporary file is left behind. Other exceptions are bugs and keep their
+    traceback.
     """
 
     def invoke(self, ctx: Any) -> Any:
+        from ozamonitor.errors import DiskFullError
+        from ozamonitor.files import clean_on_signals, is_disk_full
+
         try:
-            return super().invoke(ctx)
+            with clean_on_signals():
+                return super().invoke(ctx)
         except OzamonitorError as e:
             raise fail(str(e), code=e.exit_code) from None
+        except Exception as e:
+            if not is_disk_full(e):
+                raise
+            where = getattr(e, "filename", None) or "an output"
+            raise fail(str(DiskFullError(where)), code=DiskFullError.exit_code) from None
 
 
 @contextmanager
@@ -70,6 +87,25 @@ def naming_file(name: str | Path) -> Iterator[None]:
         yield
     except InputError as e:
         raise fail(f"{name}: {e}", code=e.exit_code) from None
+
+
+def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None] | None = None,
+                  *, replaced: tuple[str, ...] = ()) -> None:
+    """Refuse, before any work, outputs that collide with each other, an input or a register.
+
+    A register is any folder holding a register manifest among the given paths
+    and their parents; see :func:`ozamonitor.files.check_outputs`.
+    """
+    from ozamonitor.files import check_outputs as check
+    from ozamonitor.register.store import MANIFEST
+
+    registers: set[Path] = set()
+    for p in (*outputs.values(), *(inputs or {}).values()):
+        if p is None:
+            continue
+        here = Path(p).expanduser().resolve()
+        registers.update(f for f in (here, *here.parents) if (f / MANIFEST).is_file())
+    check(outputs, inputs=inputs, protected=sorted(registers), replaced=replaced)
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:

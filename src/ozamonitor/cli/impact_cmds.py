@@ -9,6 +9,7 @@ import typer
 
 from ozamonitor.cli.common import (
     UNSAFE_THRESHOLD_HELP,
+    check_outputs,
     check_threshold,
     console,
     print_frame,
@@ -39,6 +40,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Subgroups, matching and difference-in-differences for the OZA experiment."""
         check_threshold(threshold, unsafe_threshold)
+        check_outputs({"--out": out}, {"--register": register_path})
         from ozamonitor.causal.impact import impact_analysis
         from ozamonitor.report.impact import write_impact_outputs
 

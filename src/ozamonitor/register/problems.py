@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ozamonitor.errors import redact
+
 __all__ = [
     "CHECKS",
     "PROBLEM_SCHEMA",
@@ -56,7 +58,7 @@ class Problem:
     check: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.row}:{self.field}: {self.message}"
+        return redact(f"{self.file}:{self.row}:{self.field}: {self.message}")
 
 
 class ValidationReport(list[Problem]):
