@@ -21,7 +21,7 @@ from ozamonitor.register.example import EXAMPLE_EXTRACTION_DATE, example_source_
 from ozamonitor.register.pseudonym import pseudonymise
 from ozamonitor.register.store import Register, write_register
 
-KEY = b"impact-care-key-012345"
+KEY = b"impact-care-key-0123456789abcdef-more"
 D = dt.date
 H = D(2014, 8, 1)
 

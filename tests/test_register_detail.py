@@ -24,7 +24,7 @@ from ozamonitor.register.template import write_source_file
 from ozamonitor.register.validate import validate_register, validate_tables
 from ozamonitor.register.validate_detail import covered
 
-KEY = b"detail-test-key-0123456"
+KEY = b"detail-test-key-0123456789abcdef-more"
 EXT = EXAMPLE_EXTRACTION_DATE
 D = dt.date.fromisoformat
 

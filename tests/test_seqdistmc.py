@@ -278,3 +278,8 @@ def test_cli(tmp_path: Path) -> None:
     r = runner.invoke(app, ["seqdistmc", "--channel", str(tmp_path / "EDU.csv"), "--out",
                             str(out)])
     assert r.exit_code != 0 and "two" in r.output
+    # the output may not replace an input
+    r = runner.invoke(app, ["seqdistmc", "--channel", str(tmp_path / "EDU.csv"), "--channel",
+                            str(tmp_path / "CARE.csv"), "--out", str(tmp_path / "CARE.csv")])
+    assert r.exit_code == 2 and "same file" in r.output
+    assert (tmp_path / "CARE.csv").read_text().startswith("id,")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import typer
 
-from ozamonitor.cli.common import console, fail
+from ozamonitor.cli.common import check_outputs, console, fail
 from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.files import atomic_write
 
@@ -231,6 +231,8 @@ def register_mc(app: typer.Typer) -> None:
         """Multichannel distances as TraMineR's seqdistmc (rows in input order)."""
         from ozamonitor.sequences.multichannel import seqdistmc
 
+        check_outputs({"--out": out},
+                      {f"--channel {i}": p for i, p in enumerate(channel, start=1)})
         try:
             if out.suffix.lower() not in (".csv", ".npy"):
                 raise ConfigurationError(f"{out}: output must end in .csv or .npy")

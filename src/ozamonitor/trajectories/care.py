@@ -227,7 +227,8 @@ def write_care_outputs(reg: Register, education: SequenceData, out: Path, *,
                        figure_formats: Sequence[str] = ("png",), lang: str = "nl"
                        ) -> list[str]:
     """The care channel of the persons of ``education`` (calendar time, same periods):
-    ``care_sequences.parquet`` (private) and the chronograms stacked per channel.
+    ``microdata/care_sequences.parquet`` (owner-only) and the chronograms stacked per
+    channel (``figures/chronogram_channels.png``, shares per period).
 
     Parameters
     ----------
@@ -250,10 +251,14 @@ def write_care_outputs(reg: Register, education: SequenceData, out: Path, *,
     """
     care = build_care_channel(reg, period=period, start=start, end=end,
                               person_ids=[str(x) for x in education.ids])
-    care.write_parquet(out / "care_sequences.parquet", private=True)
-    files = ["care_sequences.parquet"]
-    if "png" in figure_formats:
+    micro = out / "microdata"  # person-level: owner-only folder, never published
+    micro.mkdir(mode=0o700, exist_ok=True)
+    care.write_parquet(micro / "care_sequences.parquet", private=True)
+    files = ["microdata/care_sequences.parquet"]
+    if "png" in figure_formats:  # shares per period, like the education chronogram
         names = ("onderwijs", "zorg") if lang == "nl" else ("education", "care")
-        plot_channels([education, care], names, out / "chronogram_channels.png", lang=lang)
-        files.append("chronogram_channels.png")
+        (out / "figures").mkdir(exist_ok=True)
+        plot_channels([education, care], names, out / "figures" / "chronogram_channels.png",
+                      lang=lang)
+        files.append("figures/chronogram_channels.png")
     return files
