@@ -24,8 +24,8 @@ def register(app: typer.Typer) -> None:
     def impact(
         register_path: Path = typer.Option(..., "--register", "-r", help="Register folder."),
         out: Path = typer.Option(Path("impact-output"), "--out", help="Output folder."),
-        by: str = typer.Option("target_group", help="Split: target_group, subgroup, primary "
-                               "or none."),
+        by: str = typer.Option("target_group", help="Split: target_group, subgroup, primary, "
+                               "deviation, financier, arrangement_type or none."),
         ratio: int = typer.Option(3, help="Controls per participant."),
         caliper: float = typer.Option(0.2, help="Caliper in SDs of the score (0 = none)."),
         exact: str = typer.Option("target_group,primary", help="Exact-matching variables."),

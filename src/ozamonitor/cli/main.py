@@ -60,6 +60,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sequence_cmds",
         "Pairwise sequence distances as TraMineR's seqdist (rows in input order).",
     ),
+    "seqdistmc": (
+        "sequence_cmds",
+        "Multichannel distances as TraMineR's seqdistmc (rows in input order).",
+    ),
     "precompile": (
         "sequence_cmds",
         "Compile the sequence kernels now (once per installation), so analyses start fast.",

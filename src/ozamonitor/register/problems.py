@@ -34,7 +34,8 @@ ROW = "_row"
 CHECKS: tuple[str, ...] = (
     "schema", "parse", "bsn", "null", "code", "range", "primary_key", "spell", "date",
     "future", "age", "reference", "region_kind", "tlv", "wec", "overlap", "hours",
-    "share", "manifest", "calendar", "dagdeel", "enrolment",
+    "share", "manifest", "calendar", "dagdeel", "enrolment", "indication", "provider",
+    "financier",
 )
 
 PROBLEM_SCHEMA: dict[str, pl.DataType] = {

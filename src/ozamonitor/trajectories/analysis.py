@@ -61,6 +61,7 @@ from ozamonitor.trajectories.align import (
     handle_missing,
 )
 from ozamonitor.trajectories.build import PeriodKind, Rule, build_trajectories
+from ozamonitor.trajectories.care import write_care_outputs
 from ozamonitor.trajectories.states import DEFAULT_CONFIG, TrajectoryConfig
 
 #: Background characteristics used for cross-tabs and the multinomial logit.
@@ -343,6 +344,8 @@ def _run(reg: Register, out: Path, o: _Options, progress: ProgressFn | None
     messages: list[str] = []
     files: list[str] = []
     seq_all, seq = _sequences(reg, out, o, messages, files, progress)
+    files += write_care_outputs(reg, seq_all, out, period=o.period, start=o.start, end=o.end,
+                                figure_formats=o.figure_formats, lang=o.lang)
     clusters = None
     k = None
     tables: dict[str, pl.DataFrame] = {}
