@@ -281,7 +281,7 @@ def register_mc(app: typer.Typer) -> None:
             d = seqdistmc(seqs, method, sm=sms[0] if sms and len(sms) == 1 else sms,
                           indel=ind_arg[0] if len(ind_arg) == 1 else ind_arg, cweight=w,
                           norm=norm, link=link)
-            _write_matrix(out, d)
+            _write_matrix(out, d, len(ids))
         except ValueError as exc:
             raise fail(str(exc)) from None
         console.print(f"{method}: {len(ids)} persons x {len(channel)} channels -> {out}")
