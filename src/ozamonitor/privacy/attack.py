@@ -65,7 +65,8 @@ def _components(rel: sp.csr_matrix, hidden: np.ndarray) -> list[tuple[np.ndarray
 
 
 def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
-                       targets: np.ndarray | None = None, integer: bool = True) -> Intervals:
+                       targets: np.ndarray | None = None, integer: bool = True,
+                       enough: float | None = None) -> Intervals:
     """Bounds of every hidden cell (or of ``targets`` only) given the published cells.
 
     Parameters
@@ -80,6 +81,10 @@ def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.
         Boolean mask of the cells whose bounds are wanted (default: all hidden).
     integer:
         Round the LP bounds inward to integers.
+    enough:
+        Stop solving for a cell once solutions found for other cells show that
+        its interval is at least this wide (the bounds returned for it are then
+        the range of those solutions: inside its interval, not the interval).
     """
     values = np.asarray(values, float)
     n = values.size
@@ -93,7 +98,7 @@ def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.
         goal = cells[want[cells]]
         if goal.size == 0:
             continue
-        lo, hi = _solve_component(rel, values, hidden, cells, rels, goal)
+        lo, hi = _solve_component(rel, values, hidden, cells, rels, goal, enough)
         lower[goal], upper[goal] = lo, hi
     if integer:
         lower = np.where(np.isfinite(lower), np.ceil(lower - _TOL), lower)
@@ -125,42 +130,93 @@ def _quiet_highs():  # type: ignore[no-untyped-def]
     return h
 
 
+def _merge_identities(a: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
+    """Representative column of every column: pure identities ``x_i - x_j == 0``
+    (two unknowns, opposite unit coefficients, nothing published) merge i and j."""
+    n = a.shape[1]
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    nnz = np.diff(a.indptr)
+    for r in np.flatnonzero((nnz == 2) & (np.abs(rhs) < _TOL)).tolist():
+        k = a.indptr[r]
+        (i, j), (x, y) = a.indices[k:k + 2], a.data[k:k + 2]
+        if abs(x + y) < _TOL and abs(abs(x) - 1) < _TOL:
+            ri, rj = find(int(i)), find(int(j))
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
+    return np.array([find(i) for i in range(n)])
+
+
 def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
-                     cells: np.ndarray, rels: np.ndarray, goal: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
+                     cells: np.ndarray, rels: np.ndarray, goal: np.ndarray,
+                     enough: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """LP bounds of the ``goal`` cells of one component.
+
+    With ``enough``, a cell whose values in the solutions found so far already
+    span ``enough`` is not solved for: its returned bounds are those values
+    (an inner approximation of its interval, wide enough for the caller).
+    """
     sub = rel[rels]
     pub = ~hidden
     rhs = -(sub[:, pub] @ values[pub])
-    a = sub[:, cells].tocsc()
+    a = sp.csr_matrix(sub[:, cells])
     if a.shape[0] == 0:  # no relation: only non-negativity
         return np.zeros(goal.size), np.full(goal.size, np.inf)
+    a.sort_indices()
+    rep = _merge_identities(a, rhs)
+    reps, col_of = np.unique(rep, return_inverse=True)
+    nc = reps.size
+    a = sp.csr_matrix((a.data, col_of[a.indices], a.indptr), shape=(a.shape[0], nc))
+    a.sum_duplicates()
+    a.eliminate_zeros()
+    keep = np.diff(a.indptr) > 0
+    a, rhs = a[keep], rhs[keep]
     import highspy
 
     h = _quiet_highs()
     h.setOptionValue("presolve", "off")  # keeps the basis between objectives
     inf = highspy.kHighsInf
-    nc = cells.size
     h.addVars(nc, np.zeros(nc), np.full(nc, inf))
-    a = a.tocsr()
-    h.addRows(a.shape[0], rhs, rhs, a.nnz, a.indptr[:-1].astype(np.int32),
-              a.indices.astype(np.int32), a.data)
-    pos = {int(c): i for i, c in enumerate(cells.tolist())}
-    lo = np.empty(goal.size)
-    hi = np.empty(goal.size)
-    zero = np.zeros(nc)
+    if a.shape[0]:
+        h.addRows(a.shape[0], rhs, rhs, a.nnz, a.indptr[:-1].astype(np.int32),
+                  a.indices.astype(np.int32), a.data)
+    pos = {int(c): int(col_of[i]) for i, c in enumerate(cells.tolist())}
+    var_lo = np.full(nc, np.inf)
+    var_hi = np.full(nc, -np.inf)
+    lo_v = np.full(nc, np.nan)
+    hi_v = np.full(nc, np.nan)
     idx = np.arange(nc, dtype=np.int32)
-    for t, c in enumerate(goal.tolist()):
+    zero = np.zeros(nc)
+    for c in goal.tolist():
         i = pos[c]
-        for sense, store in ((1.0, lo), (-1.0, hi)):
+        for sense, store in ((1.0, lo_v), (-1.0, hi_v)):
+            if not np.isnan(store[i]):
+                continue
+            if enough is not None and var_hi[i] - var_lo[i] >= enough:
+                continue
             cost = zero.copy()
             cost[i] = sense
             h.changeColsCost(nc, idx, cost)
             h.run()
             status = h.getModelStatus()
             if status == highspy.HighsModelStatus.kOptimal:
-                store[t] = h.getInfo().objective_function_value * sense
+                store[i] = h.getInfo().objective_function_value * sense
+                x = np.asarray(h.getSolution().col_value)
+                np.minimum(var_lo, x, out=var_lo)
+                np.maximum(var_hi, x, out=var_hi)
             elif status == highspy.HighsModelStatus.kUnbounded:
-                store[t] = -np.inf * sense
+                store[i] = -np.inf * sense
+                var_hi[i] = np.inf
             else:
-                raise RuntimeError(f"attacker LP: unexpected status {h.modelStatusToString(status)}")
+                raise RuntimeError("attacker LP: unexpected status "
+                                   f"{h.modelStatusToString(status)}")
+    gi = np.array([pos[c] for c in goal.tolist()], np.int64)
+    lo = np.where(np.isnan(lo_v[gi]), var_lo[gi], lo_v[gi])
+    hi = np.where(np.isnan(hi_v[gi]), var_hi[gi], hi_v[gi])
     return lo, hi

@@ -114,7 +114,7 @@ def gauss_suppress(matrix: sp.spmatrix, primary: np.ndarray, order: Sequence[int
     Boolean mask of all suppressed cells (primary and secondary).
     """
     indptr, indices = _columns(matrix)
-    n_cells, n_inner = matrix.shape
+    n_inner = matrix.shape[1]
     remaining = _remaining(indptr, indices, n_inner)
     basis = _Basis(n_inner)
     supp = primary.copy()
@@ -202,11 +202,13 @@ def linear_relations(matrix: sp.spmatrix) -> sp.csr_matrix:
     order = np.lexsort((np.arange(n_cells), size))
     remaining = _remaining(indptr, indices, n_inner)
     basis = _Basis(n_inner, track=True)
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    n_rel = 0
-    for j in order.tolist():
+    # empty cells (structural zeros) are one relation each: ``cell == 0``
+    empty = order[size[order] == 0]
+    rows: list[int] = list(range(empty.size))
+    cols: list[int] = empty.tolist()
+    vals: list[float] = [1.0] * empty.size
+    n_rel = empty.size
+    for j in order[size[order] > 0].tolist():
         ks = indices[indptr[j]:indptr[j + 1]]
         remaining[ks] -= 1
         v = {int(k): 1.0 for k in ks}

@@ -25,8 +25,11 @@ Protection (:meth:`Publication.protect`):
 3. **interval check** (:mod:`ozamonitor.privacy.attack`): for every primary
    cell the attacker's interval (LP over all relations, non-negativity,
    integrality by rounding) must be at least ``width`` wide (default
-   ``threshold - 1``: the cell could be anywhere in ``0..threshold-1``); where
-   it is not, the smallest published cell sharing a relation with it is
+   ``threshold - 1``: the cell could be anywhere in ``0..threshold-1``). The
+   same holds for every suppressed cell that the attacker cannot show to be at
+   least ``threshold`` (with one symbol the attacker cannot tell primary from
+   secondary cells, and :func:`too_narrow` is checkable from the published
+   folder alone). Where it does not hold, the smallest published cell sharing a relation with it is
    suppressed too and the component is audited again.
 
 Every suppressed cell is shown with one symbol, ``x``. Cells whose inner set is
@@ -233,25 +236,37 @@ def _interval_rounds(rel: sp.csr_matrix, values: np.ndarray, supp: np.ndarray,
     nonempty = np.diff(m.indptr) > 0
     locked = forced_public if forced_public is not None else np.zeros(values.size, bool)
     relc = rel.tocsc()
-    todo = primary.copy()
     for _ in range(prot.max_rounds):
-        iv = attacker_intervals(rel, values, supp, targets=todo)
-        narrow = todo & supp & (iv.width() < prot.required_width)
+        iv = attacker_intervals(rel, values, supp, enough=prot.required_width)
+        narrow = too_narrow(iv, supp, prot)
         if not narrow.any():
             return supp
         added = np.zeros(values.size, bool)
         for p in np.flatnonzero(narrow).tolist():
             c = _complement(rel, relc, p, supp | added, values, nonempty & ~locked)
             if c < 0:
+                if added.any():
+                    continue  # a complement chosen this round may widen it: check again
                 raise DisclosureRefusedError(
                     f"cell {p}: its attacker interval is [{iv.lower[p]:g}, {iv.upper[p]:g}] and "
                     "no published cell related to it can be suppressed; publish fewer tables")
             added[c] = True
         supp |= added
-        # re-audit the primaries whose component may have changed: all still hidden
-        todo = primary.copy()
     raise DisclosureRefusedError("disclosure control did not converge "
                                  f"within {prot.max_rounds} rounds")
+
+
+def too_narrow(iv: Intervals, hidden: np.ndarray, prot: Protection) -> np.ndarray:
+    """Suppressed cells that might be small (lower bound below the threshold) and
+    whose attacker interval is narrower than the protection width.
+
+    Only what an attacker can see decides: a primary cell always has a lower
+    bound below the threshold, so it is always checked; a secondary cell that
+    the attacker can show to be at least ``threshold`` is not a small count.
+    """
+    lower = np.nan_to_num(iv.lower, nan=0.0)
+    width = np.nan_to_num(iv.width(), nan=np.inf)
+    return hidden & (lower < prot.threshold) & (width < prot.required_width)
 
 
 def _complement(rel: sp.csr_matrix, relc: sp.csc_matrix, p: int, hidden: np.ndarray,
@@ -332,7 +347,8 @@ class Protected:
         return attacker_intervals(self.relations, self.values, self.suppressed)
 
     def audit(self) -> pl.DataFrame:
-        """One row per suppressed cell: table, row, lower, upper, primary, ok."""
+        """One row per suppressed cell: table, row, lower, upper, primary, ok
+        (ok: the cell is shown to be at least the threshold, or its interval is wide enough)."""
         iv = self.intervals()
         rows = []
         for t in self.publication.tables:
@@ -345,9 +361,9 @@ class Protected:
                 schema={"table": pl.String, "row": pl.Int64, "lower": pl.Float64,
                         "upper": pl.Float64, "primary": pl.Boolean}))
         out = pl.concat(rows) if rows else pl.DataFrame()
-        w = self.protection.required_width
+        w, th = self.protection.required_width, self.protection.threshold
         return out.with_columns(
-            ok=~pl.col("primary") | ((pl.col("upper") - pl.col("lower")) >= w))
+            ok=(pl.col("lower") >= th) | ((pl.col("upper") - pl.col("lower")) >= w))
 
 
 def cell_index(tables: Sequence[tuple[str, pl.DataFrame]]) -> dict[tuple[str, tuple], int]:
