@@ -241,16 +241,12 @@ def _interval_rounds(rel: sp.csr_matrix, values: np.ndarray, supp: np.ndarray,
         narrow = too_narrow(iv, supp, prot)
         if not narrow.any():
             return supp
-        added = np.zeros(values.size, bool)
-        for p in np.flatnonzero(narrow).tolist():
-            c = _complement(rel, relc, p, supp | added, values, nonempty & ~locked)
-            if c < 0:
-                if added.any():
-                    continue  # a complement chosen this round may widen it: check again
-                raise DisclosureRefusedError(
-                    f"cell {p}: its attacker interval is [{iv.lower[p]:g}, {iv.upper[p]:g}] and "
-                    "no published cell related to it can be suppressed; publish fewer tables")
-            added[c] = True
+        added = _complements(rel, relc, narrow, supp, values, nonempty & ~locked)
+        if not added.any():
+            p = int(np.flatnonzero(narrow)[0])
+            raise DisclosureRefusedError(
+                f"cell {p}: its attacker interval is [{iv.lower[p]:g}, {iv.upper[p]:g}] and "
+                "no published cell related to it can be suppressed; publish fewer tables")
         supp |= added
     raise DisclosureRefusedError("disclosure control did not converge "
                                  f"within {prot.max_rounds} rounds")
@@ -267,6 +263,36 @@ def too_narrow(iv: Intervals, hidden: np.ndarray, prot: Protection) -> np.ndarra
     lower = np.nan_to_num(iv.lower, nan=0.0)
     width = np.nan_to_num(iv.width(), nan=np.inf)
     return hidden & (lower < prot.threshold) & (width < prot.required_width)
+
+
+def _complements(rel: sp.csr_matrix, relc: sp.csc_matrix, narrow: np.ndarray,
+                 hidden: np.ndarray, values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Cells to suppress next for the ``narrow`` cells (a mask).
+
+    For each narrow cell, the published cell with the smallest non-zero count
+    in a relation holding it; a narrow cell that shares a relation with a cell
+    chosen earlier in this round waits for the next round (that choice may
+    widen it too), so one round adds few cells.
+    """
+    a = abs(rel).tocsr()
+    a.data[:] = 1.0
+    nidx = np.flatnonzero(narrow)
+    co = (a.T @ a[:, nidx]).tocsc()  # cells x narrow: share a relation
+    chosen = np.zeros(values.size, bool)
+    for k, p in enumerate(nidx.tolist()):
+        cand = co.indices[co.indptr[k]:co.indptr[k + 1]]
+        if chosen[cand].any():
+            continue
+        ok = cand[~hidden[cand] & allowed[cand]]
+        if ok.size:
+            nz = ok[values[ok] > 0]
+            pool = nz if nz.size else ok
+            c = int(pool[np.lexsort((pool, values[pool]))[0]])
+        else:
+            c = _complement(rel, relc, p, hidden | chosen, values, allowed)
+        if c >= 0:
+            chosen[c] = True
+    return chosen
 
 
 def _complement(rel: sp.csr_matrix, relc: sp.csc_matrix, p: int, hidden: np.ndarray,
