@@ -194,8 +194,10 @@ def register(app: typer.Typer) -> None:
         from ozamonitor.counting.count import Counter
         from ozamonitor.counting.definition import DefinitionError
         from ozamonitor.counting.output import write_table
+        from ozamonitor.counting.publication import protect_counts, reconciliation_frames
         from ozamonitor.counting.timeline import CountingError
         from ozamonitor.privacy.disclosure import render
+        from ozamonitor.privacy.folder import read_ledger, write_folder
 
         if lang not in ("nl", "en"):
             raise fail(f"--lang: use nl or en, not {lang!r}")
@@ -204,13 +206,16 @@ def register(app: typer.Typer) -> None:
         try:
             c = Counter(reg, definitions, definitions_file=definitions_file or None)
             pc = c.flow(schoolyear)
-            wf, ov = rc.publishable_reconciliation(
-                pc, definitions=[x.name for x in c.definitions], threshold=threshold)
+            # waterfall, overlap and the national tables: one publication (a folder)
+            res = protect_counts(c, pc, reconcile=True, levels=("nation",),
+                                 threshold=threshold, ledger=read_ledger(out))
+            wf, ov = reconciliation_frames(res, schoolyear)
             trd = rc.publishable_trend(rc.trend(c), threshold,
                                        hide={schoolyear: rc.hidden_counts(wf)})
         except (DefinitionError, CountingError) as e:
             raise fail(str(e)) from None
-        out.mkdir(parents=True, exist_ok=True)
+        write_folder(res, out, source={"register": str(register_path),
+                                       "school_year": schoolyear})
         labels = {x.name: x.display(lang) for x in c.definitions}
         for name, df, fig in (
             ("waterfall", wf, rc.waterfall_figure(wf, lang=lang, labels=labels)),

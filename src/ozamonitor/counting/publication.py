@@ -48,6 +48,8 @@ def count_publication(
     periods: Sequence[str] | None = None,
     swv_rule: SwvRule = "largest_share",
     lang: str = "nl",
+    reconcile: bool = False,
+    levels: Sequence[str] = LEVELS,
 ) -> Publication:
     """The publication of ``per_child`` by every level in :data:`LEVELS` and ``by``.
 
@@ -61,10 +63,16 @@ def count_publication(
         Extra dimensions (age, sex, ...) to publish besides the region levels.
     periods:
         Period labels to list (default: those of ``per_child`` or the counter's last request).
+    levels:
+        Region levels to publish (default :data:`LEVELS`).
+    reconcile:
+        Also publish the waterfall (per period, definitions from the smallest
+        to the largest count: ``count`` and ``added``) and the overlap matrix of
+        the definitions, as tables ``waterfall`` and ``overlap``.
     """
     if swv_rule != "largest_share":
         raise ValueError("a publication counts whole children: use swv_rule='largest_share'")
-    levels = list(dict.fromkeys([*LEVELS, *by]))
+    levels = list(dict.fromkeys([*levels, *by]))
     for b in levels:
         if b not in BY_DIMENSIONS:
             raise ValueError(f"unknown dimension {b!r}")
@@ -82,6 +90,8 @@ def count_publication(
     pub = Publication(pats["n"].to_numpy())
     rep = rows.join(pats.select("inner_id", "pid", "period"), on=["pid", "period"])
     plist = _periods(counter, per_child, periods)
+    if reconcile:
+        _add_reconciliation(pub, rep, plist)
     for prio, b in enumerate(levels):
         m = rep.select("inner_id", "definition", "category", pl.col(f"r_{b}").alias("region"),
                        "period")
@@ -93,6 +103,50 @@ def count_publication(
                          description=BY_DIMENSIONS[b], priority=len(levels) - prio)
         pub.add_table(spec, mem, grid)
     return pub
+
+
+def _add_reconciliation(pub: Publication, rep: pl.DataFrame, periods: list[str]) -> None:
+    """Waterfall and overlap tables over the same inner cells."""
+    defs = rep.select("inner_id", "period", "definition").unique()
+    n = pl.Series(pub.inner_counts)
+    sizes = (defs.with_columns(n=n.gather(defs["inner_id"]))
+             .group_by("period", "definition").agg(pl.col("n").sum()))
+    wf_m, ov_m, wf_grid, ov_grid = [], [], [], []
+    for per in periods:
+        s = sizes.filter(pl.col("period") == per).sort("n", "definition")
+        names = s["definition"].to_list()
+        rank = {d: i for i, d in enumerate(names)}
+        d = defs.filter(pl.col("period") == per).with_columns(
+            rank=pl.col("definition").replace_strict(rank, return_dtype=pl.Int32))
+        first = d.group_by("inner_id").agg(pl.col("rank").min())
+        step = pl.col("rank") + 1
+        wf_m += [d.select("inner_id", "period", step.alias("step"), "definition",
+                          measure=pl.lit("count")),
+                 first.join(d, on=["inner_id", "rank"]).select(
+                     "inner_id", "period", step.alias("step"), "definition",
+                     measure=pl.lit("added"))]
+        wf_grid.append(pl.DataFrame(
+            [(per, i + 1, x, m) for i, x in enumerate(names) for m in ("count", "added")],
+            schema={"period": pl.String, "step": pl.Int32, "definition": pl.String,
+                    "measure": pl.String}, orient="row"))
+        pairs = d.join(d, on="inner_id", suffix="_b").select(
+            "inner_id", "period", pl.col("definition").alias("definition_a"),
+            "definition_b")
+        ov_m.append(pairs)
+        ov_grid.append(pl.DataFrame({"definition_a": names}).join(
+            pl.DataFrame({"definition_b": names}), how="cross").select(
+            period=pl.lit(per), definition_a="definition_a", definition_b="definition_b"))
+    if not wf_grid:
+        return
+    pub.add_table(TableSpec("waterfall", ("period", "step", "definition", "measure"),
+                            title="Van de smalste naar de breedste definitie",
+                            description="count: children a definition counts; added: "
+                            "children no earlier definition counts"),
+                  pl.concat([x.cast({"step": pl.Int32}) for x in wf_m]), pl.concat(wf_grid))
+    pub.add_table(TableSpec("overlap", ("period", "definition_a", "definition_b"),
+                            title="Overlap tussen definities",
+                            description="children counted by both definitions"),
+                  pl.concat(ov_m), pl.concat(ov_grid))
 
 
 def _periods(counter: Counter, per_child: pl.DataFrame, periods: Sequence[str] | None
@@ -132,11 +186,13 @@ def _title(by: str, lang: str) -> str:
 
 def protect_counts(counter: Counter, per_child: pl.DataFrame, *, by: Sequence[str] = (),
                    periods: Sequence[str] | None = None, threshold: int = 10,
-                   width: int | None = None, ledger: dict | None = None) -> Protected:
+                   width: int | None = None, ledger: dict | None = None,
+                   reconcile: bool = False, levels: Sequence[str] = LEVELS) -> Protected:
     """:func:`count_publication`, protected (consistent with ``ledger`` when given)."""
     from ozamonitor.privacy.folder import ledger_masks
 
-    pub = count_publication(counter, per_child, by=by, periods=periods)
+    pub = count_publication(counter, per_child, by=by, periods=periods, reconcile=reconcile,
+                            levels=levels)
     public = hidden = None
     if ledger:
         public, hidden = ledger_masks(pub, ledger)
@@ -150,5 +206,20 @@ def in_table_order(protected: Protected, by: str, order: pl.DataFrame) -> pl.Dat
     return order.select(*DIMS).join(t, on=list(DIMS), how="left", maintain_order="left")
 
 
+def reconciliation_frames(res: Protected, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The protected waterfall and overlap of one period in the shapes of
+    :func:`ozamonitor.counting.reconcile.publishable_reconciliation`."""
+    wf = res.table("waterfall").filter(pl.col("period") == period)
+    c = wf.filter(pl.col("measure") == "count").select(
+        "step", "definition", "count", count_suppression="suppression")
+    a = wf.filter(pl.col("measure") == "added").select(
+        "step", pl.col("count").alias("added"),
+        added_suppression="suppression")
+    w = c.join(a, on="step").sort("step").select(
+        "step", "definition", "count", "added", "count_suppression", "added_suppression")
+    ov = res.table("overlap").filter(pl.col("period") == period).drop("period")
+    return w, ov
+
+
 __all__ = ["DIMS", "LEVELS", "count_publication", "in_table_order", "protect_counts",
-           "table_name"]
+           "reconciliation_frames", "table_name"]

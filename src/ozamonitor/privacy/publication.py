@@ -212,7 +212,7 @@ class Publication:
         order = order[~hidden_seed[order]]
         supp = gauss_suppress(m, hidden_seed, order.tolist(), forced_public)
         rel = linear_relations(m)
-        supp = _interval_rounds(rel, values, supp, primary, prot, forced_public, m)
+        supp = _interval_rounds(rel, values, supp, prio, prot, forced_public, m)
         return Protected(self, values, primary, supp, rel, prot)
 
     def describe(self, j: int) -> str:
@@ -229,27 +229,47 @@ class Publication:
 
 
 def _interval_rounds(rel: sp.csr_matrix, values: np.ndarray, supp: np.ndarray,
-                     primary: np.ndarray, prot: Protection,
+                     prio: np.ndarray, prot: Protection,
                      forced_public: np.ndarray | None, m: sp.csr_matrix) -> np.ndarray:
-    """Suppress more cells until every primary cell's interval is wide enough."""
+    """Suppress more cells until every small cell's interval is wide enough.
+
+    Hiding a cell only widens the other intervals, so a round re-checks only
+    the cells that were narrower than the width in the round before and the
+    cells it has just hidden.
+    """
     supp = supp.copy()
     nonempty = np.diff(m.indptr) > 0
     locked = forced_public if forced_public is not None else np.zeros(values.size, bool)
     relc = rel.tocsc()
+    twin = _twins(m)
+    check = supp.copy()
     for _ in range(prot.max_rounds):
-        iv = attacker_intervals(rel, values, supp, enough=prot.required_width)
-        narrow = too_narrow(iv, supp, prot)
+        iv = attacker_intervals(rel, values, supp, targets=check, enough=prot.required_width)
+        narrow = too_narrow(iv, supp, prot) & check
         if not narrow.any():
             return supp
-        added = _complements(rel, relc, narrow, supp, values, nonempty & ~locked)
+        added = _complements(rel, relc, narrow, supp, values, prio, nonempty & ~locked)
         if not added.any():
             p = int(np.flatnonzero(narrow)[0])
             raise DisclosureRefusedError(
                 f"cell {p}: its attacker interval is [{iv.lower[p]:g}, {iv.upper[p]:g}] and "
                 "no published cell related to it can be suppressed; publish fewer tables")
+        added = np.isin(twin, twin[added])  # the same figure in every table
         supp |= added
+        still = check & ~(np.nan_to_num(iv.width(), nan=0.0) >= prot.required_width)
+        check = still | added
     raise DisclosureRefusedError("disclosure control did not converge "
                                  f"within {prot.max_rounds} rounds")
+
+
+def _twins(m: sp.csr_matrix) -> np.ndarray:
+    """For each cell, the first cell with the same inner cells (the same figure)."""
+    first: dict[bytes, int] = {}
+    out = np.empty(m.shape[0], np.int64)
+    for j in range(m.shape[0]):
+        key = m.indices[m.indptr[j]:m.indptr[j + 1]].tobytes()
+        out[j] = first.setdefault(key, j) if key else j
+    return out
 
 
 def too_narrow(iv: Intervals, hidden: np.ndarray, prot: Protection) -> np.ndarray:
@@ -266,13 +286,14 @@ def too_narrow(iv: Intervals, hidden: np.ndarray, prot: Protection) -> np.ndarra
 
 
 def _complements(rel: sp.csr_matrix, relc: sp.csc_matrix, narrow: np.ndarray,
-                 hidden: np.ndarray, values: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+                 hidden: np.ndarray, values: np.ndarray, prio: np.ndarray,
+                 allowed: np.ndarray) -> np.ndarray:
     """Cells to suppress next for the ``narrow`` cells (a mask).
 
-    For each narrow cell, the published cell with the smallest non-zero count
-    in a relation holding it; a narrow cell that shares a relation with a cell
-    chosen earlier in this round waits for the next round (that choice may
-    widen it too), so one round adds few cells.
+    For each narrow cell, the published cell of the lowest table priority
+    with the smallest non-zero count in a relation holding it; a narrow cell
+    that shares a relation with a cell chosen earlier in this round waits for
+    the next round (that choice may widen it too), so one round adds few cells.
     """
     a = abs(rel).tocsr()
     a.data[:] = 1.0
@@ -285,9 +306,7 @@ def _complements(rel: sp.csr_matrix, relc: sp.csc_matrix, narrow: np.ndarray,
             continue
         ok = cand[~hidden[cand] & allowed[cand]]
         if ok.size:
-            nz = ok[values[ok] > 0]
-            pool = nz if nz.size else ok
-            c = int(pool[np.lexsort((pool, values[pool]))[0]])
+            c = int(ok[np.lexsort((ok, values[ok], values[ok] == 0, prio[ok]))[0]])
         else:
             c = _complement(rel, relc, p, hidden | chosen, values, allowed)
         if c >= 0:
