@@ -85,8 +85,7 @@ def counting_section(
     fl = _rendered(c.table(flow_pc, "nation", threshold=threshold), "count", threshold)
     if hidden_flow:  # the whole definition: hiding only its total would leave the sum
         fl = fl.with_columns(
-            pl.when(pl.col("definition").is_in(hidden_flow) & (pl.col("count") != f"<{threshold}"))
-            .then(pl.lit("x")).otherwise(pl.col("count")).alias("count"))
+            pl.when(pl.col("definition").is_in(hidden_flow)).then(pl.lit("x")).otherwise(pl.col("count")).alias("count"))
     side = (
         _rendered(st, "count", threshold).select("definition", "category",
                                                  pl.col("count").alias("stock"))
@@ -185,9 +184,9 @@ def counting_section(
         "under every official definition from the same register and shows where the "
         "differences come from.")) + note(tr(
             lang,
-            f"Cellen met 1 tot {threshold} kinderen zijn onderdrukt (<{threshold}); 'x' is "
-            "onderdrukt om een andere cel te beschermen.",
-            f"Cells with 1 to {threshold - 1} children are suppressed (<{threshold}); 'x' is "
-            "suppressed to protect another cell."))
+            f"Cellen met 1 tot en met {threshold - 1} kinderen, en cellen die zo'n cel "
+            "beschermen, zijn onderdrukt: 'x' (één teken voor elke onderdrukte cel).",
+            f"Cells with 1 to {threshold - 1} children, and cells that protect such a cell, "
+            "are suppressed: 'x' (one symbol for every suppressed cell)."))
     return Section(id="counting", title=tr(lang, "Thuiszitters tellen", "Counting children "
                                            "at home"), html=intro, subsections=subs)
