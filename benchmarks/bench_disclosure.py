@@ -45,15 +45,20 @@ def main() -> None:
     pc = counter.flow(args.schoolyear)
     t_count = time.perf_counter() - t0
 
+    c0 = time.process_time()
     t0 = time.perf_counter()
     pub = count_publication(counter, pc, levels=levels)
     t_model = time.perf_counter() - t0
+    m = pub.matrix()
+    print(f"model {t_model:.1f} s: {m.shape[0]:,} cells x {m.shape[1]:,} inner cells", flush=True)
     t0 = time.perf_counter()
     res = pub.protect(Protection(threshold=10))
     t_protect = time.perf_counter() - t0
+    print(f"protect {t_protect:.1f} s (CPU so far {time.process_time() - c0:.1f} s)", flush=True)
     t0 = time.perf_counter()
     audit = res.audit()
     t_audit = time.perf_counter() - t0
+    cpu = time.process_time() - c0
 
     table = counter.table(pc, "gemeente", threshold=None)
     groups = table_sum_groups(d.name for d in counter.definitions if d.exclusive)
@@ -62,7 +67,6 @@ def main() -> None:
     t_old = time.perf_counter() - t0
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
-    m = pub.matrix()
     n_bad = int((~audit["ok"]).sum())
     print(f"register {args.register}, school year {args.schoolyear}, levels {levels}; "
           f"{pc['pid'].n_unique():,} children counted")
@@ -71,7 +75,8 @@ def main() -> None:
           f"relations {res.relations.shape[0]:,}")
     print(f"per-child counting {t_count:.1f} s (not part of the target)")
     print(f"model {t_model:.1f} s + protect {t_protect:.1f} s + full audit {t_audit:.1f} s "
-          f"= {t_model + t_protect + t_audit:.1f} s; peak RSS {peak:.2f} GiB")
+          f"= {t_model + t_protect + t_audit:.1f} s wall, {cpu:.1f} s CPU; "
+          f"peak RSS {peak:.2f} GiB")
     print(f"reference: old per-table suppress of the gemeente table {t_old:.2f} s "
           f"(ratio new/old {(t_model + t_protect + t_audit) / max(t_old, 1e-9):.1f})")
     print(f"audit: {audit.height:,} suppressed cells, {n_bad} too narrow (must be 0); "

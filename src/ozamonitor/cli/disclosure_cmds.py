@@ -21,6 +21,10 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(
             None, "--out", "-o", help="Also write every suppressed cell's interval (CSV)."),
         show: int = typer.Option(20, "--show", help="Print at most this many failing cells."),
+        exact: bool = typer.Option(
+            False, "--exact/--fast", help="Exact bounds for every cell (--exact), or stop "
+            "solving for a cell once it is shown to be wide enough (--fast, default: the "
+            "verdict is the same, the bounds of such cells are then a part of the interval)."),
     ) -> None:
         """Attacker intervals of every suppressed cell; exit 1 if one is too narrow.
 
@@ -39,7 +43,7 @@ def register(app: typer.Typer) -> None:
         frames = []
         for folder in folders:
             try:
-                res = audit_folder(folder, width=width)
+                res = audit_folder(folder, width=width, exact=exact)
             except FolderError as e:
                 raise fail(str(e)) from None
             bad = res.filter(~pl.col("ok"))
