@@ -94,7 +94,8 @@ class Builder:
         for article, start, end in exempt:
             self.rows["exemptions"].append((pid, article, start, end, gemeente or "GM0001"))
         for kind, start, end in care:
-            self.rows["care_spells"].append((pid, "wlz", kind, "zorgkantoor", start, end))
+            self.rows["care_spells"].append((pid, "wlz", kind, "zorgkantoor", start, end, None,
+                                             None))
         for what, start, end in waiting:
             self.rows["waiting_lists"].append((pid, what, start, end))
         return self

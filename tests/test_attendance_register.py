@@ -20,7 +20,7 @@ from ozamonitor.register.school_calendar import (
 from ozamonitor.register.template import export_template
 
 D = dt.date
-KEY = b"attendance-test-key-0123456789"
+KEY = b"attendance-test-key-0123456789abcdefgh"
 
 
 # ---------------------------------------------------------------- calendar

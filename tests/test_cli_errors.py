@@ -69,7 +69,8 @@ def test_library_errors_become_one_line_and_their_exit_code(tmp_path, monkeypatc
         raise error
 
     monkeypatch.setattr(impact, "impact_analysis", boom)
-    res = runner.invoke(app, ["impact", "--register", str(tmp_path), "--out", str(tmp_path)])
+    res = runner.invoke(app, ["impact", "--register", str(tmp_path), "--out",
+                             str(tmp_path / "out")])
     assert res.exit_code == code
     assert isinstance(res.exception, SystemExit)  # no traceback
     lines = [ln for ln in res.output.splitlines() if ln.startswith("error:")]

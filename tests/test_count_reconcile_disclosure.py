@@ -213,7 +213,8 @@ def test_reconcile_writes_pngs_atomically(reg: Register, tmp_path: Path) -> None
     assert code == 0, text
     names = sorted(p.name for p in out.iterdir())
     # the figures, and the publication folder (manifest, tables, relations, ledger)
-    assert names == ["ledger.json", "manifest.json", "overlap.csv", "overlap.png",
+    assert names == [".ozamonitor-output", "ledger.json", "manifest.json", "overlap.csv",
+                     "overlap.png",
                      "relations.csv", "tables", "trend.csv", "trend.png",
                      "waterfall.csv", "waterfall.png"]
     code, text = _run("audit-disclosure", out)

@@ -60,17 +60,20 @@ def test_atomic_write_leaves_nothing_on_error(tmp_path):
 
 
 def test_atomic_dir_replaces_whole_folder(tmp_path):
+    from ozamonitor.files import OUTPUT_MARKER
+
     d = tmp_path / "out"
     d.mkdir()
+    (d / OUTPUT_MARKER).write_text("")  # an earlier run's output
     (d / "stale.csv").write_text("s")
     with atomic_dir(d) as tmp:
         (tmp / "new.csv").write_text("n")
-    assert sorted(p.name for p in d.iterdir()) == ["new.csv"]
+    assert sorted(p.name for p in d.iterdir()) == [OUTPUT_MARKER, "new.csv"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     with pytest.raises(RuntimeError), atomic_dir(d) as tmp:
         (tmp / "other.csv").write_text("o")
         raise RuntimeError
-    assert sorted(p.name for p in d.iterdir()) == ["new.csv"]
+    assert sorted(p.name for p in d.iterdir()) == [OUTPUT_MARKER, "new.csv"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
@@ -82,3 +85,25 @@ def test_safe_name_and_confined(tmp_path):
         confined(tmp_path, "../x.csv")
     with pytest.raises(ConfigurationError):
         confined(tmp_path, "/etc/passwd")
+
+
+def test_atomic_dir_refuses_a_folder_it_did_not_write(tmp_path):
+    """``--out ~/Documents`` must not delete the user's files: only empty folders or
+    earlier outputs (with the marker) are replaced."""
+    from ozamonitor.errors import ConfigurationError
+    from ozamonitor.files import OUTPUT_MARKER
+
+    d = tmp_path / "Documents"
+    d.mkdir()
+    (d / "thesis.docx").write_bytes(b"precious")
+    with pytest.raises(ConfigurationError, match="did not write"), atomic_dir(d) as tmp:
+        (tmp / "report.html").write_text("x")
+    assert (d / "thesis.docx").read_bytes() == b"precious"
+    assert not list(tmp_path.glob(".ozm-tmp.*"))
+    out = tmp_path / "out"
+    with atomic_dir(out) as tmp:
+        (tmp / "a.csv").write_text("1")
+    assert (out / OUTPUT_MARKER).exists()
+    with atomic_dir(out) as tmp:  # an earlier output is replaced whole
+        (tmp / "b.csv").write_text("2")
+    assert sorted(p.name for p in out.iterdir()) == [OUTPUT_MARKER, "b.csv"]

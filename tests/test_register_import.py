@@ -29,7 +29,7 @@ from ozamonitor.register.template import export_template, write_source_file
 from ozamonitor.register.validate import validate_register
 
 DATA = Path(__file__).parent / "data" / "register_nl"
-KEY = b"import-test-key-0123456789"
+KEY = b"import-test-key-0123456789abcdefghijkl"
 EXT = EXAMPLE_EXTRACTION_DATE
 #: the Dutch delivery holds these tables of the example (others are absent, i.e. empty)
 NL_TABLES = ("regions", "schools", "persons", "enrolments", "exemptions")

@@ -16,7 +16,7 @@ from ozamonitor.register.schemadoc import END, START, embed, schema_markdown
 from ozamonitor.register.store import write_register
 from ozamonitor.register.validate import validate_register
 
-KEY = b"info-test-key-0123456789"
+KEY = b"info-test-key-0123456789abcdefghijkl"
 DOCS = Path(__file__).parents[1] / "docs" / "register.md"
 
 

@@ -22,7 +22,7 @@ from ozamonitor.register.pseudonym import (
     random_valid_bsns,
 )
 
-KEY = b"test-key-0123456789abcdef"
+KEY = b"test-key-0123456789abcdefghijklmnop"
 
 # 111222333: 9+8+7+12+10+8+9+6-3 = 66; 123456782: 154; 012345672: 110; 100000009: 0 (mod 11)
 VALID = ["111222333", "123456782", "012345672", "100000009", "999999990"]
@@ -115,15 +115,15 @@ def test_load_key_sources_and_refusal(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv(KEY_ENV, raising=False)
     with pytest.raises(PseudonymKeyError, match="--key-file"):
         load_key()
-    with pytest.raises(PseudonymKeyError, match="at least 16"):
+    with pytest.raises(PseudonymKeyError, match="at least 32"):
         load_key(b"short")
     f = tmp_path / "key.txt"
-    f.write_text("abcdefghijklmnopqrstuvwxyz\n")
-    assert load_key(key_file=f) == b"abcdefghijklmnopqrstuvwxyz"
+    f.write_text("abcdefghijklmnopqrstuvwxyz0123456789\n")
+    assert load_key(key_file=f) == b"abcdefghijklmnopqrstuvwxyz0123456789"
     with pytest.raises(PseudonymKeyError, match="not found"):
         load_key(key_file=tmp_path / "nope")
-    monkeypatch.setenv(KEY_ENV, "from-the-environment-123")
-    assert load_key() == b"from-the-environment-123"
+    monkeypatch.setenv(KEY_ENV, "from-the-environment-0123456789abcdef")
+    assert load_key() == b"from-the-environment-0123456789abcdef"
     assert load_key(KEY) == KEY  # an explicit key wins
 
 
@@ -131,3 +131,24 @@ def test_key_id_is_stable_and_not_the_key() -> None:
     assert key_id(KEY) == key_id(KEY.decode())
     assert key_id(KEY) != key_id(KEY + b"1")
     assert KEY.hex()[:12] != key_id(KEY)
+
+
+@pytest.mark.parametrize("weak", [b"", b"k" * 16, b"k" * 64, b"ab" * 20, b"0123456" * 6,
+                                  "x" * 40])
+def test_weak_or_empty_keys_are_refused_everywhere(weak, monkeypatch, tmp_path):
+    with pytest.raises(PseudonymKeyError):
+        pseudonymise(["123456782"], key=weak)
+    with pytest.raises(PseudonymKeyError):
+        load_key(weak)
+    raw = weak.encode() if isinstance(weak, str) else weak
+    if raw:
+        (tmp_path / "key.txt").write_bytes(raw)
+        with pytest.raises(PseudonymKeyError) as e:
+            load_key(key_file=tmp_path / "key.txt")
+        assert raw.decode() not in str(e.value)  # the key itself is never shown
+
+
+def test_a_random_hex_key_is_accepted():
+    import secrets
+
+    assert load_key(secrets.token_hex(32)) and len(pseudonymise(["123456782"], KEY)) == 1

@@ -44,7 +44,7 @@ def test_ragged_csv_rows(tmp_path, monkeypatch):
     (src / "persons.csv").write_text(
         "bsn,birth_date,sex\n111222333,2012-01-01,M\n123456782,2011-02-02\n"
     )
-    monkeypatch.setenv("OZAMONITOR_PSEUDONYM_KEY", "0123456789abcdef0123")
+    monkeypatch.setenv("OZAMONITOR_PSEUDONYM_KEY", "0123456789abcdef0123456789abcdefXYZ")
     with pytest.raises(Exception, match=r"persons\.csv:2: 2 fields, the header has 3"):
         import_register(src, tmp_path / "out")
     assert not (tmp_path / "out").exists()

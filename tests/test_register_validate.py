@@ -24,7 +24,7 @@ from ozamonitor.register.validate import (
     validate_tables,
 )
 
-KEY = b"validate-test-key-0123"
+KEY = b"validate-test-key-0123456789abcdefgh"
 D = dt.date.fromisoformat
 EXT = EXAMPLE_EXTRACTION_DATE
 

@@ -24,7 +24,8 @@ def demo_dir(tmp_path_factory):
 def test_demo_writes_register_and_report(demo_dir):
     assert (demo_dir / "register" / "manifest.json").is_file()
     html = (demo_dir / "report.html").read_text()
-    for title in ("Thuiszitters tellen", "Onderwijs-zorgtrajecten", "Wat werkt voor wie"):
+    for title in ("Thuiszitters tellen", "Verzuim en meldingen", "Onderwijs-zorgtrajecten",
+                  "Wat werkt voor wie"):
         assert title in html
     # disclosure control: no published count between 1 and 9 in the report's tables
     cells = re.findall(r'<td class="num">(\d[\d\u202f]*)</td>', html)
@@ -48,6 +49,24 @@ def test_report_english_and_sections(demo_dir, tmp_path):
     html = out.read_text()
     assert 'lang="en"' in html and "Cells of 1 to 9 are suppressed" in html
     assert "What works for whom" not in html
+
+
+def test_count_writes_the_absence_counts_beside(demo_dir, tmp_path):
+    import polars as pl
+
+    out, att = tmp_path / "c.csv", tmp_path / "att.csv"
+    res = runner.invoke(app, ["count", "--register", str(demo_dir / "register"), "--schoolyear",
+                              "2024-2025", "--by", "gemeente", "--out", str(out),
+                              "--attendance", str(att)])
+    assert res.exit_code == 0, res.output
+    t = pl.read_csv(att, infer_schema=False)
+    assert {"report_16h_4w", "chronic_total", "pupils"} <= set(t["measure"].to_list())
+    shown = t.filter(pl.col("suppression").is_null())["count"].cast(pl.Int64)
+    assert shown.filter((shown > 0) & (shown < 10)).len() == 0  # disclosure control
+    res = runner.invoke(app, ["count", "--register", str(demo_dir / "register"), "--schoolyear",
+                              "2024-2025", "--by", "age", "--out", str(out),
+                              "--attendance", str(att)])
+    assert res.exit_code == 2 and "--attendance counts by" in res.output
 
 
 def test_report_errors(tmp_path):

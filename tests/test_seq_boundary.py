@@ -192,8 +192,8 @@ def test_microdata_names_and_infeasible_k(reg: Path, tmp_path: Path) -> None:
         if "frequencies" in Path(f).name and not Path(f).name.startswith("sequence_freq"):
             assert "_MICRODATA" in f
     tabs = out / "tables"
-    assert (tabs / "sequence_frequencies_all_MICRODATA.parquet").is_file()
-    assert (tabs / "spell_durations_cluster_MICRODATA.parquet").is_file()
+    assert (out / "microdata" / "tables" / "sequence_frequencies_all_MICRODATA.parquet").is_file()
+    assert (out / "microdata" / "tables" / "spell_durations_cluster_MICRODATA.parquet").is_file()
     pub = pl.read_parquet(tabs / "sequence_frequencies_all.parquet")
     assert pub.is_empty() or pub["n"].min() >= 10
     sp = pl.read_parquet(tabs / "spell_durations_cluster.parquet")
@@ -202,7 +202,8 @@ def test_microdata_names_and_infeasible_k(reg: Path, tmp_path: Path) -> None:
     assert few["mean"].null_count() == few.height == few["median"].null_count()
     assert sp.filter(pl.col("n_spells") >= 10)["mean"].null_count() == 0
     figs = {p.name for p in (out / "figures").iterdir()}
-    assert "frequencies_MICRODATA.png" in figs and "frequencies.png" not in figs
+    assert "frequencies.png" not in figs and not any("MICRODATA" in f for f in figs)
+    assert (out / "microdata" / "figures" / "frequencies_MICRODATA.png").is_file()
     # no temporary folder left beside the output
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
@@ -219,10 +220,11 @@ def test_documented_seqdist_command_reproduces_pipeline(reg: Path, tmp_path: Pat
     out = tmp_path / "ev"
     res = run_trajectory_analysis(reg, out, alignment="event:oza", window=(-4, 30),
                                   period="quarter", cluster=False, figure_formats=("png",))
-    seq = SequenceData.read_parquet(out / "analysis_sequences.parquet")
+    seq = SequenceData.read_parquet(out / "microdata" / "analysis_sequences.parquet")
     np.testing.assert_array_equal(seq.codes, res.sequences.codes)
     assert (seq.codes == VOID).any()
-    r = CliRunner().invoke(app, ["seqdist", "--input", str(out / "analysis_sequences.csv"),
+    csv_in = str(out / "microdata" / "analysis_sequences.csv")
+    r = CliRunner().invoke(app, ["seqdist", "--input", csv_in,
                                  "--missing", "state", "--sm", "TRATE",
                                  "--alphabet", ",".join(res.params["alphabet"]),
                                  "--out", str(tmp_path / "d.npy")])

@@ -31,16 +31,17 @@ def test_cli_end_to_end(reg: Path, tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     meta = json.loads((out / "results.json").read_text())
     assert meta["k"] in (2, 3, 4)
-    seqs = pl.read_parquet(out / "sequences.parquet")
+    seqs = pl.read_parquet(out / "microdata" / "sequences.parquet")
     assert seqs.columns[0] == "id" and seqs.columns[1] == "2018-Q3"
     # the analysed sequences feed the distance CLI as they are
-    r2 = CliRunner().invoke(app, ["seqdist", "--input", str(out / "analysis_sequences.csv"),
+    csv_in = str(out / "microdata" / "analysis_sequences.csv")
+    r2 = CliRunner().invoke(app, ["seqdist", "--input", csv_in,
                                   "--missing", "state", "--sm", "TRATE",
                                   "--out", str(tmp_path / "d.npy")])
     assert r2.exit_code == 0, r2.output
     d = np.load(tmp_path / "d.npy")
     assert d.shape == (seqs.height, seqs.height)
-    cl = pl.read_parquet(out / "clusters.parquet")
+    cl = pl.read_parquet(out / "microdata" / "clusters.parquet")
     assert cl.height == seqs.height
     for name in ("state_distribution_cluster", "mean_time_all", "transition_rates_all",
                  "crosstab_background", "cluster_quality", "indicators_cluster"):
@@ -127,7 +128,15 @@ def test_person_level_files_are_owner_only(reg: Path, tmp_path: Path) -> None:
     for name in ("sequences.parquet", "analysis_sequences.parquet", "analysis_sequences.csv",
                  "clusters.parquet", "tables/sequence_frequencies_all_MICRODATA.csv",
                  "figures/index_MICRODATA.png"):
-        assert mode(out / name) == 0o600, name
+        assert mode(out / "microdata" / name) == 0o600, name
+    for folder in ("microdata", "microdata/tables", "microdata/figures"):
+        assert mode(out / folder) == 0o700, folder
     for name in ("results.json", "tables/state_distribution_all.csv", "figures/chronogram.png"):
         assert mode(out / name) == 0o644, name
     assert mode(out) == 0o755
+    # nothing person-level beside the publishable files
+    published = [p for p in out.rglob("*") if p.is_file() and "microdata" not in p.parts]
+    assert published and not any("MICRODATA" in p.name or p.name in (
+        "sequences.parquet", "clusters.parquet") or "analysis_sequences" in p.name
+        for p in published)
+    assert all(mode(p) == 0o644 for p in published)

@@ -8,7 +8,9 @@ few kinds users meet are:
 - :class:`InputError`: bad data or a bad file, with the file, row and field
   where that is known (``persons.csv:12: birth_date: not a date``);
 - :class:`ConfigurationError`: a bad option, rule file, mapping or setting;
-- :class:`DisclosureRefusedError`: a table that cannot be published safely.
+- :class:`DisclosureRefusedError`: a table that cannot be published safely;
+- :class:`DiskFullError`: an output could not be written for lack of space
+  (nothing half-written is left behind).
 
 Module-specific exceptions derive from one of these (and, where they always
 did, from ``ValueError`` too, so existing ``except ValueError`` keeps working).
@@ -16,15 +18,58 @@ did, from ``ValueError`` too, so existing ``except ValueError`` keeps working).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 __all__ = [
     "ConfigurationError",
     "DisclosureRefusedError",
+    "DiskFullError",
     "InputError",
     "OzamonitorError",
     "location",
+    "looks_like_bsn",
+    "redact",
 ]
+
+#: What :func:`redact` puts where a BSN was.
+REDACTED = "<BSN?>"
+# nine digits (also written 1234.56.782 or 123 456 782), not part of a longer number
+_NINE = re.compile(r"(?<![0-9])[0-9](?:[ .-]?[0-9]){8}(?![0-9])")
+
+
+def looks_like_bsn(value: str) -> bool:
+    """Whether ``value`` is nine digits (after removing spaces, dots, dashes) passing the
+    eleven-test, as a BSN does.
+
+    Examples
+    --------
+    >>> looks_like_bsn("123456782"), looks_like_bsn("1234.56.782"), looks_like_bsn("123456789")
+    (True, True, False)
+    """
+    digits = re.sub(r"[ .-]", "", value)
+    if len(digits) != 9 or not digits.isascii() or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True))
+    return (total - int(digits[8])) % 11 == 0
+
+
+def redact(text: str) -> str:
+    """``text`` with every number that could be a BSN replaced by ``<BSN?>``.
+
+    Every message ozamonitor shows (errors, validation problems, the command
+    line's error lines) passes through this, so a BSN typed in the wrong column
+    never reaches a terminal, a log or a web page.
+
+    Examples
+    --------
+    >>> redact("unknown person_id '123456782' (not in persons)")
+    "unknown person_id '<BSN?>' (not in persons)"
+    >>> redact("row 123456789 of 2024")
+    'row 123456789 of 2024'
+    """
+    return _NINE.sub(lambda m: REDACTED if looks_like_bsn(m.group()) else m.group(), text)
+
 
 
 class OzamonitorError(Exception):
@@ -38,6 +83,9 @@ class OzamonitorError(Exception):
     """
 
     exit_code: int = 1
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 def location(file: str | Path | None = None, row: int | None = None,
@@ -107,3 +155,18 @@ class ConfigurationError(OzamonitorError, ValueError):
 
 class DisclosureRefusedError(OzamonitorError):
     """A table or publication cannot be released without revealing small counts."""
+
+
+class DiskFullError(OzamonitorError, OSError):
+    """The disk (or the user's quota) is full; the output was not written.
+
+    Parameters
+    ----------
+    path : str or Path
+        The output that could not be written.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        super().__init__(f"{path}: disk full (no space left on the device or quota exceeded); "
+                         "nothing was written. Free some space and run again.")

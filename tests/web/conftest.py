@@ -67,3 +67,11 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def cases(world):
+    """The world plus one case in gemeente A (SWV A) and one in gemeente B (SWV B)."""
+    from fixtures_cases import build_cases
+
+    return build_cases(world)

@@ -172,3 +172,33 @@ def test_swv_staff_cannot_read_the_audit_log(world, client_for) -> None:
     client = client_for(world.users["swvA"])
     assert client.get(reverse("audit")).status_code == 403
     assert client.get(reverse("audit_export", args=["csv"])).status_code == 403
+
+
+def test_study_team_reads_a_pseudonymised_audit_log_without_case_files(world, client_for) -> None:
+    """The study team's audit log: no usernames (as author or field value), no case models."""
+    from fixtures_cases import build_cases
+
+    from ozamonitor.web.audit import user_pseudonym
+
+    cases = build_cases(world)
+    arr = world.arrangements["A"]
+    arr.name = "Renamed by swvA"
+    arr._history_user = world.users["swvA"]
+    arr.save()
+    admin = client_for(world.users["admin"])
+    page = admin.get(reverse("audit")).content.decode()
+    assert "swvA" in page and "GM0001-2024-0001" in page and "regieA" in page
+
+    client = client_for(world.users["study"])
+    for body in (client.get(reverse("audit")).content.decode(),
+                 client.get(reverse("audit_export", args=["csv"])).content.decode()):
+        assert "Renamed by swvA" in body
+        assert user_pseudonym(world.users["swvA"].pk) in body
+        assert ">swvA<" not in body and ",swvA," not in body
+        for case in cases.cases.values():
+            assert case.code not in body and case.person_id not in body
+        assert "regieA" not in body and "1250.50" not in body
+    # the filter by user takes the pseudonym, and the case models are not offered
+    page = client.get(reverse("audit"), {"user": user_pseudonym(world.users["swvA"].pk)})
+    assert "Renamed by swvA" in page.content.decode()
+    assert "casework.Case" not in page.content.decode()

@@ -87,7 +87,8 @@ def test_demo_from_a_synthetic_register(tiny_register: Path, tmp_path: Path) -> 
     accounts = load_demo(tiny_register, accounts_csv=tmp_path / "accounts.csv")
     assert Initiative.objects.count() == 62 and Arrangement.objects.count() == 76
     roles = {r["role"] for r in accounts.rows}
-    assert {"admin", "study_team", "swv_staff", "school_staff", "provider_staff"} <= roles
+    assert {"admin", "study_team", "swv_staff", "school_staff", "provider_staff",
+            "leerplichtambtenaar", "casusregisseur"} <= roles  # the last two: casework
     assert (tmp_path / "accounts.csv").stat().st_mode & 0o777 == 0o600
     assert Membership.objects.count() == len(accounts.rows) - 1  # admin is a superuser
     types = set(Arrangement.objects.values_list("type", flat=True))
@@ -108,12 +109,29 @@ def test_demo_from_a_synthetic_register(tiny_register: Path, tmp_path: Path) -> 
     keep = pl.col("initiative_id").is_in(single.implode())
     assert mine.filter(keep)["lead_kind"].to_list() == reg.filter(keep)["lead_kind"].to_list()
     assert mine.filter(keep)["lead_id"].to_list() == reg.filter(keep)["lead_id"].to_list()
+    _demo_cases(tiny_register)
     out = write_register(Arrangement.objects.all(), tmp_path / "reg2", tiny_register)
     from ozamonitor.register.validate import validate_register
 
     assert not list(validate_register(out))
     part = pl.read_parquet(out / "oza_participation.parquet")
     assert part.height == pl.read_parquet(tiny_register / "oza_participation.parquet").height
+
+
+def _demo_cases(tiny_register: Path) -> None:
+    """The case chain's demo (web/casework/demo.py): cases from the register's signals."""
+    from ozamonitor.casework.engine import due_steps
+    from ozamonitor.register.store import Register
+    from ozamonitor.web.casework import demo
+    from ozamonitor.web.casework.bridge import to_engine
+    from ozamonitor.web.casework.models import Case, OOGOAgreement
+
+    n = Case.objects.count()
+    assert 0 < n <= demo.MAX_CASES and OOGOAgreement.objects.exists()
+    asof = Register.open(tiny_register).extraction_date
+    steps = due_steps([to_engine(c) for c in Case.objects.all()], asof)
+    assert steps.height == 4 * n  # every case replays through the state machine
+    assert all(c.source == "signal" and c.start <= c.opened_on for c in Case.objects.all())
 
 
 def test_register_export_without_a_base(world, tmp_path: Path) -> None:

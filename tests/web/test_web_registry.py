@@ -111,13 +111,18 @@ def test_audit_log_records_who_what_before_after(world, client_for) -> None:
     arr.name = "Renamed"
     arr._history_user = world.users["swvA"]
     save_if_current(arr, 1)
+    from ozamonitor.web.audit import user_pseudonym
+
+    admin_page = client_for(world.users["admin"]).get(reverse("audit")).content.decode()
+    assert "Renamed" in admin_page and "swvA" in admin_page
     study = client_for(world.users["study"])
     page = study.get(reverse("audit")).content.decode()
-    assert "Renamed" in page and "Arrangement A" in page and "swvA" in page
+    who = user_pseudonym(world.users["swvA"].pk)  # the study team reads users pseudonymised
+    assert "Renamed" in page and "Arrangement A" in page and who in page
     csv_text = study.get(reverse("audit_export", args=["csv"]) + "?model=registry.Arrangement") \
         .content.decode()
     row = next(line for line in csv_text.splitlines() if ",name," in line)
-    assert "swvA" in row and "Arrangement A" in row and "Renamed" in row
+    assert who in row and "swvA" not in row and "Arrangement A" in row and "Renamed" in row
     hist = study.get(reverse("registry:arrangement_history", args=["OZAA"])).content.decode()
     assert "rooms" in hist and "Renamed" in hist
     xlsx = study.get(reverse("audit_export", args=["xlsx"]))

@@ -234,7 +234,7 @@ def write_application_xlsx(app: Application, path: str | Path) -> Path:
     """Write ``app`` as the xlsx exchange format (the reverse of :func:`read_application`)."""
     from openpyxl import Workbook
 
-    from ozamonitor.files import atomic_write
+    from ozamonitor.files import atomic_write, text_cells
 
     wb = Workbook()
     ws = wb.active
@@ -259,5 +259,5 @@ def write_application_xlsx(app: Application, path: str | Path) -> Path:
     for a in app.arrangements:
         ar.append([a.code, a.name, ";".join(a.deviations)])
     with atomic_write(path) as tmp:
-        wb.save(tmp)
+        text_cells(wb).save(tmp)
     return Path(path)

@@ -17,7 +17,7 @@ import polars as pl
 
 from ozamonitor.casework.model import Case
 from ozamonitor.errors import ConfigurationError
-from ozamonitor.files import atomic_write
+from ozamonitor.files import atomic_write, formula_safe
 
 __all__ = ["export_ledger", "ledger_frame", "ledger_totals"]
 
@@ -92,14 +92,16 @@ def export_ledger(cases: Iterable[Case], out: str | Path, *, private: bool = Tru
 
         with atomic_write(p, private=private) as tmp, xlsxwriter.Workbook(tmp) as wb:
             fmt = {pl.Date: "yyyy-mm-dd", _AMOUNT: "#,##0.00"}
-            entries.write_excel(wb, worksheet="entries", dtype_formats=fmt, autofit=True)
-            totals.write_excel(wb, worksheet="totals", dtype_formats=fmt, autofit=True)
+            formula_safe(entries).write_excel(wb, worksheet="entries", dtype_formats=fmt,
+                                              autofit=True)
+            formula_safe(totals).write_excel(wb, worksheet="totals", dtype_formats=fmt,
+                                             autofit=True)
         return [p]
     if suffix == ".csv":
         second = p.with_name(f"{p.stem}_totals.csv")
         with atomic_write(p, private=private) as tmp:
-            entries.write_csv(tmp, date_format="%Y-%m-%d")
+            formula_safe(entries).write_csv(tmp, date_format="%Y-%m-%d")
         with atomic_write(second, private=private) as tmp:
-            totals.write_csv(tmp)
+            formula_safe(totals).write_csv(tmp)
         return [p, second]
     raise ConfigurationError(f"{p}: write the ledger as .csv or .xlsx")

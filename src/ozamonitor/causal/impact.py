@@ -54,6 +54,14 @@ import pandas as pd
 import polars as pl
 from scipy import stats
 
+from ozamonitor.causal.care_history import (
+    ARRANGEMENT_SPLITS,
+    CARE_HISTORY_COVARIATES,
+    MULTI_SPLITS,
+    add_arrangement_splits,
+    add_care_history,
+    estimates_by_value,
+)
 from ozamonitor.causal.impact_pool import (
     ImpactError,
     add_months,
@@ -105,6 +113,7 @@ DEFAULT_COVARIATES = (
     "household_type",
     "income_decile",
     "child_protection",
+    *CARE_HISTORY_COVARIATES,
 )
 
 
@@ -224,16 +233,21 @@ def impact_analysis(
     if control_pool != "all":
         want = 1 if control_pool == "special" else 0
         stacked = stacked.filter((pl.col("treated") == 1) | (pl.col("last_school_special") == want))
+    stacked = add_care_history(reg, stacked, history_from)
+    if by in ARRANGEMENT_SPLITS:
+        stacked = add_arrangement_splits(reg, stacked, history_from)
     by_col = by
     if by == "subgroup":
         stacked = add_subgroups(stacked, k=subgroup_k, seed=seed)
     if by is not None and by not in stacked.columns:
         raise ImpactError(
-            f"unknown split variable {by!r}; use target_group, subgroup, "
-            f"primary or one of {', '.join(covariates)}"
+            f"unknown split variable {by!r}; use target_group, subgroup, primary, "
+            f"{', '.join(ARRANGEMENT_SPLITS)} or one of {', '.join(covariates)}"
         )
-    exact_all = list(dict.fromkeys([*exact, *([by_col] if by_col else [])]))
-    covs = [c for c in covariates if c not in exact_all]
+    split_exact = [by_col] if by_col and by_col not in ARRANGEMENT_SPLITS else []
+    exact_all = list(dict.fromkeys([*exact, *split_exact]))
+    covs = [c for c in covariates if c not in exact_all and (
+        c not in CARE_HISTORY_COVARIATES or stacked[c].n_unique() > 1)]
     matched, stacked = match_stacks(
         stacked,
         covs,
@@ -247,7 +261,11 @@ def impact_analysis(
     comp = components(stacked, matched, y, pre, max_e, start_idx)
     t_i = matched["treated_i"].to_numpy().astype(np.int64)
     labels = stacked[by_col].to_numpy()[t_i] if by_col else np.array(["all"] * len(t_i))
-    summary, event_study = _estimates(stacked, matched, comp, labels, by_col, max_e, alpha)
+    if by_col in MULTI_SPLITS:
+        summary, event_study = estimates_by_value(_estimates, stacked, matched, comp, by_col,
+                                                  max_e, alpha)
+    else:
+        summary, event_study = _estimates(stacked, matched, comp, labels, by_col, max_e, alpha)
 
     from ozamonitor.causal.balance import balance_table
 

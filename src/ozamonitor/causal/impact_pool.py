@@ -313,6 +313,9 @@ def add_subgroups(stacked: pl.DataFrame, *, k: int | None, seed: int) -> pl.Data
         .sort("person_id", "stack")
         .unique("person_id", keep="first", maintain_order=True)
     )
-    res = find_subgroups(tr, SUBGROUP_VARIABLES, k=k, ks=range(2, 7), n_boot=0, seed=seed,
-                         kinds=SUBGROUP_KINDS)
+    from ozamonitor.causal.care_history import CARE_HISTORY_COVARIATES
+
+    extra = [c for c in CARE_HISTORY_COVARIATES if c in tr.columns and tr[c].n_unique() > 1]
+    res = find_subgroups(tr, [*SUBGROUP_VARIABLES, *extra], k=k, ks=range(2, 7), n_boot=0,
+                         seed=seed, kinds=SUBGROUP_KINDS)
     return stacked.with_columns(subgroup=pl.Series(res.predict(stacked).astype(str)))

@@ -8,6 +8,7 @@ import typer
 
 from ozamonitor.cli.common import (
     UNSAFE_THRESHOLD_HELP,
+    check_outputs,
     check_threshold,
     console,
     fail,
@@ -61,11 +62,14 @@ def register(app: typer.Typer) -> None:
         from ozamonitor.attendance.data import read_absence_csv
         from ozamonitor.attendance.signals import detect
         from ozamonitor.errors import OzamonitorError
-        from ozamonitor.files import atomic_write
+        from ozamonitor.files import atomic_write, formula_safe
         from ozamonitor.register.store import Register, RegisterError
 
         if (register_path is None) == (absence is None):
             raise fail("give exactly one of --register or --absence", code=2)
+        check_outputs({"--out": out, "--episodes": episodes},
+                      {"--register": register_path, "--absence": absence,
+                       "--calendar": calendar, "--params": params})
         d = require_date(asof, "--asof")
         f = parse_date(start, "--from")
         try:
@@ -82,10 +86,10 @@ def register(app: typer.Typer) -> None:
         except (OzamonitorError, RegisterError) as e:
             raise fail(str(e), code=getattr(e, "exit_code", 1)) from None
         with atomic_write(out, private=True) as tmp:
-            res.signals.write_csv(tmp, date_format="%Y-%m-%d")
+            formula_safe(res.signals).write_csv(tmp, date_format="%Y-%m-%d")
         if episodes is not None:
             with atomic_write(episodes, private=True) as tmp:
-                res.episodes.write_csv(tmp, date_format="%Y-%m-%d")
+                formula_safe(res.episodes).write_csv(tmp, date_format="%Y-%m-%d")
         counts = dict(res.signals.group_by("signal").len().iter_rows())
         shown = ", ".join(f"{k} {counts[k]:,}" for k in sorted(counts)) or "none"
         console.print(f"wrote {out} ({res.signals.height:,} signals: {shown}; "
@@ -114,7 +118,7 @@ def register(app: typer.Typer) -> None:
         from ozamonitor.attendance.signals import signals_from_register
         from ozamonitor.attendance.tiers import PERIODS, attendance_per_pupil, period_bounds
         from ozamonitor.errors import OzamonitorError
-        from ozamonitor.files import atomic_write
+        from ozamonitor.files import atomic_write, formula_safe
         from ozamonitor.register.store import Register, RegisterError
 
         d = require_date(asof, "--asof")
@@ -123,6 +127,8 @@ def register(app: typer.Typer) -> None:
         if by not in BY:
             raise fail(f"--by: {by!r}; use {', '.join(BY)}", code=2)
         check_threshold(threshold, unsafe_threshold)
+        check_outputs({"--out": out, "--counts": counts},
+                      {"--register": register_path, "--calendar": calendar})
         try:
             reg = Register(register_path)
             per = attendance_per_pupil(reg, asof=d, period=period, calendar=calendar)
@@ -135,11 +141,11 @@ def register(app: typer.Typer) -> None:
         except (OzamonitorError, RegisterError) as e:
             raise fail(str(e), code=getattr(e, "exit_code", 1)) from None
         with atomic_write(out, private=True) as tmp:
-            per.write_csv(tmp, date_format="%Y-%m-%d")
+            formula_safe(per).write_csv(tmp, date_format="%Y-%m-%d")
         console.print(f"wrote {out} ({per.height:,} pupils; MICRODATA, 0600)")
         if table is not None and counts is not None:
             with atomic_write(counts) as tmp:
-                table.write_csv(tmp)
+                formula_safe(table).write_csv(tmp)
             console.print(f"wrote {counts} ({table.height:,} rows by {by}; counts of 1 to "
                           f"{threshold - 1} pupils suppressed)")
         tiers = dict(per.group_by("tier").len().iter_rows())

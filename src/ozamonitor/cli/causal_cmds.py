@@ -9,8 +9,8 @@ from typing import Any
 
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail, naming_file
-from ozamonitor.files import atomic_write
+from ozamonitor.cli.common import check_outputs, console, err_console, fail, naming_file
+from ozamonitor.files import atomic_write, formula_safe
 
 
 def _read_table(path: Path, id_col: str):
@@ -51,7 +51,7 @@ def _write_csvs(frames: list[tuple[Any, Path]]) -> None:
     """Write each (pandas DataFrame, path); all files appear only when all are written."""
     with ExitStack() as stack:
         for frame, path in frames:
-            frame.to_csv(stack.enter_context(atomic_write(path)), index=False)
+            formula_safe(frame).to_csv(stack.enter_context(atomic_write(path)), index=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -99,6 +99,8 @@ def register(app: typer.Typer) -> None:
             raise fail(f"output folder {str(out.parent)!r} does not exist")
         if love_plot is not None and love_plot.suffix.lower() not in (".png", ".svg"):
             raise fail(f"--love-plot must end in .png or .svg, got {love_plot.name!r}")
+        check_outputs({"--out": out, "balance table": out.with_name(f"{out.stem}_balance.csv"),
+                       "--love-plot": love_plot}, {"--input": input})
         df = _read_table(input, id_col)
         covs = _split(covariates)
         if not covs:

@@ -11,32 +11,33 @@ about the data should name the input file.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import typer
 import typer.core
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from ozamonitor.errors import InputError, OzamonitorError
+from ozamonitor.errors import InputError, OzamonitorError, redact
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` in red on stderr and return an Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print ``message`` in red on stderr and return an Exit to raise.
+
+    A number in the message that could be a BSN is shown as ``<BSN?>``
+    (:func:`ozamonitor.errors.redact`).
+    """
+    err_console.print(f"[bold red]error:[/] {redact(message)}", highlight=False,
+                      soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -45,15 +46,67 @@ class OzamonitorGroup(typer.core.TyperGroup):
     any command becomes one clear line (:func:`fail`) and the error's ``exit_code``.
 
     Passed as ``cls=`` to the root :class:`typer.Typer`, so it also applies under
-    :class:`typer.testing.CliRunner` and to sub-groups. Other exceptions are bugs and
-    keep their traceback.
+    :class:`typer.testing.CliRunner` and to sub-groups. A full disk, whatever
+    library reports it, is one line too. SIGTERM and SIGHUP end a command the
+    way Ctrl-C does (:func:`ozamonitor.files.clean_on_signals`), so no
+    temporary file is left behind. Other exceptions are bugs and keep their
+    traceback.
     """
 
+    #: Commands loaded on first use: ``name -> (module, first paragraph of its help)``.
+    #: The module is imported (and its ``register(app)`` called) only when one of
+    #: its commands runs or shows its own help, so ``ozamonitor --help`` imports no
+    #: data library. Subclasses set it (see :mod:`ozamonitor.cli.main`).
+    lazy_commands: ClassVar[Mapping[str, tuple[str, str]]] = {}
+    _listing: bool = False
+
     def invoke(self, ctx: Any) -> Any:
+        from ozamonitor.errors import DiskFullError
+        from ozamonitor.files import clean_on_signals, is_disk_full
+
         try:
-            return super().invoke(ctx)
+            with clean_on_signals():
+                return super().invoke(ctx)
         except OzamonitorError as e:
             raise fail(str(e), code=e.exit_code) from None
+        except Exception as e:
+            if not is_disk_full(e):
+                raise
+            where = getattr(e, "filename", None) or "an output"
+            raise fail(str(DiskFullError(where)), code=DiskFullError.exit_code) from None
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        return names + [n for n in self.lazy_commands if n not in names]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            return cmd
+        entry = self.lazy_commands.get(cmd_name)
+        if entry is not None and self._listing:
+            # the group's help lists commands: a light stand-in, no import
+            return typer.core.TyperCommand(cmd_name, help=entry[1])
+        modules = [entry[0]] if entry is not None else sorted(
+            {m for m, _ in self.lazy_commands.values()})  # unknown name: load all, then look
+        for module in modules:
+            self.load_module(module)
+        return super().get_command(ctx, cmd_name)
+
+    def load_module(self, module: str) -> None:
+        """Import ``module`` and add the commands its ``register(app)`` defines."""
+        sub = typer.Typer()
+        importlib.import_module(module).register(sub)
+        group = typer.main.get_group(sub)
+        for name, cmd in group.commands.items():
+            self.commands.setdefault(name, cmd)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
 
 @contextmanager
@@ -70,6 +123,25 @@ def naming_file(name: str | Path) -> Iterator[None]:
         yield
     except InputError as e:
         raise fail(f"{name}: {e}", code=e.exit_code) from None
+
+
+def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None] | None = None,
+                  *, replaced: tuple[str, ...] = ()) -> None:
+    """Refuse, before any work, outputs that collide with each other, an input or a register.
+
+    A register is any folder holding a register manifest among the given paths
+    and their parents; see :func:`ozamonitor.files.check_outputs`.
+    """
+    from ozamonitor.files import check_outputs as check
+    from ozamonitor.register.store import MANIFEST
+
+    registers: set[Path] = set()
+    for p in (*outputs.values(), *(inputs or {}).values()):
+        if p is None:
+            continue
+        here = Path(p).expanduser().resolve()
+        registers.update(f for f in (here, *here.parents) if (f / MANIFEST).is_file())
+    check(outputs, inputs=inputs, protected=sorted(registers), replaced=replaced)
 
 
 def parse_date(value: str | None, option: str) -> dt.date | None:
@@ -93,6 +165,15 @@ def require_date(value: str, option: str) -> dt.date:
 @contextmanager
 def progress(disable: bool = False) -> Iterator[Progress]:
     """A rich progress bar (on stderr) for long work."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import typer
 
 from ozamonitor.cli.common import (
     UNSAFE_THRESHOLD_HELP,
+    check_outputs,
     check_threshold,
     console,
     err_console,
@@ -23,18 +25,11 @@ def _suppressed_note(threshold: int) -> str:
 
 
 def _write_png(fig, path: Path, dpi: int = 120) -> None:  # type: ignore[no-untyped-def]
-    """Save a figure via a temporary file in the same folder, then rename it into place."""
-    import os
-    import tempfile
+    """Save a figure atomically (:func:`ozamonitor.files.atomic_write`)."""
+    from ozamonitor.files import atomic_write
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png.tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _open(register: Path):  # type: ignore[no-untyped-def]
@@ -75,6 +70,28 @@ def _write_count_folder(counter, per_child, by: str, out: Path,  # type: ignore[
                   f"{_suppressed_note(threshold)})")
 
 
+def _write_attendance(reg, out: Path, *, by: str, peildatum: dt.date | None,  # type: ignore[no-untyped-def]
+                      schoolyear: str | None, threshold: int) -> None:
+    """The absence count table of ``count --attendance``: the school year so far on the
+    peildatum, or the whole school year (up to the extraction date)."""
+    from ozamonitor.attendance.counts import BY, aggregate_tables, published
+    from ozamonitor.counting.output import write_table
+    from ozamonitor.errors import OzamonitorError
+    from ozamonitor.register.calendar import school_year_bounds
+
+    if by not in BY:
+        raise fail(f"--attendance counts by {', '.join(BY)}, not by {by!r}", code=2)
+    asof = peildatum or min(school_year_bounds(str(schoolyear))[1], reg.extraction_date)
+    try:
+        table = aggregate_tables(reg, asof=asof, by=(by,), threshold=threshold)[
+            f"attendance_{by}"]
+    except OzamonitorError as e:
+        raise fail(str(e), code=e.exit_code) from None
+    write_table(published(table, threshold), out)
+    console.print(f"wrote {out} (absence counts up to {asof.isoformat()} by {by}; "
+                  f"{_suppressed_note(threshold)})")
+
+
 def register(app: typer.Typer) -> None:
     """Add this group's commands to app."""
 
@@ -110,6 +127,10 @@ def register(app: typer.Typer) -> None:
         swv_rule: str = typer.Option(
             "largest_share", "--swv-rule",
             help="Gemeente in several SWVs: largest_share or fractional."),
+        attendance_out: Path | None = typer.Option(
+            None, "--attendance", help="Also write the absence counts of the same period by "
+            "the same --by (nation, gemeente, swv or school): tiers, chronic absence rate, "
+            "16-hour reports and 4-week absence (disclosure-controlled)."),
     ) -> None:
         """Count thuiszitters under one or more definitions (disclosure-controlled).
 
@@ -131,6 +152,9 @@ def register(app: typer.Typer) -> None:
         if swv_rule not in SWV_RULES:
             raise fail(f"--swv-rule: unknown rule {swv_rule!r}; use {' or '.join(SWV_RULES)}")
         check_threshold(threshold, unsafe_threshold)
+        check_outputs({"--out": out, "--per-child": per_child, "--attendance": attendance_out},
+                      {"--register": register_path,
+                       **{f"--definitions-file {f}": f for f in definitions_file}})
         folder = out.suffix == "" and fmt is None
         try:
             fmt_ = None if folder else infer_format(out, fmt)
@@ -149,7 +173,7 @@ def register(app: typer.Typer) -> None:
                                       threshold=threshold)
         except (DefinitionError, CountingError) as e:
             raise fail(str(e)) from None
-        period = ", ".join(d.isoformat() for d in dates if d) or f"school year {schoolyear}"
+        period = ", ".join(x.isoformat() for x in dates if x) or f"school year {schoolyear}"
         if not folder:
             if len(dates) + len(years) == 1:
                 table = table.drop("period")
@@ -158,6 +182,11 @@ def register(app: typer.Typer) -> None:
             write_table(table, out, fmt_)
             console.print(f"wrote {out} ({table.height} rows; {period}; by {by}; "
                           f"{_suppressed_note(threshold)})")
+        d = dates[-1] if dates else None
+        schoolyear = years[-1] if years else None
+        if attendance_out is not None:
+            _write_attendance(reg, attendance_out, by=by, peildatum=d, schoolyear=schoolyear,
+                              threshold=threshold)
         if by == "swv":
             multi = counter.multi_swv_gemeenten()
             if multi.height:
@@ -169,7 +198,7 @@ def register(app: typer.Typer) -> None:
         if per_child is not None:
             cols = ["person_id", "definition", "category", "period", "t", "gemeente",
                     "school", "sector", "age", "age_band"]
-            write_table(pc.select(cols), per_child)
+            write_table(pc.select(cols), per_child, private=True)
             err_console.print(
                 f"[bold yellow]warning:[/] {per_child} is MICRODATA (one row per child): it is "
                 "not disclosure-controlled and must never be published or leave the "
@@ -202,6 +231,7 @@ def register(app: typer.Typer) -> None:
         if lang not in ("nl", "en"):
             raise fail(f"--lang: use nl or en, not {lang!r}")
         check_threshold(threshold, unsafe_threshold)
+        check_outputs({"--out": out}, {"--register": register_path})
         reg = _open(register_path)
         try:
             c = Counter(reg, definitions, definitions_file=definitions_file or None)
@@ -244,6 +274,7 @@ def register(app: typer.Typer) -> None:
         from ozamonitor.counting.inspectie import export
         from ozamonitor.counting.timeline import CountingError
 
+        check_outputs({"--out": out}, {"--register": register_path})
         reg = _open(register_path)
         try:
             paths = export(reg, quarter, out, swv=swv, since=parse_date(since, "--since"))

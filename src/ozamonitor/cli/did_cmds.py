@@ -9,8 +9,8 @@ import pandas as pd
 import polars as pl
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail, naming_file
-from ozamonitor.files import atomic_write
+from ozamonitor.cli.common import check_outputs, console, err_console, fail, naming_file
+from ozamonitor.files import atomic_write, formula_safe
 
 
 def _aggregate_frame(aggs: dict) -> pd.DataFrame:
@@ -82,6 +82,10 @@ def register(app: typer.Typer) -> None:
 
         if not input.exists():
             raise fail(f"{input}: file not found")
+        check_outputs({"--out": out,
+                       "aggregate table": out.with_name(out.stem + "_aggregate.csv"),
+                       "--plot": plot or out.with_name(out.stem + "_event_study.png")},
+                      {"--input": input})
         try:
             if input.suffix.lower() == ".parquet":
                 df = pl.read_parquet(input)
@@ -120,8 +124,8 @@ def register(app: typer.Typer) -> None:
         agg_path = out.with_name(out.stem + "_aggregate.csv")
         # both tables or neither: each is moved into place when the block ends
         with atomic_write(out) as tmp_attgt, atomic_write(agg_path) as tmp_agg:
-            attgt.to_csv(tmp_attgt, index=False)
-            _aggregate_frame(aggs).to_csv(tmp_agg, index=False)
+            formula_safe(attgt).to_csv(tmp_attgt, index=False)
+            formula_safe(_aggregate_frame(aggs)).to_csv(tmp_agg, index=False)
         plot_path = plot or out.with_name(out.stem + "_event_study.png")
         save_event_study_plot(aggs["dynamic"], plot_path)
         s = aggs["simple"]

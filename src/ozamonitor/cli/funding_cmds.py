@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail
+from ozamonitor.cli.common import check_outputs, console, err_console, fail
 
 _FORMATS = ("table", "json")
 _LANGS = ("en", "nl")
@@ -65,6 +65,7 @@ def register(app: typer.Typer) -> None:
 
         _choice(fmt, _FORMATS, "--format")
         _choice(lang, _LANGS, "--lang")
+        check_outputs({"--out": out}, {"CASE": case, "--matrix": matrix})
         try:
             region = RegionMatrix.load(matrix) if matrix is not None else None
             advice = advise(Case.from_yaml(case), region)

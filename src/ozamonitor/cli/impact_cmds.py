@@ -9,6 +9,7 @@ import typer
 
 from ozamonitor.cli.common import (
     UNSAFE_THRESHOLD_HELP,
+    check_outputs,
     check_threshold,
     console,
     print_frame,
@@ -23,8 +24,8 @@ def register(app: typer.Typer) -> None:
     def impact(
         register_path: Path = typer.Option(..., "--register", "-r", help="Register folder."),
         out: Path = typer.Option(Path("impact-output"), "--out", help="Output folder."),
-        by: str = typer.Option("target_group", help="Split: target_group, subgroup, primary "
-                               "or none."),
+        by: str = typer.Option("target_group", help="Split: target_group, subgroup, primary, "
+                               "deviation, financier, arrangement_type or none."),
         ratio: int = typer.Option(3, help="Controls per participant."),
         caliper: float = typer.Option(0.2, help="Caliper in SDs of the score (0 = none)."),
         exact: str = typer.Option("target_group,primary", help="Exact-matching variables."),
@@ -39,6 +40,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Subgroups, matching and difference-in-differences for the OZA experiment."""
         check_threshold(threshold, unsafe_threshold)
+        check_outputs({"--out": out}, {"--register": register_path})
         from ozamonitor.causal.impact import impact_analysis
         from ozamonitor.report.impact import write_impact_outputs
 

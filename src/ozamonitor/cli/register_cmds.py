@@ -61,9 +61,13 @@ def import_cmd(
     BSNs are checked (eleven-test) and replaced by keyed pseudonyms; everything
     is validated before anything is written.
     """
+    from ozamonitor.files import check_outputs
     from ozamonitor.register.importer import ImportValidationError, import_tables, write_import
 
     ext = parse_date(extraction_date, "--extraction-date")
+    # the register replaces --out as a whole: it may not hold the delivery, mapping or key
+    check_outputs({"--out": out}, inputs={"SOURCE": source, "--mapping": mapping,
+                                          "--key-file": key_file}, replaced=("--out",))
     if out.exists() and not force:
         raise fail(f"{out} exists; pass --force to replace it", code=2)
     t0 = time.perf_counter()

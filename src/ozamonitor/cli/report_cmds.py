@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from ozamonitor.cli.common import (
+    check_outputs,
     console,
     fail,
     parse_date,
@@ -19,7 +20,7 @@ from ozamonitor.cli.common import (
     staged_progress,
 )
 
-SECTIONS = ("counting", "trajectories", "impact")
+SECTIONS = ("counting", "attendance", "trajectories", "impact")
 
 
 def build_report(
@@ -36,7 +37,11 @@ def build_report(
     seed: int = 1,
 ) -> Path:
     """Assemble the HTML report from the chosen sections and write it atomically."""
-    from ozamonitor.register.calendar import school_year_label, school_year_of
+    from ozamonitor.register.calendar import (
+        school_year_bounds,
+        school_year_label,
+        school_year_of,
+    )
     from ozamonitor.register.store import Register
     from ozamonitor.report.document import ReportDocument, tr
 
@@ -73,15 +78,22 @@ def build_report(
                 )
             )
             bar.advance(task)
+        if "attendance" in sections:
+            from ozamonitor.report.attendance import attendance_section
+
+            # the school year of the flow counts, up to its end or the extraction date
+            doc.add(attendance_section(reg, asof=min(school_year_bounds(schoolyear)[1], x),
+                                       lang=lang, threshold=threshold))
+            bar.advance(task)
         if "trajectories" in sections:
             from ozamonitor.report.trajectories import trajectories_section
-            from ozamonitor.trajectories.analysis import run_trajectory_analysis
+            from ozamonitor.trajectories.analysis import MICRODATA_DIR, run_trajectory_analysis
 
             # The trajectory pipeline writes person-level files (microdata): without a
             # --trajectories-dir they stay in a temporary folder, never beside the report.
             with tempfile.TemporaryDirectory(prefix="ozamonitor-traj-") as tmp:
                 tdir = trajectories_dir or Path(tmp)
-                if not (tdir / "sequences.parquet").exists():
+                if not (tdir / MICRODATA_DIR / "sequences.parquet").exists():
                     run_trajectory_analysis(
                         reg,
                         tdir,
@@ -126,14 +138,15 @@ def register(app: typer.Typer) -> None:
         threshold: int = typer.Option(10, help="Disclosure threshold."),
         seed: int = typer.Option(1, help="Random seed (samples, matching)."),
     ) -> None:
-        """Write the self-contained HTML report (counts, trajectories, impact)."""
+        """Write the self-contained HTML report (counts, absence, trajectories, impact)."""
         from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
         from ozamonitor.register.store import RegisterError
 
         if threshold < DEFAULT_THRESHOLD:
             raise fail(f"--threshold {threshold}: a report is a published output; cells below "
                        f"{DEFAULT_THRESHOLD} persons are always suppressed")
-
+        check_outputs({"--out": out}, {"--register": register_path,
+                                       "--trajectories-dir": trajectories_dir})
         try:
             path = build_report(
                 register_path,
@@ -158,6 +171,9 @@ def register(app: typer.Typer) -> None:
         lang: str = typer.Option("nl", help="Report language: nl or en."),
     ) -> None:
         """Generate a small synthetic population, validate it, summarise it, write a report."""
+        import subprocess
+        import sys
+
         from ozamonitor.cli.register_cmds import info_cmd
         from ozamonitor.counting.calibration import calibration_table
         from ozamonitor.register.validate import validate_register
@@ -166,6 +182,11 @@ def register(app: typer.Typer) -> None:
         out.mkdir(parents=True, exist_ok=True)
         reg_path = out / "register"
         t0 = time.perf_counter()
+        # compile (or load) the sequence kernels the report needs
+        # (OM as the trajectory step uses, PAM, CLARA) while the register is generated
+        warm = subprocess.Popen([sys.executable, "-m", "ozamonitor.sequences.precompile",
+                                 "--quiet", "--methods", "OM"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         console.rule("1. synthetic national population")
         with staged_progress() as say:
             generate(reg_path, scale=scale, seed=seed, progress=say)
@@ -188,6 +209,7 @@ def register(app: typer.Typer) -> None:
             )
         )
         console.rule("5. report")
+        warm.wait()
         report_path = build_report(
             reg_path,
             out / "report.html",

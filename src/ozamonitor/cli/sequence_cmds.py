@@ -1,14 +1,15 @@
-"""CLI commands: sequence distances (``ozamonitor seqdist``)."""
+"""CLI commands: sequence distances (``ozamonitor seqdist``, ``ozamonitor seqdistmc``)."""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
 
-from ozamonitor.cli.common import console, fail
+from ozamonitor.cli.common import check_outputs, console, fail
 from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.files import atomic_write
 
@@ -77,32 +78,69 @@ def _parse_indel(text: str) -> float | np.ndarray | str:
     return parts[0] if len(parts) == 1 else np.array(parts)
 
 
-def _write_matrix(out: Path, d: np.ndarray) -> None:
-    """Write ``d`` to ``out`` (.csv without header, or .npy) atomically.
+_OUT_SUFFIXES = (".csv", ".npy", ".parquet")
 
-    A distance matrix between persons' sequences is person-level: owner-only (0600).
+
+def _write_matrix(out: Path, d: np.ndarray, n: int) -> None:
+    """Write the distances ``d`` to ``out`` atomically; the suffix picks the format.
+
+    ``.csv``: the ``N x N`` matrix without header, each value in its shortest
+    round-trip form (polars, multi-threaded); ``.npy``: the ``N x N`` array;
+    ``.parquet``: the condensed upper triangle as columns ``i``, ``j``,
+    ``distance`` (0-based row numbers, ``i < j``, scipy ``squareform`` order).
+    ``d`` is the square matrix for ``.csv``/``.npy`` and the condensed vector for
+    ``.parquet``; ``n`` is the number of sequences. A distance matrix between
+    persons' sequences is person-level: owner-only (0600).
     """
+    import polars as pl
+
     suffix = out.suffix.lower()
-    if suffix not in (".csv", ".npy"):
-        raise ConfigurationError(f"{out}: output must end in .csv or .npy")
-    with atomic_write(out, private=True) as tmp, tmp.open("wb") as fh:
+    if suffix not in _OUT_SUFFIXES:
+        raise ConfigurationError(f"{out}: output must end in .csv, .npy or .parquet")
+    with atomic_write(out, private=True) as tmp:
         if suffix == ".npy":
-            np.save(fh, d)
+            with tmp.open("wb") as fh:
+                np.save(fh, d)
+        elif suffix == ".parquet":
+            i, j = np.triu_indices(n, k=1)
+            pl.DataFrame({"i": i.astype(np.int32), "j": j.astype(np.int32), "distance": d}
+                         ).write_parquet(tmp, compression="zstd")
         else:
-            fmt = "%.9g" if d.dtype == np.float32 else "%.17g"
-            np.savetxt(fh, d, delimiter=",", fmt=fmt)
+            # symmetric: column k is row k, a contiguous view (no transpose copy)
+            frame = pl.DataFrame([pl.Series(f"c{k}", d[k]) for k in range(d.shape[0])])
+            frame.write_csv(tmp, include_header=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to app."""
+    _register_seqdist(app)
+    register_mc(app)
 
+    @app.command("precompile")
+    def precompile_cmd() -> None:
+        """Compile the sequence kernels now (once per installation), so analyses start fast."""
+        import time
+
+        from ozamonitor.sequences.precompile import cache_location, precompile
+
+        t0 = time.perf_counter()
+        precompile(lambda line: console.print(line, highlight=False))
+        console.print(f"kernels ready in {time.perf_counter() - t0:.1f} s; "
+                      f"cache: {cache_location()}")
+
+
+def _register_seqdist(app: typer.Typer) -> None:
     @app.command("seqdist")
     def seqdist_cmd(
         input: Path = typer.Option(
             ..., "--input", "-i", help="CSV: id column + one column per period."
         ),
         out: Path = typer.Option(
-            ..., "--out", "-o", help="Output D.csv (N x N, no header) or D.npy."
+            ...,
+            "--out",
+            "-o",
+            help="Output D.csv (N x N, no header), D.npy (N x N) or D.parquet (condensed: "
+            "i, j, distance for i < j).",
         ),
         method: str = typer.Option("OM", help="OM|HAM|DHD|LCS|LCP|RLCP|OMspell|CHI2|EUCLID."),
         sm: str = typer.Option(
@@ -137,8 +175,8 @@ def register(app: typer.Typer) -> None:
         try:
             if missing not in _MISSING_RULES:
                 raise ConfigurationError(f"--missing must be one of {', '.join(_MISSING_RULES)}")
-            if out.suffix.lower() not in (".csv", ".npy"):
-                raise ConfigurationError(f"{out}: output must end in .csv or .npy")
+            if out.suffix.lower() not in _OUT_SUFFIXES:
+                raise ConfigurationError(f"{out}: output must end in .csv, .npy or .parquet")
             ids, tcols, cells = _read_sequence_csv(input, id_col, missing)
             alpha = [a.strip() for a in alphabet.split(",")] if alphabet else None
             right = "NA" if missing == "state" else "DEL"
@@ -168,11 +206,82 @@ def register(app: typer.Typer) -> None:
                 dtype=np.float32 if float32 else np.float64,
                 n_threads=threads,
                 backend=backend,
+                condensed=out.suffix.lower() == ".parquet",
             )
-            _write_matrix(out, d)
+            _write_matrix(out, d, len(ids))
         except ValueError as exc:
             raise fail(str(exc)) from None
         console.print(
             f"{method}: {len(ids)} sequences x {len(tcols)} periods, "
             f"{len(seqs.alphabet)} states -> {out}"
         )
+
+
+def _read_channels(paths: list[Path], id_col: str) -> tuple[list[str], list[Any]]:
+    """Read channel files in the ``seqdist`` input format; the ids must agree in order."""
+    from ozamonitor.sequences.define import seqdef
+
+    if len(paths) < 2:
+        raise ConfigurationError("give at least two --channel files")
+    ids0: list[str] = []
+    seqs: list[Any] = []
+    for k, path in enumerate(paths):
+        ids, _tcols, cells = _read_sequence_csv(path, id_col, "none")
+        if k == 0:
+            ids0 = ids
+        elif ids != ids0:
+            if len(ids) != len(ids0):
+                raise InputError(f"{path}: {len(ids)} sequences, {paths[0]} has {len(ids0)}")
+            i = next(i for i, (a, b) in enumerate(zip(ids, ids0, strict=True)) if a != b)
+            raise InputError(f"{path}: row {i + 2} has id {ids[i]!r}, {paths[0]} has "
+                             f"{ids0[i]!r} there (the channels need the same ids in the "
+                             "same order)")
+        try:
+            seqs.append(seqdef(cells))
+        except ValueError as exc:
+            raise InputError(f"{path}: {exc}") from None
+    return ids0, seqs
+
+
+def register_mc(app: typer.Typer) -> None:
+    """Add ``seqdistmc`` to app."""
+
+    @app.command("seqdistmc")
+    def seqdistmc_cmd(
+        channel: list[Path] = typer.Option(
+            ..., "--channel", "-c",
+            help="A channel CSV in the seqdist input format (repeat; same ids, same order)."),
+        out: Path = typer.Option(..., "--out", "-o", help="Output D.csv (N x N) or D.npy."),
+        method: str = typer.Option("OM", help="OM|HAM|DHD|LCS."),
+        sm: str = typer.Option(
+            None, help="CONSTANT or TRATE, for all channels or one per channel (a,b); "
+            "default CONSTANT (DHD: TRATE)."),
+        indel: str = typer.Option("1", help="A number, 'auto', or one per channel (a,b)."),
+        cweight: str = typer.Option(None, help="Channel weights, e.g. 1,1 (default 1 each)."),
+        norm: str = typer.Option("none", help="none|auto|maxlength|gmean|maxdist|YujianBo."),
+        link: str = typer.Option("sum", help="sum|mean: how channel costs combine."),
+        id_col: str = typer.Option("id", "--id-col", help="Identifier column."),
+    ) -> None:
+        """Multichannel distances as TraMineR's seqdistmc (rows in input order)."""
+        from ozamonitor.sequences.multichannel import seqdistmc
+
+        check_outputs({"--out": out},
+                      {f"--channel {i}": p for i, p in enumerate(channel, start=1)})
+        try:
+            if out.suffix.lower() not in (".csv", ".npy"):
+                raise ConfigurationError(f"{out}: output must end in .csv or .npy")
+            ids, seqs = _read_channels(channel, id_col)
+            sms = [s.strip() for s in sm.split(",")] if sm else None
+            ind = [x.strip() for x in indel.split(",")]
+            ind_arg: Any = [x if x == "auto" else float(x) for x in ind]
+            try:
+                w = [float(x) for x in cweight.split(",")] if cweight else None
+            except ValueError:
+                raise ConfigurationError(f"--cweight must be numbers: {cweight!r}") from None
+            d = seqdistmc(seqs, method, sm=sms[0] if sms and len(sms) == 1 else sms,
+                          indel=ind_arg[0] if len(ind_arg) == 1 else ind_arg, cweight=w,
+                          norm=norm, link=link)
+            _write_matrix(out, d)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
+        console.print(f"{method}: {len(ids)} persons x {len(channel)} channels -> {out}")

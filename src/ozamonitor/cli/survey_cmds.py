@@ -217,7 +217,7 @@ def prototypes_cmd(
     """Cluster arrangements into prototypes (Gower + PAM, k by silhouette)."""
     import polars as pl
 
-    from ozamonitor.files import atomic_dir
+    from ozamonitor.files import atomic_dir, formula_safe
     from ozamonitor.survey.prototypes import (
         describe_prototypes,
         find_prototypes,
@@ -231,10 +231,11 @@ def prototypes_cmd(
         res = find_prototypes(subs, wave=wave, ks=_parse_ks(k_range), k=k)
         outcomes = prototype_outcomes(res, register) if register is not None else None
         with atomic_dir(out) as tmp:
-            res.assignments().write_csv(tmp / "prototypes.csv")
-            pl.DataFrame({"k": list(res.silhouette),
-                          "asw": list(res.silhouette.values())}).write_csv(tmp / "silhouette.csv")
-            describe_prototypes(res, lang=lang).write_csv(tmp / "description.csv")
+            formula_safe(res.assignments()).write_csv(tmp / "prototypes.csv")
+            formula_safe(pl.DataFrame({"k": list(res.silhouette),
+                                       "asw": list(res.silhouette.values())})
+                         ).write_csv(tmp / "silhouette.csv")
+            formula_safe(describe_prototypes(res, lang=lang)).write_csv(tmp / "description.csv")
             plot_prototypes(res, lang=lang).savefig(tmp / "silhouette.png", dpi=110,
                                                     bbox_inches="tight")
             if outcomes is not None:
@@ -242,7 +243,7 @@ def prototypes_cmd(
                     from ozamonitor.survey.tables import protect_outcomes
 
                     outcomes = protect_outcomes(outcomes)
-                outcomes.write_csv(tmp / "outcomes.csv")
+                formula_safe(outcomes).write_csv(tmp / "outcomes.csv")
     except OzamonitorError as e:
         raise fail(str(e), e.exit_code) from None
     print_frame(pl.DataFrame({"prototype": list(res.sizes()),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ozamonitor.cli.common import console, err_console, fail, staged_progress
+from ozamonitor.cli.common import check_outputs, console, err_console, fail, staged_progress
 
 if TYPE_CHECKING:
     from ozamonitor.register.store import Register
@@ -94,11 +94,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Build, cluster and describe education-care trajectories; write tables and figures.
 
-        Writes OUT/sequences.parquet (id + one column per period: MICRODATA),
-        OUT/analysis_sequences.parquet|csv, OUT/clusters.parquet, OUT/tables/*.parquet|csv
-        (*_MICRODATA tables and figures show individual records),
-        OUT/figures/*.png|svg, OUT/results.json (for `ozamonitor report`) and
-        OUT/report.html (the disclosure-controlled report section on its own).
+        Writes the publishable OUT/tables/*.parquet|csv, OUT/figures/*.png|svg,
+        OUT/results.json (for `ozamonitor report`) and OUT/report.html (the
+        disclosure-controlled report section on its own); and, owner-only in
+        OUT/microdata/ (MICRODATA: never publish), sequences.parquet (id + one
+        column per period), analysis_sequences.parquet|csv, clusters.parquet and the
+        *_MICRODATA tables and figures that show individual records.
         """
         # Long for its typer option declarations; the checks are in _check_options.
         from ozamonitor.register.store import Register, RegisterError
@@ -112,6 +113,8 @@ def register(app: typer.Typer) -> None:
         if bad or not fmts:
             raise fail(f"--formats: use png, svg and/or pdf; got {formats!r}")
         ks = _parse_ks(k)
+        check_outputs({"--out": out}, {"--register": register_path, "--states": config},
+                      replaced=("--out",))
         try:
             reg = Register(register_path)
         except RegisterError as e:
@@ -146,7 +149,7 @@ def register(app: typer.Typer) -> None:
         if not no_report:
             _write_report(reg, res, out, lang)
         console.print(f"wrote {len(res.files)} files to {out} "
-                      "(sequences, clusters and *_MICRODATA files are MICRODATA: do not publish)")
+                      f"(everything in {out / 'microdata'} is MICRODATA: do not publish)")
 
 
 def _check_options(*, period: str, align: str, population: str, rule: str, lang: str,

@@ -1,6 +1,6 @@
 """CLI commands of the web application and the Besluit checks.
 
-``ozamonitor web init|user|manage``, ``ozamonitor serve``,
+``ozamonitor web init|user|manage|cases``, ``ozamonitor serve``,
 ``ozamonitor besluit-check`` and ``ozamonitor arrangements export|import``.
 Django is imported inside the commands only (startup time), and
 ``besluit-check`` does not need it at all.
@@ -97,6 +97,9 @@ def register(app: typer.Typer) -> None:
     web = typer.Typer(help="The web application: database, accounts, Django management.",
                       no_args_is_help=True)
     app.add_typer(web, name="web")
+    from ozamonitor.cli import cases_cmds
+
+    cases_cmds.register(web)
     arr = typer.Typer(help="Arrangements of the registry: export and import.",
                       no_args_is_help=True)
     app.add_typer(arr, name="arrangements")

@@ -68,6 +68,9 @@ BASE_CONDITIONS: dict[str, str] = {
     "waiting_care": "on a waiting list for care",
     "waiting": "waiting_school or waiting_care",
     "care_24h": "in residential (24-hour) care",
+    "care": "in care other than 24-hour care (ambulant, day treatment, foster care, nursing; "
+    "context only: counts together with a non-ordinary condition such as not_enrolled)",
+    "wlz_care": "in Wlz care of any kind (context only, as care)",
     "not_enrolled": "resident, under duty (leerplicht or kwalificatieplicht), not enrolled, "
     "no full exemption",
     "lapsed_exemption": "not_enrolled directly after a full exemption ended (no new school)",

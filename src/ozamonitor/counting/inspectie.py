@@ -39,6 +39,7 @@ import polars as pl
 from ozamonitor.counting.output import write_table
 from ozamonitor.counting.swv import SWV_KINDS, gemeente_swv, swv_kind
 from ozamonitor.counting.timeline import CountingError
+from ozamonitor.files import confined, safe_name, sweep_stale, temp_prefix
 from ozamonitor.register.calendar import age_expr
 from ozamonitor.register.store import Register
 
@@ -164,14 +165,18 @@ def export(
     """Write ``inspectie_<SWV>_<quarter>.xlsx`` and ``.csv`` per SWV; return the paths.
 
     With ``swv="all"`` every SWV in the register gets its files, also when its
-    list is empty. All or nothing: the files are written into a temporary folder
-    and only moved into ``out_dir`` once every file is written (a new ``out_dir``
-    is the temporary folder renamed; into an existing one each file is moved with
-    ``os.replace``). On an error nothing is left in ``out_dir``.
+    list is empty. The SWV id in a file name goes through
+    :func:`ozamonitor.files.safe_name` (an id such as ``PO/../../x`` cannot
+    write outside ``out_dir``). The rows are per child: the files are private
+    (0600, a new folder 0700). All or nothing: the files are written into a
+    temporary folder and only moved into ``out_dir`` once every file is written
+    (a new ``out_dir`` is the temporary folder renamed; into an existing one
+    each file is moved with ``os.replace``). On an error nothing is left in
+    ``out_dir``.
     """
     reg = Register.open(register)
     df = registration(reg, quarter, swv=swv, since=since)
-    q = quarter.strip().upper().replace("-", "").replace(" ", "")
+    q = safe_name(quarter.strip().upper().replace("-", "").replace(" ", ""))
     if swv == "all":
         ids = reg.read("regions").filter(pl.col("kind").is_in(SWV_KINDS))[
             "region_id"].sort().to_list()
@@ -180,23 +185,29 @@ def export(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise CountingError(f"{out}: exists and is not a folder")
+    names: list[str] = []
+    for sid in ids:
+        for ext in ("xlsx", "csv"):
+            name = f"inspectie_{safe_name(sid)}_{q}.{ext}"
+            if name in names:
+                raise CountingError(f"SWV ids {sid!r} and another give the same file name {name}")
+            names.append(name)
     existed = out.is_dir()
     # an existing folder holds the temporary one (same file system: renames are
     # atomic); a new folder is created by renaming the temporary one
     parent = out if existed else out.parent
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.inspectie.", suffix=".tmp", dir=parent))
-    names: list[str] = []
+    sweep_stale(parent)
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name), dir=parent))
     try:
-        for sid in ids:
+        for i, sid in enumerate(ids):
             part = df.filter(pl.col("swv") == sid)
-            for ext in ("xlsx", "csv"):
-                name = f"inspectie_{sid}_{q}.{ext}"
-                write_table(part, tmp / name, ext, sheet="thuiszitters")
-                names.append(name)
+            for j, ext in enumerate(("xlsx", "csv")):
+                write_table(part, confined(tmp, names[2 * i + j]), ext, sheet="thuiszitters",
+                            private=True)
         if existed:
             for name in names:
-                os.replace(tmp / name, out / name)
+                os.replace(tmp / name, confined(out, name))
             tmp.rmdir()
         else:
             os.replace(tmp, out)

@@ -1,13 +1,13 @@
-"""Writing count tables atomically (temporary file, then ``os.replace``)."""
+"""Writing count tables atomically (:func:`ozamonitor.files.atomic_write`)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
+
+from ozamonitor.files import atomic_write, formula_safe
 
 FORMATS = ("csv", "parquet", "xlsx")
 
@@ -27,24 +27,24 @@ def infer_format(path: Path, fmt: str | None) -> str:
 
 
 def write_table(df: pl.DataFrame, path: str | Path, fmt: str | None = None,
-                sheet: str = "data") -> Path:
-    """Write one table; a failure leaves no partial file behind."""
-    return write_sheets({sheet: df}, path, fmt)
+                sheet: str = "data", *, private: bool = False) -> Path:
+    """Write one table; a failure leaves no partial file behind.
+
+    ``private=True`` for person-level rows: the file is 0600 in a 0700 folder.
+    """
+    return write_sheets({sheet: df}, path, fmt, private=private)
 
 
 def write_sheets(sheets: Mapping[str, pl.DataFrame], path: str | Path,
-                 fmt: str | None = None) -> Path:
+                 fmt: str | None = None, *, private: bool = False) -> Path:
     """Write one table (csv/parquet) or several sheets (xlsx) atomically."""
     p = Path(path)
     f = infer_format(p, fmt)
     if f != "xlsx" and len(sheets) != 1:
         raise OutputError(f"{p}: several tables need the xlsx format")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    os.close(fd)
-    try:
+    with atomic_write(p, private=private) as tmp:
         if f == "csv":
-            next(iter(sheets.values())).write_csv(tmp)
+            formula_safe(next(iter(sheets.values()))).write_csv(tmp)
         elif f == "parquet":
             next(iter(sheets.values())).write_parquet(tmp)
         else:
@@ -52,9 +52,5 @@ def write_sheets(sheets: Mapping[str, pl.DataFrame], path: str | Path,
 
             with xlsxwriter.Workbook(tmp) as wb:
                 for name, df in sheets.items():
-                    df.write_excel(wb, worksheet=name[:31], autofit=True)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                    formula_safe(df).write_excel(wb, worksheet=name[:31], autofit=True)
     return p

@@ -49,8 +49,11 @@ from ozamonitor.register.store import Register
 RAW_CONDITIONS = (
     "resident", "compulsory", "qualification_duty", "enrolled", "rv", "lrv", "ill",
     "exempt_5a", "exempt_5b", "exempt_15", "exempt_partial", "waiting_school",
-    "waiting_care", "care_24h",
+    "waiting_care", "care_24h", "care", "wlz_care",
 )
+#: Conditions that only qualify others (care beside school): they never make a segment
+#: worth keeping on their own (see :data:`INTERESTING`) nor a child a candidate.
+CONTEXT_CONDITIONS = ("care", "wlz_care")
 #: Conditions that are "ordinary": a child with only these is no thuiszitter
 #: under the built-in definitions.
 ORDINARY = ("resident", "compulsory", "qualification_duty", "enrolled")
@@ -225,7 +228,12 @@ class Timeline:
                 _duty_gaps(enrol_sp, duty_sp.group_by("pid").agg(
                     ds=pl.col("start").min(), de=pl.col("end").max())),
             ]).unique()
-        all_sp = pl.concat([enrol_sp, resid_sp, duty_sp, special])
+        cs = register.scan("care_spells")
+        care_sp = pl.concat([
+            spells(cs.filter(pl.col("kind") != "residential_24h"), "care"),
+            spells(cs.filter(pl.col("law") == "wlz"), "wlz_care"),
+        ]).collect()
+        all_sp = pl.concat([enrol_sp, resid_sp, duty_sp, special, care_sp])
         if cand is not None:
             all_sp = all_sp.join(cand, on="pid", how="semi")
         segments = _segments(all_sp)
@@ -313,7 +321,8 @@ class Timeline:
 
 
 #: Conditions that make a segment worth evaluating when definitions are prunable.
-INTERESTING = (*(n for n in RAW_CONDITIONS if n not in ORDINARY), "not_enrolled")
+INTERESTING = (*(n for n in RAW_CONDITIONS if n not in ORDINARY and n not in CONTEXT_CONDITIONS),
+               "not_enrolled")
 
 
 def _interesting() -> pl.Expr:

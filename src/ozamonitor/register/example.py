@@ -95,8 +95,9 @@ def example_source_tables() -> dict[str, pl.DataFrame]:
             ("123456782", "5a", "2024-01-01", n, "GM0363"),
         ]),
         "care_spells": _frame("care_spells", [
-            ("123456782", "jeugdwet", "day_treatment", "gemeente", "2019-01-01", "2021-12-31"),
-            ("100000009", "wlz", "residential_24h", "zorgkantoor", "2022-03-01", n),
+            ("123456782", "jeugdwet", "day_treatment", "gemeente", "2019-01-01", "2021-12-31",
+             "in_kind", "GM0344"),
+            ("100000009", "wlz", "residential_24h", "zorgkantoor", "2022-03-01", n, "pgb", n),
         ]),
         "waiting_lists": _frame("waiting_lists", [
             ("123456782", "vso_place", "2019-04-01", "2019-08-31"),
@@ -109,8 +110,8 @@ def example_source_tables() -> dict[str, pl.DataFrame]:
              "Zorgaanbieder B", "zorgkantoor", "funding", "not_enrolled", "2024-01-01"),
         ]),
         "oza_participation": _frame("oza_participation", [
-            ("123456782", "OZA01", "2024-02-01", n, n),
-            ("100000009", "OZA02", "2024-01-15", "2024-08-31", "qualification"),
+            ("123456782", "OZA01", "2023-09-01", n, n),
+            ("100000009", "OZA02", "2024-09-01", "2025-06-30", "qualification"),
         ]),
         "absence_days": _frame("absence_days", [
             ("012345672", "10AA00", "2024-09-10", 5.0, "unauthorised", n, n, n),
@@ -118,5 +119,53 @@ def example_source_tables() -> dict[str, pl.DataFrame]:
             ("012345672", "10AA00", "2024-09-12", 0.25, "late", n, n, 15),
             ("012345672", "10AA00", "2024-11-05", 2.5, "illness", n, 1, n),
             ("012345672", "10AA00", "2024-11-06", 3.0, "authorised", 3.0, n, n),
+        ]),
+        **_detail_tables(),
+    }
+
+
+def _detail_tables() -> dict[str, pl.DataFrame]:
+    """The tables of schema 1.2 (support needs, care by law, school events, arrangement detail)."""
+    n = None
+    return {
+        "support_needs": _frame("support_needs", [
+            ("123456782", "mental_health", "opp", "2019-09-01", n),
+            ("123456782", "family_context", "care_indication", "2019-01-01", n),
+            ("100000009", "neurocognitive", "tlv", "2019-08-01", n),
+            ("100000009", "physical_health", "care_indication", "2022-02-01", n),
+        ]),
+        "tlvs": _frame("tlvs", [
+            ("123456782", "PO2701", "middle", 4, "2019-08-15", "2022-07-31"),
+            ("123456782", "VO2701", "high", 4, "2022-08-01", n),
+            ("100000009", "VO2701", "high", 3, "2019-08-01", "2022-02-28"),
+        ]),
+        "wlz_indications": _frame("wlz_indications", [
+            ("100000009", "vg", "2022-02-01", n),
+        ]),
+        "school_events": _frame("school_events", [
+            ("123456782", "10AA00", "suspension", "2018-10-01", "2018-10-03"),
+            ("123456782", "10AA00", "removal", "2019-03-31", "2019-03-31"),
+        ]),
+        "opps": _frame("opps", [
+            ("123456782", "50EE00", "day_activities", "2022-09-01", n),
+        ]),
+        "qualifications": _frame("qualifications", [
+            ("100000009", "20BB00", "diploma", "2021-07-01"),
+        ]),
+        "pupil_transport": _frame("pupil_transport", [
+            ("123456782", "school", "gemeente", "2019-09-01", "2022-07-31"),
+            ("100000009", "care_location", "zorgkantoor", "2024-09-01", "2025-06-30"),
+        ]),
+        "arrangement_periods": _frame("arrangement_periods", [
+            ("OZA01", "2023-08-01", "2024-07-31", "class_at_school", 12.0, "school_grounds",
+             "time;location", "gemeente;swv"),
+            ("OZA01", "2024-08-01", n, "class_at_school", 16.0, "school_grounds", "time",
+             "gemeente;swv"),
+            ("OZA02", "2024-01-01", n, "care_location_teaching", 8.0, "care_location",
+             "funding", "zorgkantoor"),
+        ]),
+        "arrangement_providers": _frame("arrangement_providers", [
+            ("OZA01", "AGB01234567", "gemeente", "2023-08-01", n),
+            ("OZA02", "AGB07654321", "zorgkantoor", "2024-01-01", n),
         ]),
     }

@@ -46,6 +46,7 @@ from ozamonitor.register.problems import (
 )
 from ozamonitor.register.pseudonym import (
     PSEUDONYM_LENGTH,
+    contains_bsn_expr,
     elfproef_expr,
     key_id,
     load_key,
@@ -242,6 +243,12 @@ class _Pseudonyms:
         )
 
 
+#: The longest text a register field may hold (longer: a damaged or wrong file).
+MAX_FIELD_CHARS = 10_000
+#: C0 control characters other than tab, newline and carriage return, and DEL.
+CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 def _parse_table(
     st: SourceTable, df: pl.DataFrame, m: Mapping, key: _Pseudonyms
 ) -> tuple[pl.DataFrame, dict[str, str], list[str], list[pl.DataFrame]]:
@@ -276,6 +283,27 @@ def _parse_table(
             full.filter(failed(c)), st.display, names[c.name],
             pl.format("cannot read '{}' as {}", pl.col(f"_text_{c.name}"), pl.lit(what)),
             "parse").collect())
+    for c in present:  # text no register field holds: control characters, huge fields
+        t = pl.col(f"_text_{c.name}")
+        for bad, message in (
+            (t.str.contains(CONTROL_CHARS), "contains a control character (a NUL byte, ...): "
+             "binary data or a damaged file; remove it"),
+            (t.str.len_chars() > MAX_FIELD_CHARS,
+             f"field longer than {MAX_FIELD_CHARS:,} characters; a damaged file?"),
+        ):
+            if full.select(bad.fill_null(False).any()).item():
+                problems.append(problem_frame(full.filter(bad.fill_null(False)), st.display,
+                                              names[c.name], pl.lit(message), "parse").collect())
+    for c in present:  # a BSN typed in a free-text or id column would be stored as it is
+        if c.kind != "str" or c.codes is not None or c.name in ("person_id", "bsn"):
+            continue
+        hit = contains_bsn_expr(pl.col(f"_text_{c.name}")).fill_null(False)
+        if full.select(hit.any()).item():
+            problems.append(problem_frame(
+                full.filter(hit), st.display, names[c.name],
+                pl.lit("holds a number that looks like a BSN (nine digits passing the "
+                       "eleven-test); a BSN belongs only in the person column, where it is "
+                       "pseudonymised: remove it"), "bsn").collect())
     parsed_df = full.select(ROW, *(c.name for c in present))
     if name in PERSON_TABLES:
         parsed_df, pproblems = _person_ids(st, df, parsed_df, names, m, key)
@@ -307,15 +335,22 @@ def _person_ids(
                             .then(bsn.str.zfill(9)).otherwise(bsn)).to_series()
         ok = pl.select(elfproef_expr(pl.lit(bsn))).to_series()
         rows = df.get_column(ROW)
-        bad = pl.DataFrame({ROW: rows, "ok": ok}).filter(pl.col("ok").not_())
+        bad = pl.DataFrame({ROW: rows, "ok": ok, "bsn": bsn}).filter(pl.col("ok").not_())
         # the message never contains the BSN itself
         problems.append(problem_frame(
             bad, st.display, names["bsn"],
-            pl.lit("invalid BSN: not 9 digits passing the eleven-test (elfproef)"),
+            pl.when(pl.col("bsn").str.contains(r"[^\x00-\x7f]"))
+            .then(pl.lit("invalid BSN: holds characters other than the digits 0-9 (a "
+                         "zero-width space, full-width digits, ...)"))
+            .otherwise(pl.lit("invalid BSN: not 9 digits passing the eleven-test (elfproef)")),
             "bsn").collect())
-        person_id = key(bsn)
+        # only valid BSNs are hashed (the rows of the others are refused)
+        person_id = key(pl.select(pl.when(ok).then(bsn)).to_series())
         parsed = parsed.with_columns(person_id=person_id)
         names["person_id"] = names.pop("bsn")
+    elif "person_id" in parsed.columns and m.id_kind in ("rin", "pseudonym"):
+        parsed, more = _declared_ids(st, parsed, names, m.id_kind, key)
+        problems.extend(more)
     elif "person_id" in parsed.columns:
         pid = parsed.get_column("person_id").cast(pl.String)
         looks = pl.select(elfproef_expr(pl.lit(pid.str.strip_chars()))).to_series().fill_null(False)
@@ -330,6 +365,21 @@ def _person_ids(
 # --------------------------------------------------------------------------
 # Import
 # --------------------------------------------------------------------------
+
+
+def _declared_ids(st: SourceTable, parsed: pl.DataFrame, names: dict[str, str], kind: str,
+                  key: _Pseudonyms) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Keyed-hash a declared ``rin`` or ``pseudonym`` person_id (a RIN: nine digits)."""
+    pid = parsed.get_column("person_id").cast(pl.String).str.strip_chars()
+    problems = []
+    ok = pid.is_not_null()
+    if kind == "rin":
+        ok = pl.select(pid.str.contains(r"^[0-9]{9}$")).to_series().fill_null(False)
+        problems.append(problem_frame(
+            parsed.select(ROW).filter(~ok & pid.is_not_null()), st.display, names["person_id"],
+            pl.lit("invalid RIN: not 9 digits"), "bsn").collect())
+    hashed = key(pl.select(pl.when(ok).then(pl.lit(f"{kind}:") + pid)).to_series())
+    return parsed.with_columns(person_id=hashed), problems
 
 
 def _rename_fields(problems: pl.DataFrame, fields: dict[str, dict[str, str]],
@@ -374,7 +424,7 @@ def import_tables(
     raw = {st.table: read_source(st, m) for st in sources}
     # refuse before any parsing when BSNs are present and no key is given
     bsn_tables = {n for n, df in raw.items() if "bsn" in _rename(df.head(0), n, m, "")[1]}
-    if bsn_tables:
+    if bsn_tables or m.id_kind in ("rin", "pseudonym"):
         get_key()
     tables: dict[str, pl.DataFrame] = {}
     fields: dict[str, dict[str, str]] = {}
@@ -518,7 +568,11 @@ def write_import(result: ImportResult, out: str | Path) -> Path:
                         for n, st in result.sources.items()},
             "dropped_columns": result.dropped_columns,
             "pseudonym": {
-                "method": f"HMAC-SHA256(key, 9-digit BSN), first {PSEUDONYM_LENGTH} hex",
+                "method": f"HMAC-SHA256(key, 9-digit BSN), first {PSEUDONYM_LENGTH} hex"
+                if result.mapping.id_kind in (None, "bsn") else
+                f"HMAC-SHA256(key, '{result.mapping.id_kind}:' + id), first "
+                f"{PSEUDONYM_LENGTH} hex",
+                "id_kind": result.mapping.id_kind or "bsn",
                 "key_id": result.key_id,
             },
         }

@@ -12,6 +12,7 @@ a source that already uses the schema's names needs no mapping at all.
     separator: ";"               # CSV separator; default: detected from the header line
     encoding: cp1252             # CSV encoding; default utf-8
     bsn_zero_pad: true           # left-pad BSNs of 8 digits or fewer with zeros
+    id_kind: rin                 # the person column holds: bsn, rin or pseudonym (see below)
     true_values: [ja, j]         # extra spellings of true/false for bool columns
     false_values: [nee, n]
     columns:                     # source column -> schema column, in every table
@@ -28,6 +29,16 @@ a source that already uses the schema's names needs no mapping at all.
         codes: {parent_education: {laag: low, midden: middle, hoog: high}}
         date_format: "%d-%m-%Y"  # for this table
         date_formats: {birth_date: "%Y%m%d"}  # for one column
+
+``id_kind`` declares what identifies a person. ``bsn`` (the default for a
+``bsn`` column): checked with the eleven-test. ``rin``: CBS microdata's RIN
+numbers (nine digits; about one in eleven passes the eleven-test, so the BSN
+rule would refuse legitimate ones) in the ``person_id`` column (map
+``RINPERSOON: person_id``). ``pseudonym``: ids pseudonymised elsewhere, in
+``person_id``, taken as they are. With a declared kind every id is keyed-hashed
+(HMAC-SHA256 with the pseudonymisation key, the kind as a prefix) before it is
+stored. Without one, a delivered ``person_id`` is stored as it is and refused
+when it looks like a BSN.
 
 Matching is forgiving where it is safe: column names and code values are
 compared after trimming spaces and ignoring case, so ``Person_ID`` finds
@@ -73,6 +84,7 @@ class Mapping:
     separator: str | None = None
     encoding: str = "utf-8"
     bsn_zero_pad: bool = False
+    id_kind: str | None = None
     true_values: list[str] = field(default_factory=list)
     false_values: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
@@ -97,7 +109,9 @@ class Mapping:
 
 
 _TOP = {"version", "date_format", "separator", "encoding", "bsn_zero_pad", "true_values",
-        "false_values", "columns", "codes", "tables"}
+        "false_values", "columns", "codes", "tables", "id_kind"}
+#: What may identify a person (``id_kind``).
+ID_KINDS = ("bsn", "rin", "pseudonym")
 _TABLE = {"file", "sheet", "columns", "codes", "date_format", "date_formats"}
 
 
@@ -150,11 +164,14 @@ def mapping_from_dict(data: dict[str, Any], where: str = "mapping") -> Mapping:
                            f"allowed: {', '.join(sorted(_TOP))}")
     if data.get("version", 1) != 1:
         raise MappingError(f"{where}.version: only version 1 is known")
+    if data.get("id_kind") is not None and data["id_kind"] not in ID_KINDS:
+        raise MappingError(f"{where}.id_kind: {data['id_kind']!r}; use {', '.join(ID_KINDS)}")
     m = Mapping(
         date_format=data.get("date_format"),
         separator=data.get("separator"),
         encoding=str(data.get("encoding", "utf-8")),
         bsn_zero_pad=bool(data.get("bsn_zero_pad", False)),
+        id_kind=data.get("id_kind"),
         true_values=[str(v) for v in data.get("true_values", [])],
         false_values=[str(v) for v in data.get("false_values", [])],
         columns=_columns(f"{where}.columns", data.get("columns", {}), None),

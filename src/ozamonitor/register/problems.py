@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ozamonitor.errors import redact
+
 __all__ = [
     "CHECKS",
     "PROBLEM_SCHEMA",
@@ -32,7 +34,8 @@ ROW = "_row"
 CHECKS: tuple[str, ...] = (
     "schema", "parse", "bsn", "null", "code", "range", "primary_key", "spell", "date",
     "future", "age", "reference", "region_kind", "tlv", "wec", "overlap", "hours",
-    "share", "manifest", "calendar", "dagdeel", "enrolment",
+    "share", "manifest", "calendar", "dagdeel", "enrolment", "indication", "provider",
+    "financier",
 )
 
 PROBLEM_SCHEMA: dict[str, pl.DataType] = {
@@ -55,7 +58,7 @@ class Problem:
     check: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.row}:{self.field}: {self.message}"
+        return redact(f"{self.file}:{self.row}:{self.field}: {self.message}")
 
 
 class ValidationReport(list[Problem]):

@@ -40,7 +40,9 @@ KEY_ENV = "OZAMONITOR_PSEUDONYM_KEY"
 #: Number of hex characters of the HMAC-SHA256 digest kept as ``person_id``.
 PSEUDONYM_LENGTH = 20
 #: Keys shorter than this many bytes are refused as too easy to guess.
-MIN_KEY_BYTES = 16
+MIN_KEY_BYTES = 32
+#: A key with fewer distinct bytes than this is refused as weak (``aaaa...``, ``0000...``).
+MIN_DISTINCT_BYTES = 8
 
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
@@ -102,6 +104,22 @@ def elfproef_expr(bsn: pl.Expr) -> pl.Expr:
     )
 
 
+def contains_bsn_expr(text: pl.Expr) -> pl.Expr:
+    """Polars expression: True where a text holds a number that could be a BSN.
+
+    A run of exactly nine digits passing the eleven-test, as written or with
+    spaces, dots and dashes removed (``1234.56.782``). Used to refuse a BSN
+    typed in a school name, a care provider or a report id: such a value would
+    be stored unpseudonymised. Null stays null.
+    """
+    def runs(e: pl.Expr) -> pl.Expr:
+        return e.str.extract_all(r"[0-9]+")
+
+    candidates = pl.concat_list(runs(text), runs(text.str.replace_all(r"[ .\-]", "")))
+    return candidates.list.eval(
+        pl.element().str.len_chars().eq(9) & elfproef_expr(pl.element())).list.any()
+
+
 def elfproef(values: Any) -> pl.Series | bool:
     """Eleven-test (*elfproef*) of BSNs.
 
@@ -157,11 +175,49 @@ def load_key(key: bytes | str | None = None, key_file: str | Path | None = None)
             f"(at least {MIN_KEY_BYTES} bytes, e.g. `openssl rand -hex 32 > key.txt`); "
             "keep the key outside the register and use the same key for every delivery."
         )
+    return check_key(raw, source)
+
+
+def check_key(raw: bytes, source: str = "the given key") -> bytes:
+    """``raw`` when it is a usable pseudonymisation key; :class:`PseudonymKeyError` otherwise.
+
+    A key must hold at least :data:`MIN_KEY_BYTES` bytes and may not be
+    obviously weak: fewer than :data:`MIN_DISTINCT_BYTES` distinct bytes, or a
+    short piece repeated (``abcabcabc...``). The key itself is never shown.
+
+    Parameters
+    ----------
+    raw : bytes
+        The key.
+    source : str
+        Where it came from, for the message (a file name, ``$OZAMONITOR_PSEUDONYM_KEY``).
+
+    Examples
+    --------
+    >>> len(check_key(bytes(range(32))))
+    32
+    >>> for weak in (b"x" * 40, b"0123" * 10, b""):
+    ...     try:
+    ...         check_key(weak)
+    ...     except PseudonymKeyError as e:
+    ...         print(str(e).split(";")[0])
+    pseudonymisation key from the given key is weak (1 distinct bytes or a repeated pattern)
+    pseudonymisation key from the given key is weak (4 distinct bytes or a repeated pattern)
+    pseudonymisation key from the given key is 0 bytes
+    """
+    hint = "generate one with `openssl rand -hex 32`"
     if len(raw) < MIN_KEY_BYTES:
         raise PseudonymKeyError(
             f"pseudonymisation key from {source} is {len(raw)} bytes; "
-            f"at least {MIN_KEY_BYTES} are required"
+            f"at least {MIN_KEY_BYTES} are required ({hint})"
         )
+    distinct = len(set(raw))
+    periodic = any(raw == (raw[:n] * (len(raw) // n + 1))[:len(raw)]
+                   for n in range(1, len(raw) // 4 + 1))
+    if distinct < MIN_DISTINCT_BYTES or periodic:
+        raise PseudonymKeyError(
+            f"pseudonymisation key from {source} is weak ({distinct} distinct bytes or a "
+            f"repeated pattern); {hint}")
     return raw
 
 
@@ -186,7 +242,8 @@ def pseudonym_digests(bsns: list[str], key: bytes) -> list[str]:
     """
     digest = hmac.digest
     n = PSEUDONYM_LENGTH
-    return [digest(key, b.encode("ascii"), "sha256").hex()[:n] for b in bsns]
+    # utf-8: the same bytes as ASCII for digits, and no crash on anything else
+    return [digest(key, b.encode("utf-8"), "sha256").hex()[:n] for b in bsns]
 
 
 def pseudonymise(values: Any, key: bytes | str, *, check: bool = True) -> pl.Series:
@@ -220,7 +277,7 @@ def pseudonymise(values: Any, key: bytes | str, *, check: bool = True) -> pl.Ser
     """
     if key is None:  # defensive: the type says otherwise, callers may not
         raise PseudonymKeyError("pseudonymise() needs a key")
-    k = key.encode() if isinstance(key, str) else bytes(key)
+    k = check_key(key.encode() if isinstance(key, str) else bytes(key))
     s = normalise_bsn(values)
     if check:
         ok = pl.select(elfproef_expr(pl.lit(s))).to_series()

@@ -23,14 +23,17 @@ checks, so adding a code here is all it takes to allow it everywhere.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+
+from ozamonitor.register.schema_detail import CARE_SPELL_COLUMNS_1_2, DETAIL_TABLES
+from ozamonitor.register.tablespec import Column as Column
+from ozamonitor.register.tablespec import Kind as Kind
+from ozamonitor.register.tablespec import Table, _c
+from ozamonitor.register.tablespec import version_tuple as version_tuple
 
 #: The register format; a table added in a later version has ``since`` set to it, and
 #: registers written before it read that table as empty.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 # --------------------------------------------------------------------------
 # Code lists
@@ -82,7 +85,8 @@ ABSENCE_DAY_KINDS = ("unauthorised", "authorised", "illness", "suspension", "lat
 EXEMPTION_ARTICLES = ("5a", "5b", "15", "partial")
 
 CARE_LAWS = ("jeugdwet", "wlz", "zvw", "wmo", "wfz")
-CARE_KINDS = ("ambulant", "day_treatment", "residential_24h", "foster_care", "nursing")
+CARE_KINDS = ("ambulant", "day_treatment", "residential_24h", "foster_care", "nursing",
+              "personal_care")
 FINANCIERS = ("gemeente", "zorgkantoor", "zorgverzekeraar", "justitie", "swv", "school")
 
 WAITING_FOR = (
@@ -114,81 +118,6 @@ OZA_END_REASONS = (
 # --------------------------------------------------------------------------
 # Table specifications
 # --------------------------------------------------------------------------
-
-Kind = Literal["str", "date", "int", "float", "bool"]
-
-_DTYPES: dict[str, pl.DataType] = {
-    "str": pl.String(),
-    "date": pl.Date(),
-    "int": pl.Int32(),
-    "float": pl.Float64(),
-    "bool": pl.Boolean(),
-}
-
-
-class Column(BaseModel):
-    """One column: its name, type, whether it may be null and its allowed values."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    kind: Kind
-    nullable: bool = False
-    codes: tuple[str | int, ...] | None = None
-    #: ``"table.column"`` this column must reference (foreign key).
-    references: str | None = None
-    #: Semicolon-separated list of codes (e.g. financiers of an arrangement).
-    multi: bool = False
-    min: float | None = None
-    max: float | None = None
-    description: str = ""
-
-    @property
-    def dtype(self) -> pl.DataType:
-        return _DTYPES[self.kind]
-
-
-class Table(BaseModel):
-    """A register table: its columns, primary key and spell columns."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...] = ()
-    #: (start, end) column names for tables that hold dated spells.
-    spell: tuple[str, str] | None = None
-    description: str = ""
-    #: The schema version that added the table (registers of an older version lack it).
-    since: str = "1.0"
-
-    @property
-    def file(self) -> str:
-        return f"{self.name}.parquet"
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(f"table {self.name!r} has no column {name!r}")
-
-    @property
-    def polars_schema(self) -> dict[str, pl.DataType]:
-        return {c.name: c.dtype for c in self.columns}
-
-
-def version_tuple(version: str) -> tuple[int, ...]:
-    """``"1.10"`` -> ``(1, 10)``, for comparing schema versions."""
-    return tuple(int(x) for x in str(version).split("."))
-
-
-def _c(name: str, kind: Kind, **kw: object) -> Column:
-    return Column(name=name, kind=kind, **kw)  # type: ignore[arg-type]
-
 
 PERSONS = Table(
     name="persons",
@@ -338,6 +267,7 @@ CARE_SPELLS = Table(
         _c("financier", "str", codes=FINANCIERS),
         _c("start", "date"),
         _c("end", "date", nullable=True),
+        *CARE_SPELL_COLUMNS_1_2,
     ),
 )
 
@@ -434,6 +364,7 @@ TABLES: dict[str, Table] = {
         ARRANGEMENTS,
         OZA_PARTICIPATION,
         ABSENCE_DAYS,
+        *DETAIL_TABLES,
     )
 }
 
@@ -457,9 +388,16 @@ def empty_frame(name: str) -> pl.DataFrame:
 
 
 def conform(name: str, df: pl.DataFrame) -> pl.DataFrame:
-    """Select and cast ``df``'s columns to the table's schema (no validation)."""
+    """Select and cast ``df``'s columns to the table's schema (no validation).
+
+    A nullable column added in a later schema version (``Column.since``) that ``df``
+    lacks is filled with nulls.
+    """
     t = table(name)
-    return df.select([pl.col(c.name).cast(c.dtype) for c in t.columns])
+    have = set(df.columns)
+    return df.select([
+        pl.col(c.name).cast(c.dtype) if c.name in have or not (c.nullable and c.since != "1.0")
+        else pl.lit(None, c.dtype).alias(c.name) for c in t.columns])
 
 
 # --------------------------------------------------------------------------
@@ -495,6 +433,27 @@ LABELS_NL: dict[str, str] = {
     "illness": "ziek",
     "suspension": "schorsing",
     "late": "te laat",
+    "neurocognitive": "neurocognitieve ontwikkeling",
+    "social_emotional": "sociaal-emotionele ontwikkeling",
+    "physical_health": "lichamelijke gezondheid",
+    "mental_health": "psychische gezondheid",
+    "family_context": "gezinscontext",
+    "risky_circumstances": "risicovolle omstandigheden",
+    "system_mismatch": "mismatch leerling en systeem",
+    "pgb": "persoonsgebonden budget",
+    "in_kind": "zorg in natura",
+    "removal": "verwijdering",
+    "further_education": "vervolgonderwijs",
+    "labour_market": "arbeidsmarkt",
+    "day_activities": "dagbesteding",
+    "extra_guidance": "extra begeleiding op school",
+    "part_time_teaching": "enkele uren les plus ondersteuning",
+    "class_at_school": "klas op een reguliere school",
+    "intermediate_provision": "tussenvoorziening",
+    "opdc": "OPDC",
+    "distance_learning": "afstandsonderwijs",
+    "care_location_teaching": "onderwijs op een zorglocatie",
+    "personal_care": "persoonlijke verzorging",
 }
 
 

@@ -478,10 +478,10 @@ def _default_calendar() -> SchoolCalendar:
 
 def write_rule_holidays(path: str | Path = HOLIDAYS_FILE) -> Path:
     """(Re)write the packaged holiday file from :func:`rule_holidays`."""
-    from ozamonitor.files import atomic_write
+    from ozamonitor.files import atomic_write, formula_safe
 
     with atomic_write(path) as tmp:
-        rule_holidays().write_csv(tmp, date_format="%Y-%m-%d")
+        formula_safe(rule_holidays()).write_csv(tmp, date_format="%Y-%m-%d")
     return Path(path)
 
 

@@ -61,7 +61,11 @@ class SourceTable:
 def _excel_sheets(path: Path) -> list[str]:
     import fastexcel
 
-    return list(fastexcel.read_excel(str(path)).sheet_names)
+    try:
+        return list(fastexcel.read_excel(str(path)).sheet_names)
+    except Exception as e:  # calamine raises its own kinds for a damaged workbook
+        raise SourceError(f"{path.name}: not a readable xlsx file ({type(e).__name__}); "
+                          "save it again from Excel or deliver CSV") from None
 
 
 def _file_matches(name: str | None, path: Path) -> bool:
@@ -71,6 +75,51 @@ def _file_matches(name: str | None, path: Path) -> bool:
     if Path(name).suffix.lower() in SOURCE_SUFFIXES:
         return path.name.lower() == name.lower()
     return path.stem.lower() == name.lower()
+
+
+#: Files a delivery folder may hold beside its tables: mappings and documentation.
+SIDE_SUFFIXES = (".yaml", ".yml", ".toml", ".json", ".md", ".txt", ".pdf")
+
+
+def _names_a_table(name: str, by_mapping: dict[str, str]) -> bool:
+    words = {w for w in name.lower().replace("-", ".").replace("_", ".").split(".") if w}
+    return bool(words & (set(TABLES) | {Path(f).stem.lower() for f in by_mapping}))
+
+
+def _refuse_unknown_files(src: Path, by_mapping: dict[str, str]) -> None:
+    """A file in the delivery folder that is not read is an error, never silently skipped.
+
+    Allowed beside the tables: mapping and documentation files (README.txt)
+    (:data:`SIDE_SUFFIXES`) that do not look like a table, Excel's lock files
+    (``~$...``), macOS' ``._`` files and hidden files that do not look like a
+    table. Everything else (``enrolments.tsv``, ``.txt``, ``.xls``,
+    ``.csv.gz``, a hidden ``.enrolments.csv``, a folder named after a table) is
+    refused, naming the formats that are read.
+    """
+    supported = ", ".join(SOURCE_SUFFIXES)
+    for p in sorted(src.iterdir()):
+        name = p.name
+        if name.startswith(("~$", "._")):
+            continue
+        table_like = _names_a_table(name, by_mapping)
+        if name.startswith("."):
+            if table_like:
+                raise SourceError(f"{name}: a hidden file is not read; rename it if it holds "
+                                  "a table, or move it out of the delivery folder")
+            continue
+        if p.is_dir():
+            if table_like:
+                raise SourceError(f"{name}: a folder is not read; deliver each table as one "
+                                  f"file ({supported})")
+            continue
+        suffix = "".join(p.suffixes[-2:]).lower() if len(p.suffixes) > 1 else p.suffix.lower()
+        if p.suffix.lower() in SOURCE_SUFFIXES:
+            continue
+        if p.suffix.lower() in SIDE_SUFFIXES and not table_like:
+            continue
+        raise SourceError(f"{name}: unsupported file type {suffix or '(none)'!r}; the delivery "
+                          f"folder may hold tables as {supported} (plus a mapping file): "
+                          "convert it or move it out of the folder")
 
 
 def discover_sources(
@@ -128,6 +177,7 @@ def discover_sources(
     if table is not None:
         raise SourceError("--table goes with a single source file, not a folder")
     by_mapping = {str(m.table(n).file): n for n in TABLES if m.table(n).file}
+    _refuse_unknown_files(src, by_mapping)
     files = sorted(p for p in src.iterdir()
                    if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES
                    and not p.name.startswith(("~$", ".")))
@@ -157,6 +207,8 @@ def _check_ragged(display: str, raw: bytes, sep: str, limit: int = 10) -> None:
     reject long ones without a row number; this names every such row
     (``file:row``, 1-based data rows, header excluded).
     """
+    # a field of any size is read here; the importer refuses oversized ones by row and field
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
     reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace").lstrip("\ufeff")),
                         delimiter=sep)
     header = next(reader, None)

@@ -267,6 +267,10 @@ def write_register(
     return Path(out)
 
 
+_DUCKDB_TYPES = {"str": "VARCHAR", "date": "DATE", "int": "INTEGER", "float": "DOUBLE",
+                 "bool": "BOOLEAN"}
+
+
 class Register:
     """A register folder opened for reading.
 
@@ -292,6 +296,11 @@ class Register:
         #: Tables added to the schema after this register was written: read as empty.
         self.later_tables = frozenset(
             n for n in absent if version_tuple(table(n).since) > version)
+        #: Columns added after this register was written, per table: read as null.
+        self.later_columns: dict[str, tuple[str, ...]] = {
+            n: cols for n in TABLES if n not in self.later_tables
+            and (cols := tuple(c.name for c in table(n).columns
+                               if version_tuple(c.since) > version))}
         missing = [n for n in absent if n not in self.later_tables]
         if missing:
             raise RegisterError(f"{self.path}: missing table files: {', '.join(missing)}")
@@ -317,6 +326,8 @@ class Register:
             raise RegisterError(f"{path}: not a readable Parquet file ({e})") from None
         want = empty_frame(name).to_arrow().schema
         for col in want:
+            if col.name not in got.names and col.name in self.later_columns.get(name, ()):
+                continue
             if col.name not in got.names:
                 raise RegisterError(f"{path}: column {col.name!r} is missing")
             have = got.field(col.name).type
@@ -373,7 +384,19 @@ class Register:
         """
         if name in self.later_tables:
             return empty_frame(name).lazy()
-        return pl.scan_parquet(self.file(name))
+        lf = pl.scan_parquet(self.file(name))
+        return self._with_later_columns(name, lf)
+
+    def _with_later_columns(self, name: str, lf: Any) -> Any:
+        """``lf`` (lazy or eager) with the columns this register predates added as nulls."""
+        later = self.later_columns.get(name, ())
+        if not later:
+            return lf
+        t = table(name)
+        have = set(lf.collect_schema().names())
+        return lf.with_columns(
+            [pl.lit(None, t.column(c).dtype).alias(c) for c in later if c not in have]
+        ).select([c for c in t.column_names if c in have or c in later])
 
     def read(self, name: str, columns: Iterable[str] | None = None) -> pl.DataFrame:
         """Read one table (optionally only some columns) into memory.
@@ -391,6 +414,10 @@ class Register:
         """
         if name in self.later_tables:
             df = empty_frame(name)
+            return df.select(list(columns)) if columns else df
+        later = self.later_columns.get(name, ())
+        if later:
+            df = self._with_later_columns(name, pl.read_parquet(self.file(name)))
             return df.select(list(columns)) if columns else df
         return pl.read_parquet(self.file(name), columns=list(columns) if columns else None)
 
@@ -420,7 +447,11 @@ class Register:
                     con.register(name, empty_frame(name).to_arrow())
                     continue
                 path = str(self.file(name)).replace("'", "''")
-                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+                later = self.later_columns.get(name, ())
+                nulls = "".join(
+                    f", CAST(NULL AS {_DUCKDB_TYPES[table(name).column(c).kind]}) AS \"{c}\""
+                    for c in later)
+                con.execute(f"CREATE VIEW {name} AS SELECT *{nulls} FROM read_parquet('{path}')")
             self._con = con
         return self._con
 

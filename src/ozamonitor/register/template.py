@@ -15,7 +15,7 @@ from typing import Literal
 import polars as pl
 
 from ozamonitor.errors import ConfigurationError, OzamonitorError
-from ozamonitor.files import atomic_write, atomic_write_text
+from ozamonitor.files import atomic_write, atomic_write_text, formula_safe
 from ozamonitor.register.example import EXAMPLE_EXTRACTION_DATE, example_source_tables
 from ozamonitor.register.schema import PERSON_TABLES, TABLES
 
@@ -74,13 +74,13 @@ def write_source_file(df: pl.DataFrame, path: Path) -> None:
         raise ConfigurationError(f"{path}: unknown format; use .csv, .parquet or .xlsx")
     with atomic_write(path) as tmp:
         if suffix == ".csv":
-            df.write_csv(tmp, date_format="%Y-%m-%d")
+            formula_safe(df).write_csv(tmp, date_format="%Y-%m-%d")
         elif suffix == ".parquet":
             df.write_parquet(tmp)
         else:
             # text cells keep BSN leading zeros; dates stay real Excel dates
-            df.write_excel(tmp, worksheet=path.stem, dtype_formats={pl.Date: "yyyy-mm-dd"},
-                           autofit=True)
+            formula_safe(df).write_excel(tmp, worksheet=path.stem,
+                                         dtype_formats={pl.Date: "yyyy-mm-dd"}, autofit=True)
 
 
 class TemplateExistsError(OzamonitorError, FileExistsError):

@@ -48,7 +48,17 @@ Checks (the ``check`` field of :class:`Problem`):
 ``calendar``     an absence day that is not a school day of the school's holiday
                  region (weekend, holiday) or lies outside the school calendar.
 ``dagdeel``      half days (``dagdelen``) given for a school that is not primary.
-``enrolment``    an absence day on which the person is not enrolled at that school.
+``enrolment``    an absence day on which the person is not enrolled at that school; an
+                 OZA participation starting on a day the pupil is not enrolled.
+``indication``   a Wlz care spell without a Wlz indication (CIZ) on its start date.
+``provider``     an OZA participation whose arrangement has no care provider with a
+                 financier on its start date (when ``arrangement_providers`` is delivered;
+                 ``indication`` likewise needs ``wlz_indications``).
+``financier``    a care spell paid by another financier than its law's.
+
+The schema 1.2 rules live in :mod:`ozamonitor.register.validate_detail`. A column added in
+a later schema version (``Column.since``) that is nullable may be left out of a source: it
+is read as empty.
 
 The ``hours`` check also covers ``absence_days``: the hours of one person, school
 and day (all kinds together) must not exceed the day's scheduled hours (the
@@ -86,6 +96,7 @@ from ozamonitor.register.schema import (
 from ozamonitor.register.school_calendar import SchoolCalendar
 from ozamonitor.register.spells import overlaps
 from ozamonitor.register.store import Register
+from ozamonitor.register.validate_detail import detail_problems
 
 __all__ = [
     "AGE_RULES",
@@ -199,6 +210,9 @@ def _prepare(
     exprs: list[pl.Expr] = [pl.col(ROW)]
     parse_checks: list[tuple[Column, pl.Expr]] = []
     for c in t.columns:
+        if c.name not in schema and c.nullable and c.since != "1.0":
+            exprs.append(pl.lit(None, c.dtype).alias(c.name))  # a later, optional column
+            continue
         if c.name not in schema:
             problems.append(dict(row=0, field=c.name, message=f"missing column {c.name!r}",
                                  check="schema"))
@@ -504,6 +518,7 @@ def validate_tables(
     strict_dtypes: bool = False,
     materialise_rows: int = MATERIALISE_ROWS,
     calendar: SchoolCalendar | None = None,
+    later_tables: Iterable[str] = (),
 ) -> ValidationReport:
     """Validate register tables held in memory (polars or pandas frames).
 
@@ -524,7 +539,8 @@ def validate_tables(
 
     ``calendar`` (a :class:`~ozamonitor.register.school_calendar.SchoolCalendar`;
     default the packaged one) decides which days are school days for
-    ``absence_days``.
+    ``absence_days``. ``later_tables`` names tables the register predates (read as
+    empty); rules that need them are skipped.
     """
     for name in tables:
         if name not in TABLES:
@@ -552,6 +568,9 @@ def validate_tables(
     _overlaps(ctx)
     _other_rules(ctx)
     _absence_days(ctx)
+    later = set(later_tables)
+    for lf in detail_problems(ctx.tables, ctx.files, delivered=set(tables) - later):
+        ctx.add(lf)
     engine = "streaming" if streamed else "auto"
     collected = pl.collect_all(ctx.frames, engine=engine) if ctx.frames else []
     frames = [f for f in [*ctx.eager, *collected, *extra_problems] if f.height]
@@ -601,6 +620,8 @@ def validate_register(
     reg = register if isinstance(register, Register) else Register(register, check=False)
     manifest_problems: list[dict[str, Any]] = []
     for name, t in TABLES.items():
+        if name in reg.later_tables:
+            continue
         rows = pq.ParquetFile(reg.file(name)).metadata.num_rows
         expected = reg.manifest.get("tables", {}).get(name, {}).get("rows")
         if expected is not None and int(expected) != rows:
@@ -611,4 +632,5 @@ def validate_register(
     extra = [pl.DataFrame(manifest_problems, schema=PROBLEM_SCHEMA)] if manifest_problems else []
     return validate_tables(tables, reg.extraction_date, max_problems=max_problems,
                            extra_problems=extra, strict_dtypes=True,
-                           materialise_rows=materialise_rows, calendar=calendar)
+                           materialise_rows=materialise_rows, calendar=calendar,
+                           later_tables=reg.later_tables)

@@ -23,8 +23,6 @@ import base64
 import datetime as dt
 import html
 import io
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,15 +210,6 @@ class ReportDocument:
 
     def write(self, path: str | Path) -> Path:
         """Write the report atomically and return its path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.render())
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be shared
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        from ozamonitor.files import atomic_write_text
+
+        return atomic_write_text(path, self.render())  # a report is published: umask

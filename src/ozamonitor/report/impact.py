@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import polars as pl
 
 from ozamonitor.causal.impact import ImpactResult
-from ozamonitor.files import atomic_write
+from ozamonitor.files import atomic_write, formula_safe
 from ozamonitor.privacy.disclosure import publish
 from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
 from ozamonitor.synth.evaluate import impact_truth
@@ -384,7 +384,7 @@ def write_impact_outputs(
     summary = published_summary(result, threshold=threshold)
     p = out / "impact_summary.csv"
     with atomic_write(p) as tmp:
-        summary.write_csv(tmp)
+        formula_safe(summary).write_csv(tmp)
     paths.append(p)
     es = (
         result.event_study.join(result.summary.select("group", "n_treated"), on="group", how="left")
@@ -393,11 +393,11 @@ def write_impact_outputs(
     )
     p = out / "impact_event_study.csv"
     with atomic_write(p) as tmp:
-        es.write_csv(tmp)
+        formula_safe(es).write_csv(tmp)
     paths.append(p)
     p = out / "impact_balance.csv"
     with atomic_write(p) as tmp:
-        result.balance.to_csv(tmp, index=False)
+        formula_safe(result.balance).to_csv(tmp, index=False)
     paths.append(p)
     figures = [("impact_balance.png", balance_figure(result, lang))]
     if result.event_study.height:

@@ -27,15 +27,46 @@ pipeline, are :mod:`ozamonitor.trajectories`.
 [0.0, 2.0, 4.0]
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ozamonitor.sequences.alphabet import Alphabet, State
-from ozamonitor.sequences.clara import clara
-from ozamonitor.sequences.cluster import pam, pam_range
-from ozamonitor.sequences.costs import seqcost
-from ozamonitor.sequences.define import seqdef
-from ozamonitor.sequences.distances import seqdist, seqdist_cross
-from ozamonitor.sequences.quality import cluster_quality, silhouette
 from ozamonitor.sequences.seqdata import SequenceData
-from ozamonitor.sequences.ward import ward, ward_range
+
+if TYPE_CHECKING:
+    from ozamonitor.sequences.clara import clara
+    from ozamonitor.sequences.cluster import pam, pam_range
+    from ozamonitor.sequences.costs import seqcost
+    from ozamonitor.sequences.define import seqdef
+    from ozamonitor.sequences.distances import seqdist, seqdist_cross
+    from ozamonitor.sequences.quality import cluster_quality, silhouette
+    from ozamonitor.sequences.ward import ward, ward_range
+
+#: name -> submodule; imported on first access, so ``import ozamonitor.sequences``
+#: (and a command that needs only distances) does not load clustering, scipy or plots.
+_LAZY = {
+    "clara": "clara",
+    "cluster_quality": "quality",
+    "pam": "cluster",
+    "pam_range": "cluster",
+    "seqcost": "costs",
+    "seqdef": "define",
+    "seqdist": "distances",
+    "seqdist_cross": "distances",
+    "silhouette": "quality",
+    "ward": "ward",
+    "ward_range": "ward",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
 
 __all__ = [
     "Alphabet",

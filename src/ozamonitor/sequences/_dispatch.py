@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
-from scipy.spatial.distance import cdist, pdist
 
 from ozamonitor.errors import ConfigurationError
+from ozamonitor.sequences import _fast_kernels as fast
 from ozamonitor.sequences import _kernels as kern
 from ozamonitor.sequences.chi2 import chi2_features
 from ozamonitor.sequences.seqdata import SequenceData
@@ -116,6 +116,26 @@ def gpu_params(setup: DistanceSetup) -> tuple[str, float, float, float]:
     return "om", maxscost(setup), float(indel.max()), 0.0
 
 
+def lcs_unit(setup: DistanceSetup) -> float | None:
+    """The indel cost ``c`` when the method is LCS, or OM where it equals ``c x`` LCS.
+
+    OM with one indel cost ``c`` and all substitution costs ``>= 2 c`` never
+    substitutes (a deletion and an insertion cost no more), so its distance is
+    ``c (len(a) + len(b) - 2 LCS(a, b))`` exactly. ``None`` otherwise.
+    """
+    if setup.method == "LCS":
+        return 1.0
+    if setup.method != "OM":
+        return None
+    sm, indel = setup.costs()
+    c = float(indel[0])
+    s = sm.shape[0]
+    off = sm[~np.eye(s, dtype=bool)]
+    if c > 0 and np.all(indel == c) and (off.size == 0 or float(off.min()) >= 2.0 * c):
+        return c
+    return None
+
+
 def set_threads(n_threads: int | None) -> int:
     old = numba.get_num_threads()
     if n_threads is not None:
@@ -151,9 +171,14 @@ def unique_condensed(
             dtype,
         )
     if m in ("CHI2", "EUCLID"):
+        from scipy.spatial.distance import pdist
+
         out[:] = pdist(chi2_rows(seqs, setup))
         return out
-    if m in ("OM", "LCS"):
+    if m in ("LCS", "LCP", "RLCP", "HAM", "DHD") or lcs_unit(setup) is not None:
+        fast_condensed(seqs, setup, norm_code, out)
+        return out
+    if m == "OM":
         sm, indel = setup.costs()
         codes = seqs.codes.astype(np.int64)
         lens = seqs.lengths.astype(np.int64)
@@ -211,9 +236,19 @@ def cross(
             dtype,
         )
     if m in ("CHI2", "EUCLID"):
+        from scipy.spatial.distance import cdist
+
         out[:] = cdist(chi2_rows(a, setup), chi2_rows(b, setup))
         return out
-    if m in ("OM", "LCS"):
+    unit = lcs_unit(setup)
+    if unit is not None:
+        sm, _ = setup.costs()
+        nst = sm.shape[0]
+        pm = fast.match_masks(_codes(b), b.lengths.astype(np.int64), nst)
+        fast.lcs_cross(_codes(a), a.lengths.astype(np.int64), pm, b.lengths.astype(np.int64),
+                       unit, maxscost(setup), norm_code, out)
+        return out
+    if m == "OM":
         sm, indel = setup.costs()
         bcodes = b.codes.astype(np.int64)
         if bcodes.shape[1] == 0:
@@ -261,3 +296,44 @@ def cross(
         out,
     )
     return out
+
+
+def _codes(seqs: SequenceData) -> np.ndarray:
+    codes = seqs.codes.astype(np.int64)
+    return codes if codes.shape[1] else np.zeros((codes.shape[0], 1), dtype=np.int64)
+
+
+def fast_condensed(seqs: SequenceData, setup: DistanceSetup, norm_code: int,
+                   out: np.ndarray) -> None:
+    """LCS and OM reducible to it (bit-parallel), LCP/RLCP (sorted prefixes),
+    HAM/DHD (lanes), into ``out``."""
+    m = setup.method
+    codes = _codes(seqs)
+    lens = seqs.lengths.astype(np.int64)
+    unit = lcs_unit(setup)
+    if unit is not None:  # LCS, or OM equal to a multiple of it
+        sm, _ = setup.costs()
+        nst = sm.shape[0]
+        pm = fast.match_masks(codes, lens, nst)
+        fast.lcs_condensed(codes, lens, pm, unit, maxscost(setup), norm_code, out)
+    elif m in ("LCP", "RLCP"):
+        keys = codes.copy()
+        if m == "RLCP":
+            for r in range(keys.shape[0]):
+                keys[r, : lens[r]] = codes[r, : lens[r]][::-1]
+        pos = np.arange(keys.shape[1])
+        keys[pos[None, :] >= lens[:, None]] = -1  # shorter sorts first
+        order = np.lexsort(keys.T[::-1]).astype(np.int64)
+        fast.lcp_condensed(keys, lens, order, norm_code, out)
+    else:  # HAM, DHD: all sequences have length setup.seq_len
+        ln = setup.seq_len
+        _, sm3, _, _, _, maxdist = scalar_params(setup, ln)
+        c = codes[:, :ln]
+        off = sm3[:, ~np.eye(sm3.shape[1], dtype=bool)]
+        diag = np.stack([np.diag(x) for x in sm3])
+        if off.size and np.all(off == off.flat[0]) and not diag.any():
+            fast.mismatch_condensed(c.astype(np.int8), float(off.flat[0]), maxdist, norm_code,
+                                    out)
+        else:
+            tc = fast.lane_codes(c, lens, 0)
+            fast.ham_condensed(c, tc, np.ascontiguousarray(sm3), maxdist, norm_code, out)

@@ -21,6 +21,7 @@ import numpy as np
 
 from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.sequences import _dispatch as dispatch
+from ozamonitor.sequences import _fast_kernels as fast
 from ozamonitor.sequences import _kernels as kern
 from ozamonitor.sequences.chi2 import chi2_breaks, chi2_margins
 from ozamonitor.sequences.costs import resolve_costs
@@ -291,8 +292,14 @@ def seqdist_setup(
             out = np.empty(n * (n - 1) // 2, dtype=dt)
             kern.expand_condensed(du, inv.astype(np.int64), nu, out)
             return out
+        if identity:
+            out = np.empty((n, n), dtype=dt)
+            fast.square_unique(du, nu, out)
+            return out
+        du_sq = np.empty((nu, nu), dtype=dt)
+        fast.square_unique(du, nu, du_sq)
         out = np.empty((n, n), dtype=dt)
-        kern.expand_square(du, inv.astype(np.int64), nu, out)
+        fast.gather_square(du_sq, inv.astype(np.int64), out)
         return out
     finally:
         numba.set_num_threads(old)

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ozamonitor.errors import InputError
-from ozamonitor.files import atomic_write
+from ozamonitor.files import atomic_write, formula_safe
 from ozamonitor.sequences.alphabet import (
     MISSING_LABEL,
     VOID_CODE,
@@ -132,7 +132,7 @@ def write_csv(seq: SequenceData, path: str | Path, *, private: bool = False) -> 
     """
     path = Path(path)
     with atomic_write(path, private=private) as tmp:
-        to_polars(seq).write_csv(tmp)
+        formula_safe(to_polars(seq)).write_csv(tmp)
     return path
 
 

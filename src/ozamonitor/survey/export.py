@@ -25,7 +25,7 @@ from typing import Any, Literal
 import polars as pl
 
 from ozamonitor.errors import ConfigurationError
-from ozamonitor.files import atomic_write, atomic_write_text
+from ozamonitor.files import atomic_write, atomic_write_text, formula_safe
 from ozamonitor.survey.frame import SurveyFrame, Variable, to_frame
 from ozamonitor.survey.instrument import Instrument
 from ozamonitor.survey.submissions import Submission
@@ -214,14 +214,14 @@ def export(data: SurveyFrame | Iterable[Submission], out: str | Path, *,
             if fmt == "csv":
                 df, _ = _labelled(frame, name, lang, values)
                 with atomic_write(path) as tmp:
-                    df.write_csv(tmp)
+                    formula_safe(df).write_csv(tmp)
             else:
                 _write_readstat(tables[name], frame.variables_of(name), path, fmt, lang)
             written.append(path)
     if with_codebook:
         cb_xlsx = _side(out, "codebook", ".xlsx")
         with atomic_write(cb_xlsx) as tmp:
-            codebook(frame).write_excel(tmp, worksheet="codebook", autofit=True)
+            formula_safe(codebook(frame)).write_excel(tmp, worksheet="codebook", autofit=True)
         cb_md = atomic_write_text(_side(out, "codebook", ".md"),
                                   codebook_markdown(frame, lang=lang))
         written += [cb_xlsx, cb_md]
@@ -237,7 +237,7 @@ def _write_xlsx(frame: SurveyFrame, out: Path, lang: str, values: str) -> None:
             for name in frame.tables():
                 df, _ = _labelled(frame, name, lang, values)
                 sheet = "data" if name == "wide" else name[:31]
-                df.write_excel(wb, worksheet=sheet, autofit=True)
-            codebook(frame).write_excel(wb, worksheet="codebook", autofit=True)
+                formula_safe(df).write_excel(wb, worksheet=sheet, autofit=True)
+            formula_safe(codebook(frame)).write_excel(wb, worksheet="codebook", autofit=True)
         finally:
             wb.close()

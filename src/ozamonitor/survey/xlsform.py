@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ozamonitor.errors import ConfigurationError
-from ozamonitor.files import atomic_write
+from ozamonitor.files import atomic_write, text_cells
 
 __all__ = ["LANGUAGES", "OZA_NAMESPACE", "sheets_from_workbook", "sheets_from_yaml",
            "write_xlsform"]
@@ -139,7 +139,7 @@ def write_xlsform(sheets: Sheets | Any, path: str | Path) -> Path:
         ws.freeze_panes = "A2"
     path = Path(path)
     with atomic_write(path) as tmp:
-        wb.save(tmp)
+        text_cells(wb).save(tmp)
     return path
 
 

@@ -17,6 +17,7 @@ from ozamonitor.errors import ConfigurationError
 from ozamonitor.register.schema import OZA_TARGET_GROUPS
 from ozamonitor.register.store import RegisterWriter
 from ozamonitor.synth.absence import write_absence_days
+from ozamonitor.synth.detail import build_detail
 from ozamonitor.synth.evaluate import PARTICIPANT_TRUTH_FILE
 from ozamonitor.synth.geography import build_geography
 from ozamonitor.synth.oza import build_arrangements
@@ -275,6 +276,10 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
             writer.close()
         report("tables", 0, 1)
         tables = build_tables(res, pop, geo, arr, p, extraction_date, r_tab)
+        # streams spawned after the simulation's: absence days first, then the schema 1.2
+        # tables (so the earlier tables keep their bytes)
+        r_abs, r_detail = (np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(2))
+        tables.update(build_detail(tables, geo.schools, extraction_date, r_detail))
         w.write("regions", geo.regions)
         w.write("gemeente_regions", geo.gemeente_regions)
         w.write("schools", geo.schools)
@@ -285,7 +290,7 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
         # others, so every other table is unchanged)
         absence_info = write_absence_days(
             w, tables, geo.schools, p, extraction_date,
-            np.random.Generator(np.random.PCG64(ss.spawn(1)[0])), progress=report)
+            r_abs, progress=report)
         gt = _ground_truth(res, p)
         # per-participant potential outcomes: a side file next to the tables, committed
         # atomically with them

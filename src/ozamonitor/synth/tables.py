@@ -193,7 +193,9 @@ def build_tables(res: SimResult, pop: Population, geo: Geography, arr: Arrangeme
     c24 = _in_window(c24)
     care, care_wait = _care_spells(res, pop, params, c24, extraction_date, rng)
     out["care_spells"] = _with_pid(care, pid).select(
-        "person_id", "law", "kind", "financier", "start", "end").unique(
+        "person_id", "law", "kind", "financier", "start", "end",
+        pl.lit(None, pl.String).alias("delivery"),
+        pl.lit(None, pl.String).alias("decided_by")).unique(
         ["person_id", "law", "kind", "start"], keep="first", maintain_order=True).sort(
         "person_id", "start", "law", "kind")
     wl = pl.concat([wt, _with_pid(care_wait, pid).select(wt.columns)])

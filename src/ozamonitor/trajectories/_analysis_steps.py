@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ozamonitor.files import atomic_write
+from ozamonitor.files import atomic_write, formula_safe
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
 from ozamonitor.register.store import Register
 from ozamonitor.sequences.alphabet import Language
@@ -22,6 +22,13 @@ from ozamonitor.sequences.seqdata import SequenceData
 ProgressFn = Callable[[str, int, int], None]
 #: Name part of tables and figures that show individual records (never publish).
 MICRODATA = "_MICRODATA"
+#: The owner-only (0700) subfolder of the output folder that holds every person-level file.
+MICRODATA_DIR = "microdata"
+
+
+def _home(out: Path, name: str) -> Path:
+    """``out`` for a publishable file, ``out/microdata`` for a person-level one."""
+    return out / MICRODATA_DIR if MICRODATA in name else out
 
 
 def describe_tables(seq: SequenceData, clusters: np.ndarray | None, top: int
@@ -106,9 +113,9 @@ def background_tables(reg: Register, seq: SequenceData, clusters: np.ndarray,
 
 
 def write_table(df: pl.DataFrame, out: Path, name: str) -> list[str]:
-    """``out/tables/<name>.parquet`` and ``.csv``, atomically (owner-only for
-    ``*_MICRODATA``); returns their paths relative to ``out``."""
-    d = out / "tables"
+    """``out/tables/<name>.parquet`` and ``.csv``, atomically (``*_MICRODATA``:
+    owner-only, in ``out/microdata/tables``); returns their paths relative to ``out``."""
+    d = _home(out, name) / "tables"
     files = []
     for suffix in ("parquet", "csv"):
         target = d / f"{name}.{suffix}"
@@ -116,7 +123,7 @@ def write_table(df: pl.DataFrame, out: Path, name: str) -> list[str]:
             if suffix == "parquet":
                 df.write_parquet(tmp)
             else:
-                df.write_csv(tmp)
+                formula_safe(df).write_csv(tmp)
         files.append(str(target.relative_to(out)))
     return files
 
@@ -125,10 +132,10 @@ def write_figures(seq: SequenceData, clusters: np.ndarray | None, out: Path,
                   formats: Sequence[str], lang: Language, progress: ProgressFn | None
                   ) -> list[str]:
     """The figures of all sequences and by cluster in ``out/figures``; index and
-    frequency plots (``*_MICRODATA``) are owner-only. Returns the paths relative to ``out``."""
+    frequency plots (``*_MICRODATA``) are owner-only, in ``out/microdata/figures``.
+    Returns the paths relative to ``out``."""
     from ozamonitor.sequences import plots
 
-    figdir = out / "figures"
     figs: dict[str, Callable[[], Any]] = {
         "chronogram": lambda: plots.plot_distribution(seq, lang=lang),
         "entropy": lambda: plots.plot_entropy(seq, lang=lang),
@@ -150,6 +157,7 @@ def write_figures(seq: SequenceData, clusters: np.ndarray | None, out: Path,
     for i, (name, make) in enumerate(figs.items()):
         if progress:
             progress("figures", i, len(figs))
-        for p in plots.save_figure(make(), figdir / name, formats, private=MICRODATA in name):
+        for p in plots.save_figure(make(), _home(out, name) / "figures" / name, formats,
+                                   private=MICRODATA in name):
             files.append(str(p.relative_to(out)))
     return files

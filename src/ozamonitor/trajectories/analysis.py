@@ -23,7 +23,8 @@ can be built later from the folder alone. Person-level files
 ``clusters.parquet``, index and frequency plots, the ``*_MICRODATA`` tables of
 sequence frequencies and spell durations) are *microdata*: never publish them.
 They are written owner-only (0600, :func:`ozamonitor.files.atomic_write` with
-``private=True``).
+``private=True``) in their own owner-only folder ``out/microdata`` (0700), never
+beside the publishable tables, figures and ``report.html``.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from ozamonitor.register.store import Register
 from ozamonitor.sequences.alphabet import Language
 from ozamonitor.sequences.seqdata import SequenceData
 from ozamonitor.trajectories._analysis_steps import (
+    MICRODATA,
+    MICRODATA_DIR,
     background_tables,
     describe_tables,
     write_figures,
@@ -58,6 +61,7 @@ from ozamonitor.trajectories.align import (
     handle_missing,
 )
 from ozamonitor.trajectories.build import PeriodKind, Rule, build_trajectories
+from ozamonitor.trajectories.care import write_care_outputs
 from ozamonitor.trajectories.states import DEFAULT_CONFIG, TrajectoryConfig
 
 #: Background characteristics used for cross-tabs and the multinomial logit.
@@ -158,17 +162,19 @@ class TrajectoryResults:
         if not meta_path.is_file():
             raise FileNotFoundError(f"{out}: no results.json (run `ozamonitor trajectories`)")
         meta = json.loads(meta_path.read_text())
-        seq = SequenceData.read_parquet(out / "analysis_sequences.parquet")
+        micro = out / MICRODATA_DIR
+        seq = SequenceData.read_parquet(micro / "analysis_sequences.parquet")
         clusters = None
-        if (out / "clusters.parquet").is_file():
-            cl = pl.read_parquet(out / "clusters.parquet")
+        if (micro / "clusters.parquet").is_file():
+            cl = pl.read_parquet(micro / "clusters.parquet")
             order = {i: n for n, i in enumerate(seq.id_labels().tolist())}
             clusters = np.empty(seq.n_sequences, dtype=object)
             for pid, c in cl.iter_rows():
                 clusters[order[pid]] = c
         tables = {}
         for name in meta.get("tables", []):
-            p = out / "tables" / f"{name}.parquet"
+            p = out / ("tables" if MICRODATA not in name else f"{MICRODATA_DIR}/tables"
+                       ) / f"{name}.parquet"
             if p.is_file():
                 tables[name] = pl.read_parquet(p)
         return cls(out, meta["params"], seq, clusters, meta.get("k"), tables,
@@ -338,6 +344,8 @@ def _run(reg: Register, out: Path, o: _Options, progress: ProgressFn | None
     messages: list[str] = []
     files: list[str] = []
     seq_all, seq = _sequences(reg, out, o, messages, files, progress)
+    files += write_care_outputs(reg, seq_all, out, period=o.period, start=o.start, end=o.end,
+                                figure_formats=o.figure_formats, lang=o.lang)
     clusters = None
     k = None
     tables: dict[str, pl.DataFrame] = {}
@@ -350,9 +358,9 @@ def _run(reg: Register, out: Path, o: _Options, progress: ProgressFn | None
             cl = pl.DataFrame({"person_id": seq.id_labels().tolist(),
                                "cluster": clusters.tolist()},
                               schema={"person_id": pl.String, "cluster": pl.String})
-            with atomic_write(out / "clusters.parquet", private=True) as tmp:
+            with atomic_write(out / MICRODATA_DIR / "clusters.parquet", private=True) as tmp:
                 cl.write_parquet(tmp)
-            files.append("clusters.parquet")
+            files.append(f"{MICRODATA_DIR}/clusters.parquet")
         except NoClusteringError as e:
             messages.append(f"no clustering: {e}")
             clusters = None
@@ -403,8 +411,10 @@ def _sequences(reg: Register, out: Path, o: _Options, messages: list[str], files
     seq_all = select_population(seq_all, o.population)
     if seq_all.n_sequences == 0:
         raise InputError(f"no children in population {o.population!r}")
-    seq_all.write_parquet(out / "sequences.parquet", private=True)
-    files.append("sequences.parquet")
+    micro = out / MICRODATA_DIR
+    micro.mkdir(mode=0o700, exist_ok=True)
+    seq_all.write_parquet(micro / "sequences.parquet", private=True)
+    files.append(f"{MICRODATA_DIR}/sequences.parquet")
     seq = align(seq_all, o.alignment, reg, window=o.window, ages=o.ages)
     seq = handle_missing(seq, right="DEL")
     keep = seq.lengths > 0
@@ -421,11 +431,11 @@ def _sequences(reg: Register, out: Path, o: _Options, messages: list[str], files
     if seq.n_sequences == 0:
         raise InputError(f"no sequences left after alignment {o.alignment!r}")
     seq.meta["align"] = o.alignment
-    seq.write_parquet(out / "analysis_sequences.parquet", private=True)
-    files.append("analysis_sequences.parquet")
+    seq.write_parquet(micro / "analysis_sequences.parquet", private=True)
+    files.append(f"{MICRODATA_DIR}/analysis_sequences.parquet")
     if seq.n_sequences * seq.max_length <= CSV_MAX_CELLS:  # input of `ozamonitor seqdist`
-        seq.write_csv(out / "analysis_sequences.csv", private=True)
-        files.append("analysis_sequences.csv")
+        seq.write_csv(micro / "analysis_sequences.csv", private=True)  # seqio: formula_safe(
+        files.append(f"{MICRODATA_DIR}/analysis_sequences.csv")
     return seq_all, seq
 
 

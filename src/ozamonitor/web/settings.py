@@ -67,6 +67,7 @@ OZAMONITOR_WEB_APPS = [
     "ozamonitor.web.registry",
     "ozamonitor.web.funding",
     "ozamonitor.web.survey",
+    "ozamonitor.web.casework",
 ]
 
 INSTALLED_APPS = [

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from ozamonitor.files import safe_cell, text_cells
 from ozamonitor.web import access, audit
 from ozamonitor.web.access import ROLES
 
@@ -59,9 +60,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         page_no = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page_no = 1
+    reader = access.principal(request.user)
     rows = list(audit.entries(limit=AUDIT_PAGE + 1, offset=(page_no - 1) * AUDIT_PAGE,
-                              **filters))
-    models = [(m._meta.label, m._meta.verbose_name) for m in audit.audited_models()]
+                              reader=reader, **filters))
+    models = [(m._meta.label, m._meta.verbose_name) for m in audit.readable_models(reader)]
     return render(request, "core/audit.html", {
         "entries": rows[:AUDIT_PAGE], "has_next": len(rows) > AUDIT_PAGE, "page_no": page_no,
         "models": models, "filters": filters,
@@ -75,7 +77,7 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
     header = ["when", "user", "model", "object_id", "object", "action", "field", "before",
               "after", "reason"]
     rows = []
-    for e in audit.entries(**_audit_filters(request)):
+    for e in audit.entries(reader=access.principal(request.user), **_audit_filters(request)):
         base = [e.when.isoformat(), e.user, e.model, e.object_id, e.object_repr, e.action]
         for field, old, new in e.changes or [("", "", "")]:
             rows.append([*base, field, "" if old is None else str(old),
@@ -90,14 +92,14 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
         for r in rows:
             ws.append([str(x) if x is not None else "" for x in r])
         buf = io.BytesIO()
-        wb.save(buf)
+        text_cells(wb).save(buf)
         resp = HttpResponse(buf.getvalue(), content_type="application/vnd.openxmlformats-"
                             "officedocument.spreadsheetml.sheet")
     else:
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(header)
-        w.writerows(rows)
+        w.writerows([[safe_cell(x) for x in r] for r in rows])
         resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
         fmt = "csv"
     resp["Content-Disposition"] = f'attachment; filename="audit.{fmt}"'

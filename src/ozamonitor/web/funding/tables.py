@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from ozamonitor.files import safe_cell, text_cells
 from ozamonitor.funding import FundingSummary, national_rules, summarise
 from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, SUPPRESSION_COL, suppress
 
@@ -120,7 +121,7 @@ def to_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[dict[str, Any]]
         w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow(r)
+            w.writerow({k: safe_cell(v) for k, v in r.items()})
         return buf.getvalue().encode("utf-8"), CSV
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -133,7 +134,7 @@ def to_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[dict[str, Any]]
             for r in rows:
                 ws.append([r.get(c) for c in columns])
         buf = io.BytesIO()
-        wb.save(buf)
+        text_cells(wb).save(buf)
         return buf.getvalue(), XLSX
     raise ValueError(f"unknown format {fmt!r}; use csv or xlsx")
 

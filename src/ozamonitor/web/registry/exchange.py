@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ozamonitor.errors import InputError
+from ozamonitor.files import safe_cell, text_cells
 from ozamonitor.web.core.models import Organisation
 from ozamonitor.web.registry import codes
 from ozamonitor.web.registry.models import Arrangement, Initiative, Partner
@@ -74,7 +75,7 @@ def export_bytes(qs: Any, fmt: str) -> tuple[bytes, str, str]:
         w = csv.DictWriter(buf, fieldnames=COLUMNS)
         w.writeheader()
         for r in rows:
-            w.writerow({k: _cell(r[k]) for k in COLUMNS})
+            w.writerow({k: safe_cell(_cell(r[k])) for k in COLUMNS})
         return buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8", "csv"
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -86,7 +87,7 @@ def export_bytes(qs: Any, fmt: str) -> tuple[bytes, str, str]:
         for r in rows:
             ws.append([_cell(r[k]) for k in COLUMNS])
         buf = io.BytesIO()
-        wb.save(buf)
+        text_cells(wb).save(buf)
         return (buf.getvalue(),
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
     from django.http import Http404

@@ -1,0 +1,1 @@
+"""The case chain in the web application: cases, timers, consent, OOGO, the friction budget."""
