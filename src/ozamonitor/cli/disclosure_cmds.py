@@ -54,10 +54,10 @@ def register(app: typer.Typer) -> None:
                                   f"[{r['lower']:g}, {r['upper']:g}]", highlight=False)
             frames.append(res.with_columns(folder=pl.lit(str(folder))))
         if out is not None and frames:
-            from ozamonitor.files import atomic_write
+            from ozamonitor.files import atomic_write, formula_safe
 
             with atomic_write(out) as tmp:
-                pl.concat(frames).write_csv(tmp)
+                formula_safe(pl.concat(frames)).write_csv(tmp)
         if failed:
             raise typer.Exit(1)
 

@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from ozamonitor.files import atomic_dir
+from ozamonitor.files import atomic_dir, formula_safe
 from ozamonitor.privacy.attack import attacker_intervals
 from ozamonitor.privacy.publication import (
     COUNT,
@@ -71,10 +71,10 @@ def write_folder(result: Protected, folder: str | Path, *,
         (tmp / "tables").mkdir()
         for name in result.table_names:
             df = result.rendered(name)
-            df.write_csv(tmp / "tables" / f"{name}.csv")
+            formula_safe(df).write_csv(tmp / "tables" / f"{name}.csv")
             run["tables"][name] = {"dims": df.columns[:-1],
                                    "cells": [list(r) for r in df.iter_rows()]}
-        _relations_frame(result).write_csv(tmp / "relations.csv")
+        formula_safe(_relations_frame(result)).write_csv(tmp / "relations.csv")
         ledger["runs"].append(run)
         (tmp / "ledger.json").write_text(json.dumps(ledger), encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False),
