@@ -125,6 +125,17 @@ def naming_file(name: str | Path) -> Iterator[None]:
         raise fail(f"{name}: {e}", code=e.exit_code) from None
 
 
+def _is_publication(manifest: Path) -> bool:
+    """A publication folder's manifest (same file name as a register's, not a register)."""
+    import json
+
+    try:
+        fmt = json.loads(manifest.read_text(encoding="utf-8")).get("format", "")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(fmt, str) and fmt.startswith("ozamonitor-publication/")
+
+
 def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None] | None = None,
                   *, replaced: tuple[str, ...] = ()) -> None:
     """Refuse, before any work, outputs that collide with each other, an input or a register.
@@ -140,7 +151,8 @@ def check_outputs(outputs: dict[str, Path | None], inputs: dict[str, Path | None
         if p is None:
             continue
         here = Path(p).expanduser().resolve()
-        registers.update(f for f in (here, *here.parents) if (f / MANIFEST).is_file())
+        registers.update(f for f in (here, *here.parents)
+                         if (f / MANIFEST).is_file() and not _is_publication(f / MANIFEST))
     check(outputs, inputs=inputs, protected=sorted(registers), replaced=replaced)
 
 

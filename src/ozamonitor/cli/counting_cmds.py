@@ -41,6 +41,35 @@ def _open(register: Path):  # type: ignore[no-untyped-def]
         raise fail(str(e)) from None
 
 
+def _flow(counter, years: list[str]):  # type: ignore[no-untyped-def]
+    from ozamonitor.counting.timeline import CountingError
+    from ozamonitor.register.calendar import parse_school_year
+
+    for y in years:
+        try:
+            parse_school_year(y)
+        except ValueError as e:
+            raise CountingError(str(e)) from None
+    return counter.flow(years)
+
+
+def _write_count_folder(counter, per_child, by: str, out: Path,  # type: ignore[no-untyped-def]
+                        threshold: int, register_path: Path) -> None:
+    """The publication folder of a count run (consistent with the folder's ledger)."""
+    from ozamonitor.counting.publication import LEVELS, protect_counts
+    from ozamonitor.privacy.folder import read_ledger, write_folder
+
+    extra = tuple(b for b in by.split(",") if b and b not in LEVELS)
+    res = protect_counts(counter, per_child, by=extra, threshold=threshold,
+                         ledger=read_ledger(out))
+    write_folder(res, out, source={"register": str(register_path),
+                                   "definitions": [d.name for d in counter.definitions],
+                                   "periods": sorted(per_child["period"].unique().to_list())})
+    console.print(f"wrote publication {out} ({len(res.table_names)} tables; "
+                  f"{int(res.suppressed.sum())} of {res.values.size} cells suppressed; "
+                  f"{_suppressed_note(threshold)})")
+
+
 def _write_attendance(reg, out: Path, *, by: str, peildatum: dt.date | None,  # type: ignore[no-untyped-def]
                       schoolyear: str | None, threshold: int) -> None:
     """The absence count table of ``count --attendance``: the school year so far on the
@@ -72,15 +101,19 @@ def register(app: typer.Typer) -> None:
         definitions: str = typer.Option(
             "all", "--definitions", "-d", help="'all' or comma-separated names."),
         peildatum: str | None = typer.Option(
-            None, "--peildatum", help="Reference date (stock), e.g. 2023-10-01."),
+            None, "--peildatum", help="Reference date(s) (stock), e.g. 2023-10-01 or "
+            "2023-10-01,2024-10-01 (protected together)."),
         schoolyear: str | None = typer.Option(
-            None, "--schoolyear", help="School year (flow), e.g. 2022-2023."),
+            None, "--schoolyear", help="School year(s) (flow), e.g. 2022-2023 or "
+            "2022-2023,2023-2024."),
         by: str = typer.Option(
             "nation", "--by", help="nation, gemeente, swv, school, sector, age, sex, "
             "parent_education, migration_background, household_type, income_decile."),
         fmt: str | None = typer.Option(
             None, "--format", help="csv, parquet or xlsx (default: from --out's suffix)."),
-        out: Path = typer.Option(..., "--out", "-o", help="Output file."),
+        out: Path = typer.Option(
+            ..., "--out", "-o", help="Output file, or a folder (no suffix): the publication "
+            "folder with every table."),
         per_child: Path | None = typer.Option(
             None, "--per-child", help="Also write which definitions count each child "
             "(MICRODATA: never publish)."),
@@ -99,15 +132,22 @@ def register(app: typer.Typer) -> None:
             "the same --by (nation, gemeente, swv or school): tiers, chronic absence rate, "
             "16-hour reports and 4-week absence (disclosure-controlled)."),
     ) -> None:
-        """Count thuiszitters under one or more definitions (disclosure-controlled)."""
+        """Count thuiszitters under one or more definitions (disclosure-controlled).
+
+        All definitions, region levels (nation, gemeente, SWV, sector, school) and
+        periods of one run are protected together. ``--out`` without a file suffix
+        writes a publication folder (every table, relations, ledger).
+        """
         from ozamonitor.counting.count import SWV_RULES, Counter
         from ozamonitor.counting.definition import DefinitionError
         from ozamonitor.counting.output import OutputError, infer_format, write_table
         from ozamonitor.counting.timeline import CountingError
         from ozamonitor.privacy.disclosure import render
 
-        d = parse_date(peildatum, "--peildatum")
-        if (d is None) == (schoolyear is None):
+        dates = [parse_date(x.strip(), "--peildatum") for x in (peildatum or "").split(",")
+                 if x.strip()]
+        years = [y.strip() for y in (schoolyear or "").split(",") if y.strip()]
+        if bool(dates) == bool(years):
             raise fail("give exactly one of --peildatum (stock) or --schoolyear (flow)")
         if swv_rule not in SWV_RULES:
             raise fail(f"--swv-rule: unknown rule {swv_rule!r}; use {' or '.join(SWV_RULES)}")
@@ -115,8 +155,9 @@ def register(app: typer.Typer) -> None:
         check_outputs({"--out": out, "--per-child": per_child, "--attendance": attendance_out},
                       {"--register": register_path,
                        **{f"--definitions-file {f}": f for f in definitions_file}})
+        folder = out.suffix == "" and fmt is None
         try:
-            fmt_ = infer_format(out, fmt)
+            fmt_ = None if folder else infer_format(out, fmt)
             if per_child is not None:
                 infer_format(per_child, None)
         except OutputError as e:
@@ -124,18 +165,25 @@ def register(app: typer.Typer) -> None:
         reg = _open(register_path)
         try:
             counter = Counter(reg, definitions, definitions_file=definitions_file or None)
-            pc = counter.per_child(peildatum=d, schoolyear=schoolyear)
-            table = counter.table(pc, by, swv_rule=swv_rule,  # type: ignore[arg-type]
-                                  threshold=threshold)
+            pc = counter.stock(dates) if dates else _flow(counter, years)
+            if folder:
+                _write_count_folder(counter, pc, by, out, threshold, register_path)
+            else:
+                table = counter.table(pc, by, swv_rule=swv_rule,  # type: ignore[arg-type]
+                                      threshold=threshold)
         except (DefinitionError, CountingError) as e:
             raise fail(str(e)) from None
-        table = table.drop("period")
-        if fmt_ != "parquet":
-            table = render(table, "count", threshold=threshold)
-        write_table(table, out, fmt_)
-        period = d.isoformat() if d else f"school year {schoolyear}"
-        console.print(f"wrote {out} ({table.height} rows; {period}; by {by}; "
-                      f"{_suppressed_note(threshold)})")
+        period = ", ".join(x.isoformat() for x in dates if x) or f"school year {schoolyear}"
+        if not folder:
+            if len(dates) + len(years) == 1:
+                table = table.drop("period")
+            if fmt_ != "parquet":
+                table = render(table, "count", threshold=threshold)
+            write_table(table, out, fmt_)
+            console.print(f"wrote {out} ({table.height} rows; {period}; by {by}; "
+                          f"{_suppressed_note(threshold)})")
+        d = dates[-1] if dates else None
+        schoolyear = years[-1] if years else None
         if attendance_out is not None:
             _write_attendance(reg, attendance_out, by=by, peildatum=d, schoolyear=schoolyear,
                               threshold=threshold)
@@ -175,8 +223,10 @@ def register(app: typer.Typer) -> None:
         from ozamonitor.counting.count import Counter
         from ozamonitor.counting.definition import DefinitionError
         from ozamonitor.counting.output import write_table
+        from ozamonitor.counting.publication import protect_counts, reconciliation_frames
         from ozamonitor.counting.timeline import CountingError
         from ozamonitor.privacy.disclosure import render
+        from ozamonitor.privacy.folder import read_ledger, write_folder
 
         if lang not in ("nl", "en"):
             raise fail(f"--lang: use nl or en, not {lang!r}")
@@ -186,13 +236,16 @@ def register(app: typer.Typer) -> None:
         try:
             c = Counter(reg, definitions, definitions_file=definitions_file or None)
             pc = c.flow(schoolyear)
-            wf, ov = rc.publishable_reconciliation(
-                pc, definitions=[x.name for x in c.definitions], threshold=threshold)
+            # waterfall, overlap and the national tables: one publication (a folder)
+            res = protect_counts(c, pc, reconcile=True, levels=("nation",),
+                                 threshold=threshold, ledger=read_ledger(out))
+            wf, ov = reconciliation_frames(res, schoolyear)
             trd = rc.publishable_trend(rc.trend(c), threshold,
                                        hide={schoolyear: rc.hidden_counts(wf)})
         except (DefinitionError, CountingError) as e:
             raise fail(str(e)) from None
-        out.mkdir(parents=True, exist_ok=True)
+        write_folder(res, out, source={"register": str(register_path),
+                                       "school_year": schoolyear})
         labels = {x.name: x.display(lang) for x in c.definitions}
         for name, df, fig in (
             ("waterfall", wf, rc.waterfall_figure(wf, lang=lang, labels=labels)),

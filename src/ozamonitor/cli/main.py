@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "counting_cmds",
         "Observed flows vs the published national figures (synthetic registers).",
     ),
+    "audit-disclosure": (
+        "disclosure_cmds",
+        "Attacker intervals of every suppressed cell; exit 1 if one is too narrow.",
+    ),
     "seqdist": (
         "sequence_cmds",
         "Pairwise sequence distances as TraMineR's seqdist (rows in input order).",

@@ -160,6 +160,7 @@ class Counter:
     timeline: Timeline = field(init=False)
     _attr: dict[str, pl.DataFrame] = field(init=False, default_factory=dict)
     _requested: list[str] = field(init=False, default_factory=list)
+    _protected_cache: Any = field(init=False, default=None)
 
     def __init__(
         self,
@@ -180,6 +181,7 @@ class Counter:
         self.timeline = Timeline.build(self.register, defs)
         self._attr = {}
         self._requested = []
+        self._protected_cache = None
 
     # ------------------------------------------------------------ per child
     def definition(self, name: str) -> Definition:
@@ -375,7 +377,34 @@ class Counter:
         out = out.select("definition", "category", "region", "period", "count")
         if threshold is None:
             return out
-        return suppress(out, "count", threshold=threshold, sum_groups=table_sum_groups(excl))
+        if fractional:  # fractional counts are not persons: one table, sum groups only
+            return suppress(out, "count", threshold=threshold,
+                            sum_groups=table_sum_groups(excl))
+        from ozamonitor.counting.publication import in_table_order
+
+        return in_table_order(self.protected(per_child, by, threshold, plist), by, out)
+
+    def protected(self, per_child: pl.DataFrame, by: str = "nation",
+                  threshold: int = DEFAULT_THRESHOLD, periods: Sequence[str] | None = None,
+                  width: int | None = None) -> Any:
+        """The protected publication of ``per_child`` (every region level, and ``by``).
+
+        All region levels (:data:`ozamonitor.counting.publication.LEVELS`) of all
+        definitions and periods are protected together, so tables of the same
+        ``per_child`` by different levels are consistent views of one
+        publication. The last result is cached.
+        """
+        from ozamonitor.counting.publication import LEVELS, protect_counts
+
+        extra = () if by in LEVELS else (by,)
+        key = (extra, threshold, width, tuple(periods or ()))
+        cached = self._protected_cache
+        if cached is not None and cached[0] is per_child and cached[1] == key:
+            return cached[2]
+        res = protect_counts(self, per_child, by=extra, periods=periods, threshold=threshold,
+                             width=width)
+        self._protected_cache = (per_child, key, res)
+        return res
 
     def _grid(self, periods: list[str], regions: list[str], total_only: bool = False
               ) -> pl.DataFrame:

@@ -342,12 +342,11 @@ def hidden_counts(wf: pl.DataFrame) -> list[str]:
 
 
 def render_waterfall(wf: pl.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
-    """Display strings for :func:`publishable_reconciliation`'s waterfall (``<10`` / ``x``)."""
+    """Display strings for :func:`publishable_reconciliation`'s waterfall (``x`` where hidden)."""
 
     def shown(value: str) -> pl.Expr:
         f = pl.col(f"{value}_suppression")
-        return (pl.when(f == "primary").then(pl.lit(f"<{threshold}"))
-                .when(f == "secondary").then(pl.lit("x"))
+        return (pl.when(f.is_not_null()).then(pl.lit("x"))
                 .otherwise(pl.col(value).cast(pl.String)).alias(value))
 
     return wf.with_columns(shown("added"), shown("count")).drop(

@@ -33,8 +33,13 @@ sum of the other categories::
 
 :func:`suppress` keeps the numbers (null where suppressed) and adds a
 ``suppression`` column (``"primary"``, ``"secondary"`` or null);
-:func:`render` turns the value column into display strings (``"<10"`` for
-primary, ``"x"`` for secondary suppression). Use :func:`publish` for both.
+:func:`render` turns the value column into display strings (``"x"`` for
+every suppressed cell).
+
+For tables published together (all definitions, region levels and periods of
+a count) use :mod:`ozamonitor.privacy.publication` instead: one model matrix,
+secondary suppression by Gaussian elimination and an attacker-interval check.
+Use :func:`publish` for :func:`suppress` and :func:`render` together.
 
 No rounding or perturbation is applied; this module does not protect
 person-level files (those are never published).
@@ -341,14 +346,16 @@ def render(
 ) -> pl.DataFrame:
     """Turn a suppressed frame's value column into display strings.
 
-    Primary-suppressed cells read ``"<10"`` (``"<{threshold}"``), secondary ones
-    ``"x"``; other cells their number (fractional counts with ``decimals``
+    Every suppressed cell reads ``"x"`` (one symbol: ``"<10"`` would tell the
+    reader that the cell is at least 1 and which cells are primary; pass
+    ``primary_label="<10"`` for the old display); other cells their number
+    (fractional counts with ``decimals``
     decimals). The ``suppression`` column is dropped unless ``drop_flag=False``.
     """
     frame = _to_polars(df)
     if SUPPRESSION_COL not in frame.columns:
         raise DisclosureError("render() needs a frame returned by suppress()")
-    plabel = primary_label if primary_label is not None else f"<{threshold}"
+    plabel = primary_label if primary_label is not None else secondary_label
     col = pl.col(value)
     if frame.schema[value].is_float():
         as_text = col.round(decimals).cast(pl.String)

@@ -45,6 +45,66 @@ def _definition_list(counter: Counter, lang: str) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
+def _regional_sections(c: Counter, reg: Register, stock_pc: pl.DataFrame, threshold: int,
+                       lang: str, names: dict[str, str]) -> list[Section]:
+    """Totals per definition by gemeente and by SWV (stock), from the joint publication."""
+    subs: list[Section] = []
+    region_names = dict(reg.read("regions").select("region_id", "name").iter_rows())
+    for by, title_nl, title_en in (("gemeente", "Per gemeente", "By gemeente"),
+                                    ("swv", "Per samenwerkingsverband", "By SWV")):
+        # the totals as suppressed in the full table (categories included), so this
+        # table and `ozamonitor count --by ...` on the same date hide the same cells
+        t = c.table(stock_pc, by, threshold=threshold).filter(pl.col("category") == "total")
+        t = render(t, "count", threshold=threshold)
+        wide = t.pivot(on="definition", index="region", values="count").with_columns(
+            name=pl.col("region").replace_strict(region_names, default=pl.col("region")))
+        wide = wide.select("region", "name", *[d.name for d in c.definitions])
+        extra = ""
+        if by == "swv":
+            n_multi = c.multi_swv_gemeenten()["gemeente_code"].n_unique()
+            extra = note(tr(
+                lang,
+                f"Ingeschreven leerlingen tellen bij het SWV van hun school; niet-ingeschreven "
+                f"kinderen via hun woongemeente. {n_multi} gemeente(n) liggen in meer dan één "
+                "SWV: daar telt het SWV met het grootste aandeel.",
+                f"Enrolled pupils count in their school's SWV; children not enrolled through "
+                f"their gemeente of residence. {n_multi} gemeente(n) lie in several SWVs: "
+                "there the SWV with the largest share counts."))
+        subs.append(Section(
+            id=f"counting-{by}", title=tr(lang, title_nl, title_en),
+            html=extra + table_html(wide, labels={**names, "region": tr(lang, "code", "code"),
+                                          "name": tr(lang, "naam", "name")}),
+        ))
+    return subs
+
+
+def _reconciliation_sections(wf: pl.DataFrame, ov: pl.DataFrame, lang: str,
+                             names: dict[str, str], definition_label: str, schoolyear: str,
+                             threshold: int) -> list[Section]:
+    """The waterfall (figure and table) and the overlap figure."""
+    subs: list[Section] = []
+    labels = names
+    fig = waterfall_figure(wf, lang=lang, labels=labels)
+    wf_show = render_waterfall(wf, threshold)
+    wf_show = wf_show.with_columns(definition=pl.col("definition").replace_strict(names))
+    subs.append(Section(
+        id="counting-waterfall",
+        title=tr(lang, "Van smal naar breed", "From narrow to wide"),
+        html=figure_html(fig) + table_html(wf_show, labels={
+            "step": tr(lang, "stap", "step"), "definition": definition_label,
+            "count": tr(lang, "aantal", "count"), "added": tr(lang, "erbij", "added")}),
+    ))
+    fig = overlap_figure(ov, lang=lang, labels=labels)
+    subs.append(Section(
+        id="counting-overlap",
+        title=tr(lang, "Overlap tussen definities", "Overlap between definitions"),
+        html=figure_html(fig, caption=tr(
+            lang, f"Kinderen die door beide definities worden geteld, schooljaar {schoolyear}.",
+            f"Children counted by both definitions, school year {schoolyear}.")),
+    ))
+    return subs
+
+
 def counting_section(
     register: Register | str | Path,
     *,
@@ -85,8 +145,7 @@ def counting_section(
     fl = _rendered(c.table(flow_pc, "nation", threshold=threshold), "count", threshold)
     if hidden_flow:  # the whole definition: hiding only its total would leave the sum
         fl = fl.with_columns(
-            pl.when(pl.col("definition").is_in(hidden_flow) & (pl.col("count") != f"<{threshold}"))
-            .then(pl.lit("x")).otherwise(pl.col("count")).alias("count"))
+            pl.when(pl.col("definition").is_in(hidden_flow)).then(pl.lit("x")).otherwise(pl.col("count")).alias("count"))
     side = (
         _rendered(st, "count", threshold).select("definition", "category",
                                                  pl.col("count").alias("stock"))
@@ -115,30 +174,13 @@ def counting_section(
     ))
 
     # 2. waterfall + overlap (flow)
-    labels = names
-    fig = waterfall_figure(wf, lang=lang, labels=labels)
-    wf_show = render_waterfall(wf, threshold)
-    wf_show = wf_show.with_columns(definition=pl.col("definition").replace_strict(names))
-    subs.append(Section(
-        id="counting-waterfall",
-        title=tr(lang, "Van smal naar breed", "From narrow to wide"),
-        html=figure_html(fig) + table_html(wf_show, labels={
-            "step": tr(lang, "stap", "step"), "definition": hdr["definition"],
-            "count": tr(lang, "aantal", "count"), "added": tr(lang, "erbij", "added")}),
-    ))
-    fig = overlap_figure(ov, lang=lang, labels=labels)
-    subs.append(Section(
-        id="counting-overlap",
-        title=tr(lang, "Overlap tussen definities", "Overlap between definitions"),
-        html=figure_html(fig, caption=tr(
-            lang, f"Kinderen die door beide definities worden geteld, schooljaar {schoolyear}.",
-            f"Children counted by both definitions, school year {schoolyear}.")),
-    ))
+    subs += _reconciliation_sections(wf, ov, lang, names, hdr["definition"], schoolyear,
+                                     threshold)
 
     # 3. trends
     if trends:
         trd = publishable_trend(trend(c), threshold, hide={schoolyear: hidden_flow})
-        fig = trend_figure(trd, lang=lang, labels=labels)
+        fig = trend_figure(trd, lang=lang, labels=names)
         subs.append(Section(
             id="counting-trend",
             title=tr(lang, "Trend per definitie", "Trend per definition"),
@@ -146,32 +188,7 @@ def counting_section(
         ))
 
     # 4. regional tables (stock, totals per definition)
-    region_names = dict(reg.read("regions").select("region_id", "name").iter_rows())
-    for by, title_nl, title_en in (("gemeente", "Per gemeente", "By gemeente"),
-                                    ("swv", "Per samenwerkingsverband", "By SWV")):
-        # the totals as suppressed in the full table (categories included), so this
-        # table and `ozamonitor count --by ...` on the same date hide the same cells
-        t = c.table(stock_pc, by, threshold=threshold).filter(pl.col("category") == "total")
-        t = render(t, "count", threshold=threshold)
-        wide = t.pivot(on="definition", index="region", values="count").with_columns(
-            name=pl.col("region").replace_strict(region_names, default=pl.col("region")))
-        wide = wide.select("region", "name", *[d.name for d in c.definitions])
-        extra = ""
-        if by == "swv":
-            n_multi = c.multi_swv_gemeenten()["gemeente_code"].n_unique()
-            extra = note(tr(
-                lang,
-                f"Ingeschreven leerlingen tellen bij het SWV van hun school; niet-ingeschreven "
-                f"kinderen via hun woongemeente. {n_multi} gemeente(n) liggen in meer dan één "
-                "SWV: daar telt het SWV met het grootste aandeel.",
-                f"Enrolled pupils count in their school's SWV; children not enrolled through "
-                f"their gemeente of residence. {n_multi} gemeente(n) lie in several SWVs: "
-                "there the SWV with the largest share counts."))
-        subs.append(Section(
-            id=f"counting-{by}", title=tr(lang, title_nl, title_en),
-            html=extra + table_html(wide, labels={**names, "region": tr(lang, "code", "code"),
-                                          "name": tr(lang, "naam", "name")}),
-        ))
+    subs += _regional_sections(c, reg, stock_pc, threshold, lang, names)
 
     subs.append(Section(id="counting-definitions",
                         title=tr(lang, "Definities", "Definitions"),
@@ -185,9 +202,9 @@ def counting_section(
         "under every official definition from the same register and shows where the "
         "differences come from.")) + note(tr(
             lang,
-            f"Cellen met 1 tot {threshold} kinderen zijn onderdrukt (<{threshold}); 'x' is "
-            "onderdrukt om een andere cel te beschermen.",
-            f"Cells with 1 to {threshold - 1} children are suppressed (<{threshold}); 'x' is "
-            "suppressed to protect another cell."))
+            f"Cellen met 1 tot en met {threshold - 1} kinderen, en cellen die zo'n cel "
+            "beschermen, zijn onderdrukt: 'x' (één teken voor elke onderdrukte cel).",
+            f"Cells with 1 to {threshold - 1} children, and cells that protect such a cell, "
+            "are suppressed: 'x' (one symbol for every suppressed cell)."))
     return Section(id="counting", title=tr(lang, "Thuiszitters tellen", "Counting children "
                                            "at home"), html=intro, subsections=subs)
