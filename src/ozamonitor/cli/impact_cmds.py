@@ -11,6 +11,7 @@ from ozamonitor.cli.common import (
     UNSAFE_THRESHOLD_HELP,
     check_threshold,
     console,
+    fail,
     print_frame,
     staged_progress,
 )
@@ -36,9 +37,17 @@ def register(app: typer.Typer) -> None:
         control_pool: str = typer.Option("all", help="Comparison pool: all, regular or "
                                           "special education."),
         seed: int = typer.Option(0, help="Random seed."),
+        outcome: str = typer.Option(
+            "in_education", help="Monthly outcome: in_education, accessibility (enrolled as "
+            "an education participant) or continuity (in stable education, 3 months)."),
     ) -> None:
         """Subgroups, matching and difference-in-differences for the OZA experiment."""
         check_threshold(threshold, unsafe_threshold)
+        from ozamonitor.causal.outcomes import OUTCOMES
+
+        if outcome not in OUTCOMES:
+            raise fail(f"--outcome: unknown outcome {outcome!r}; use one of "
+                       f"{', '.join(OUTCOMES)}")
         from ozamonitor.causal.impact import impact_analysis
         from ozamonitor.report.impact import write_impact_outputs
 
@@ -54,10 +63,11 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
                 control_pool=control_pool,
                 progress=say,
+                outcome=outcome,
             )
         paths = write_impact_outputs(res, out, lang=lang, threshold=threshold)
         from ozamonitor.report.impact import published_summary
 
         print_frame(published_summary(res, threshold=threshold).drop("by"),
-                    title=f"OZA effect on P(in education), by {by}")
+                    title=f"OZA effect on P({outcome}), by {by}")
         console.print(f"wrote {len(paths)} files to {out}")
