@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -42,10 +43,12 @@ __all__ = [
     "COMPARISON_GROUPS",
     "TOTAL",
     "YEARS",
+    "MonitorTable",
     "destinations",
     "durations",
     "end_reason_table",
     "flows",
+    "monitor_tables",
     "participations",
     "regional",
 ]
@@ -107,129 +110,233 @@ def _year_bounds(year: int, extraction: dt.date) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), min(dt.date(year, 12, 31), extraction)
 
 
-def _with_totals(cells: pl.DataFrame, dims: Sequence[str], margins: Sequence[str],
-                 grid: dict[str, Sequence[str]]) -> pl.DataFrame:
-    """Full grid of ``dims`` (zeros included) with ``total`` over each of ``margins``
-    (and over every combination of them)."""
-    frames = []
-    m = list(margins)
-    for mask in range(2 ** len(m)):
-        over = [m[i] for i in range(len(m)) if mask >> i & 1]
-        keep = [d for d in dims if d not in over]
-        agg = (cells.group_by(keep).agg(pl.col("count").sum()) if keep
-               else cells.select(pl.col("count").sum()))
-        frames.append(agg.with_columns(*(pl.lit(TOTAL).alias(o) for o in over)))
-    got = pl.concat([f.select(*dims, pl.col("count").cast(pl.Int64)) for f in frames])
-    full = pl.DataFrame({dims[0]: [*grid[dims[0]], *([TOTAL] if dims[0] in m else [])]})
-    for d in dims[1:]:
-        full = full.join(pl.DataFrame({d: [*grid[d], *([TOTAL] if d in m else [])]}),
-                         how="cross")
-    full = full.cast(dict.fromkeys(dims, pl.String))
-    return (full.join(got.cast(dict.fromkeys(dims, pl.String)), on=list(dims), how="left")
-            .with_columns(pl.col("count").fill_null(0)))
+@dataclass
+class MonitorTable:
+    """A monitor table as its counted units: ``members`` has one row per unit and
+    leaf cell (``unit`` + ``dims``); :meth:`cells` adds the ``total`` cells over
+    ``margins`` and :meth:`table` counts them on the full ``grid``.
+
+    ``unit`` ids are ``c:<person_id>`` for children and ``p:<person>|<arrangement>|
+    <start>`` for participations, so the publication can link every table's cells
+    through the units they count.
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    members: pl.DataFrame
+    margins: tuple[str, ...]
+    grid: dict[str, list[str]]
+    unit: str
+    title: str
+    description: str
+    #: the combinations of some dims that exist (e.g. each characteristic's own
+    #: categories); ``None``: every combination of the grid
+    allowed: pl.DataFrame | None = None
+
+    def cells(self) -> pl.DataFrame:
+        """``unit`` + ``dims``: every cell each unit counts in, totals included."""
+        frames = []
+        m = list(self.margins)
+        for mask in range(2 ** len(m)):
+            over = [m[i] for i in range(len(m)) if mask >> i & 1]
+            frames.append(self.members.select(
+                "unit", *(pl.lit(TOTAL).alias(d) if d in over else pl.col(d).cast(pl.String)
+                          for d in self.dims)))
+        return pl.concat(frames).unique(maintain_order=True)
+
+    def full_grid(self) -> pl.DataFrame:
+        """Every cell of the table (zeros included), in display order."""
+        dims = list(self.dims)
+
+        def values(d: str) -> list[str]:
+            return [*self.grid[d], *([TOTAL] if d in self.margins else [])]
+
+        full = pl.DataFrame({dims[0]: values(dims[0])}, schema={dims[0]: pl.String})
+        for d in dims[1:]:
+            full = full.join(pl.DataFrame({d: values(d)}, schema={d: pl.String}), how="cross")
+        if self.allowed is not None:
+            full = full.join(self.allowed, on=self.allowed.columns, how="semi",
+                             maintain_order="left")
+        return full
+
+    def table(self) -> pl.DataFrame:
+        """``dims`` + ``count`` on the full grid (unprotected)."""
+        counts = self.cells().group_by(list(self.dims)).agg(count=pl.len().cast(pl.Int64))
+        return self.full_grid().join(counts, on=list(self.dims), how="left").with_columns(
+            pl.col("count").fill_null(0))
 
 
-def flows(register: Register | str, years: Sequence[int] = YEARS,
-          part: pl.DataFrame | None = None) -> pl.DataFrame:
+def _unit_participation() -> pl.Expr:
+    return pl.concat_str([pl.lit("p:"), pl.col("person_id"), pl.lit("|"),
+                          pl.col("arrangement_id"), pl.lit("|"),
+                          pl.col("start").cast(pl.String)])
+
+
+def _unit_child() -> pl.Expr:
+    return pl.concat_str([pl.lit("c:"), pl.col("person_id")])
+
+
+def _years(years: Sequence[int], extraction: dt.date) -> list[int]:
+    return [y for y in years if dt.date(y, 1, 1) <= extraction]
+
+
+def _reach(part: pl.DataFrame, year: int, extraction: dt.date) -> pl.DataFrame:
+    """One row per child in an arrangement on some day of ``year``: its first such
+    participation."""
+    lo, hi = _year_bounds(year, extraction)
+    active = part.filter((pl.col("start") <= hi) &
+                         (pl.col("end").is_null() | (pl.col("end") >= lo)))
+    return active.sort("start", "arrangement_id").unique("person_id", keep="first",
+                                                         maintain_order=True)
+
+
+def flows_spec(register: Register | str, years: Sequence[int] = YEARS,
+               part: pl.DataFrame | None = None) -> MonitorTable:
     """Reach, inflow and outflow per year by target group and lead kind.
 
     Reach counts children (a child in several arrangements in a year counts once,
     in the group of its first participation active that year); inflow and
-    outflow count participations that started / ended in the year. Columns:
-    ``year, flow, target_group, lead_kind, count`` with ``total`` margins.
+    outflow count participations that started / ended in the year. Dims
+    ``year, flow, target_group, lead_kind`` with ``total`` margins.
     """
     reg = Register.open(register)
     part = participations(reg) if part is None else part
     ext = reg.extraction_date
+    dims = ("year", "flow", "target_group", "lead_kind")
     rows = []
-    for y in years:
+    for y in _years(years, ext):
         lo, hi = _year_bounds(y, ext)
-        if lo > ext:
-            continue
-        active = part.filter((pl.col("start") <= hi) &
-                             (pl.col("end").is_null() | (pl.col("end") >= lo)))
-        reach = active.sort("start", "arrangement_id").unique("person_id", keep="first")
         started = part.filter(pl.col("start").is_between(lo, hi))
         ended = part.filter(pl.col("end").is_not_null() & pl.col("end").is_between(lo, hi))
-        for name, fr in (("reach", reach), ("inflow", started), ("outflow", ended)):
-            rows.append(fr.group_by("target_group", "lead_kind").agg(count=pl.len())
-                        .with_columns(year=pl.lit(str(y)), flow=pl.lit(name)))
-    dims = ["year", "flow", "target_group", "lead_kind"]
-    cells = (pl.concat([r.select(*dims, "count") for r in rows]) if rows
-             else pl.DataFrame(schema={**dict.fromkeys(dims, pl.String), "count": pl.Int64}))
-    grid = {"year": [str(y) for y in years if dt.date(y, 1, 1) <= ext],
+        for name, fr, unit in (("reach", _reach(part, y, ext), _unit_child()),
+                               ("inflow", started, _unit_participation()),
+                               ("outflow", ended, _unit_participation())):
+            rows.append(fr.select(unit.alias("unit"), year=pl.lit(str(y)), flow=pl.lit(name),
+                                  target_group="target_group", lead_kind="lead_kind"))
+    members = pl.concat(rows) if rows else pl.DataFrame(
+        schema={"unit": pl.String, **dict.fromkeys(dims, pl.String)})
+    grid = {"year": [str(y) for y in _years(years, ext)],
             "flow": ["reach", "inflow", "outflow"], "target_group": list(OZA_TARGET_GROUPS),
             "lead_kind": list(OZA_LEAD_KINDS)}
-    return _with_totals(cells, dims, ["target_group", "lead_kind"], grid)
+    return MonitorTable("oza_flows", dims, members, ("target_group", "lead_kind"), grid,
+                        "children (reach) / participations (inflow, outflow)",
+                        "Bereik, instroom en uitstroom van onderwijszorgarrangementen",
+                        "Reach (children in an arrangement on some day of the year), inflow "
+                        "(participations started) and outflow (ended), per calendar year, by "
+                        "target group at the start and lead board of the arrangement")
+
+
+def flows(register: Register | str, years: Sequence[int] = YEARS,
+          part: pl.DataFrame | None = None) -> pl.DataFrame:
+    """:func:`flows_spec` as a table: ``year, flow, target_group, lead_kind, count``."""
+    return flows_spec(register, years, part).table()
+
+
+def durations_spec(register: Register | str, part: pl.DataFrame | None = None
+                   ) -> MonitorTable:
+    """Ended participations by target group and lead kind (running ones are censored)."""
+    part = participations(register) if part is None else part
+    ended = part.filter(~pl.col("censored"))
+    members = ended.select(_unit_participation().alias("unit"), "target_group", "lead_kind")
+    grid = {"target_group": list(OZA_TARGET_GROUPS), "lead_kind": list(OZA_LEAD_KINDS)}
+    return MonitorTable("oza_durations", ("target_group", "lead_kind"), members,
+                        ("target_group", "lead_kind"), grid, "participations",
+                        "Duur van deelname aan onderwijszorgarrangementen",
+                        "Ended participations with their mean and median duration in days, "
+                        "by target group and lead board")
 
 
 def durations(register: Register | str, part: pl.DataFrame | None = None) -> pl.DataFrame:
     """Ended participations by target group and lead kind: ``count``, ``mean_days``,
     ``median_days`` (running participations are censored and left out)."""
     part = participations(register) if part is None else part
-    ended = part.filter(~pl.col("censored"))
-    frames = []
-    for tg in (None, "target_group"):
-        for lk in (None, "lead_kind"):
-            keys = [k for k in (tg, lk) if k]
-            g = (ended.group_by(keys) if keys else ended.group_by(pl.lit(1).alias("_")))
-            agg = g.agg(count=pl.len(), mean_days=pl.col("duration_days").mean(),
-                        median_days=pl.col("duration_days").median())
-            for k, v in (("target_group", tg), ("lead_kind", lk)):
-                if v is None:
-                    agg = agg.with_columns(pl.lit(TOTAL).alias(k))
-            frames.append(agg.select("target_group", "lead_kind", "count", "mean_days",
-                                     "median_days"))
-    got = pl.concat(frames)
-    grid = (pl.DataFrame({"target_group": [*OZA_TARGET_GROUPS, TOTAL]})
-            .join(pl.DataFrame({"lead_kind": [*OZA_LEAD_KINDS, TOTAL]}), how="cross"))
-    return grid.join(got, on=["target_group", "lead_kind"], how="left").with_columns(
-        pl.col("count").fill_null(0).cast(pl.Int64),
-        pl.col("mean_days").round(1), pl.col("median_days").round(1))
+    spec = durations_spec(register, part)
+    ended = part.filter(~pl.col("censored")).select(
+        _unit_participation().alias("unit"), "duration_days")
+    stats = (spec.cells().join(ended, on="unit")
+             .group_by(list(spec.dims))
+             .agg(mean_days=pl.col("duration_days").mean().round(1),
+                  median_days=pl.col("duration_days").median().round(1)))
+    return spec.table().join(stats, on=list(spec.dims), how="left")
+
+
+def end_reasons_spec(register: Register | str, years: Sequence[int] = YEARS,
+                     part: pl.DataFrame | None = None) -> MonitorTable:
+    """Ended participations per year of the end by ``end_reason``."""
+    reg = Register.open(register)
+    part = participations(reg) if part is None else part
+    ys = [str(y) for y in _years(years, reg.extraction_date)]
+    members = part.filter(pl.col("end").is_not_null()).select(
+        _unit_participation().alias("unit"), year=pl.col("end").dt.year().cast(pl.String),
+        end_reason=pl.col("end_reason").fill_null("other")).filter(pl.col("year").is_in(ys))
+    return MonitorTable("oza_end_reasons", ("year", "end_reason"), members, ("end_reason",),
+                        {"year": ys, "end_reason": list(OZA_END_REASONS)}, "participations",
+                        "Redenen van beëindiging van deelname (uitval)",
+                        "Ended participations per calendar year of the end, by reason "
+                        "(dropout among them)")
 
 
 def end_reason_table(register: Register | str, years: Sequence[int] = YEARS,
                      part: pl.DataFrame | None = None) -> pl.DataFrame:
     """Ended participations per year of the end by ``end_reason`` (``total`` included)."""
+    return end_reasons_spec(register, years, part).table()
+
+
+def destinations_spec(register: Register | str, *, months_after: int = 3) -> MonitorTable:
+    """Ended participations by where the child is ``months_after`` months later."""
     reg = Register.open(register)
-    part = participations(reg) if part is None else part
-    ended = part.filter(pl.col("end").is_not_null()).with_columns(
-        year=pl.col("end").dt.year().cast(pl.String),
-        end_reason=pl.col("end_reason").fill_null("other"))
-    cells = ended.group_by("year", "end_reason").agg(count=pl.len())
-    grid = {"year": [str(y) for y in years if dt.date(y, 1, 1) <= reg.extraction_date],
-            "end_reason": list(OZA_END_REASONS)}
-    return _with_totals(cells, ["year", "end_reason"], ["end_reason"], grid)
+    dest = destination_after_oza(reg, months_after=months_after)
+    starts = reg.read("oza_participation", ["person_id", "arrangement_id", "start", "end"])
+    members = dest.join(starts, on=["person_id", "arrangement_id", "end"], how="left").select(
+        _unit_participation().alias("unit"), "destination").unique(maintain_order=True)
+    grid = {"destination": ["regular", "special", "mbo", "oza", "none", "censored"]}
+    return MonitorTable("oza_destination", ("destination",), members, ("destination",), grid,
+                        "participations",
+                        f"Bestemming {months_after} maanden na het einde van deelname",
+                        f"Ended participations by the child's state {months_after} months "
+                        "after the end: regular, special or mbo education, a new arrangement, "
+                        "none (no education), or censored (after the extraction date)")
 
 
 def destinations(register: Register | str, *, months_after: int = 3) -> pl.DataFrame:
-    """Ended participations by where the child is ``months_after`` months later."""
-    dest = destination_after_oza(register, months_after=months_after)
-    cells = dest.group_by("destination").agg(count=pl.len())
-    grid = {"destination": ["regular", "special", "mbo", "oza", "none", "censored"]}
-    return _with_totals(cells, ["destination"], ["destination"], grid)
+    """Ended participations by destination ``months_after`` months later (with total)."""
+    return destinations_spec(register, months_after=months_after).table()
+
+
+def regional_spec(register: Register | str, years: Sequence[int] = YEARS,
+                  part: pl.DataFrame | None = None) -> MonitorTable:
+    """Reach per year and SWV of the arrangement (``region`` = ``total``: the nation)."""
+    reg = Register.open(register)
+    part = participations(reg) if part is None else part
+    ext = reg.extraction_date
+    rows = [_reach(part, y, ext).select(_unit_child().alias("unit"), year=pl.lit(str(y)),
+                                        region="swv_id") for y in _years(years, ext)]
+    members = pl.concat(rows) if rows else pl.DataFrame(
+        schema={"unit": pl.String, "year": pl.String, "region": pl.String})
+    swvs = reg.read("regions").filter(pl.col("kind").is_in(["swv_po", "swv_vo"]))[
+        "region_id"].sort().to_list()
+    extra = sorted(set(members["region"].to_list()) - set(swvs))
+    grid = {"year": [str(y) for y in _years(years, ext)], "region": [*swvs, *extra]}
+    return MonitorTable("oza_regions", ("year", "region"), members, ("region",), grid,
+                        "children", "Bereik per samenwerkingsverband",
+                        "Children in an arrangement on some day of the year, by the SWV of "
+                        "the arrangement (total: the Netherlands)")
 
 
 def regional(register: Register | str, years: Sequence[int] = YEARS,
              part: pl.DataFrame | None = None) -> pl.DataFrame:
     """Reach per year and SWV of the arrangement (``region`` = ``total`` for the nation)."""
+    return regional_spec(register, years, part).table()
+
+
+def monitor_tables(register: Register | str, years: Sequence[int] = YEARS
+                   ) -> list[MonitorTable]:
+    """Every monitor table of the publication (unprotected), in publication order."""
+    from ozamonitor.causal.monitor_compare import comparison_spec, outcome_spec
+
     reg = Register.open(register)
-    part = participations(reg) if part is None else part
-    fl = []
-    for y in years:
-        lo, hi = _year_bounds(y, reg.extraction_date)
-        if lo > reg.extraction_date:
-            continue
-        active = part.filter((pl.col("start") <= hi) &
-                             (pl.col("end").is_null() | (pl.col("end") >= lo)))
-        reach = active.sort("start", "arrangement_id").unique("person_id", keep="first")
-        fl.append(reach.group_by(region="swv_id").agg(count=pl.len())
-                  .with_columns(year=pl.lit(str(y))))
-    cells = (pl.concat(fl).select("year", "region", "count") if fl else
-             pl.DataFrame(schema={"year": pl.String, "region": pl.String, "count": pl.Int64}))
-    swvs = reg.read("regions").filter(pl.col("kind").is_in(["swv_po", "swv_vo"]))[
-        "region_id"].sort().to_list()
-    extra = sorted(set(cells["region"].to_list()) - set(swvs))
-    grid = {"year": [str(y) for y in years if dt.date(y, 1, 1) <= reg.extraction_date],
-            "region": [*swvs, *extra]}
-    return _with_totals(cells, ["year", "region"], ["region"], grid)
+    part = participations(reg)
+    return [flows_spec(reg, years, part), durations_spec(reg, part),
+            end_reasons_spec(reg, years, part), destinations_spec(reg),
+            regional_spec(reg, years, part), comparison_spec(reg, years),
+            outcome_spec(reg, years)]

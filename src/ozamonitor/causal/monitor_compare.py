@@ -24,12 +24,18 @@ from collections.abc import Sequence
 import polars as pl
 
 from ozamonitor.causal.impact_pool import candidate_persons
-from ozamonitor.causal.monitor import CHARACTERISTICS, COMPARISON_GROUPS, TOTAL, YEARS
+from ozamonitor.causal.monitor import (
+    CHARACTERISTICS,
+    COMPARISON_GROUPS,
+    TOTAL,
+    YEARS,
+    MonitorTable,
+)
 from ozamonitor.causal.outcomes import accessibility, continuity, education_status
 from ozamonitor.register.calendar import age_expr
 from ozamonitor.register.store import Register
 
-__all__ = ["comparison", "outcome_table", "reference_dates"]
+__all__ = ["comparison", "comparison_spec", "outcome_spec", "outcome_table", "reference_dates"]
 
 _SECTOR_GROUP = {"po": "regular", "vo": "regular", "sbo": "sbo", "so": "so", "vso": "vso"}
 _CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -67,12 +73,10 @@ def _groups_on(reg: Register, day: dt.date) -> pl.DataFrame:
             .sort("person_id", "_r").unique("person_id", keep="first").drop("_r").collect())
 
 
-def comparison(register: Register | str, years: Sequence[int] = YEARS) -> pl.DataFrame:
-    """Children per group, characteristic and category on each reference date.
-
-    Columns: ``reference_date, group, characteristic, category, count``; the
-    category ``total`` of each characteristic is the group's size.
-    """
+def comparison_spec(register: Register | str, years: Sequence[int] = YEARS) -> MonitorTable:
+    """Children per group, characteristic and category on each reference date (dims
+    ``reference_date, group, characteristic, category``; category ``total`` = the
+    group's size)."""
     reg = Register.open(register)
     persons = reg.read("persons").select(
         "person_id", "birth_date", "sex", "parent_education", "migration_background",
@@ -82,7 +86,8 @@ def comparison(register: Register | str, years: Sequence[int] = YEARS) -> pl.Dat
     lrv = reg.read("absence_reports").filter(pl.col("kind") == "lrv").select(
         "person_id", "absence_start")
     frames = []
-    for day in reference_dates(reg, years):
+    days = reference_dates(reg, years)
+    for day in days:
         g = _groups_on(reg, day).join(persons, on="person_id", how="left")
         recent = lrv.filter(pl.col("absence_start").is_between(
             day - dt.timedelta(days=730), day))["person_id"].unique().implode()
@@ -94,21 +99,32 @@ def comparison(register: Register | str, years: Sequence[int] = YEARS) -> pl.Dat
                            .then(pl.lit("yes")).otherwise(pl.lit("no")))
         long = g.unpivot(index=["person_id", "group"], on=list(CHARACTERISTICS),
                          variable_name="characteristic", value_name="category")
-        frames.append(long.group_by("group", "characteristic", "category").agg(count=pl.len())
-                      .with_columns(reference_date=pl.lit(day.isoformat())))
-    rows = [(day.isoformat(), grp, ch, cat) for day in reference_dates(reg, years)
-            for grp in COMPARISON_GROUPS for ch in CHARACTERISTICS
-            for cat in (*_CATEGORIES[ch], TOTAL)]
-    grid = pl.DataFrame(rows, schema=["reference_date", "group", "characteristic", "category"],
-                        orient="row")
-    keys = ["reference_date", "group", "characteristic", "category"]
-    if not frames:
-        return grid.with_columns(count=pl.lit(0, pl.Int64))
-    cells = pl.concat(frames).select(*keys, pl.col("count").cast(pl.Int64))
-    totals = cells.group_by("reference_date", "group", "characteristic").agg(
-        pl.col("count").sum()).with_columns(category=pl.lit(TOTAL)).select(*keys, "count")
-    return grid.join(pl.concat([cells, totals]), on=keys, how="left").with_columns(
-        pl.col("count").fill_null(0))
+        frames.append(long.select(
+            pl.concat_str([pl.lit("c:"), pl.col("person_id")]).alias("unit"),
+            reference_date=pl.lit(day.isoformat()), group="group",
+            characteristic="characteristic", category="category"))
+    dims = ("reference_date", "group", "characteristic", "category")
+    members = pl.concat(frames) if frames else pl.DataFrame(
+        schema={"unit": pl.String, **dict.fromkeys(dims, pl.String)})
+    grid = {"reference_date": [d.isoformat() for d in days],
+            "group": list(COMPARISON_GROUPS), "characteristic": list(CHARACTERISTICS),
+            "category": sorted({c for v in _CATEGORIES.values() for c in v})}
+    allowed = pl.DataFrame([(ch, c) for ch, cats in _CATEGORIES.items()
+                            for c in (*cats, TOTAL)],
+                           schema=["characteristic", "category"], orient="row")
+    return MonitorTable("oza_comparison", dims, members, ("category",), grid, "children",
+                        "Deelnemers vergeleken met leerlingen in regulier en speciaal "
+                        "onderwijs en kinderen met een vrijstelling 5a",
+                        "Children on 1 October of each year in an arrangement (oza), with a "
+                        "5a exemption, or in regular education (po, vo), sbo, so or vso, by "
+                        "background and history (lrv_24m: a long-term absence report in the "
+                        "24 months before)", allowed=allowed)
+
+
+def comparison(register: Register | str, years: Sequence[int] = YEARS) -> pl.DataFrame:
+    """:func:`comparison_spec` as a table: ``reference_date, group, characteristic,
+    category, count`` (only each characteristic's own categories and ``total``)."""
+    return comparison_spec(register, years).table()
 
 
 _AGE = ((0, 5, "<5"), (5, 12, "5-11"), (12, 16, "12-15"), (16, 18, "16-17"))
@@ -121,16 +137,16 @@ def _months_between(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     return idx(b) - idx(a)
 
 
-def outcome_table(register: Register | str, years: Sequence[int] = YEARS, *,
-                  within_months: int = 12, continuity_months: int = 3) -> pl.DataFrame:
+def outcome_spec(register: Register | str, years: Sequence[int] = YEARS, *,
+                 within_months: int = 12, continuity_months: int = 3) -> MonitorTable:
     """Accessibility and continuity per year of the event, participants and others.
 
-    Columns: ``outcome`` (``accessibility``/``continuity``), ``year``,
-    ``participant`` (``yes``: ever in an arrangement, ``no``, ``total``),
-    ``status`` (``eligible``: became eligible / had a discontinuity that year;
-    ``reached``: enrolled again / in stable education within ``within_months``
-    months), ``count``. A year whose ``within_months`` are not all observed
-    before the extraction date undercounts ``reached``.
+    Dims ``outcome`` (``accessibility``/``continuity``), ``year``, ``participant``
+    (``yes``: ever in an arrangement, ``no``, ``total``), ``status``
+    (``eligible``: became eligible / had a discontinuity that year; ``reached``:
+    enrolled again / in stable education within ``within_months`` months). A year
+    whose ``within_months`` are not all observed before the extraction date
+    undercounts ``reached``.
     """
     reg = Register.open(register)
     first = dt.date(min(years), 1, 1)
@@ -150,18 +166,29 @@ def outcome_table(register: Register | str, years: Sequence[int] = YEARS, *,
         .otherwise(pl.lit("no")),
         ok=pl.col("reached").is_not_null()
         & (_months_between(pl.col("event"), pl.col("reached")) <= within_months))
-    cells = pl.concat([
-        ev.group_by("outcome", "year", "participant").agg(count=pl.len())
-        .with_columns(status=pl.lit("eligible")),
-        ev.filter(pl.col("ok")).group_by("outcome", "year", "participant").agg(count=pl.len())
-        .with_columns(status=pl.lit("reached")),
-    ]).select("outcome", "year", "participant", "status", pl.col("count").cast(pl.Int64))
-    tot = cells.group_by("outcome", "year", "status").agg(pl.col("count").sum()).with_columns(
-        participant=pl.lit(TOTAL)).select(cells.columns)
     ys = [str(y) for y in years if dt.date(y, 1, 1) <= reg.extraction_date]
-    grid = pl.DataFrame([(o, y, p, s) for o in ("accessibility", "continuity") for y in ys
-                         for p in ("yes", "no", TOTAL) for s in ("eligible", "reached")],
-                        schema=["outcome", "year", "participant", "status"], orient="row")
-    keys = ["outcome", "year", "participant", "status"]
-    return grid.join(pl.concat([cells, tot]), on=keys, how="left").with_columns(
-        pl.col("count").fill_null(0))
+    unit = pl.concat_str([pl.lit("c:"), pl.col("person_id")]).alias("unit")
+    cols = (unit, "outcome", "year", "participant")
+    members = pl.concat([
+        ev.select(*cols, status=pl.lit("eligible")),
+        ev.filter(pl.col("ok")).select(*cols, status=pl.lit("reached")),
+    ]).filter(pl.col("year").is_in(ys))
+    grid = {"outcome": ["accessibility", "continuity"], "year": ys,
+            "participant": ["yes", "no"], "status": ["eligible", "reached"]}
+    return MonitorTable("oza_outcomes", ("outcome", "year", "participant", "status"), members,
+                        ("participant",), grid, "children",
+                        "Toegankelijkheid en continuïteit van onderwijs",
+                        "Accessibility: children who became eligible (an exemption or a "
+                        "period without education under a duty) in the year, and how many "
+                        f"were enrolled within {within_months} months; continuity: children "
+                        "with a discontinuity in the year, and how many were in stable "
+                        f"education ({continuity_months} months) again within "
+                        f"{within_months} months; participants (ever in an arrangement) and "
+                        "others. Among children with a history that can make them eligible.")
+
+
+def outcome_table(register: Register | str, years: Sequence[int] = YEARS, *,
+                  within_months: int = 12, continuity_months: int = 3) -> pl.DataFrame:
+    """:func:`outcome_spec` as a table (``outcome, year, participant, status, count``)."""
+    return outcome_spec(register, years, within_months=within_months,
+                        continuity_months=continuity_months).table()
