@@ -65,7 +65,10 @@ CSRF_TRUSTED_ORIGINS = _list("OZAMONITOR_CSRF_TRUSTED_ORIGINS")
 #: The ozamonitor web apps, in navigation order. A new app appends one line here.
 OZAMONITOR_WEB_APPS = [
     "ozamonitor.web.registry",
+    "ozamonitor.web.dashboard",
 ]
+#: The publication folder the public dashboard serves (``ozamonitor publish``).
+OZAMONITOR_PUBLICATION = os.environ.get("OZAMONITOR_PUBLICATION", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
