@@ -87,22 +87,26 @@ def periods(register: Register, first: str = DEFAULT_FIRST, last: str = DEFAULT_
 
 def _add_monitor(pub: Publication, tables: list[MonitorTable]) -> None:
     """Add the monitor tables to ``pub`` with one inner cell per pattern of units."""
-    cells = []
+    cells, off = [], 0
+    unit_cells = {t.name: t.cells() for t in tables}
     for t in tables:
-        c = t.cells()
-        key = pl.concat_str([pl.lit(t.name), *[pl.col(d) for d in t.dims]], separator="\x1f")
-        cells.append(c.select("unit", key.alias("k")))
+        c = unit_cells[t.name]
+        keys = (pl.concat([t.full_grid(), c.select(t.dims)]).unique(maintain_order=True)
+                .with_row_index("cid", offset=off))
+        cells.append(c.join(keys, on=list(t.dims)).select("unit", "cid"))
+        off += keys.height
     allc = pl.concat(cells) if cells else pl.DataFrame(schema={"unit": pl.String,
-                                                               "k": pl.String})
-    pats = (allc.group_by("unit").agg(pat=pl.col("k").unique().sort().str.join("\x1e"))
-            .group_by("pat").agg(n=pl.len(), units=pl.col("unit")).sort("pat"))
+                                                               "cid": pl.UInt32})
+    # a unit's pattern: the sorted list of every monitor cell it counts in
+    pats = (allc.group_by("unit", maintain_order=True).agg(pat=pl.col("cid").sort())
+            .group_by("pat", maintain_order=True).agg(n=pl.len(), units=pl.col("unit")))
     offset = int(pub.inner_counts.size)
     pats = pats.with_row_index("inner_id", offset=offset)
     # extend the publication's inner cells (the model matrix is built when protecting)
     pub.inner_counts = np.concatenate([pub.inner_counts, pats["n"].to_numpy().astype(np.int64)])
     unit_inner = pats.select("inner_id", "units").explode("units").rename({"units": "unit"})
     for prio, t in enumerate(tables):
-        mem = t.cells().join(unit_inner, on="unit").select("inner_id", *t.dims).unique()
+        mem = unit_cells[t.name].join(unit_inner, on="unit").select("inner_id", *t.dims).unique()
         spec = TableSpec(t.name, t.dims, title=t.title, unit=t.unit,
                          description=t.description, priority=-1 - prio)
         pub.add_table(spec, mem, t.full_grid())
