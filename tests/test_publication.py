@@ -25,12 +25,9 @@ def reg(synthetic_register) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pub(reg, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("pub") / "PUB"
-    res = CliRunner().invoke(app, ["publish", "--register", str(reg), "--out", str(out),
-                                   "--from", FIRST, "--to", LAST])
-    assert res.exit_code == 0, res.output
-    return out
+def pub(publication) -> Path:
+    """The session's publication of ``reg`` (conftest: the same register and years)."""
+    return publication
 
 
 def test_folder_contents(pub):
@@ -89,6 +86,7 @@ def test_monitor_tables_published_unchanged_where_shown(reg, pub):
 
 
 def test_second_run_keeps_the_first_runs_cells(reg, pub, tmp_path):
+    """The command, run again into the folder: the ledger keeps every cell as it was."""
     import shutil
 
     again = tmp_path / "PUB"

@@ -42,7 +42,6 @@ if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(
         Path(settings.DATA_DIR) / "test.sqlite3")
 
-from fixtures_dashboard import publication  # noqa: E402, F401 (the dashboard's fixture)
 from fixtures_web import World, build_world  # noqa: E402
 
 

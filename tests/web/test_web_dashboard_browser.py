@@ -102,6 +102,9 @@ def test_pick_definition_and_region_map_chart_csv(page, publication, tmp_path):
     assert joined.height == got.height > 0
     assert (joined["count"] == joined["count_pub"]).all()
     assert _axe(pg) == []
+    pg.goto(f"{pg.base}/dashboard/?definition=vsvkompas&level=nation&period=2024-2025")
+    pg.wait_for_selector("#chart-trend[data-drawn='1'] .main-svg", timeout=20000)
+    _shot(pg, "dashboard-nation.png")
 
 
 def test_monitor_and_definition_pages_accessible(page):

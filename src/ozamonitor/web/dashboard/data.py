@@ -55,6 +55,10 @@ class Publication:
     measures: dict[str, pl.DataFrame]
     shapes: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> id -> svg path
     map_height: float = 0.0
+    #: (level, definition, category) -> its frame and (region, period) -> count
+    _series: dict[tuple[str, str, str], pl.DataFrame] = field(default_factory=dict)
+    _cells: dict[tuple[str, str, str], dict[tuple[str, str], str]] = field(
+        default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
     @property
@@ -82,22 +86,38 @@ class Publication:
 
     def series(self, level: str, definition: str, category: str = "total") -> pl.DataFrame:
         """``region, period, count`` of one definition's category at a level."""
+        key = (level, definition, category)
+        hit = self._series.get(key)
+        if hit is not None:
+            return hit
         table = LEVELS[level][0]
         df = self.counts.get((table, definition, category))
         if df is None:
-            return pl.DataFrame(schema={"region": pl.String, "period": pl.String,
-                                        "count": pl.String})
+            df = pl.DataFrame(schema={"region": pl.String, "period": pl.String,
+                                      "count": pl.String})
         kind = LEVELS[level][1]
         if kind is not None:
             ids = [r for r, v in self.regions.items() if v["kind"] == kind]
             df = df.filter(pl.col("region").is_in(ids))
+        self._cells[key] = {(r, p): c for r, p, c in df.iter_rows()}
+        self._series[key] = df
         return df
+
+    def index(self) -> Publication:
+        """Build every level's frames and cell lookups now (before serving threads)."""
+        for table, definition, category in list(self.counts):
+            for level, (t, _) in LEVELS.items():
+                if t == table:
+                    self.series(level, definition, category)
+        return self
 
     def cell(self, level: str, definition: str, region: str, period: str,
              category: str = "total") -> str | None:
-        df = self.series(level, definition, category)
-        hit = df.filter((pl.col("region") == region) & (pl.col("period") == period))
-        return hit["count"][0] if hit.height else None
+        """The published count of one cell (``None`` when the publication lacks it)."""
+        key = (level, definition, category)
+        if key not in self._cells:
+            self.series(level, definition, category)
+        return self._cells[key].get((region, period))
 
 
 def _index_counts(folder: Path, manifest: dict[str, Any]
@@ -181,7 +201,7 @@ def load(folder: str | Path) -> Publication:
     if geo_path.exists():
         shapes, height = _project(json.loads(geo_path.read_text(encoding="utf-8")))
     return Publication(folder, manifest, definitions, regions, _index_counts(folder, manifest),
-                       monitor, measures, shapes, height)
+                       monitor, measures, shapes, height).index()
 
 
 _lock = threading.Lock()

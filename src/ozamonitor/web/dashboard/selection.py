@@ -129,16 +129,18 @@ def line_spec(df: pl.DataFrame, title: str) -> dict:
                       "y": [_num(c) for c in df["count"].to_list()], "connectgaps": False,
                       "line": {"color": "#0b5cad"}, "marker": {"size": 7}}],
             "layout": {"title": {"text": title}, "margin": {"t": 40, "r": 10, "b": 60, "l": 50},
+                       "xaxis": {"type": "category"},
                        "yaxis": {"rangemode": "tozero"}, "height": 320}}
 
 
 def bar_spec(labels: list[str], counts: list[str], title: str, highlight: int | None = None
              ) -> dict:
-    colors = ["#0b5cad" if i != highlight else "#d55e00" for i in range(len(labels))]
+    colors = ["#0b5cad" if i != highlight else "#a63d00" for i in range(len(labels))]
     return {"data": [{"type": "bar", "x": labels, "y": [_num(c) for c in counts],
                       "marker": {"color": colors},
                       "text": [c if c != "." else "" for c in counts], "textposition": "auto"}],
             "layout": {"title": {"text": title}, "margin": {"t": 40, "r": 10, "b": 90, "l": 50},
+                       "xaxis": {"type": "category"}, "yaxis": {"rangemode": "tozero"},
                        "height": 320}}
 
 
@@ -175,10 +177,10 @@ def choropleth(pub: Publication, s: Selection, df: pl.DataFrame) -> dict:
     def fill(v: int | None) -> str:
         if v is None:
             return SUPPRESSED_FILL
+        top = len(CLASSES) - 1
         for i, (lo, hi) in enumerate(bounds):
-            if lo <= v <= hi:
-                return CLASSES[i if len(bounds) == len(CLASSES) else
-                               min(i + len(CLASSES) - len(bounds), len(CLASSES) - 1)]
+            if lo <= v <= hi:  # fewer classes: spread over the scale from the lightest
+                return CLASSES[round(i * top / max(len(bounds) - 1, 1))]
         return CLASSES[-1]
 
     regions = []

@@ -14,6 +14,7 @@ import polars as pl
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -113,11 +114,27 @@ def download(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
     return _download(df, name, fmt)
 
 
+_monitor_html: dict[tuple[int, str], str] = {}
+
+
 @login_not_required
 @require_GET
 def monitor(request: HttpRequest) -> HttpResponse:
-    """The OZA monitor tab: every monitor table of the publication."""
+    """The OZA monitor tab: every monitor table of the publication (the tables are
+    rendered once per publication and language: they do not depend on the request)."""
     pub = data.current()
+    key = (id(pub), _lang())
+    if key not in _monitor_html:
+        _monitor_html.clear()  # at most one publication's tables
+        _monitor_html[key] = render_to_string("dashboard/_monitor_tables.html",
+                                              {"tables": _monitor_tables(pub)})
+    return render(request, "dashboard/monitor.html",
+                  {"pub": pub, "tables_html": _monitor_html[key],
+                   "toc": [(t["name"], t.get("title", t["name"])) for t in pub.manifest[
+                       "tables"] if t["name"] in pub.monitor]})
+
+
+def _monitor_tables(pub: data.Publication) -> list[dict]:
     titles = {t["name"]: t for t in pub.manifest["tables"]}
     tables = []
     for name in MONITOR:
@@ -129,7 +146,7 @@ def monitor(request: HttpRequest) -> HttpResponse:
         tables.append({"name": name, "title": titles[name].get("title", name),
                        "description": titles[name].get("description", ""),
                        "unit": titles[name].get("unit", ""), **_table(df)})
-    return render(request, "dashboard/monitor.html", {"pub": pub, "tables": tables})
+    return tables
 
 
 @login_not_required
@@ -161,9 +178,8 @@ def definition(request: HttpRequest, name: str) -> HttpResponse:
     lang = _lang()
     periods = pub.stock_periods + pub.flow_periods
     cats = [*d["categories"], {"name": "total", "label": "totaal", "label_en": "total"}]
-    rows = []
-    for p in periods:
-        rows.append([p, *[pub.cell("nation", name, "NL", p, c["name"]) or "." for c in cats]])
+    rows = [[p, *[pub.cell("nation", name, "NL", p, c["name"]) or "." for c in cats]]
+            for p in periods]
     return render(request, "dashboard/definition.html", {
         "pub": pub, "d": d, "lang": lang, "cats": cats, "rows": rows,
         "rules": [json.dumps(c.get("when"), ensure_ascii=False) for c in d["categories"]]})

@@ -8,7 +8,7 @@
       var div = document.getElementById("chart-" + name);
       if (!div) { return; }
       var spec = charts[name];
-      Plotly.newPlot(div, spec.data, spec.layout, {displaylogo: false, responsive: true});
+      Plotly.newPlot(div, spec.data, spec.layout, {displaylogo: false, displayModeBar: false, responsive: true});
       div.setAttribute("data-drawn", "1");
     });
   }
