@@ -87,7 +87,7 @@ def test_demo_from_a_synthetic_register(tiny_register: Path, tmp_path: Path) -> 
     accounts = load_demo(tiny_register, accounts_csv=tmp_path / "accounts.csv")
     assert Initiative.objects.count() == 62 and Arrangement.objects.count() == 76
     roles = {r["role"] for r in accounts.rows}
-    assert roles == {"admin", "study_team", "swv_staff", "school_staff", "provider_staff"}
+    assert {"admin", "study_team", "swv_staff", "school_staff", "provider_staff"} <= roles
     assert (tmp_path / "accounts.csv").stat().st_mode & 0o777 == 0o600
     assert Membership.objects.count() == len(accounts.rows) - 1  # admin is a superuser
     types = set(Arrangement.objects.values_list("type", flat=True))

@@ -2,8 +2,8 @@
 
 Answers come from a file (``--answers``: JSON or Parquet as
 :func:`ozamonitor.survey.submissions.save_answers` writes them) or from the
-web application's database (``--data-dir``: available once the web
-application provides ``ozamonitor.web.survey.answers.load_submissions``).
+web application's database (``--data-dir``: through
+``ozamonitor.web.survey.answers.load_submissions``).
 """
 
 from __future__ import annotations

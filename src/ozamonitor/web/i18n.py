@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 LOCALE = Path(__file__).resolve().parent / "locale"
+#: The catalogues of apps that keep their own (``<app>/locale``), compiled with the core's.
+APP_LOCALES = sorted(Path(__file__).resolve().parent.glob("*/locale"))
 
 
 def compile_catalogues(locale: Path = LOCALE) -> list[Path]:
@@ -30,5 +32,6 @@ def compile_catalogues(locale: Path = LOCALE) -> list[Path]:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    for path in compile_catalogues():
-        print(path)
+    for loc in (LOCALE, *APP_LOCALES):
+        for path in compile_catalogues(loc):
+            print(path)

@@ -65,6 +65,8 @@ CSRF_TRUSTED_ORIGINS = _list("OZAMONITOR_CSRF_TRUSTED_ORIGINS")
 #: The ozamonitor web apps, in navigation order. A new app appends one line here.
 OZAMONITOR_WEB_APPS = [
     "ozamonitor.web.registry",
+    "ozamonitor.web.funding",
+    "ozamonitor.web.survey",
     "ozamonitor.web.dashboard",
 ]
 #: The publication folder the public dashboard serves (``ozamonitor publish``).

@@ -1,0 +1,1 @@
+"""The four-level questionnaire in the web application: waves, answers, exports."""
