@@ -160,3 +160,20 @@ def test_map_classes():
     got = classes(list(range(100)))
     assert len(got) == len(CLASSES) and got[0][0] == 0 and got[-1][1] == 99
     assert all(a[1] < b[0] for a, b in itertools.pairwise(got))
+
+
+def test_every_dashboard_route_is_public(client):
+    """docs/web.md step 5 for a public app: every route answers an anonymous visitor (no
+    login redirect); the pages reach nothing but the publication folder."""
+    from django.urls import get_resolver
+
+    names = {p.name for p in get_resolver().url_patterns
+             if getattr(p, "namespace", None) == "dashboard" for p in p.url_patterns}
+    urls = {"index": "/dashboard/", "download": "/dashboard/download/map.csv",
+            "monitor": "/dashboard/monitor/",
+            "monitor_download": "/dashboard/monitor/oza_flows.csv",
+            "definitions": "/dashboard/definitions/",
+            "definition": "/dashboard/definitions/vws/", "plotly": "/dashboard/plotly.min.js"}
+    assert names == set(urls)
+    for url in urls.values():
+        assert client.get(url).status_code == 200, url
