@@ -62,3 +62,16 @@ def synthetic_register(tmp_path_factory: pytest.TempPathFactory) -> Callable[...
         return made[key]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def publication(synthetic_register: Callable[..., Path],
+                tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scale-0.002 synthetic register published (``ozamonitor publish``) for the school
+    years 2023-2024 and 2024-2025, once per session (the publication and dashboard tests)."""
+    from ozamonitor.report.publication import publish
+    from ozamonitor.synth import SynthParams
+
+    reg = synthetic_register(0.002, 5, params=SynthParams(oza_min_participants=60))
+    return publish(reg, tmp_path_factory.mktemp("pub") / "PUB", first="2023-2024",
+                   last="2024-2025")

@@ -306,3 +306,28 @@ def test_untreated_variance_by_hand():
     # set 1: only control 3 is observed at e = 0 -> too few: takes set 0's 0.25
     want = (2 / 3) ** 2 * 0.25 + (1 / 3) ** 2 * 0.25
     assert got == pytest.approx(want)
+
+
+def test_outcomes_accessibility_and_continuity(small_register, by_target_group):
+    """The pool and matched sets do not depend on the outcome. By construction of the
+    generator, long-term absent participants are enrolled before and after the start, as
+    their controls are, so the effect on *accessibility* (enrolled) is about 0, while for
+    5a-exempt children (not enrolled before) it is the effect on being in education."""
+    base = by_target_group
+    acc = _run(small_register, seed=1, outcome="accessibility")
+    con = _run(small_register, seed=1, outcome="continuity")
+    for res in (acc, con):
+        assert res.matched.select("treated", "start").equals(
+            base.matched.select("treated", "start"))
+    assert acc.settings["outcome"] == "accessibility"
+
+    def row(res, g):
+        return res.summary.filter(pl.col("group") == g).row(0, named=True)
+
+    lta = row(acc, "long_term_absent")
+    assert abs(lta["att"]) < 2.5 * lta["se"] + 0.02
+    assert row(base, "long_term_absent")["att"] > lta["att"] + 0.05
+    ex_acc, ex_edu = row(acc, "exempt_5a"), row(base, "exempt_5a")
+    assert ex_acc["att"] > 0.2 and abs(ex_acc["att"] - ex_edu["att"]) < 0.1
+    with pytest.raises(im.ImpactError, match="unknown outcome"):
+        im.impact_analysis(small_register, outcome="happiness")

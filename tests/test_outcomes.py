@@ -196,3 +196,42 @@ def test_arrangement_measures(reg):
     dest = oc.destination_after_oza(reg, months_after=3)
     assert dest["destination"].to_list() == ["regular"]
     assert np.isclose(oc.arrangement_flows(reg, by_arrangement=True)["inflow"].sum(), 1)
+
+
+def test_outcome_matrices_by_construction(status):
+    ids = list(status.ids)
+    acc = oc.outcome_matrix(status, "accessibility")
+    assert acc[ids.index("p1")].tolist() == [1.0] * 18  # absent is still enrolled
+    assert acc[ids.index("p2")].tolist() == [0.0] * 6 + [1.0] * 12
+    con = oc.outcome_matrix(status, "continuity", min_months=3)
+    p1 = con[ids.index("p1")]
+    assert p1[:5].tolist() == [0.0] * 5  # windows touching the absent months 2-4
+    assert p1[5:16].tolist() == [1.0] * 11
+    assert np.isnan(p1[16:]).all()  # the window runs past the last month
+    assert np.array_equal(oc.outcome_matrix(status, "in_education"), oc.in_education(status),
+                          equal_nan=True)
+    with pytest.raises(ValueError, match="unknown outcome"):
+        oc.outcome_matrix(status, "happiness")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_outcome_matrices_agree_with_the_event_functions(tmp_path, seed):
+    """The first month after eligibility / a discontinuity where the matrix is 1 is the
+    month accessibility() / continuity() report (brute force over random registers)."""
+    from builders import random_register
+
+    reg = Register(random_register(tmp_path / "r", n=80, seed=seed))
+    st = oc.education_status(reg, start="2018-01", end="2024-12")
+    cols = list(st.columns)
+    acc = oc.outcome_matrix(st, "accessibility")
+    for r in oc.accessibility(reg, st).iter_rows(named=True):
+        i = list(st.ids).index(r["person_id"])
+        e = cols.index(r["eligible_month"])
+        hit = [j for j in range(e + 1, len(cols)) if acc[i, j] == 1]
+        assert (cols[hit[0]] if hit else None) == r["access_month"]
+    con = oc.outcome_matrix(st, "continuity", min_months=3)
+    for r in oc.continuity(st, min_months=3).iter_rows(named=True):
+        i = list(st.ids).index(r["person_id"])
+        d = cols.index(r["discontinuity_month"])
+        hit = [j for j in range(d + 1, len(cols)) if con[i, j] == 1]
+        assert (cols[hit[0]] if hit else None) == r["restored_month"]

@@ -79,7 +79,7 @@ from ozamonitor.causal.impact_variance import (
     components,
     estimate_cells,
 )
-from ozamonitor.causal.outcomes import OUTCOME_CONFIG, in_education
+from ozamonitor.causal.outcomes import OUTCOME_CONFIG, OUTCOMES, in_education, outcome_matrix
 from ozamonitor.register.calendar import AGE_17_MONTHS, COMPULSORY_START_MONTHS
 from ozamonitor.register.store import Register
 from ozamonitor.trajectories.build import build_trajectories
@@ -165,6 +165,7 @@ def impact_analysis(
     seed: int = 0,
     control_pool: ControlPool = "all",
     progress: Callable[[str, int, int], None] | None = None,
+    outcome: str = "in_education",
 ) -> ImpactResult:
     """Run subgroups -> matching -> DiD for the OZA experiment on a register.
 
@@ -204,6 +205,11 @@ def impact_analysis(
         regular and special education.
     progress : callable, optional
         Called as ``progress(stage, done, total)``.
+    outcome : {"in_education", "accessibility", "continuity"}, default "in_education"
+        The monthly outcome the effect is estimated on
+        (:func:`ozamonitor.causal.outcomes.outcome_matrix`: in education; enrolled as an
+        education participant, the study's accessibility; in stable education, its
+        continuity). The pool and the covariates do not depend on it.
 
     Returns
     -------
@@ -226,7 +232,10 @@ def impact_analysis(
     if part.is_empty():
         raise ImpactError(f"{reg.path}: no OZA participation in the register")
     say = progress or (lambda *_: None)
-    seq_ids, codes, y, starts, persons, history_from = _histories(reg, part, history_from, say)
+    if outcome not in OUTCOMES:
+        raise ImpactError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
+    seq_ids, codes, y, starts, persons, history_from, y_out = _histories(
+        reg, part, history_from, say, outcome)
     stacked = pool_stacks(reg, seq_ids, codes, y, history_from, starts, persons,
                           COMPULSORY_START_MONTHS, AGE_17_MONTHS - 1)
 
@@ -258,7 +267,7 @@ def impact_analysis(
         (lambda k, n: say("matching", k + 1, n)) if progress else None,
     )
     start_idx = np.array([starts.get(p, 10**6) for p in seq_ids.tolist()], dtype=np.int64)
-    comp = components(stacked, matched, y, pre, max_e, start_idx)
+    comp = components(stacked, matched, y_out, pre, max_e, start_idx)
     t_i = matched["treated_i"].to_numpy().astype(np.int64)
     labels = stacked[by_col].to_numpy()[t_i] if by_col else np.array(["all"] * len(t_i))
     if by_col in MULTI_SPLITS:
@@ -298,6 +307,7 @@ def impact_analysis(
             "alpha": alpha,
             "history_from": history_from.isoformat(),
             "seed": seed,
+            "outcome": outcome,
             "register": str(reg.path),
         },
     )
@@ -305,14 +315,15 @@ def impact_analysis(
 
 def _histories(
     reg: Register, part: pl.DataFrame, history_from: dt.date | None,
-    say: Callable[[str, int, int], None],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], pl.DataFrame, dt.date]:
+    say: Callable[[str, int, int], None], outcome: str = "in_education",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], pl.DataFrame, dt.date,
+           np.ndarray]:
     """Monthly states and outcomes of the candidates, their first starts and background.
 
-    Returns ``(ids, codes, y, starts, persons, history_from)``: the candidates'
-    ids, state codes and in-education outcome (children x months from
-    ``history_from``), the month index of each participant's first start, and
-    the ``persons`` rows in the order of ``ids``.
+    Returns ``(ids, codes, y, starts, persons, history_from, y_out)``: the
+    candidates' ids, state codes and in-education outcome (children x months from
+    ``history_from``), the month index of each participant's first start, the
+    ``persons`` rows in the order of ``ids``, and the ``outcome``'s matrix.
     """
     first_start = part["start"].min()
     # Trajectories from the start of the register period, so the LRV history that
@@ -351,7 +362,7 @@ def _histories(
     )
     order = {p: i for i, p in enumerate(persons["person_id"].to_list())}
     persons = persons[[order[p] for p in seq.ids.tolist()]]
-    return seq.ids, seq.codes, y, starts, persons, history_from
+    return seq.ids, seq.codes, y, starts, persons, history_from, outcome_matrix(status, outcome)
 
 
 def _estimates(

@@ -93,6 +93,50 @@ def in_education(status: SequenceData) -> np.ndarray:
     return out
 
 
+#: Outcomes of ``ozamonitor impact --outcome`` (monthly 0/1 matrices, :func:`outcome_matrix`).
+OUTCOMES = ("in_education", "accessibility", "continuity")
+
+
+def outcome_matrix(status: SequenceData, outcome: str = "in_education", *,
+                   min_months: int = 3) -> np.ndarray:
+    """Monthly 0/1 outcome (children x months, NaN missing) for the impact analysis.
+
+    * ``in_education`` - :func:`in_education`;
+    * ``accessibility`` - enrolled as an education participant (``educated`` or
+      ``absent``): the state whose first month after an exemption or a period
+      without education :func:`accessibility` records;
+    * ``continuity`` - in stable education: ``educated`` in this month and the
+      next ``min_months - 1`` (NaN where that window is not observed): the state
+      whose first month after a discontinuity :func:`continuity` records.
+
+    Raises
+    ------
+    ValueError
+        An unknown outcome.
+    """
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
+    codes = status.codes
+    missing = codes >= len(status.alphabet)
+    if outcome == "in_education":
+        return in_education(status)
+    if outcome == "accessibility":
+        out = ((codes == _EDUCATED) | (codes == _ABSENT)).astype(np.float64)
+        out[missing] = np.nan
+        return out
+    t = codes.shape[1]
+    not_edu = (codes != _EDUCATED) & ~missing  # a month known not to be in education
+    bad, unseen = not_edu.copy(), missing.copy()
+    for k in range(1, min_months):  # the window's month k
+        later_bad = np.zeros_like(bad)
+        later_bad[:, : t - k] = not_edu[:, k:]
+        later_unseen = np.ones_like(missing)
+        later_unseen[:, : t - k] = missing[:, k:]
+        bad |= later_bad
+        unseen |= later_unseen
+    return np.where(bad, 0.0, np.where(unseen, np.nan, 1.0))
+
+
 def outcome_panel(status: SequenceData, *, id_column: str = "person_id") -> pl.DataFrame:
     """Long panel ``person_id, period (0-based), month, in_education`` without missing cells."""
     y = in_education(status)

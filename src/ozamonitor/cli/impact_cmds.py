@@ -12,6 +12,7 @@ from ozamonitor.cli.common import (
     check_outputs,
     check_threshold,
     console,
+    fail,
     print_frame,
     staged_progress,
 )
@@ -37,10 +38,18 @@ def register(app: typer.Typer) -> None:
         control_pool: str = typer.Option("all", help="Comparison pool: all, regular or "
                                           "special education."),
         seed: int = typer.Option(0, help="Random seed."),
+        outcome: str = typer.Option(
+            "in_education", help="Monthly outcome: in_education, accessibility (enrolled as "
+            "an education participant) or continuity (in stable education, 3 months)."),
     ) -> None:
         """Subgroups, matching and difference-in-differences for the OZA experiment."""
         check_threshold(threshold, unsafe_threshold)
         check_outputs({"--out": out}, {"--register": register_path})
+        from ozamonitor.causal.outcomes import OUTCOMES
+
+        if outcome not in OUTCOMES:
+            raise fail(f"--outcome: unknown outcome {outcome!r}; use one of "
+                       f"{', '.join(OUTCOMES)}")
         from ozamonitor.causal.impact import impact_analysis
         from ozamonitor.report.impact import write_impact_outputs
 
@@ -56,10 +65,11 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
                 control_pool=control_pool,
                 progress=say,
+                outcome=outcome,
             )
         paths = write_impact_outputs(res, out, lang=lang, threshold=threshold)
         from ozamonitor.report.impact import published_summary
 
         print_frame(published_summary(res, threshold=threshold).drop("by"),
-                    title=f"OZA effect on P(in education), by {by}")
+                    title=f"OZA effect on P({outcome}), by {by}")
         console.print(f"wrote {len(paths)} files to {out}")

@@ -40,6 +40,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Generate a synthetic national register (all tables, school years 2014-2015 "
         "to\n2025-2026) with planted OZA effects recorded in the manifest.",
     ),
+    "geometry": (
+        "synth_cmds",
+        "Write synthetic gemeente and SWV boundaries (GeoJSON) for a register's regions.",
+    ),
     "count": (
         "counting_cmds",
         "Count thuiszitters under one or more definitions (disclosure-controlled).",
@@ -55,6 +59,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibration": (
         "counting_cmds",
         "Observed flows vs the published national figures (synthetic registers).",
+    ),
+    "publish": (
+        "publish_cmds",
+        "Compute every public table (thuiszitters per definition, stock and flow, per\n"
+        "nation, SWV, gemeente, sector and school; the OZA monitor), protect them jointly\n"
+        "and write the publication folder the dashboard serves.",
     ),
     "audit-disclosure": (
         "disclosure_cmds",

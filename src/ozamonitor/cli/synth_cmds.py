@@ -71,3 +71,22 @@ def register(app: typer.Typer) -> None:
                           f"{intensity:.0f} times the national monthly rate at this scale; "
                           "impact estimates on this register are biased (use --scale 0.1 or "
                           "more for impact work, docs/impact.md)")
+
+    @app.command("geometry")
+    def geometry(
+        register_path: Path = typer.Option(..., "--register", "-r", help="Register folder."),
+        out: Path = typer.Option(..., "--out", "-o", help="GeoJSON file to write."),
+        seed: int | None = typer.Option(
+            None, "--seed", help="Seed of the points (default: the register's synth seed, "
+            "so the file equals the one `synth` wrote)."),
+    ) -> None:
+        """Write synthetic gemeente and SWV boundaries (GeoJSON) for a register's regions."""
+        from ozamonitor.files import atomic_write_text
+        from ozamonitor.register.store import Register
+        from ozamonitor.synth.boundaries import geometry_geojson
+
+        reg = Register.open(register_path)
+        s = seed if seed is not None else int(reg.manifest.get("synth", {}).get("seed", 0))
+        text = geometry_geojson(reg.read("regions"), reg.read("gemeente_regions"), s)
+        atomic_write_text(out, text)
+        console.print(f"[bold green]wrote[/] {out} (seed {s})")

@@ -191,8 +191,16 @@ def register(app: typer.Typer) -> None:
         demo: bool = typer.Option(False, "--demo",
                                   help="Load the demo first when the data folder is new."),
         threads: int = typer.Option(16, "--threads", help="Worker threads."),
+        publication: Path | None = typer.Option(
+            None, "--publication", help="Publication folder the public dashboard serves "
+            "(`ozamonitor publish`; default: $OZAMONITOR_PUBLICATION)."),
     ) -> None:
         """Run the web application (waitress), migrations applied; GET /healthz checks it."""
+        if publication is not None:
+            if not (publication / "manifest.json").exists():
+                raise fail(f"--publication {publication}: no manifest.json (run "
+                           "`ozamonitor publish --out` first)")
+            os.environ["OZAMONITOR_PUBLICATION"] = str(publication.resolve())
         new = not (Path(data_dir) / "secret_key").exists()
         if host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0"):
             hosts = os.environ.get("OZAMONITOR_ALLOWED_HOSTS", "127.0.0.1,localhost")

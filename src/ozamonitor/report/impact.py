@@ -44,6 +44,19 @@ GROUP_LABELS = {
 }
 
 
+#: The outcome of the analysis (``settings["outcome"]``) in the report's sentence.
+_OUTCOME_NL = {
+    "in_education": "in onderwijs te zijn (ingeschreven en niet langdurig afwezig)",
+    "accessibility": "als onderwijsdeelnemer ingeschreven te zijn (toegankelijkheid)",
+    "continuity": "in stabiel onderwijs te zijn, drie maanden aaneen (continuïteit)",
+}
+_OUTCOME_EN = {
+    "in_education": "being in education (enrolled and not long-term absent)",
+    "accessibility": "being enrolled as an education participant (accessibility)",
+    "continuity": "being in stable education, three months in a row (continuity)",
+}
+
+
 def _label(group: str, lang: str) -> str:
     return GROUP_LABELS[lang].get(group, group)
 
@@ -224,15 +237,15 @@ def impact_section(result: ImpactResult, *, lang: str = "nl", threshold: int = 1
     intro = paragraph(
         tr(
             lang,
-            "Effect van deelname aan een onderwijszorgarrangement op de kans om in onderwijs "
-            f"te zijn (ingeschreven en niet langdurig afwezig), gemiddeld over 0 tot "
+            "Effect van deelname aan een onderwijszorgarrangement op de kans om "
+            f"{_OUTCOME_NL[s.get('outcome', 'in_education')]}, gemiddeld over 0 tot "
             f"{s['max_e']} maanden na de start. Per startmaand zijn deelnemers gematcht "
             f"(1:{s['ratio']}, propensityscore, exact op {', '.join(s['exact'])}) aan "
             "vergelijkbare kinderen uit dezelfde doelgroep die toen niet startten; "
             "verschil-in-verschillen met de maand vóór de start als basis, gewogen voor "
             "latere deelname van controles (IPCW).",
             "Effect of taking part in an education-care arrangement on the probability of "
-            f"being in education (enrolled and not long-term absent), averaged over 0 to "
+            f"{_OUTCOME_EN[s.get('outcome', 'in_education')]}, averaged over 0 to "
             f"{s['max_e']} months after the start. Within each start month, participants "
             f"were matched (1:{s['ratio']}, propensity score, exact on "
             f"{', '.join(s['exact'])}) to comparable children of the same target group who "

@@ -17,6 +17,7 @@ from ozamonitor.errors import ConfigurationError
 from ozamonitor.register.schema import OZA_TARGET_GROUPS
 from ozamonitor.register.store import RegisterWriter
 from ozamonitor.synth.absence import write_absence_days
+from ozamonitor.synth.boundaries import GEOMETRY_FILE, geometry_geojson
 from ozamonitor.synth.detail import build_detail
 from ozamonitor.synth.evaluate import PARTICIPANT_TRUTH_FILE
 from ozamonitor.synth.geography import build_geography
@@ -291,6 +292,9 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
         absence_info = write_absence_days(
             w, tables, geo.schools, p, extraction_date,
             r_abs, progress=report)
+        # map boundaries of the regions (their own stream, from the seed alone)
+        w.side_file(GEOMETRY_FILE).write_text(
+            geometry_geojson(geo.regions, geo.gemeente_regions, seed), encoding="utf-8")
         gt = _ground_truth(res, p)
         # per-participant potential outcomes: a side file next to the tables, committed
         # atomically with them

@@ -68,7 +68,10 @@ OZAMONITOR_WEB_APPS = [
     "ozamonitor.web.funding",
     "ozamonitor.web.survey",
     "ozamonitor.web.casework",
+    "ozamonitor.web.dashboard",
 ]
+#: The publication folder the public dashboard serves (``ozamonitor publish``).
+OZAMONITOR_PUBLICATION = os.environ.get("OZAMONITOR_PUBLICATION", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

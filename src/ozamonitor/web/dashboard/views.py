@@ -1,0 +1,195 @@
+"""Pages of the public dashboard: numbers, trend, definitions, map, OZA monitor.
+
+Every view is public (``login_not_required``) and reads only the publication
+folder (:mod:`ozamonitor.web.dashboard.data`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+from django.contrib.auth.decorators import login_not_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
+
+from ozamonitor.web.dashboard import data, selection
+from ozamonitor.web.dashboard.selection import VIEWS, Selection
+
+#: Monitor tables in the order of the tab, with their titles.
+MONITOR = ("oza_flows", "oza_durations", "oza_end_reasons", "oza_destination", "oza_regions",
+           "oza_comparison", "oza_outcomes")
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "nl").startswith("en") else "nl"
+
+
+def _table(df: pl.DataFrame) -> dict:
+    return {"columns": df.columns, "rows": [list(r) for r in df.iter_rows()]}
+
+
+def _level_label(level: str) -> str:
+    return {"nation": _("the Netherlands"), "gemeente": _("gemeente"),
+            "swv_po": _("SWV primary (PO)"), "swv_vo": _("SWV secondary (VO)")}[level]
+
+
+@login_not_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The dashboard: selection, number, trend, definitions side by side, map."""
+    pub = data.current()
+    s = Selection.parse(pub, request.GET)
+    lang = _lang()
+    d = pub.definition(s.definition) or {"name": s.definition}
+    dlabel = (d.get("label_en") if lang == "en" and d.get("label_en") else d.get("label")) \
+        or s.definition
+    rname = pub.region_name(s.region)
+    tr, defs, cats, mp = (selection.frame(pub, s, v, lang) for v in VIEWS)
+    number = pub.cell(s.level, s.definition, s.region, s.period)
+    ptitle = _("reference date") if s.kind == "stock" else _("school year")
+    charts = {
+        "trend": selection.line_spec(tr, _("%(definition)s in %(region)s") % {
+            "definition": dlabel, "region": rname}),
+        "definitions": selection.bar_spec(
+            defs["label"].to_list(), defs["count"].to_list(),
+            _("All definitions, %(region)s, %(period)s") % {"region": rname,
+                                                             "period": s.period},
+            highlight=defs["definition"].to_list().index(s.definition)
+            if s.definition in defs["definition"].to_list() else None),
+        "categories": selection.bar_spec(
+            cats["label"].to_list(), cats["count"].to_list(),
+            _("%(definition)s by category") % {"definition": dlabel}),
+    }
+    ctx = {
+        "pub": pub, "s": s, "number": number, "dlabel": dlabel, "rname": rname,
+        "ptitle": ptitle, "level_label": _level_label(s.level),
+        "definitions": [(x["name"], (x.get("label_en") if lang == "en" and x.get("label_en")
+                                     else x.get("label")) or x["name"])
+                        for x in pub.definitions],
+        "levels": [(k, _level_label(k)) for k in data.LEVELS],
+        "regions": [(r, pub.region_name(r)) for r in pub.regions_of(s.level)],
+        "stock_periods": pub.stock_periods, "flow_periods": pub.flow_periods,
+        "tables": {"trend": _table(tr), "definitions": _table(defs),
+                   "categories": _table(cats), "map": _table(mp)},
+        "charts_json": json.dumps(charts),
+        "map": selection.choropleth(pub, s, mp), "map_level_label": _level_label(s.map_level),
+        "query": s.query(), "generated_at": pub.manifest.get("generated_at"),
+        "threshold": pub.manifest.get("threshold"),
+    }
+    return render(request, "dashboard/index.html", ctx)
+
+
+def _download(df: pl.DataFrame, name: str, fmt: str) -> HttpResponse:
+    if fmt == "csv":
+        resp = HttpResponse(df.write_csv(), content_type="text/csv; charset=utf-8")
+    elif fmt == "xlsx":
+        buf = io.BytesIO()
+        df.write_excel(buf, worksheet=name[:31])
+        resp = HttpResponse(buf.getvalue(), content_type=(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    else:
+        raise Http404("format")
+    resp["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return resp
+
+
+@login_not_required
+@require_GET
+def download(request: HttpRequest, view: str, fmt: str) -> HttpResponse:
+    """CSV or xlsx of exactly what a chart of the dashboard shows for the selection."""
+    if view not in VIEWS:
+        raise Http404(view)
+    pub = data.current()
+    s = Selection.parse(pub, request.GET)
+    df = selection.frame(pub, s, view, _lang())
+    name = f"{view}_{s.definition}_{s.region}_{s.period}"
+    return _download(df, name, fmt)
+
+
+_monitor_html: dict[tuple[int, str], str] = {}
+
+
+@login_not_required
+@require_GET
+def monitor(request: HttpRequest) -> HttpResponse:
+    """The OZA monitor tab: every monitor table of the publication (the tables are
+    rendered once per publication and language: they do not depend on the request)."""
+    pub = data.current()
+    key = (id(pub), _lang())
+    if key not in _monitor_html:
+        _monitor_html.clear()  # at most one publication's tables
+        _monitor_html[key] = render_to_string("dashboard/_monitor_tables.html",
+                                              {"tables": _monitor_tables(pub)})
+    return render(request, "dashboard/monitor.html",
+                  {"pub": pub, "tables_html": _monitor_html[key],
+                   "toc": [(t["name"], t.get("title", t["name"])) for t in pub.manifest[
+                       "tables"] if t["name"] in pub.monitor]})
+
+
+def _monitor_tables(pub: data.Publication) -> list[dict]:
+    titles = {t["name"]: t for t in pub.manifest["tables"]}
+    tables = []
+    for name in MONITOR:
+        if name not in pub.monitor:
+            continue
+        df = pub.monitor[name]
+        if name == "oza_durations" and "oza_durations_stats" in pub.measures:
+            df = pub.measures["oza_durations_stats"]
+        tables.append({"name": name, "title": titles[name].get("title", name),
+                       "description": titles[name].get("description", ""),
+                       "unit": titles[name].get("unit", ""), **_table(df)})
+    return tables
+
+
+@login_not_required
+@require_GET
+def monitor_download(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
+    pub = data.current()
+    if name == "oza_durations" and "oza_durations_stats" in pub.measures:
+        return _download(pub.measures["oza_durations_stats"], name, fmt)
+    if name not in pub.monitor:
+        raise Http404(name)
+    return _download(pub.monitor[name], name, fmt)
+
+
+@login_not_required
+@require_GET
+def definitions(request: HttpRequest) -> HttpResponse:
+    pub = data.current()
+    return render(request, "dashboard/definitions.html", {"pub": pub, "lang": _lang()})
+
+
+@login_not_required
+@require_GET
+def definition(request: HttpRequest, name: str) -> HttpResponse:
+    """A definition explained from its definition file, with its national counts."""
+    pub = data.current()
+    d = pub.definition(name)
+    if d is None:
+        raise Http404(name)
+    lang = _lang()
+    periods = pub.stock_periods + pub.flow_periods
+    cats = [*d["categories"], {"name": "total", "label": "totaal", "label_en": "total"}]
+    rows = [[p, *[pub.cell("nation", name, "NL", p, c["name"]) or "." for c in cats]]
+            for p in periods]
+    return render(request, "dashboard/definition.html", {
+        "pub": pub, "d": d, "lang": lang, "cats": cats, "rows": rows,
+        "rules": [json.dumps(c.get("when"), ensure_ascii=False) for c in d["categories"]]})
+
+
+@login_not_required
+@cache_control(public=True, max_age=86400)
+def plotly_js(request: HttpRequest) -> FileResponse:
+    """plotly.js as shipped in the plotly Python package (offline, no CDN)."""
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    return FileResponse(path.open("rb"), content_type="text/javascript")

@@ -1,0 +1,115 @@
+"""``ozamonitor publish``: one protected publication folder for the dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from ozamonitor.causal.monitor import monitor_tables
+from ozamonitor.cli.main import app
+from ozamonitor.counting.count import Counter
+from ozamonitor.privacy.folder import audit_folder, read_folder
+from ozamonitor.synth import SynthParams
+
+FIRST, LAST = "2023-2024", "2024-2025"
+
+
+@pytest.fixture(scope="module")
+def reg(synthetic_register) -> Path:
+    return synthetic_register(0.002, 5, params=SynthParams(oza_min_participants=60))
+
+
+@pytest.fixture(scope="module")
+def pub(publication) -> Path:
+    """The session's publication of ``reg`` (conftest: the same register and years)."""
+    return publication
+
+
+def test_folder_contents(pub):
+    manifest, tables, _ = read_folder(pub)
+    assert manifest["format"] == "ozamonitor-publication/1"
+    assert manifest["periods"] == {"stock": ["2023-10-01", "2024-10-01"],
+                                   "flow": ["2023-2024", "2024-2025"]}
+    names = set(tables)
+    assert {"by_nation", "by_gemeente", "by_swv", "oza_flows", "oza_durations",
+            "oza_end_reasons", "oza_destination", "oza_regions", "oza_comparison",
+            "oza_outcomes"} <= names
+    defs = json.loads((pub / "definitions.json").read_text(encoding="utf-8"))
+    assert {d["name"] for d in defs} >= {"ocw2016", "vws", "inspectie"}
+    geo = json.loads((pub / "geometry.geojson").read_text(encoding="utf-8"))
+    assert {f["properties"]["kind"] for f in geo["features"]} == {"gemeente", "swv_po",
+                                                                  "swv_vo"}
+    assert (pub / "regions.csv").exists() and (pub / "tables" /
+                                              "oza_durations_stats.csv").exists()
+
+
+def test_no_small_cell_published_and_none_recoverable(pub):
+    _, tables, _ = read_folder(pub)
+    for name, df in tables.items():
+        vals = df["count"].cast(pl.Int64, strict=False)
+        small = df.filter(vals.is_between(1, 9))
+        assert small.is_empty(), (name, small.head())
+    audit = audit_folder(pub)
+    assert audit.height > 0 and audit["ok"].all(), audit.filter(~pl.col("ok")).head()
+
+
+def test_published_counts_equal_the_count_command(reg, pub):
+    _, tables, _ = read_folder(pub)
+    c = Counter(reg, "all")
+    day = dt.date(2024, 10, 1)
+    for by, name in (("nation", "by_nation"), ("gemeente", "by_gemeente"), ("swv", "by_swv")):
+        truth = c.count(peildatum=day, by=by, threshold=None)
+        got = tables[name].filter(pl.col("period") == day.isoformat()).join(
+            truth.rename({"count": "true"}), on=["definition", "category", "region", "period"])
+        assert got.height == truth.height
+        shown = got.filter(pl.col("count") != "x")
+        assert shown.height > 0
+        assert (shown["count"].cast(pl.Int64) == shown["true"].cast(pl.Int64)).all(), name
+
+
+def test_monitor_tables_published_unchanged_where_shown(reg, pub):
+    _, tables, _ = read_folder(pub)
+    for t in monitor_tables(reg, [2023, 2024, 2025, 2026]):
+        truth = t.table()
+        got = tables[t.name].join(truth.rename({"count": "true"}), on=list(t.dims))
+        assert got.height == truth.height, t.name
+        shown = got.filter(pl.col("count") != "x")
+        assert (shown["count"].cast(pl.Int64) == shown["true"]).all(), t.name
+    stats = pl.read_csv(pub / "tables" / "oza_durations_stats.csv", infer_schema=False)
+    hidden = stats.filter(pl.col("count") == "x")
+    assert (hidden["mean_days"] == "x").all()
+
+
+def test_second_run_keeps_the_first_runs_cells(reg, pub, tmp_path):
+    """The command, run again into the folder: the ledger keeps every cell as it was."""
+    import shutil
+
+    again = tmp_path / "PUB"
+    shutil.copytree(pub, again)
+    res = CliRunner().invoke(app, ["publish", "--register", str(reg), "--out", str(again),
+                                   "--from", FIRST, "--to", LAST])
+    assert res.exit_code == 0, res.output
+    _, first, _ = read_folder(pub)
+    _, second, _ = read_folder(again)
+    for name in first:
+        assert first[name].equals(second[name]), name
+    ledger = json.loads((again / "ledger.json").read_text(encoding="utf-8"))
+    assert len(ledger["runs"]) == 2
+
+
+def test_bad_options_are_clear_errors(reg, tmp_path):
+    res = CliRunner().invoke(app, ["publish", "--register", str(reg), "--out",
+                                   str(tmp_path / "P"), "--from", "2025-2026", "--to",
+                                   "2024-2025"])
+    assert res.exit_code != 0 and "lies before" in res.output
+    bad = tmp_path / "g.json"
+    bad.write_text("{}")
+    res = CliRunner().invoke(app, ["publish", "--register", str(reg), "--out",
+                                   str(tmp_path / "P"), "--from", LAST, "--to", LAST,
+                                   "--geometry", str(bad)])
+    assert res.exit_code != 0 and "FeatureCollection" in res.output
