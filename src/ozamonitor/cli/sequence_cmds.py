@@ -11,7 +11,7 @@ import typer
 
 from ozamonitor.cli.common import check_outputs, console, fail
 from ozamonitor.errors import ConfigurationError, InputError
-from ozamonitor.files import atomic_write
+from ozamonitor.files import atomic_write, formula_safe
 
 _MISSING_RULES = ("none", "del", "state")
 
@@ -106,9 +106,10 @@ def _write_matrix(out: Path, d: np.ndarray, n: int) -> None:
             pl.DataFrame({"i": i.astype(np.int32), "j": j.astype(np.int32), "distance": d}
                          ).write_parquet(tmp, compression="zstd")
         else:
-            # symmetric: column k is row k, a contiguous view (no transpose copy)
+            # symmetric: column k is row k, a contiguous view (no transpose copy); numbers
+            # only, so formula_safe has nothing to change (it only looks at text columns)
             frame = pl.DataFrame([pl.Series(f"c{k}", d[k]) for k in range(d.shape[0])])
-            frame.write_csv(tmp, include_header=False)
+            formula_safe(frame).write_csv(tmp, include_header=False)
 
 
 def register(app: typer.Typer) -> None:
