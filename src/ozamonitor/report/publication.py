@@ -51,7 +51,7 @@ from ozamonitor.causal.monitor import YEARS, MonitorTable, durations, monitor_ta
 from ozamonitor.counting.count import Counter
 from ozamonitor.counting.publication import count_publication
 from ozamonitor.errors import ConfigurationError
-from ozamonitor.files import atomic_dir
+from ozamonitor.files import atomic_dir, formula_safe
 from ozamonitor.privacy.folder import ledger_masks, read_ledger, write_folder
 from ozamonitor.privacy.publication import SYMBOL, Protected, Protection, Publication, TableSpec
 from ozamonitor.register.calendar import parse_school_year
@@ -231,7 +231,7 @@ def publish(register: Register | str, out: str | Path, *, first: str = DEFAULT_F
         (stage / GEOMETRY).write_text(geo, encoding="utf-8")
         (stage / "definitions.json").write_text(
             json.dumps(defs, indent=1, ensure_ascii=False), encoding="utf-8")
-        regions.sort("kind", "region_id").write_csv(stage / "regions.csv")
-        _duration_stats(reg, res, threshold).write_csv(
+        formula_safe(regions.sort("kind", "region_id")).write_csv(stage / "regions.csv")
+        formula_safe(_duration_stats(reg, res, threshold)).write_csv(
             stage / "tables" / "oza_durations_stats.csv")
     return out

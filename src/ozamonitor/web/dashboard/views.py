@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from ozamonitor.files import formula_safe
 from ozamonitor.web.dashboard import data, selection
 from ozamonitor.web.dashboard.selection import VIEWS, Selection
 
@@ -89,10 +90,10 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _download(df: pl.DataFrame, name: str, fmt: str) -> HttpResponse:
     if fmt == "csv":
-        resp = HttpResponse(df.write_csv(), content_type="text/csv; charset=utf-8")
+        resp = HttpResponse(formula_safe(df).write_csv(), content_type="text/csv; charset=utf-8")
     elif fmt == "xlsx":
         buf = io.BytesIO()
-        df.write_excel(buf, worksheet=name[:31])
+        formula_safe(df).write_excel(buf, worksheet=name[:31])
         resp = HttpResponse(buf.getvalue(), content_type=(
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
     else:
