@@ -19,6 +19,7 @@ ROUTES = {
     "event_add": ({"code": B}, ("post",)),
     "consent_add": ({"code": B}, ("post",)),
     "ledger_add": ({"code": B}, ("post",)),
+    "director_set": ({"code": B}, ("post",)),
 }
 LISTS = {"list": {}, "due": {}, "ledger": {"fmt": "csv"}}
 OTHER = {"new", "import", "oogo", "counts"}
@@ -48,7 +49,7 @@ def test_gemeente_a_cannot_reach_gemeente_b(cases, client_for, name: str, user: 
 def test_other_roles_cannot_reach_gemeente_b(cases, client_for, user: str) -> None:
     client = client_for(cases.world.users[user])
     assert client.get(reverse("casework:case", args=[B])).status_code == 404
-    for name in ("event_add", "consent_add", "ledger_add"):
+    for name in ("event_add", "consent_add", "ledger_add", "director_set"):
         assert client.post(reverse(f"casework:{name}", args=[B]), {}).status_code == 404
 
 
@@ -224,3 +225,29 @@ def test_oogo_agreements_shown_on_the_case(cases, client_for) -> None:
     assert r.status_code == 400  # not a region of this officer
     body = client.get(reverse("casework:case", args=[A])).content.decode()
     assert "Casusregie A" in body
+
+
+def test_officer_changes_the_case_director_and_mandate(cases, client_for) -> None:
+    """The director and the mandating bodies change on the case page; audited; B refused."""
+    from ozamonitor.web.casework.models import Case
+
+    client = client_for(cases.users["lpaA"])
+    r = client.post(reverse("casework:director_set", args=[A]),
+                    {"director": cases.users["regieB"].pk,
+                     "mandated_by": "gemeente GM0001 en SWV PO01"})
+    assert r.status_code == 302
+    case = Case.objects.get(code=A)
+    assert case.director == cases.users["regieB"]
+    assert case.mandated_by == "gemeente GM0001 en SWV PO01"
+    assert case.history.filter(director_id=cases.users["regieB"].pk).exists()
+    body = client.get(reverse("casework:case", args=[A])).content.decode()
+    assert 'id="director-form"' in body and "gemeente GM0001 en SWV PO01" in body
+    # a user who is not a case director cannot be chosen (the form names the field)
+    client.post(reverse("casework:director_set", args=[A]),
+                {"director": cases.world.users["swvA"].pk, "mandated_by": ""})
+    assert Case.objects.get(code=A).director == cases.users["regieB"]
+    # the director reads the case now; the school cannot change it
+    assert client_for(cases.users["regieB"]).get(
+        reverse("casework:case", args=[A])).status_code == 200
+    assert client_for(cases.world.users["schoolA"]).post(
+        reverse("casework:director_set", args=[A]), {"mandated_by": "x"}).status_code in (403, 404)

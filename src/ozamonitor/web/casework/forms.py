@@ -40,10 +40,7 @@ class CaseForm(forms.ModelForm):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["gemeente"].queryset = _gemeenten(user)
-        from django.contrib.auth import get_user_model
-
-        self.fields["director"].queryset = get_user_model().objects.filter(
-            memberships__role="casusregisseur").distinct().order_by("username")
+        self.fields["director"].queryset = _directors()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -52,6 +49,25 @@ class CaseForm(forms.ModelForm):
             self.add_error("opened_on", _("The opening date is before the first day of "
                                           "absence."))
         return data
+
+
+def _directors() -> Any:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        memberships__role="casusregisseur").distinct().order_by("username")
+
+
+class DirectorForm(forms.ModelForm):
+    """Who directs a case and which bodies mandate the director (changed while it runs)."""
+
+    class Meta:
+        model = Case
+        fields = ["director", "mandated_by"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["director"].queryset = _directors()
 
 
 class EventForm(forms.ModelForm):

@@ -16,6 +16,7 @@ urlpatterns = [
     path("ledger.<str:fmt>", views.ledger_export, name="ledger"),
     path("<str:code>/", views.case_detail, name="case"),
     path("<str:code>/events/", views.event_add, name="event_add"),
+    path("<str:code>/director/", views.director_set, name="director_set"),
     path("<str:code>/consents/", views.consent_add, name="consent_add"),
     path("<str:code>/ledger/", views.ledger_add, name="ledger_add"),
 ]

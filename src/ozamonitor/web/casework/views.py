@@ -25,6 +25,7 @@ from ozamonitor.web.casework import bridge, exports, importer, rules
 from ozamonitor.web.casework.forms import (
     CaseForm,
     ConsentForm,
+    DirectorForm,
     EventForm,
     LedgerForm,
     OOGOForm,
@@ -165,7 +166,8 @@ def case_detail(request: HttpRequest, code: str) -> HttpResponse:
         "agreements": bridge.agreements_of(
             OOGOAgreement.objects.select_related("region"), case),
         "reads": access.visible(request, case.reads.select_related("user"))[:20],
-        "event_form": EventForm(), "consent_form": ConsentForm(
+        "event_form": EventForm(), "director_form": DirectorForm(instance=case),
+        "consent_form": ConsentForm(
             initial={"date": dt.date.today()}),
         "ledger_form": LedgerForm(initial={"date": dt.date.today()}),
     })
@@ -201,6 +203,19 @@ def event_add(request: HttpRequest, code: str) -> HttpResponse:
         else:
             ev.save()
             messages.success(request, _("Recorded."))
+    else:
+        _form_errors(request, form)
+    return redirect(case)
+
+
+@require_POST
+def director_set(request: HttpRequest, code: str) -> HttpResponse:
+    """Set or change the case director and the mandating bodies (audited like every change)."""
+    case = _changeable(request, code)
+    form = DirectorForm(request.POST, instance=case)
+    if form.is_valid():
+        form.save()
+        messages.success(request, _("Case director saved."))
     else:
         _form_errors(request, form)
     return redirect(case)
