@@ -312,8 +312,10 @@ def atomic_dir(path: str | Path, *, private: bool = False) -> Iterator[Path]:
         os.chmod(tmp, 0o700)
     try:
         yield tmp
-        (tmp / OUTPUT_MARKER).write_text(
-            "Written by ozamonitor; the next run into this folder replaces it whole.\n")
+        marker = tmp / OUTPUT_MARKER
+        marker.write_text("Written by ozamonitor; the next run into this folder replaces it "
+                          "whole.\n")
+        os.chmod(marker, 0o600 if private else public_mode())
         os.chmod(tmp, 0o700 if private else _public_dir_mode())
         old = None
         if target.exists():

@@ -70,8 +70,10 @@ _TYPE_DETAIL: dict[str, tuple[float, float, str]] = {
     "distance_learning": (2.0, 10.0, "home"),
     "care_location_teaching": (6.0, 20.0, "day_centre"),
 }
-assert set(_TYPE_DETAIL) == set(ARRANGEMENT_TYPES)
-assert {v[2] for v in _TYPE_DETAIL.values()} <= set(ARRANGEMENT_LOCATIONS)
+if (set(_TYPE_DETAIL) != set(ARRANGEMENT_TYPES)
+        or not {v[2] for v in _TYPE_DETAIL.values()} <= set(ARRANGEMENT_LOCATIONS)):
+    raise RuntimeError("synth/detail.py: _TYPE_DETAIL does not match the schema's arrangement "
+                       "types and locations")
 
 
 def _days(rng: np.random.Generator, lo: int, hi: int, n: int) -> pl.Series:
