@@ -351,6 +351,8 @@ def _check_replaceable(target: Path) -> None:
         raise ConfigurationError(f"{target}: exists and is not a folder; choose another output")
     if (target / OUTPUT_MARKER).exists() or not any(target.iterdir()):
         return
+    if target.name.startswith(TEMP_PREFIX):
+        return  # a folder another atomic_dir is filling (a staged output written into)
     if _legacy_register(target / "manifest.json"):
         return  # a register written before the marker existed
     raise ConfigurationError(
