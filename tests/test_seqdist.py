@@ -156,7 +156,8 @@ def ref_om_matrix(seqs: SequenceData, sm: np.ndarray, indel: np.ndarray, norm: s
         m, k = len(rows[i]), len(rows[j])
         d = ref_om(rows[i], rows[j], sm, indel)
         mx = abs(m - k) * imax + maxs * min(m, k)
-        out[i, j] = out[j, i] = ref_norm(d, mx, m, k, norm)
+        # TraMineR's OMdistance.cpp (>= 2.2-0) weights the lengths by the (largest) indel
+        out[i, j] = out[j, i] = ref_norm(d, mx, m * imax, k * imax, norm)
     return out
 
 

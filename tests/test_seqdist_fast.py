@@ -118,8 +118,9 @@ def test_om_reduced_to_lcs_equals_the_dp(ragged: list[list[str]], sm: str,
     lens = np.array([len(r) for r in rows], dtype=float)
     norm = seqdist(seqs, "OM", sm=sub if sm == "matrix" else "CONSTANT", indel=indel,
                    norm="maxlength")
-    np.testing.assert_allclose(norm, want / np.maximum(lens[:, None], lens[None, :]),
-                               rtol=1e-12)
+    # TraMineR's maxlength: the longer length times the indel cost (OMdistance.cpp)
+    longer = np.maximum(lens[:, None], lens[None, :])
+    np.testing.assert_allclose(norm, want / (ind * longer), rtol=1e-12)
     cross = seqdist_cross(seqs, seqs[np.arange(3, 9)], "OM",
                           sm=sub if sm == "matrix" else "CONSTANT", indel=indel)
     np.testing.assert_allclose(cross, want[:, 3:9], rtol=1e-12, atol=1e-12)

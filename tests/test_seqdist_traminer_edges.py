@@ -59,3 +59,20 @@ def test_cli_unreadable_cost_file(tmp_path):
     assert res.exit_code == 1
     assert "not a readable cost-matrix file" in res.output
     assert not out.exists()
+
+
+def test_normalised_lengths_are_weighted_by_indel_and_max_cost(three):
+    """TraMineR >= 2.2-0: OM's maxlength/gmean lengths are length x indel (OMdistance.cpp);
+    HAM/DHD use maxdist, the sum of the largest cost per position, as the length
+    (DHDdistance.cpp). Values from TraMineR 2.2-12."""
+    sm = 2.0 * (1 - np.eye(3))
+    assert np.allclose(seqdist(three, "OM", sm=sm, indel=2), [[0, 6, 10], [6, 0, 10],
+                                                               [10, 10, 0]])
+    want = [[0, 0.6, 1], [0.6, 0, 1], [1, 1, 0]]
+    assert np.allclose(seqdist(three, "OM", sm=sm, indel=2, norm="maxlength"), want)
+    assert np.allclose(seqdist(three, "HAM", sm=sm, norm="maxlength"), want)
+    gm = seqdist(three, "OM", sm=sm, indel=1.5, norm="gmean")
+    assert np.allclose(gm[0, 1:], [2 / 3, 13 / 15]) and gm[1, 2] == pytest.approx(14 / 15)
+    dhd = seqdist(three, "DHD", norm="gmean")
+    assert np.allclose([dhd[0, 1], dhd[0, 2], dhd[1, 2]], [0.7435897, 0.9615385, 0.9871795],
+                       atol=1e-7)

@@ -224,7 +224,8 @@ R_SCRIPT = """
 suppressMessages(library(TraMineR))
 a <- read.csv("{a}", colClasses="character"); b <- read.csv("{b}", colClasses="character")
 sa <- seqdef(a[, -1]); sb <- seqdef(b[, -1])
-d <- seqdistmc(list(sa, sb), method="{method}", sm="{sm}", indel=1, cweight=c(1, 2))
+d <- seqdistmc(list(sa, sb), method="{method}", sm="{sm}", indel=1, cweight=c(1, 2),
+               norm="{norm}")
 write.table(d, "{out}", sep=",", row.names=FALSE, col.names=FALSE)
 """
 
@@ -238,20 +239,24 @@ def _write_channel(path: Path, rows: list[list[str]]) -> None:
 
 
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed")
-@pytest.mark.parametrize(("method", "sm"), [("OM", "TRATE"), ("HAM", "CONSTANT"),
-                                            ("DHD", "TRATE")])
-def test_equals_traminer(tmp_path: Path, method: str, sm: str) -> None:  # pragma: no cover
+@pytest.mark.parametrize(("method", "sm", "norm"), [
+    ("OM", "TRATE", "none"), ("HAM", "CONSTANT", "none"), ("DHD", "TRATE", "none"),
+    ("OM", "TRATE", "maxlength"), ("OM", "TRATE", "gmean"), ("HAM", "CONSTANT", "maxlength"),
+    ("DHD", "TRATE", "gmean")])
+def test_equals_traminer(tmp_path: Path, method: str, sm: str,
+                         norm: str) -> None:  # pragma: no cover
     chans = rand_channels(21)
     _write_channel(tmp_path / "a.csv", chans[0])
     _write_channel(tmp_path / "b.csv", chans[1])
     script = R_SCRIPT.format(a=tmp_path / "a.csv", b=tmp_path / "b.csv", method=method, sm=sm,
-                             out=tmp_path / "d.csv")
+                             norm=norm, out=tmp_path / "d.csv")
     r = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True)
     if "there is no package called" in r.stderr:
         pytest.skip("TraMineR is not installed")
     assert r.returncode == 0, r.stderr
     want = np.loadtxt(tmp_path / "d.csv", delimiter=",")
-    got = seqdistmc([seqdef(c) for c in chans], method, sm=sm, indel=1, cweight=[1, 2])
+    got = seqdistmc([seqdef(c) for c in chans], method, sm=sm, indel=1, cweight=[1, 2],
+                    norm=norm)
     np.testing.assert_allclose(got, want, atol=TOL, rtol=0)
 
 

@@ -115,7 +115,7 @@ def _lcs_block(q: np.ndarray, m: int, pm_g: np.ndarray, glen: np.ndarray, v: np.
 def _lcs_finish(lcs: int, m: int, n: int, unit: float, maxscost: float, norm: int) -> float:
     raw = float(m + n - 2 * lcs) * unit
     mx = abs(n - m) * unit + maxscost * min(m, n)
-    return normalize(raw, mx, m, n, norm)
+    return normalize(raw, mx, m * unit, n * unit, norm)
 
 
 @njit(parallel=True, cache=True)
@@ -267,7 +267,9 @@ def ham_condensed(codes: np.ndarray, tc: np.ndarray, sm3: np.ndarray, maxdist: f
                 for k in range(LANES):
                     c = g * LANES + k
                     if c > r and c < n:
-                        out[cond_index(r, c, n)] = normalize(acc[k], maxdist, width, width, norm)
+                        # TraMineR (DHDdistance.cpp): maxdist is also the length
+                        out[cond_index(r, c, n)] = normalize(acc[k], maxdist, maxdist,
+                                                             maxdist, norm)
 
 
 @njit(parallel=True, cache=True)
@@ -289,7 +291,7 @@ def mismatch_condensed(codes8: np.ndarray, cost: float, maxdist: float, norm: in
                 diff = 0
                 for t in range(width):
                     diff += a[t] != b[t]
-                out[cond_index(r, c, n)] = normalize(diff * cost, maxdist, width, width, norm)
+                out[cond_index(r, c, n)] = normalize(diff * cost, maxdist, maxdist, maxdist, norm)
 
 
 # ---------------------------------------------------------------------------

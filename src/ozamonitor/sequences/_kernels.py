@@ -163,7 +163,7 @@ def _om_finish(
     if raw < 1e-10 * (qtot + ttot):  # exact zero up to the rounding of the reduction
         raw = 0.0
     mx = abs(ln - m) * indel_max + maxscost * min(m, ln)
-    return normalize(raw, mx, m, ln, norm)
+    return normalize(raw, mx, m * indel_max, ln * indel_max, norm)
 
 
 @njit(parallel=True, cache=True)
@@ -314,7 +314,9 @@ def _pair(
         tv = sm3.shape[0] > 1
         for t in range(mn):
             cost += sm3[t if tv else 0, a[t], b[t]]
-        return normalize(cost, maxdist, m, n, norm)
+        # TraMineR (DHDdistance.cpp, >= 2.2-0): maxdist, the sum of the largest cost per
+        # position, is also the length for maxlength and gmean
+        return normalize(cost, maxdist, maxdist, maxdist, norm)
     if method in (M_LCP, M_RLCP):
         mn = min(m, n)
         i = 0
@@ -370,7 +372,8 @@ def _pair(
             curr[j] = x
         prev, curr = curr, prev
     mx = abs(n - m) * indel_max + maxscost * min(m, n)
-    return normalize(prev[n], mx, m, n, norm)
+    # TraMineR (OMdistance.cpp): the lengths are weighted by the indel cost
+    return normalize(prev[n], mx, m * indel_max, n * indel_max, norm)
 
 
 @njit(parallel=True, cache=True)

@@ -101,7 +101,7 @@ def _kernels() -> tuple[Any, Any]:
                 buf[nxt, j] = x
             cur = nxt
         mx = abs(n - m) * imax + maxscost * min(m, n)
-        out[r, c] = normalize(buf[cur, n], mx, m, n, norm)
+        out[r, c] = normalize(buf[cur, n], mx, m * imax, n * imax, norm)
 
     @cuda.jit
     def ham_kernel(acodes, alens, bcodes, blens, row0, triangle, sm3, norm, maxdist, out):
@@ -119,7 +119,7 @@ def _kernels() -> tuple[Any, Any]:
         cost = 0.0
         for t in range(min(m, n)):
             cost += sm3[t if tv else 0, acodes[i, t], bcodes[c, t]]
-        out[r, c] = normalize(cost, maxdist, m, n, norm)
+        out[r, c] = normalize(cost, maxdist, maxdist, maxdist, norm)
 
     return om_kernel, ham_kernel
 
