@@ -75,3 +75,21 @@ def cases(world):
     from fixtures_cases import build_cases
 
     return build_cases(world)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright (skipped here without it; a failure in CI)."""
+    from fixtures_web import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs it")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+#: Debian's Chromium and the flags the browser tests launch it with (conftest's ``browser``)
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+#: where OZAMONITOR_DOCS_SCREENSHOTS=1 writes the docs' screenshots
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_web_browser import browser, page_for, shot, site, submitted  # noqa: F401
+from test_web_browser import page_for, shot, site, submitted  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ import pytest
 import test_web_browser as tb
 
 # the browser, live-server and login fixtures of the registry's browser tests
-browser, site, page_for = tb.browser, tb.site, tb.page_for
+site, page_for = tb.site, tb.page_for  # browser: conftest
 shot, submitted = tb.shot, tb.submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
