@@ -104,14 +104,19 @@ class AuditEntry:
 _SKIP = {"id", "version", "updated_at"}
 
 
-def user_pseudonym(user_id: int | None) -> str:
-    """A stable pseudonym of a user (keyed by the site's secret) for pseudonymised pages."""
+def user_pseudonym(user_id: int | None, *, purpose: str = "user", prefix: str = "U-",
+                   digits: int = 8) -> str:
+    """A stable pseudonym of a user (keyed by the site's secret) for pseudonymised pages.
+
+    ``purpose`` separates pseudonyms of the same user on different pages (the survey's
+    respondents use ``purpose="respondent", prefix="R-", digits=6``); "" for no user.
+    """
     from django.conf import settings
 
     if user_id is None:
         return ""
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:user:{user_id}".encode()).hexdigest()
-    return "U-" + digest[:8]
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{purpose}:{user_id}".encode()).hexdigest()
+    return prefix + digest[:digits]
 
 
 def _is_user_field(field: Any) -> bool:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ozamonitor.web import access
+from ozamonitor.web import access, audit
 from ozamonitor.web.registry.concurrency import StaleEditError
 from ozamonitor.web.registry.models import Arrangement
 from ozamonitor.web.survey import questionnaire, rules, service
@@ -36,8 +34,7 @@ def pseudonym(user_id: int | None) -> str:
     """A stable pseudonym of a respondent for the study team's pages."""
     if user_id is None:
         return "—"
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}:respondent:{user_id}".encode()).hexdigest()
-    return "R-" + digest[:6]
+    return audit.user_pseudonym(user_id, purpose="respondent", prefix="R-", digits=6)
 
 
 def _wave_arrangements(request: HttpRequest, wave: Wave) -> Any:
