@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 _TOL = 1e-6
+_CERT = 1e-7  # a solution this close to an implied bound attains it
 
 
 @dataclass
@@ -87,7 +88,6 @@ def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.
         the range of those solutions: inside its interval, not the interval).
     """
     values = np.asarray(values, float)
-    n = values.size
     lower = np.where(hidden, -np.inf, values).astype(float)
     upper = lower.copy()
     want = hidden.copy() if targets is None else (targets & hidden)
@@ -106,7 +106,6 @@ def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.
     lower = lower + 0.0  # no -0.0
     lower[hidden & ~want] = np.nan
     upper[hidden & ~want] = np.nan
-    assert lower.size == n
     return Intervals(lower, upper)
 
 
@@ -153,6 +152,246 @@ def _merge_identities(a: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
     return np.array([find(i) for i in range(n)])
 
 
+def _component_lp(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
+                  cells: np.ndarray, rels: np.ndarray
+                  ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """The component's equations ``a @ x == rhs`` over merged unknowns, and the
+    unknown of every cell of ``cells``."""
+    sub = rel[rels]
+    pub = ~hidden
+    rhs = -(sub[:, pub] @ values[pub])
+    a = sp.csr_matrix(sub[:, cells])
+    a.sort_indices()
+    rep = _merge_identities(a, rhs)
+    reps, col_of = np.unique(rep, return_inverse=True)
+    a = sp.csr_matrix((a.data, col_of[a.indices], a.indptr), shape=(a.shape[0], reps.size))
+    a.sum_duplicates()
+    a.eliminate_zeros()
+    keep = np.diff(a.indptr) > 0
+    return a[keep], rhs[keep], col_of
+
+
+def implied_bounds(a: sp.csr_matrix, rhs: np.ndarray, rounds: int = 20
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on ``x >= 0`` with ``a @ x == rhs`` implied row by row (activity
+    bound propagation, as in an LP presolve). They are valid: every feasible
+    ``x`` lies inside them (they need not be tight)."""
+    n = a.shape[1]
+    lb, ub = np.zeros(n), np.full(n, np.inf)
+    if a.nnz == 0:
+        return lb, ub
+    row = np.repeat(np.arange(a.shape[0]), np.diff(a.indptr))
+    col, x = a.indices, a.data
+    pos = x > 0
+    for _ in range(rounds):
+        # contributions to the smallest / largest activity of each row
+        lo_t = np.where(pos, x * lb[col], x * ub[col])
+        hi_t = np.where(pos, x * ub[col], x * lb[col])
+        lo_inf, hi_inf = ~np.isfinite(lo_t), ~np.isfinite(hi_t)
+        lo_n = np.bincount(row, lo_inf, a.shape[0])
+        hi_n = np.bincount(row, hi_inf, a.shape[0])
+        lo_s = np.bincount(row, np.where(lo_inf, 0.0, lo_t), a.shape[0])
+        hi_s = np.bincount(row, np.where(hi_inf, 0.0, hi_t), a.shape[0])
+        # activity of the other unknowns of the row, finite where possible
+        lo_o = np.where(lo_n[row] - lo_inf > 0, -np.inf, lo_s[row] - np.where(lo_inf, 0, lo_t))
+        hi_o = np.where(hi_n[row] - hi_inf > 0, np.inf, hi_s[row] - np.where(hi_inf, 0, hi_t))
+        with np.errstate(invalid="ignore"):
+            up = np.where(pos, (rhs[row] - lo_o) / x, (rhs[row] - hi_o) / x)
+            dn = np.where(pos, (rhs[row] - hi_o) / x, (rhs[row] - lo_o) / x)
+        new_ub = np.minimum(ub, _group_min(col, np.where(np.isnan(up), np.inf, up), n))
+        new_lb = np.maximum(lb, -_group_min(col, np.where(np.isnan(dn), np.inf, -dn), n))
+        if np.array_equal(new_ub, ub) and np.array_equal(new_lb, lb):
+            break
+        lb, ub = new_lb, new_ub
+    return lb, np.maximum(ub, lb)
+
+
+def _group_min(idx: np.ndarray, val: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, np.inf)
+    np.minimum.at(out, idx, val)
+    return out
+
+
+class _ComponentLP:
+    """One component's LP, re-solved for changing objectives from the last basis.
+
+    Every solution found is a feasible table: a cell whose value in it equals
+    an implied bound (:func:`implied_bounds`) has that bound as its exact LP
+    minimum or maximum (a *certificate*), which needs no LP of its own.
+    """
+
+    def __init__(self, a: sp.csr_matrix, rhs: np.ndarray) -> None:
+        import highspy
+
+        self.nc = nc = a.shape[1]
+        self.lb, self.ub = implied_bounds(a, rhs)
+        h = _quiet_highs()
+        h.setOptionValue("presolve", "off")  # keeps the basis between objectives
+        # a new objective leaves the last basis primal feasible: primal simplex
+        # goes on from it (about 4x faster here than dual simplex from scratch)
+        h.setOptionValue("simplex_strategy", 4)
+        h.addVars(nc, np.zeros(nc), np.full(nc, highspy.kHighsInf))
+        if a.shape[0]:
+            h.addRows(a.shape[0], rhs, rhs, a.nnz, a.indptr[:-1].astype(np.int32),
+                      a.indices.astype(np.int32), a.data)
+        self.h = h
+        self.at, self.rhs = a.T.tocsr(), rhs
+        self.idx = np.arange(nc, dtype=np.int32)
+        self.var_lo = np.full(nc, np.inf)  # range over the solutions found
+        self.var_hi = np.full(nc, -np.inf)
+        self.lo_v = np.full(nc, np.nan)    # exact LP bounds, where known
+        self.hi_v = np.full(nc, np.nan)
+        fixed = self.ub <= self.lb + _CERT
+        self.lo_v[fixed], self.hi_v[fixed] = self.lb[fixed], self.ub[fixed]
+        self.n_lp = 0
+
+    def solve(self, cost: np.ndarray) -> bool:
+        """Minimise ``cost @ x``; records the solution. False when unbounded."""
+        import highspy
+
+        self.h.changeColsCost(self.nc, self.idx, cost)
+        self.h.run()
+        self.n_lp += 1
+        status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return False
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError("attacker LP: unexpected status "
+                               f"{self.h.modelStatusToString(status)}")
+        sol = self.h.getSolution()
+        x = np.asarray(sol.col_value)
+        self._dual_bounds(np.asarray(sol.row_dual))
+        np.minimum(self.var_lo, x, out=self.var_lo)
+        np.maximum(self.var_hi, x, out=self.var_hi)
+        at_lo = np.isnan(self.lo_v) & (x <= self.lb + _CERT)
+        self.lo_v[at_lo] = self.lb[at_lo]
+        at_hi = np.isnan(self.hi_v) & np.isfinite(self.ub) & (x >= self.ub - _CERT)
+        self.hi_v[at_hi] = self.ub[at_hi]
+        return True
+
+    def _dual_bounds(self, y: np.ndarray) -> None:
+        """Tighten the upper bounds with the aggregated equation ``(y @ a) @ x == y @ rhs``
+        that any row multipliers ``y`` (here: the LP's duals) give: where all its
+        coefficients have one sign, no unknown can exceed ``(y @ rhs) / coefficient``."""
+        g = self.at @ y
+        beta = float(y @ self.rhs)
+        g[np.abs(g) < 1e-9] = 0.0
+        if (g < 0).any():
+            if (g > 0).any():
+                return
+            g, beta = -g, -beta
+        k = np.flatnonzero(g)
+        if k.size:
+            bound = beta / g[k] + _CERT
+            self.ub[k] = np.minimum(self.ub[k], np.maximum(bound, self.lb[k]))
+
+    def objective(self) -> float:
+        return float(self.h.getInfo().objective_function_value)
+
+    def sweep(self, goal: np.ndarray, sense: float) -> None:
+        """Aggregated objectives: push all uncertified ``goal`` unknowns towards
+        their implied bound at once, while that certifies enough of them."""
+        store = self.lo_v if sense > 0 else self.hi_v
+        while True:
+            todo = goal[np.isnan(store[goal])]
+            if sense < 0:
+                todo = todo[np.isfinite(self.ub[todo])]
+            if todo.size < 8:
+                return
+            cost = np.zeros(self.nc)
+            scale = np.maximum(self.ub[todo], 1.0) if sense < 0 else 1.0
+            cost[todo] = sense / scale
+            before = int(np.isnan(store[goal]).sum())
+            if not self.solve(cost):
+                return
+            if before - int(np.isnan(store[goal]).sum()) < max(2, todo.size // 20):
+                return
+
+    def one(self, i: int, sense: float) -> None:
+        """The exact LP minimum (sense 1) or maximum (sense -1) of unknown ``i``."""
+        cost = np.zeros(self.nc)
+        cost[i] = sense
+        store = self.lo_v if sense > 0 else self.hi_v
+        if self.solve(cost):
+            store[i] = self.objective() * sense
+        else:
+            store[i] = -np.inf * sense
+            self.var_hi[i] = np.inf
+
+
+#: Processes that share one component's LPs in the exact audit (the issue's
+#: target machine has 2 cores); set ``OZAMONITOR_LP_WORKERS=1`` to stay in-process.
+_PARALLEL_MIN = 300  # fewer LPs than this are not worth starting a process
+
+
+def _workers() -> int:
+    import os
+
+    env = os.environ.get("OZAMONITOR_LP_WORKERS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(2, len(os.sched_getaffinity(0))))
+
+
+def _solve_jobs(a: sp.csr_matrix, rhs: np.ndarray, jobs: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact LP bounds of the unknowns ``jobs[:, 0]`` (sense ``jobs[:, 1]``) in a
+    fresh LP; returns ``lo_v, hi_v`` (NaN where not asked). Runs in a worker."""
+    lp = _ComponentLP(a, rhs)
+    _run_jobs(lp, jobs)
+    return lp.lo_v, lp.hi_v
+
+
+def _run_jobs(lp: _ComponentLP, jobs: np.ndarray) -> None:
+    for i, sense in jobs.tolist():
+        store = lp.lo_v if sense > 0 else lp.hi_v
+        if np.isnan(store[int(i)]):
+            lp.one(int(i), float(sense))
+
+
+def _exact(lp: _ComponentLP, a: sp.csr_matrix, rhs: np.ndarray, ug: np.ndarray) -> None:
+    """Every remaining exact bound of ``ug``, shared between processes when many."""
+    jobs = np.array([(i, s) for s in (1.0, -1.0) for i in ug.tolist()
+                     if np.isnan((lp.lo_v if s > 0 else lp.hi_v)[i])], float).reshape(-1, 2)
+    n_work = _workers()
+    if n_work == 1 or len(jobs) < _PARALLEL_MIN:
+        _run_jobs(lp, jobs)
+        return
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+
+    parts = [jobs[k::n_work] for k in range(n_work)]
+    # a plain child process (not multiprocessing: that would re-import the
+    # caller's main script, and forking would copy HiGHS's and polars' threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = []
+        for k, part in enumerate(parts[1:]):
+            src, dst = f"{tmp}/in{k}.pkl", f"{tmp}/out{k}.pkl"
+            with open(src, "wb") as f:
+                pickle.dump((a, rhs, part), f)
+            procs.append((subprocess.Popen([sys.executable, "-m", __name__, src, dst]), dst))
+        _run_jobs(lp, parts[0])
+        for proc, dst in procs:
+            if proc.wait() != 0:
+                raise RuntimeError(f"attacker LP worker failed (exit {proc.returncode})")
+            with open(dst, "rb") as f:
+                lo_v, hi_v = pickle.load(f)
+            lp.lo_v = np.where(np.isnan(lp.lo_v), lo_v, lp.lo_v)
+            lp.hi_v = np.where(np.isnan(lp.hi_v), hi_v, lp.hi_v)
+
+
+def _worker_main(src: str, dst: str) -> None:
+    """``python -m ozamonitor.privacy.attack IN OUT``: solve the jobs pickled in IN."""
+    import pickle
+
+    with open(src, "rb") as f:
+        a, rhs, jobs = pickle.load(f)
+    with open(dst, "wb") as f:
+        pickle.dump(_solve_jobs(a, rhs, jobs), f)
+
+
 def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
                      cells: np.ndarray, rels: np.ndarray, goal: np.ndarray,
                      enough: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -161,62 +400,31 @@ def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
     With ``enough``, a cell whose values in the solutions found so far already
     span ``enough`` is not solved for: its returned bounds are those values
     (an inner approximation of its interval, wide enough for the caller).
+    Otherwise the bounds are the exact LP bounds: certified by a solution that
+    reaches an implied bound, or solved for one by one.
     """
-    sub = rel[rels]
-    pub = ~hidden
-    rhs = -(sub[:, pub] @ values[pub])
-    a = sp.csr_matrix(sub[:, cells])
-    if a.shape[0] == 0:  # no relation: only non-negativity
+    if rels.size == 0:  # no relation: only non-negativity
         return np.zeros(goal.size), np.full(goal.size, np.inf)
-    a.sort_indices()
-    rep = _merge_identities(a, rhs)
-    reps, col_of = np.unique(rep, return_inverse=True)
-    nc = reps.size
-    a = sp.csr_matrix((a.data, col_of[a.indices], a.indptr), shape=(a.shape[0], nc))
-    a.sum_duplicates()
-    a.eliminate_zeros()
-    keep = np.diff(a.indptr) > 0
-    a, rhs = a[keep], rhs[keep]
-    import highspy
-
-    h = _quiet_highs()
-    h.setOptionValue("presolve", "off")  # keeps the basis between objectives
-    inf = highspy.kHighsInf
-    h.addVars(nc, np.zeros(nc), np.full(nc, inf))
-    if a.shape[0]:
-        h.addRows(a.shape[0], rhs, rhs, a.nnz, a.indptr[:-1].astype(np.int32),
-                  a.indices.astype(np.int32), a.data)
-    pos = {int(c): int(col_of[i]) for i, c in enumerate(cells.tolist())}
-    var_lo = np.full(nc, np.inf)
-    var_hi = np.full(nc, -np.inf)
-    lo_v = np.full(nc, np.nan)
-    hi_v = np.full(nc, np.nan)
-    idx = np.arange(nc, dtype=np.int32)
-    zero = np.zeros(nc)
-    for c in goal.tolist():
-        i = pos[c]
-        for sense, store in ((1.0, lo_v), (-1.0, hi_v)):
-            if not np.isnan(store[i]):
-                continue
-            if enough is not None and var_hi[i] - var_lo[i] >= enough:
-                continue
-            cost = zero.copy()
-            cost[i] = sense
-            h.changeColsCost(nc, idx, cost)
-            h.run()
-            status = h.getModelStatus()
-            if status == highspy.HighsModelStatus.kOptimal:
-                store[i] = h.getInfo().objective_function_value * sense
-                x = np.asarray(h.getSolution().col_value)
-                np.minimum(var_lo, x, out=var_lo)
-                np.maximum(var_hi, x, out=var_hi)
-            elif status == highspy.HighsModelStatus.kUnbounded:
-                store[i] = -np.inf * sense
-                var_hi[i] = np.inf
-            else:
-                raise RuntimeError("attacker LP: unexpected status "
-                                   f"{h.modelStatusToString(status)}")
+    a, rhs, col_of = _component_lp(rel, values, hidden, cells, rels)
+    lp = _ComponentLP(a, rhs)
+    pos = dict(zip(cells.tolist(), col_of.tolist(), strict=True))
     gi = np.array([pos[c] for c in goal.tolist()], np.int64)
-    lo = np.where(np.isnan(lo_v[gi]), var_lo[gi], lo_v[gi])
-    hi = np.where(np.isnan(hi_v[gi]), var_hi[gi], hi_v[gi])
+    ug = np.unique(gi)
+    lp.sweep(ug, 1.0)
+    lp.sweep(ug, -1.0)
+    if enough is None:
+        _exact(lp, a, rhs, ug)
+    else:
+        for i in ug.tolist():
+            for sense, store in ((1.0, lp.lo_v), (-1.0, lp.hi_v)):
+                if np.isnan(store[i]) and lp.var_hi[i] - lp.var_lo[i] < enough:
+                    lp.one(i, sense)
+    lo = np.where(np.isnan(lp.lo_v[gi]), lp.var_lo[gi], lp.lo_v[gi])
+    hi = np.where(np.isnan(lp.hi_v[gi]), lp.var_hi[gi], lp.hi_v[gi])
     return lo, hi
+
+
+if __name__ == "__main__":
+    import sys
+
+    _worker_main(sys.argv[1], sys.argv[2])
