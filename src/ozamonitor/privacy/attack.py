@@ -333,36 +333,48 @@ def _workers() -> int:
     return max(1, min(2, len(os.sched_getaffinity(0))))
 
 
-def _solve_jobs(a: sp.csr_matrix, rhs: np.ndarray, jobs: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact LP bounds of the unknowns ``jobs[:, 0]`` (sense ``jobs[:, 1]``) in a
-    fresh LP; returns ``lo_v, hi_v`` (NaN where not asked). Runs in a worker."""
+def _solve_jobs(a: sp.csr_matrix, rhs: np.ndarray, jobs: np.ndarray,
+                enough: float | None, seen: tuple[np.ndarray, np.ndarray]
+                ) -> tuple[np.ndarray, ...]:
+    """:func:`_run_jobs` in a fresh LP, ``seen`` being the range of the solutions
+    found before; returns its exact bounds (NaN where not solved) and the range
+    of its solutions. Runs in a worker process."""
     lp = _ComponentLP(a, rhs)
-    _run_jobs(lp, jobs)
-    return lp.lo_v, lp.hi_v
+    lp.var_lo, lp.var_hi = seen[0].copy(), seen[1].copy()
+    _run_jobs(lp, jobs, enough)
+    return lp.lo_v, lp.hi_v, lp.var_lo, lp.var_hi
 
 
-def _run_jobs(lp: _ComponentLP, jobs: np.ndarray) -> None:
+def _run_jobs(lp: _ComponentLP, jobs: np.ndarray, enough: float | None) -> None:
+    """Exact minimum (sense 1) or maximum (-1) of each ``jobs`` row ``(unknown, sense)``
+    not known yet; with ``enough``, not for an unknown whose range over the
+    solutions found so far spans ``enough``."""
     for i, sense in jobs.tolist():
+        i = int(i)
         store = lp.lo_v if sense > 0 else lp.hi_v
-        if np.isnan(store[int(i)]):
-            lp.one(int(i), float(sense))
+        if np.isnan(store[i]) and (enough is None or lp.var_hi[i] - lp.var_lo[i] < enough):
+            lp.one(i, float(sense))
 
 
-def _exact(lp: _ComponentLP, a: sp.csr_matrix, rhs: np.ndarray, ug: np.ndarray) -> None:
-    """Every remaining exact bound of ``ug``, shared between processes when many."""
-    jobs = np.array([(i, s) for s in (1.0, -1.0) for i in ug.tolist()
-                     if np.isnan((lp.lo_v if s > 0 else lp.hi_v)[i])], float).reshape(-1, 2)
+def _shared(lp: _ComponentLP, a: sp.csr_matrix, rhs: np.ndarray, ug: np.ndarray,
+            enough: float | None) -> None:
+    """:func:`_run_jobs` for the unknowns ``ug``, shared between processes when
+    there are many LPs to go (each process solves every n-th unknown's LPs)."""
+    todo = [i for i in ug.tolist() if np.isnan(lp.lo_v[i]) or np.isnan(lp.hi_v[i])]
+    if enough is not None:
+        todo = [i for i in todo if lp.var_hi[i] - lp.var_lo[i] < enough]
+    jobs = np.array([(i, s) for i in todo for s in (1.0, -1.0)], float).reshape(-1, 2)
     n_work = _workers()
     if n_work == 1 or len(jobs) < _PARALLEL_MIN:
-        _run_jobs(lp, jobs)
+        _run_jobs(lp, jobs, enough)
         return
     import pickle
     import subprocess
     import sys
     import tempfile
 
-    parts = [jobs[k::n_work] for k in range(n_work)]
+    parts = [jobs[k::n_work] if enough is None else
+             jobs[np.isin(jobs[:, 0], todo[k::n_work])] for k in range(n_work)]
     # a plain child process (not multiprocessing: that would re-import the
     # caller's main script, and forking would copy HiGHS's and polars' threads)
     with tempfile.TemporaryDirectory() as tmp:
@@ -370,16 +382,18 @@ def _exact(lp: _ComponentLP, a: sp.csr_matrix, rhs: np.ndarray, ug: np.ndarray) 
         for k, part in enumerate(parts[1:]):
             src, dst = f"{tmp}/in{k}.pkl", f"{tmp}/out{k}.pkl"
             with open(src, "wb") as f:
-                pickle.dump((a, rhs, part), f)
+                pickle.dump((a, rhs, part, enough, (lp.var_lo, lp.var_hi)), f)
             procs.append((subprocess.Popen([sys.executable, "-m", __name__, src, dst]), dst))
-        _run_jobs(lp, parts[0])
+        _run_jobs(lp, parts[0], enough)
         for proc, dst in procs:
             if proc.wait() != 0:
                 raise RuntimeError(f"attacker LP worker failed (exit {proc.returncode})")
             with open(dst, "rb") as f:
-                lo_v, hi_v = pickle.load(f)
+                lo_v, hi_v, var_lo, var_hi = pickle.load(f)
             lp.lo_v = np.where(np.isnan(lp.lo_v), lo_v, lp.lo_v)
             lp.hi_v = np.where(np.isnan(lp.hi_v), hi_v, lp.hi_v)
+            np.minimum(lp.var_lo, var_lo, out=lp.var_lo)
+            np.maximum(lp.var_hi, var_hi, out=lp.var_hi)
 
 
 def _worker_main(src: str, dst: str) -> None:
@@ -387,9 +401,9 @@ def _worker_main(src: str, dst: str) -> None:
     import pickle
 
     with open(src, "rb") as f:
-        a, rhs, jobs = pickle.load(f)
+        a, rhs, jobs, enough, seen = pickle.load(f)
     with open(dst, "wb") as f:
-        pickle.dump(_solve_jobs(a, rhs, jobs), f)
+        pickle.dump(_solve_jobs(a, rhs, jobs, enough, seen), f)
 
 
 def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
@@ -412,13 +426,7 @@ def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
     ug = np.unique(gi)
     lp.sweep(ug, 1.0)
     lp.sweep(ug, -1.0)
-    if enough is None:
-        _exact(lp, a, rhs, ug)
-    else:
-        for i in ug.tolist():
-            for sense, store in ((1.0, lp.lo_v), (-1.0, lp.hi_v)):
-                if np.isnan(store[i]) and lp.var_hi[i] - lp.var_lo[i] < enough:
-                    lp.one(i, sense)
+    _shared(lp, a, rhs, ug, enough)
     lo = np.where(np.isnan(lp.lo_v[gi]), lp.var_lo[gi], lp.lo_v[gi])
     hi = np.where(np.isnan(lp.hi_v[gi]), lp.var_hi[gi], lp.hi_v[gi])
     return lo, hi
