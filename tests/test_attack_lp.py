@@ -1,0 +1,99 @@
+"""The attacker LP's shortcuts (implied bounds, certificates, sweeps, a second
+process) against one plain LP per cell and bound (scipy's HiGHS)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from ozamonitor.privacy import attack
+from ozamonitor.privacy.attack import attacker_intervals, implied_bounds
+
+
+def _hierarchy(rng: np.random.Generator, n_groups: int = 6, n_parts: int = 5
+               ) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Relations of a two-way table with margins and a grand total, plus one
+    identity between two cells (as between definitions): ``rel @ values == 0``."""
+    vals = rng.integers(0, 12, size=(n_groups, n_parts))
+    cells = [*vals.ravel(), *vals.sum(1), *vals.sum(0), vals.sum()]
+    idx = np.arange(vals.size).reshape(vals.shape)
+    row_t, col_t = vals.size, vals.size + n_groups
+    grand = col_t + n_parts
+    rows = []
+    for g in range(n_groups):
+        rows.append({**{int(i): 1.0 for i in idx[g]}, row_t + g: -1.0})
+    for p in range(n_parts):
+        rows.append({**{int(i): 1.0 for i in idx[:, p]}, col_t + p: -1.0})
+    rows.append({**{row_t + g: 1.0 for g in range(n_groups)}, grand: -1.0})
+    # the same figure published twice: a copy of cell 0
+    cells.append(cells[0])
+    rows.append({0: 1.0, len(cells) - 1: -1.0})
+    r = sp.lil_matrix((len(rows), len(cells)))
+    for k, row in enumerate(rows):
+        for c, x in row.items():
+            r[k, c] = x
+    return r.tocsr(), np.array(cells, float)
+
+
+def _reference(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """One LP per hidden cell and bound over the whole system (no components)."""
+    h = np.flatnonzero(hidden)
+    a = rel[:, h].toarray()
+    b = -(rel[:, ~hidden] @ values[~hidden])
+    lo, hi = np.full(values.size, np.nan), np.full(values.size, np.nan)
+    for k, c in enumerate(h):
+        cost = np.zeros(h.size)
+        cost[k] = 1.0
+        r = linprog(cost, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        lo[c] = np.ceil(r.fun - 1e-6)
+        r = linprog(-cost, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+        hi[c] = np.inf if r.status == 3 else np.floor(-r.fun + 1e-6)
+    return lo, hi
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_implied_bounds_hold_every_lp_bound(seed):
+    rng = np.random.default_rng(seed)
+    rel, values = _hierarchy(rng)
+    hidden = rng.random(values.size) < 0.5
+    a = sp.csr_matrix(rel[:, hidden])
+    rhs = -(rel[:, ~hidden] @ values[~hidden])
+    lb, ub = implied_bounds(a, rhs)
+    lo, hi = _reference(rel, values, hidden)
+    assert (lb <= lo[hidden] + 1e-9).all() and (ub >= hi[hidden] - 1e-9).all()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_exact_intervals_equal_one_lp_per_cell(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    rel, values = _hierarchy(rng, n_groups=8, n_parts=6)
+    hidden = rng.random(values.size) < 0.6
+    if seed % 2:  # the second process path, on a small component
+        monkeypatch.setattr(attack, "_PARALLEL_MIN", 1)
+        monkeypatch.setenv("OZAMONITOR_LP_WORKERS", "2")
+    iv = attacker_intervals(rel, values, hidden)
+    lo, hi = _reference(rel, values, hidden)
+    np.testing.assert_array_equal(iv.lower[hidden], lo[hidden])
+    np.testing.assert_array_equal(iv.upper[hidden], hi[hidden])
+    np.testing.assert_array_equal(iv.lower[~hidden], values[~hidden])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_bounds_lie_inside_the_exact_ones(seed, monkeypatch):
+    rng = np.random.default_rng(100 + seed)
+    rel, values = _hierarchy(rng, n_groups=8, n_parts=6)
+    hidden = rng.random(values.size) < 0.6
+    if seed % 2:
+        monkeypatch.setattr(attack, "_PARALLEL_MIN", 1)
+        monkeypatch.setenv("OZAMONITOR_LP_WORKERS", "2")
+    exact = attacker_intervals(rel, values, hidden)
+    fast = attacker_intervals(rel, values, hidden, enough=9)
+    h = hidden
+    assert (fast.lower[h] >= exact.lower[h]).all() and (fast.upper[h] <= exact.upper[h]).all()
+    narrow = exact.width()[h] < 9
+    # a cell narrower than the width is always solved exactly
+    np.testing.assert_array_equal(fast.lower[h][narrow], exact.lower[h][narrow])
+    np.testing.assert_array_equal(fast.upper[h][narrow], exact.upper[h][narrow])
