@@ -254,6 +254,7 @@ class _ComponentLP:
         self.n_lp += 1
         status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kUnbounded:
+            self._ray()
             return False
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError("attacker LP: unexpected status "
@@ -268,6 +269,20 @@ class _ComponentLP:
         at_hi = np.isnan(self.hi_v) & np.isfinite(self.ub) & (x >= self.ub - _CERT)
         self.hi_v[at_hi] = self.ub[at_hi]
         return True
+
+    def _ray(self) -> None:
+        """An unbounded LP's ray ``d >= 0`` with ``a @ d == 0``: the true table plus
+        any multiple of it is feasible, so every unknown with ``d > 0`` is unbounded."""
+        _, has_ray, d = self.h.getPrimalRay()
+        if not has_ray:
+            return
+        d = np.asarray(d, float)
+        scale = max(float(np.abs(d).max(initial=0.0)), 1.0)
+        if (d < -1e-9 * scale).any() or np.abs(self.at.T @ d).max(initial=0.0) > 1e-9 * scale:
+            return
+        up = d > 1e-7 * scale
+        self.hi_v[up] = np.inf
+        self.var_hi[up] = np.inf
 
     def _dual_bounds(self, y: np.ndarray) -> None:
         """Tighten the upper bounds with the aggregated equation ``(y @ a) @ x == y @ rhs``
@@ -292,6 +307,8 @@ class _ComponentLP:
         """Aggregated objectives: push all uncertified ``goal`` unknowns towards
         their implied bound at once, while that certifies enough of them."""
         store = self.lo_v if sense > 0 else self.hi_v
+        if sense < 0:
+            self._unbounded_sweep(goal)
         while True:
             todo = goal[np.isnan(store[goal])]
             if sense < 0:
@@ -305,6 +322,18 @@ class _ComponentLP:
             if not self.solve(cost):
                 return
             if before - int(np.isnan(store[goal]).sum()) < max(2, todo.size // 20):
+                return
+
+    def _unbounded_sweep(self, goal: np.ndarray) -> None:
+        """Maximise the sum of the unknowns without a finite implied bound; while
+        that is unbounded, its ray proves some of them unbounded."""
+        while True:
+            todo = goal[np.isnan(self.hi_v[goal]) & ~np.isfinite(self.ub[goal])]
+            if todo.size < 8:
+                return
+            cost = np.zeros(self.nc)
+            cost[todo] = -1.0
+            if self.solve(cost) or np.isnan(self.hi_v[todo]).sum() > todo.size - 2:
                 return
 
     def one(self, i: int, sense: float) -> None:
