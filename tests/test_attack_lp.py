@@ -97,3 +97,15 @@ def test_fast_bounds_lie_inside_the_exact_ones(seed, monkeypatch):
     # a cell narrower than the width is always solved exactly
     np.testing.assert_array_equal(fast.lower[h][narrow], exact.lower[h][narrow])
     np.testing.assert_array_equal(fast.upper[h][narrow], exact.upper[h][narrow])
+
+
+def test_unbounded_cells_found_by_rays_equal_one_lp_per_cell():
+    rng = np.random.default_rng(7)
+    rel, values = _hierarchy(rng, n_groups=8, n_parts=6)
+    hidden = np.ones(values.size, bool)
+    hidden[[0, 3, 50]] = False  # a few published cells; most others stay unbounded
+    iv = attacker_intervals(rel, values, hidden)
+    lo, hi = _reference(rel, values, hidden)
+    assert np.isinf(hi[hidden]).sum() >= 10
+    np.testing.assert_array_equal(iv.lower[hidden], lo[hidden])
+    np.testing.assert_array_equal(iv.upper[hidden], hi[hidden])
