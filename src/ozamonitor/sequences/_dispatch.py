@@ -347,7 +347,8 @@ def _lcp_keys(codes: np.ndarray, lens: np.ndarray, method: str) -> tuple[np.ndar
 
 def square_direct(seqs: SequenceData, setup: DistanceSetup, dtype: np.dtype,
                   backend: str) -> np.ndarray | None:
-    """The ``N x N`` matrix of all sequences in one pass (LCP/RLCP, HAM/DHD), or ``None``.
+    """The ``N x N`` matrix of all sequences in one pass (LCP/RLCP, HAM/DHD with one
+    off-diagonal cost), or ``None``.
 
     Only for methods where duplicates need no special treatment: the formula
     gives 0 for identical sequences (HAM/DHD: when every diagonal cost is 0).
@@ -370,11 +371,10 @@ def square_direct(seqs: SequenceData, setup: DistanceSetup, dtype: np.dtype,
     if diag.any() or sm3.shape[1] > 255:
         return None
     c = np.ascontiguousarray(codes[:, :ln])
-    out = np.empty((n, n), dtype=dtype)
     off = sm3[:, ~np.eye(sm3.shape[1], dtype=bool)]
-    if off.size and np.all(off == off.flat[0]):
-        sq.mismatch_square(c, sq.byte_lanes(c, ln), float(off.flat[0]), maxdist, norm_code, out)
-    else:
-        sq.ham_square(c, fast.lane_codes(c, lens, 0), np.ascontiguousarray(sm3), maxdist,
-                      norm_code, out)
+    if not (off.size and np.all(off == off.flat[0])):
+        # cost profiles: compute-bound, so half the pairs (condensed) and a mirror pass win
+        return None
+    out = np.empty((n, n), dtype=dtype)
+    sq.mismatch_square(c, sq.byte_lanes(c, ln), float(off.flat[0]), maxdist, norm_code, out)
     return out

@@ -1,6 +1,6 @@
 """Numba kernels writing the full ``N x N`` matrix directly (internal).
 
-For the methods whose per-pair work is a few operations (LCP/RLCP, HAM, DHD)
+For the methods whose per-pair work is a few operations (LCP/RLCP, HAM with one cost)
 the matrix is memory-bound: computing the condensed distances of the distinct
 sequences, mirroring them into a square and expanding duplicates moves the
 data three times. These kernels instead compute every ordered pair, duplicates
@@ -15,8 +15,9 @@ output is written once.
   position-major ``uint8`` codes, so the mismatch count of one query against
   the whole block is one byte compare and add per position across the lanes
   (64 pairs per AVX-512 instruction, 32 with AVX2).
-* **HAM/DHD with a cost matrix**: the query's cost profile
-  ``P[t, s] = sm[t, a_t, s]`` summed over the block's codes (float64 lanes).
+
+HAM/DHD with a cost matrix stay on the condensed path: summing cost profiles
+is compute-bound, so computing half the pairs and mirroring wins there.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from ozamonitor.sequences._kernels import normalize
 
 #: targets per block of the mismatch kernel (one AVX-512 register of bytes)
 BYTE_LANES = 64
-#: targets per block of the cost-profile kernel (float64 lanes)
-LANES = 8
 
 
 @njit(cache=True)
@@ -108,34 +107,3 @@ def mismatch_square(codes: np.ndarray, tc: np.ndarray, cost: float, maxdist: flo
             c0 = g * BYTE_LANES
             for k in range(min(BYTE_LANES, n - c0)):
                 row[c0 + k] = normalize(float(acc[k]) * cost, maxdist, maxdist, maxdist, norm)
-
-
-@njit(parallel=True, cache=True)
-def ham_square(codes: np.ndarray, tc: np.ndarray, sm3: np.ndarray, maxdist: float,
-               norm: int, out: np.ndarray) -> None:
-    """HAM/DHD distances with a (time-varying) cost matrix, ``out (N, N)``.
-
-    ``tc`` is :func:`ozamonitor.sequences._fast_kernels.lane_codes` (blocks of ``LANES``).
-    """
-    n, width = codes.shape
-    tv = sm3.shape[0] > 1
-    n_st = sm3.shape[2]
-    for r in prange(n):
-        prof = np.empty((width, n_st))
-        acc = np.empty(LANES)
-        for t in range(width):
-            sm = sm3[t if tv else 0]
-            for s in range(n_st):
-                prof[t, s] = sm[codes[r, t], s]
-        row = out[r]
-        for g in range(tc.shape[0]):
-            acc[:] = 0.0
-            for t in range(width):
-                lane = tc[g, t]
-                pt = prof[t]
-                for k in range(LANES):
-                    acc[k] += pt[lane[k]]
-            c0 = g * LANES
-            for k in range(min(LANES, n - c0)):
-                # TraMineR (DHDdistance.cpp): maxdist is also the length
-                row[c0 + k] = normalize(acc[k], maxdist, maxdist, maxdist, norm)
