@@ -61,7 +61,7 @@ from ozamonitor.counting.definition import (
 )
 from ozamonitor.register.calendar import school_year_bounds
 
-__all__ = ["Inequality", "definition_inequalities", "stock_within_flow"]
+__all__ = ["TOTAL", "Inequality", "definition_inequalities", "stock_within_flow"]
 
 TOTAL = "total"
 #: Largest number of atoms of one truth table (2**22 rows, ~0.5 MB per packed predicate).
@@ -199,7 +199,7 @@ def _pair(a: Definition, b: Definition) -> list[Inequality]:
     raw: set[str] = set()
     dur: set[Duration] = set()
     for d in (a, b):
-        raw.update(_DERIVED[d.population] if d.population in _DERIVED else (d.population,))
+        raw.update(_DERIVED.get(d.population, (d.population,)))
         for c in d.categories:
             _atoms(c.node, raw, dur)
     if len(raw) + len(dur) > MAX_ATOMS:
