@@ -119,8 +119,9 @@ def declare_inequalities(pub: Publication, definitions: Sequence[Definition],
     (:mod:`ozamonitor.counting.implications`) between the cells of the tables
     ``by_<level>``: between definitions on every stock date in every region, over
     a school year nationally (where the larger side is a total: an exclusive
-    definition's category over a year is the first one met, not a pointwise one); and each definition's stock on a date <= its flow
-    over the school year holding it (nationally)."""
+    definition's category over a year is the first one met, not a pointwise
+    one); and each definition's stock on a date <= its flow over the school year
+    holding it (nationally)."""
     pairs = definition_inequalities(definitions)
     stock_flow = stock_within_flow(periods)
     dates = sorted({d for d, _ in stock_flow} | {p for p in periods if _is_date(p)})
