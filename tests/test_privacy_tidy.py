@@ -72,3 +72,28 @@ def test_survey_folder_passes_the_audit(tmp_path):
     a = audit_folder(tmp_path / "pub")
     assert a.height == int(res.suppressed.sum()) and a["ok"].all()
     assert np.isin(a["table"].to_numpy(), ["tidy"]).all()
+
+
+def test_two_way_table_with_a_grand_total():
+    """Rows are regions plus NL, columns states plus 'cases' (the casework counts):
+    the grand total (NL, cases) holds every inner row."""
+    from ozamonitor.attendance.counts import protect
+
+    vals = {("a", "s1"): 2, ("a", "s2"): 30, ("b", "s1"): 25, ("b", "s2"): 40}
+    rows = [{"region": r, "measure": m, "count": v} for (r, m), v in vals.items()]
+    for r in ("a", "b"):
+        rows.append({"region": r, "measure": "cases",
+                     "count": sum(v for (x, _), v in vals.items() if x == r)})
+    for m in ("s1", "s2", "cases"):
+        rows.append({"region": "NL", "measure": m,
+                     "count": sum(x["count"] for x in rows if x["measure"] == m)})
+    df = pl.DataFrame(rows)
+    groups = [(["region"], pl.col("measure") == "cases"), (["measure"], pl.col("region") == "NL")]
+    t = protect(df, sum_groups=groups)
+    hidden = set(t.filter(pl.col("suppression").is_not_null())
+                 .select("region", "measure").rows())
+    assert hidden == {("a", "s1"), ("a", "s2"), ("b", "s1"), ("b", "s2")}  # the rectangle
+    _, res = protect_tidy(df, "count", groups)
+    assert res.audit()["ok"].all()
+    nl = res.publication.matrix()[df.height - 1]
+    assert nl.nnz == 4  # the grand total holds the four inner cells

@@ -47,6 +47,10 @@ def protect(table: pl.DataFrame, *, sum_groups: Sequence[Any],
             threshold: int = DEFAULT_THRESHOLD) -> pl.DataFrame:
     """Disclosure control of a tidy count table (the adapter to :mod:`ozamonitor.privacy`).
 
+    When every sum group's total is a row of ``table`` the table goes through
+    the joint engine (:func:`ozamonitor.privacy.tidy.protect_tidy`); a group whose
+    total is published elsewhere (``None``) falls back to the per-table rules.
+
     Parameters
     ----------
     table : polars.DataFrame
@@ -63,6 +67,12 @@ def protect(table: pl.DataFrame, *, sum_groups: Sequence[Any],
         ``table`` with ``count`` null where suppressed and a ``suppression``
         column (``primary``, ``secondary`` or null).
     """
+    if all(total is not None for _, total in sum_groups):
+        from ozamonitor.privacy.tidy import protect_tidy
+
+        return protect_tidy(table, "count", [(list(c), t) for c, t in sum_groups],
+                            threshold=threshold)[0]
+    # a total published elsewhere is no row here: per-table rules
     from ozamonitor.privacy.disclosure import SumGroup, suppress
 
     groups = [SumGroup(list(cols), total=total) for cols, total in sum_groups]

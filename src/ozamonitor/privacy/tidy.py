@@ -25,9 +25,53 @@ __all__ = ["protect_tidy", "tidy_publication"]
 _ROW = "__row"
 
 
-def tidy_publication(table: pl.DataFrame, value: str, sum_groups: Sequence[Sequence[str]], *,
-                     total_col: str, total: str = "total") -> Publication:
+Group = Sequence[str] | tuple[Sequence[str], pl.Expr]
+
+
+def _groups(sum_groups: Sequence[Group], total_col: str | None,
+            total: str) -> list[tuple[list[str], pl.Expr]]:
+    out = []
+    for g in sum_groups:
+        if isinstance(g, tuple) and len(g) == 2 and isinstance(g[1], pl.Expr):
+            out.append((list(g[0]), g[1]))
+        elif total_col is None:
+            raise ValueError(f"sum group {g!r}: give (columns, total expression) or total_col")
+        else:
+            out.append((list(g), pl.col(total_col) == total))
+    return out
+
+
+def _membership(df: pl.DataFrame, groups: list[tuple[list[str], pl.Expr]]) -> pl.DataFrame:
+    """``inner, __row``: the non-total rows under every row. A total row holds the
+    rows of its group that are not its group's totals (and what they hold), to a
+    fixed point, so a grand total that is a total in two groups holds every row."""
+    marks = df.select(_ROW, *[e.fill_null(False).alias(f"__t{k}")
+                              for k, (_, e) in enumerate(groups)])
+    any_tot = pl.any_horizontal([pl.col(f"__t{k}") for k in range(len(groups))])
+    base = df.join(marks, on=_ROW)
+    m = base.filter(~any_tot).select(pl.col(_ROW).alias("inner"), _ROW)
+    for _ in range(len(groups) + 1):
+        parts = [m]
+        for k, (cols, _) in enumerate(groups):
+            tot = base.filter(pl.col(f"__t{k}")).select(_ROW, *cols)
+            sub = base.filter(~pl.col(f"__t{k}")).select(pl.col(_ROW).alias("__sub"), *cols)
+            parts.append(tot.join(sub, on=cols, nulls_equal=True).join(
+                m.rename({_ROW: "__sub"}), on="__sub").select("inner", _ROW))
+        nxt = pl.concat(parts).unique()
+        if nxt.height == m.height:
+            break
+        m = nxt
+    lonely = df.join(m, on=_ROW, how="anti").select(pl.col(_ROW).alias("inner"), _ROW)
+    return pl.concat([m, lonely])
+
+
+def tidy_publication(table: pl.DataFrame, value: str, sum_groups: Sequence[Group], *,
+                     total_col: str | None = None, total: str = "total") -> Publication:
     """The publication of ``table`` (one table ``tidy``, one cell per row, in row order).
+
+    ``sum_groups``: column lists whose total row has ``total_col == total``, or
+    ``(columns, total_expression)`` pairs. Rows that are a total in no group are
+    the inner cells.
 
     Raises
     ------
@@ -36,22 +80,12 @@ def tidy_publication(table: pl.DataFrame, value: str, sum_groups: Sequence[Seque
         the other rows of its group (the table is not additive).
     """
     vals = table[value]
-    if vals.null_count() or (vals.cast(pl.Float64) != vals.cast(pl.Float64).round()).any():
-        bad = int(np.flatnonzero((vals.is_null() | (vals.cast(pl.Float64)
-                                  != vals.cast(pl.Float64).round())).to_numpy())[0])
+    whole = vals.is_not_null() & (vals.cast(pl.Float64) == vals.cast(pl.Float64).round())
+    if not whole.all():
+        bad = int(np.flatnonzero(~whole.fill_null(False).to_numpy())[0])
         raise ValueError(f"row {bad}: {value} {vals[bad]!r} is not a whole count")
     df = table.with_row_index(_ROW).with_columns(pl.col(_ROW).cast(pl.Int64))
-    is_tot = pl.col(total_col) == total
-    leaves = df.filter(~is_tot)
-    tots = df.filter(is_tot)
-    mem = [leaves.select(pl.col(_ROW).alias("inner"), _ROW)]
-    for cols in sum_groups:
-        mem.append(tots.select(_ROW, *cols).join(
-            leaves.select(pl.col(_ROW).alias("inner"), *cols), on=list(cols),
-            nulls_equal=True).select("inner", _ROW))
-    m = pl.concat(mem).unique()
-    lonely = tots.join(m, on=_ROW, how="anti").select(pl.col(_ROW).alias("inner"), _ROW)
-    m = pl.concat([m, lonely])
+    m = _membership(df, _groups(sum_groups, total_col, total))
     inner = m["inner"].unique().sort()
     m = m.with_columns(inner_id=pl.col("inner").replace_strict(
         inner, pl.Series(np.arange(inner.len())), return_dtype=pl.Int64))
@@ -67,8 +101,8 @@ def tidy_publication(table: pl.DataFrame, value: str, sum_groups: Sequence[Seque
     return pub
 
 
-def protect_tidy(table: pl.DataFrame, value: str, sum_groups: Sequence[Sequence[str]], *,
-                 total_col: str, total: str = "total", threshold: int = 10,
+def protect_tidy(table: pl.DataFrame, value: str, sum_groups: Sequence[Group], *,
+                 total_col: str | None = None, total: str = "total", threshold: int = 10,
                  width: int | None = None) -> tuple[pl.DataFrame, Protected]:
     """``table`` protected jointly: ``value`` null where suppressed, and a
     ``suppression`` column (``primary`` / ``secondary`` / null, for the audit; publish
