@@ -197,3 +197,64 @@ def test_attacker_inequalities_match_plain_lp():
             want = sense * r.fun if r.status == 0 else np.inf
             got = iv.lower[j] if sense == 1 else iv.upper[j]
             assert got == (np.ceil(want - 1e-6) if sense == 1 else np.floor(want + 1e-6))
+
+
+def test_independent_attacker_with_the_rules(protected, tmp_path):
+    """An outsider's LP over the nation and gemeente tables of a stock + flow
+    publication, with the sums and the rules' inequalities declared by hand
+    (OCW 2016 <= VWS and <= Balans per gemeente on the date; stock <= flow
+    nationally): no small cell is narrower than the width."""
+    write_folder(protected, tmp_path / "pub")
+    read = lambda n: pl.read_csv(tmp_path / "pub" / "tables" / f"{n}.csv",  # noqa: E731
+                                 infer_schema=False)
+    cells = pl.concat([read("by_nation"), read("by_gemeente")]).with_row_index("j")
+    hid = (cells["count"] == "x").to_numpy()
+    val = cells["count"].cast(pl.Int64, strict=False).fill_null(0).to_numpy()
+    key = {(r["definition"], r["category"], r["region"], r["period"]): r["j"]
+           for r in cells.iter_rows(named=True)}
+    eq: list[dict[int, float]] = []
+    ub: list[dict[int, float]] = []
+    by_dkp: dict[tuple, list[int]] = {}
+    for (d, k, r, p), j in key.items():
+        if r != "NL":
+            by_dkp.setdefault((d, k, p), []).append(j)
+    for (d, k, p), js in by_dkp.items():
+        eq.append({key[(d, k, "NL", p)]: 1.0, **{j: -1.0 for j in js}})
+    day = DATES[0].isoformat()
+    for (d, k, r, p), j in key.items():
+        if (d, k) == ("ocw2016", TOTAL) and p == day:
+            ub += [{j: 1.0, key[("vws", TOTAL, r, p)]: -1.0},
+                   {j: 1.0, key[("balans", TOTAL, r, p)]: -1.0}]
+        if k == TOTAL and r == "NL" and p == day:
+            ub.append({j: 1.0, key[(d, k, r, YEAR)]: -1.0})
+
+    def dense(rows: list[dict[int, float]]) -> np.ndarray:
+        a = np.zeros((len(rows), len(key)))
+        for i, rel in enumerate(rows):
+            for j, x in rel.items():
+                a[i, j] = x
+        return a
+
+    A, G = dense(eq), dense(ub)
+    h = np.flatnonzero(hid)
+    assert h.size > 0
+    small = [i for i, j in enumerate(h) if 0 < protected.values[_cell(protected, cells, j)] < 10]
+    assert small
+    rng = np.random.default_rng(0)
+    for t in rng.choice(small, size=min(12, len(small)), replace=False):
+        c = np.zeros(h.size)
+        c[t] = 1
+        kw = dict(A_eq=A[:, h], b_eq=-(A[:, ~hid] @ val[~hid]), A_ub=G[:, h],
+                  b_ub=-(G[:, ~hid] @ val[~hid]), bounds=(0, None), method="highs")
+        lo, hi = linprog(c, **kw), linprog(-c, **kw)
+        lo_v = np.ceil(lo.fun - 1e-6)
+        hi_v = np.inf if hi.status == 3 else np.floor(-hi.fun + 1e-6)
+        assert hi_v - lo_v >= 9, (cells.row(int(h[t])), lo_v, hi_v)
+
+
+def _cell(protected, cells: pl.DataFrame, j: int) -> int:  # type: ignore[no-untyped-def]
+    """The index in ``protected`` of row ``j`` of the concatenated nation + gemeente tables."""
+    r = cells.row(j, named=True)
+    name = "by_nation" if r["region"] == "NL" else "by_gemeente"
+    keys = pl.DataFrame({k: [r[k]] for k in ("definition", "category", "region", "period")})
+    return int(protected.publication.cell_ids(name, keys)[0])
