@@ -258,3 +258,13 @@ def _cell(protected, cells: pl.DataFrame, j: int) -> int:  # type: ignore[no-unt
     name = "by_nation" if r["region"] == "NL" else "by_gemeente"
     keys = pl.DataFrame({k: [r[k]] for k in ("definition", "category", "region", "period")})
     return int(protected.publication.cell_ids(name, keys)[0])
+
+
+def test_one_definition_declares_only_stock_within_flow(synthetic_register):
+    c = Counter(synthetic_register(0.002, 5), ["ocw2016"])
+    pc = pl.concat([c.stock([DATES[0]]), c.flow(YEAR)], how="diagonal_relaxed")
+    res = protect_counts(c, pc, threshold=10)
+    g = res.inequalities
+    assert g is not None and g.shape[0] <= 1  # ocw2016 total on the date <= over the year
+    c1 = Counter(synthetic_register(0.002, 5), ["ocw2016"])
+    assert protect_counts(c1, c1.stock([DATES[0]]), threshold=10).inequalities.shape[0] == 0

@@ -131,8 +131,9 @@ def declare_inequalities(pub: Publication, definitions: Sequence[Definition],
     # time: only its total (and a non-exclusive category) is a pointwise "ever met"
     rows = [(a.smaller[0], a.smaller[1], a.larger[0], a.larger[1],
              a.larger[1] == TOTAL or not exclusive[a.larger[0]]) for a in pairs]
-    ineq = pl.DataFrame(rows, schema=["definition", "category", "def_l", "cat_l", "in_flow"],
-                        orient="row")
+    ineq = pl.DataFrame(rows, schema={"definition": pl.String, "category": pl.String,
+                                      "def_l": pl.String, "cat_l": pl.String,
+                                      "in_flow": pl.Boolean}, orient="row")
     for b in levels:
         t = next(x for x in pub.tables if x.spec.name == table_name(b))
         cells = t.cells.select(*DIMS)
@@ -145,11 +146,13 @@ def declare_inequalities(pub: Publication, definitions: Sequence[Definition],
         pub.add_inequalities(pub.cell_ids(t.spec.name, small),
                              pub.cell_ids(t.spec.name, large))
         if b == "nation" and stock_flow:
-            sf = pl.DataFrame(stock_flow, schema=["period", "year"], orient="row")
+            sf = pl.DataFrame(stock_flow, schema={"period": pl.String, "year": pl.String},
+                              orient="row")
             cats = [(d.name, c) for d in definitions
                     for c in ([TOTAL] if d.exclusive else [TOTAL, *d.category_names()])]
             st = cells.join(sf, on="period").join(
-                pl.DataFrame(cats, schema=["definition", "category"], orient="row"),
+                pl.DataFrame(cats, schema={"definition": pl.String, "category": pl.String},
+                             orient="row"),
                 on=["definition", "category"])
             pub.add_inequalities(pub.cell_ids(t.spec.name, st),
                                  pub.cell_ids(t.spec.name, st.with_columns(period="year")))
