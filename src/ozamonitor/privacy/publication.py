@@ -7,7 +7,10 @@ membership pattern across all definitions and categories) -- and, for every
 published table, which inner cells each of its cells adds up. Every relation
 between published cells (totals, hierarchies such as school -> SWV -> nation,
 identities between definitions) then follows from the matrix exactly; nothing
-is declared by hand.
+is declared by hand. Inequalities that an attacker knows from elsewhere (e.g.
+from the definitions' rules: one definition never counts more than another)
+are not in the matrix; they are declared with :meth:`Publication.add_inequalities`
+and join the attacker's LP as ``<=`` rows.
 
 >>> pub = Publication(inner_counts)                      # doctest: +SKIP
 >>> pub.add_table(TableSpec("by_gemeente", ("definition", "category", "region", "period")),
