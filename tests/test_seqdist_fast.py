@@ -142,3 +142,17 @@ def test_square_in_one_pass_equals_condensed(method: str, norm: str) -> None:
     cond = seqdist(seqs, method, norm=norm, condensed=True)
     np.testing.assert_array_equal(sq, squareform(cond, checks=False))
     assert np.all(np.diag(sq) == 0.0)
+
+
+def test_vector_width_opt_out_and_user_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    """512-bit code is asked for only when neither the user nor numba has chosen."""
+    import numba
+
+    from ozamonitor.sequences._vector_width import prefer_512_bit_vectors
+
+    monkeypatch.setenv("OZAMONITOR_VECTOR_256", "1")
+    assert prefer_512_bit_vectors() is False
+    monkeypatch.delenv("OZAMONITOR_VECTOR_256")
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", "+avx2")
+    assert prefer_512_bit_vectors() is False
+    assert numba.config.CPU_FEATURES == "+avx2"
