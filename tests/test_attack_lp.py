@@ -109,3 +109,31 @@ def test_unbounded_cells_found_by_rays_equal_one_lp_per_cell():
     assert np.isinf(hi[hidden]).sum() >= 10
     np.testing.assert_array_equal(iv.lower[hidden], lo[hidden])
     np.testing.assert_array_equal(iv.upper[hidden], hi[hidden])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_inequalities_equal_one_lp_per_cell(seed, monkeypatch):
+    """Rows ``x_i - x_j <= 0`` between cells (as one definition within another)."""
+    rng = np.random.default_rng(200 + seed)
+    rel, values = _hierarchy(rng, n_groups=8, n_parts=6)
+    hidden = rng.random(values.size) < 0.6
+    pairs = [(i, j) for i, j in rng.integers(0, values.size, (40, 2)) if values[i] <= values[j]
+             and i != j][:12]
+    g = sp.lil_matrix((len(pairs), values.size))
+    for k, (i, j) in enumerate(pairs):
+        g[k, i], g[k, j] = 1.0, -1.0
+    g = g.tocsr()
+    if seed % 2:
+        monkeypatch.setattr(attack, "_PARALLEL_MIN", 1)
+        monkeypatch.setenv("OZAMONITOR_LP_WORKERS", "2")
+    iv = attacker_intervals(rel, values, hidden, inequalities=g)
+    h = np.flatnonzero(hidden)
+    a_eq, b_eq = rel[:, h].toarray(), -(rel[:, ~hidden] @ values[~hidden])
+    a_ub, b_ub = g[:, h].toarray(), -(g[:, ~hidden] @ values[~hidden])
+    for k, c in enumerate(h):
+        cost = np.zeros(h.size)
+        cost[k] = 1.0
+        lo = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, method="highs")
+        hi = linprog(-cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, method="highs")
+        assert iv.lower[c] == np.ceil(lo.fun - 1e-6)
+        assert iv.upper[c] == (np.inf if hi.status == 3 else np.floor(-hi.fun + 1e-6))

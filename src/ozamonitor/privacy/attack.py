@@ -67,7 +67,8 @@ def _components(rel: sp.csr_matrix, hidden: np.ndarray) -> list[tuple[np.ndarray
 
 def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
                        targets: np.ndarray | None = None, integer: bool = True,
-                       enough: float | None = None) -> Intervals:
+                       enough: float | None = None,
+                       inequalities: sp.spmatrix | None = None) -> Intervals:
     """Bounds of every hidden cell (or of ``targets`` only) given the published cells.
 
     Parameters
@@ -86,6 +87,10 @@ def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.
         Stop solving for a cell once solutions found for other cells show that
         its interval is at least this wide (the bounds returned for it are then
         the range of those solutions: inside its interval, not the interval).
+    inequalities:
+        ``(n_inequalities, n_cells)`` sparse matrix, ``inequalities @ values <= 0``
+        (e.g. one definition never counts more than another); they join the
+        components like relations and are rows with an upper bound only.
     """
     values = np.asarray(values, float)
     lower = np.where(hidden, -np.inf, values).astype(float)
@@ -94,11 +99,14 @@ def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.
     if not want.any():
         return Intervals(lower, upper)
     rel = sp.csr_matrix(relations, dtype=float)
+    n_eq = rel.shape[0]
+    if inequalities is not None and inequalities.shape[0]:
+        rel = sp.vstack([rel, sp.csr_matrix(inequalities, dtype=float)], format="csr")
     for cells, rels in _components(rel, hidden):
         goal = cells[want[cells]]
         if goal.size == 0:
             continue
-        lo, hi = _solve_component(rel, values, hidden, cells, rels, goal, enough)
+        lo, hi = _solve_component(rel, values, hidden, cells, rels, goal, enough, n_eq)
         lower[goal], upper[goal] = lo, hi
     if integer:
         lower = np.where(np.isfinite(lower), np.ceil(lower - _TOL), lower)
@@ -153,29 +161,34 @@ def _merge_identities(a: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
 
 
 def _component_lp(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
-                  cells: np.ndarray, rels: np.ndarray
-                  ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """The component's equations ``a @ x == rhs`` over merged unknowns, and the
-    unknown of every cell of ``cells``."""
+                  cells: np.ndarray, rels: np.ndarray, n_eq: int | None = None
+                  ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+    """The component's rows ``rlo <= a @ x <= rhs`` over merged unknowns
+    (``rlo == rhs`` for relations, ``-inf`` for the inequalities: rows of
+    ``rel`` from ``n_eq`` on), and the unknown of every cell of ``cells``."""
     sub = rel[rels]
     pub = ~hidden
     rhs = -(sub[:, pub] @ values[pub])
     a = sp.csr_matrix(sub[:, cells])
     a.sort_indices()
-    rep = _merge_identities(a, rhs)
+    le = rels >= (rel.shape[0] if n_eq is None else n_eq)
+    rlo = np.where(le, -np.inf, rhs)
+    rep = _merge_identities(a, np.where(le, np.nan, rhs))
     reps, col_of = np.unique(rep, return_inverse=True)
     a = sp.csr_matrix((a.data, col_of[a.indices], a.indptr), shape=(a.shape[0], reps.size))
     a.sum_duplicates()
     a.eliminate_zeros()
     keep = np.diff(a.indptr) > 0
-    return a[keep], rhs[keep], col_of
+    return a[keep], rlo[keep], rhs[keep], col_of
 
 
-def implied_bounds(a: sp.csr_matrix, rhs: np.ndarray, rounds: int = 20
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds on ``x >= 0`` with ``a @ x == rhs`` implied row by row (activity
-    bound propagation, as in an LP presolve). They are valid: every feasible
-    ``x`` lies inside them (they need not be tight)."""
+def implied_bounds(a: sp.csr_matrix, rhs: np.ndarray, rounds: int = 20,
+                   lower: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds on ``x >= 0`` with ``lower <= a @ x <= rhs`` (``lower`` defaults
+    to ``rhs``: equations) implied row by row (activity bound propagation, as
+    in an LP presolve). They are valid: every feasible ``x`` lies inside them
+    (they need not be tight)."""
+    rlo = rhs if lower is None else lower
     n = a.shape[1]
     lb, ub = np.zeros(n), np.full(n, np.inf)
     if a.nnz == 0:
@@ -196,8 +209,8 @@ def implied_bounds(a: sp.csr_matrix, rhs: np.ndarray, rounds: int = 20
         lo_o = np.where(lo_n[row] - lo_inf > 0, -np.inf, lo_s[row] - np.where(lo_inf, 0, lo_t))
         hi_o = np.where(hi_n[row] - hi_inf > 0, np.inf, hi_s[row] - np.where(hi_inf, 0, hi_t))
         with np.errstate(invalid="ignore"):
-            up = np.where(pos, (rhs[row] - lo_o) / x, (rhs[row] - hi_o) / x)
-            dn = np.where(pos, (rhs[row] - hi_o) / x, (rhs[row] - lo_o) / x)
+            up = np.where(pos, (rhs[row] - lo_o) / x, (rlo[row] - hi_o) / x)
+            dn = np.where(pos, (rlo[row] - hi_o) / x, (rhs[row] - lo_o) / x)
         new_ub = np.minimum(ub, _group_min(col, np.where(np.isnan(up), np.inf, up), n))
         new_lb = np.maximum(lb, -_group_min(col, np.where(np.isnan(dn), np.inf, -dn), n))
         if np.array_equal(new_ub, ub) and np.array_equal(new_lb, lb):
@@ -220,11 +233,11 @@ class _ComponentLP:
     minimum or maximum (a *certificate*), which needs no LP of its own.
     """
 
-    def __init__(self, a: sp.csr_matrix, rhs: np.ndarray) -> None:
+    def __init__(self, a: sp.csr_matrix, rlo: np.ndarray, rhs: np.ndarray) -> None:
         import highspy
 
         self.nc = nc = a.shape[1]
-        self.lb, self.ub = implied_bounds(a, rhs)
+        self.lb, self.ub = implied_bounds(a, rhs, lower=rlo)
         h = _quiet_highs()
         h.setOptionValue("presolve", "off")  # keeps the basis between objectives
         # a new objective leaves the last basis primal feasible: primal simplex
@@ -232,10 +245,10 @@ class _ComponentLP:
         h.setOptionValue("simplex_strategy", 4)
         h.addVars(nc, np.zeros(nc), np.full(nc, highspy.kHighsInf))
         if a.shape[0]:
-            h.addRows(a.shape[0], rhs, rhs, a.nnz, a.indptr[:-1].astype(np.int32),
-                      a.indices.astype(np.int32), a.data)
+            h.addRows(a.shape[0], np.where(np.isfinite(rlo), rlo, -highspy.kHighsInf), rhs,
+                      a.nnz, a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32), a.data)
         self.h = h
-        self.at, self.rhs = a.T.tocsr(), rhs
+        self.a, self.eq = a, np.isfinite(rlo)
         self.idx = np.arange(nc, dtype=np.int32)
         self.var_lo = np.full(nc, np.inf)  # range over the solutions found
         self.var_hi = np.full(nc, -np.inf)
@@ -261,7 +274,6 @@ class _ComponentLP:
                                f"{self.h.modelStatusToString(status)}")
         sol = self.h.getSolution()
         x = np.asarray(sol.col_value)
-        self._dual_bounds(np.asarray(sol.row_dual))
         np.minimum(self.var_lo, x, out=self.var_lo)
         np.maximum(self.var_hi, x, out=self.var_hi)
         at_lo = np.isnan(self.lo_v) & (x <= self.lb + _CERT)
@@ -271,34 +283,22 @@ class _ComponentLP:
         return True
 
     def _ray(self) -> None:
-        """An unbounded LP's ray ``d >= 0`` with ``a @ d == 0``: the true table plus
+        """An unbounded LP's ray ``d >= 0`` with ``a @ d == 0`` (``<= 0`` on the
+        inequalities): the true table plus
         any multiple of it is feasible, so every unknown with ``d > 0`` is unbounded."""
         _, has_ray, d = self.h.getPrimalRay()
         if not has_ray:
             return
         d = np.asarray(d, float)
         scale = max(float(np.abs(d).max(initial=0.0)), 1.0)
-        if (d < -1e-9 * scale).any() or np.abs(self.at.T @ d).max(initial=0.0) > 1e-9 * scale:
+        ad = self.a @ d  # == 0 on relations, <= 0 on inequalities
+        tol = 1e-9 * scale
+        if ((d < -tol).any() or (np.abs(ad[self.eq]) > tol).any()
+                or (ad[~self.eq] > tol).any()):
             return
         up = d > 1e-7 * scale
         self.hi_v[up] = np.inf
         self.var_hi[up] = np.inf
-
-    def _dual_bounds(self, y: np.ndarray) -> None:
-        """Tighten the upper bounds with the aggregated equation ``(y @ a) @ x == y @ rhs``
-        that any row multipliers ``y`` (here: the LP's duals) give: where all its
-        coefficients have one sign, no unknown can exceed ``(y @ rhs) / coefficient``."""
-        g = self.at @ y
-        beta = float(y @ self.rhs)
-        g[np.abs(g) < 1e-9] = 0.0
-        if (g < 0).any():
-            if (g > 0).any():
-                return
-            g, beta = -g, -beta
-        k = np.flatnonzero(g)
-        if k.size:
-            bound = beta / g[k] + _CERT
-            self.ub[k] = np.minimum(self.ub[k], np.maximum(bound, self.lb[k]))
 
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)
@@ -362,13 +362,13 @@ def _workers() -> int:
     return max(1, min(2, len(os.sched_getaffinity(0))))
 
 
-def _solve_jobs(a: sp.csr_matrix, rhs: np.ndarray, jobs: np.ndarray,
+def _solve_jobs(a: sp.csr_matrix, rlo: np.ndarray, rhs: np.ndarray, jobs: np.ndarray,
                 enough: float | None, seen: tuple[np.ndarray, np.ndarray]
                 ) -> tuple[np.ndarray, ...]:
     """:func:`_run_jobs` in a fresh LP, ``seen`` being the range of the solutions
     found before; returns its exact bounds (NaN where not solved) and the range
     of its solutions. Runs in a worker process."""
-    lp = _ComponentLP(a, rhs)
+    lp = _ComponentLP(a, rlo, rhs)
     lp.var_lo, lp.var_hi = seen[0].copy(), seen[1].copy()
     _run_jobs(lp, jobs, enough)
     return lp.lo_v, lp.hi_v, lp.var_lo, lp.var_hi
@@ -385,7 +385,7 @@ def _run_jobs(lp: _ComponentLP, jobs: np.ndarray, enough: float | None) -> None:
             lp.one(i, float(sense))
 
 
-def _shared(lp: _ComponentLP, a: sp.csr_matrix, rhs: np.ndarray, ug: np.ndarray,
+def _shared(lp: _ComponentLP, rlo: np.ndarray, rhs: np.ndarray, ug: np.ndarray,
             enough: float | None) -> None:
     """:func:`_run_jobs` for the unknowns ``ug``, shared between processes when
     there are many LPs to go (each process solves every n-th unknown's LPs)."""
@@ -411,7 +411,7 @@ def _shared(lp: _ComponentLP, a: sp.csr_matrix, rhs: np.ndarray, ug: np.ndarray,
         for k, part in enumerate(parts[1:]):
             src, dst = f"{tmp}/in{k}.pkl", f"{tmp}/out{k}.pkl"
             with open(src, "wb") as f:
-                pickle.dump((a, rhs, part, enough, (lp.var_lo, lp.var_hi)), f)
+                pickle.dump((lp.a, rlo, rhs, part, enough, (lp.var_lo, lp.var_hi)), f)
             procs.append((subprocess.Popen([sys.executable, "-m", __name__, src, dst]), dst))
         _run_jobs(lp, parts[0], enough)
         for proc, dst in procs:
@@ -430,15 +430,18 @@ def _worker_main(src: str, dst: str) -> None:
     import pickle
 
     with open(src, "rb") as f:
-        a, rhs, jobs, enough, seen = pickle.load(f)
+        a, rlo, rhs, jobs, enough, seen = pickle.load(f)
     with open(dst, "wb") as f:
-        pickle.dump(_solve_jobs(a, rhs, jobs, enough, seen), f)
+        pickle.dump(_solve_jobs(a, rlo, rhs, jobs, enough, seen), f)
 
 
 def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
                      cells: np.ndarray, rels: np.ndarray, goal: np.ndarray,
-                     enough: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     enough: float | None = None, n_eq: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """LP bounds of the ``goal`` cells of one component.
+
+    Rows of ``rel`` from ``n_eq`` on are inequalities (``<= 0``).
 
     With ``enough``, a cell whose values in the solutions found so far already
     span ``enough`` is not solved for: its returned bounds are those values
@@ -448,14 +451,14 @@ def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
     """
     if rels.size == 0:  # no relation: only non-negativity
         return np.zeros(goal.size), np.full(goal.size, np.inf)
-    a, rhs, col_of = _component_lp(rel, values, hidden, cells, rels)
-    lp = _ComponentLP(a, rhs)
+    a, rlo, rhs, col_of = _component_lp(rel, values, hidden, cells, rels, n_eq)
+    lp = _ComponentLP(a, rlo, rhs)
     pos = dict(zip(cells.tolist(), col_of.tolist(), strict=True))
     gi = np.array([pos[c] for c in goal.tolist()], np.int64)
     ug = np.unique(gi)
     lp.sweep(ug, 1.0)
     lp.sweep(ug, -1.0)
-    _shared(lp, a, rhs, ug, enough)
+    _shared(lp, rlo, rhs, ug, enough)
     lo = np.where(np.isnan(lp.lo_v[gi]), lp.var_lo[gi], lp.lo_v[gi])
     hi = np.where(np.isnan(lp.hi_v[gi]), lp.var_hi[gi], lp.hi_v[gi])
     return lo, hi
