@@ -189,3 +189,21 @@ def test_both_servers_serve_the_app(data_dir: Path, server: str) -> None:
     if server == "gunicorn" and sys.platform.startswith("linux"):
         _gone, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, "workers outlived a master killed with kill -9"
+
+
+def test_gunicorn_workers_serve_the_dashboard(tmp_path: Path, publication: Path) -> None:
+    """Each gunicorn worker reads the publication itself: read in the master before the
+    fork, polars' thread pool hung the workers' first dashboard request."""
+    if sys.platform == "win32":
+        pytest.skip("gunicorn does not run on Windows")
+    port = _free_port()
+    proc = _start(tmp_path / "data", port, "--server", "gunicorn", "--workers", "2",
+                  "--publication", str(publication))
+    try:
+        for _ in range(6):  # several connections, so both workers answer
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard/",
+                                        timeout=60) as r:
+                assert r.status == 200 and b"<svg" in r.read()
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

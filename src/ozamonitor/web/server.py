@@ -75,6 +75,22 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 8, workers: 
                    clear_untrusted_proxy_headers=True)
 
 
+def _preload(worker: Any = None) -> None:
+    """gunicorn ``post_worker_init`` hook: read what a worker would read on its first request.
+
+    The public dashboard's publication (read and indexed in a few seconds) is
+    read by each worker as it starts, so no visitor waits for it. Not before the
+    fork: polars' thread pool does not survive one (a worker would hang).
+    """
+    from django.conf import settings
+
+    if (getattr(settings, "OZAMONITOR_PUBLICATION", "")
+            and "ozamonitor.web.dashboard" in settings.INSTALLED_APPS):
+        from ozamonitor.web.dashboard.data import current
+
+        current()
+
+
 def _die_with_parent(server: Any, worker: Any) -> None:
     """gunicorn ``post_fork`` hook: a worker dies when the master does (Linux).
 
@@ -95,6 +111,7 @@ def _gunicorn(application: Any, host: str, port: int, threads: int, workers: int
         "worker_class": "gthread", "keepalive": 5, "timeout": 60, "graceful_timeout": 10,
         "worker_connections": 200, "accesslog": None, "errorlog": "-", "loglevel": "warning",
         "proc_name": "ozamonitor", "post_fork": _die_with_parent,
+        "post_worker_init": _preload,
         "forwarded_allow_ips": "127.0.0.1,::1",
     }
 
