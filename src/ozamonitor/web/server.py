@@ -69,6 +69,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, threads: int = 8, workers: 
         return
     from waitress import serve as waitress_serve
 
+    _preload()  # one process, no fork: read the publication before the first visitor
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     waitress_serve(application, host=host, port=port, threads=threads,
                    connection_limit=200, channel_timeout=60, ident="ozamonitor",
@@ -80,7 +81,9 @@ def _preload(worker: Any = None) -> None:
 
     The public dashboard's publication (read and indexed in a few seconds) is
     read by each worker as it starts, so no visitor waits for it. Not before the
-    fork: polars' thread pool does not survive one (a worker would hang).
+    fork: polars' thread pool does not survive one (a worker would hang). A
+    publication that cannot be read is logged and left to the dashboard's own
+    error page: it must not keep the registry from starting.
     """
     from django.conf import settings
 
@@ -88,7 +91,11 @@ def _preload(worker: Any = None) -> None:
             and "ozamonitor.web.dashboard" in settings.INSTALLED_APPS):
         from ozamonitor.web.dashboard.data import current
 
-        current()
+        try:
+            current()
+        except Exception:
+            logging.getLogger("ozamonitor.web").exception(
+                "publication %s not read at start", settings.OZAMONITOR_PUBLICATION)
 
 
 def _die_with_parent(server: Any, worker: Any) -> None:
