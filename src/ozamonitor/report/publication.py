@@ -189,7 +189,9 @@ def _duration_stats(reg: Register, res: Protected, threshold: int) -> pl.DataFra
           for c in ("mean_days", "median_days")))
 
 
-def _geometry_text(reg: Register, geometry: Path | None) -> str:
+def geometry_text(reg: Register, geometry: Path | None) -> str:
+    """GeoJSON text of ``geometry``, else the register's ``geometry.geojson``, else
+    synthetic boundaries of its regions."""
     if geometry is not None:
         try:
             doc = json.loads(Path(geometry).read_text(encoding="utf-8"))
@@ -217,7 +219,7 @@ def publish(register: Register | str, out: str | Path, *, first: str = DEFAULT_F
     """
     reg = Register.open(register)
     out = Path(out)
-    geo = _geometry_text(reg, Path(geometry) if geometry else None)  # fail early
+    geo = geometry_text(reg, Path(geometry) if geometry else None)  # fail early
     ledger = read_ledger(out) if out.exists() else None
     res, counter, extra = build_publication(reg, first=first, last=last, threshold=threshold,
                                             definitions=definitions, ledger=ledger,
