@@ -234,7 +234,8 @@ def publish(register: Register | str, out: str | Path, *, first: str = DEFAULT_F
                                             definitions=definitions, ledger=ledger,
                                             progress=progress)
     defs = [d.model_dump(mode="json") for d in counter.definitions]
-    regions = reg.read("regions").filter(pl.col("kind").is_in(["gemeente", "swv_po", "swv_vo"]))
+    regions = reg.read("regions").filter(
+        pl.col("kind").is_in(["gemeente", "swv_po", "swv_vo", "province"]))
     with atomic_dir(out) as stage:
         if out.exists() and (out / "ledger.json").exists():
             shutil.copy2(out / "ledger.json", stage / "ledger.json")

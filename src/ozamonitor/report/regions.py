@@ -119,7 +119,7 @@ def extremes(rates: pl.DataFrame, level: str, definition: str, n: int = TOP
     key = "per_1000" if shown["per_1000"].null_count() < shown.height else "n"
     if key == "per_1000":  # regions without a denominator are not ranked by rate
         shown = shown.filter(pl.col("per_1000").is_not_null())
-    cols = ["region", "name", "count", "pupils", "per_1000"]
+    cols = ["region", "name", pl.col("n").alias("count"), "pupils", "per_1000"]
     hi = shown.sort([key, "region"], descending=[True, False]).head(n).select(cols)
     lo = shown.sort([key, "region"]).head(n).select(cols)
     return hi, lo, key
