@@ -38,8 +38,7 @@ def test_folder_contents(pub):
     names = set(tables)
     assert {"by_nation", "by_gemeente", "by_swv", "oza_flows", "oza_durations",
             "oza_end_reasons", "oza_destination", "oza_regions", "oza_comparison",
-            "oza_outcomes", "oza_provinces", "waterfall", "overlap", "attendance_gemeente",
-            "attendance_swv"} <= names
+            "oza_outcomes", "oza_provinces", "waterfall", "overlap", "attendance_swv"} <= names
     defs = json.loads((pub / "definitions.json").read_text(encoding="utf-8"))
     assert {d["name"] for d in defs} >= {"ocw2016", "vws", "inspectie"}
     geo = json.loads((pub / "geometry.geojson").read_text(encoding="utf-8"))
@@ -94,7 +93,7 @@ def test_audit_disclosure_passes_on_the_publication(pub, tmp_path):
     assert res.exit_code == 0, res.output
     audit = pl.read_csv(out)
     assert set(audit["table"].unique().to_list()) >= {"waterfall", "overlap",
-                                                      "attendance_gemeente", "by_gemeente"}
+                                                      "attendance_swv", "by_gemeente"}
     assert audit["ok"].all()
 
 
@@ -124,9 +123,17 @@ def test_attendance_tables_against_the_per_pupil_frame(reg, pub):
     got = dict(nat.select("measure", "count").iter_rows())
     shown = {k: v for k, v in truth.items() if got[k] != "x"}
     assert shown and all(int(got[k]) == v for k, v in shown.items())
-    gem = tables["attendance_gemeente"].filter((pl.col("period") == FIRST)
-                                               & (pl.col("region") == "total"))
-    assert gem.sort("measure")["count"].equals(nat.sort("measure")["count"])
+    # every SWV cell against the per-pupil frame, where shown
+    per_swv = per.group_by(region=pl.col("swv_id").fill_null("unknown")).agg(
+        pupils=pl.len(), severe=(pl.col("tier") == "severe").sum())
+    swv = tables["attendance_swv"].filter((pl.col("period") == FIRST)
+                                          & pl.col("measure").is_in(["pupils", "severe"])
+                                          & (pl.col("count") != "x")
+                                          & (pl.col("region") != "total"))
+    want = per_swv.unpivot(index="region", variable_name="measure", value_name="true")
+    both = swv.join(want, on=["region", "measure"], how="left")
+    assert both.height > 0
+    assert (both["count"].cast(pl.Int64) == both["true"].fill_null(0).cast(pl.Int64)).all()
 
 
 def test_second_run_keeps_the_first_runs_cells(reg, pub, tmp_path):

@@ -11,7 +11,7 @@ Every table published together is protected **jointly**
   smallest to the largest definition: ``count`` and ``added``) and ``overlap``
   (children counted by both of two definitions), over the same inner cells as
   the counts (:func:`ozamonitor.counting.publication.count_publication`);
-* attendance tiers and absence signals per school year, gemeente and SWV
+* attendance tiers and absence signals per school year and SWV
   (:mod:`ozamonitor.report.publication_attendance`, when the register has
   absence days);
 * the OZA monitor (:func:`ozamonitor.causal.monitor.monitor_tables`: reach,

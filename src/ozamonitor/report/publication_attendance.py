@@ -1,8 +1,9 @@
 """Attendance tiers and absence signals as tables of the joint publication (``ozamonitor publish``).
 
 Per school year of the publication (up to its end or the extraction date) and
-per gemeente of residence or SWV of the main school (``total``: the
-Netherlands): pupils with scheduled hours, their attendance tier (``good``,
+per SWV of the main school (``total``: the Netherlands; per gemeente of
+residence too on request, :data:`DEFAULT_LEVELS`): pupils with scheduled
+hours, their attendance tier (``good``,
 ``at_risk``, ``chronic``, ``severe``), ``chronic_total`` (chronic or severe),
 ``early_warning`` and ``improved``, and the absence signals ``report_16h_4w``
 (16 hours of unauthorised absence in 4 weeks) and ``lrv_4w`` (more than four
@@ -11,7 +12,7 @@ weeks on every school day) of :mod:`ozamonitor.attendance`.
 The tables are described by their counted units (pupils, ``a:<person_id>``) as
 :class:`~ozamonitor.causal.monitor.MonitorTable` objects, so the publication
 protects them with every other table: a pupil's inner cell is its pattern of
-attendance cells over all years and both levels, and every relation (tiers
+attendance cells over all years and levels, and every relation (tiers
 that add up to the pupils, gemeenten to the nation, chronic_total = chronic +
 severe, a gemeente's pupils against the SWVs') follows from the data. A
 register without absence days gives no tables.
@@ -30,7 +31,7 @@ from ozamonitor.register.calendar import school_year_bounds
 from ozamonitor.register.school_calendar import SchoolCalendar
 from ozamonitor.register.store import Register
 
-__all__ = ["MEASURES", "SIGNALS", "attendance_tables"]
+__all__ = ["DEFAULT_LEVELS", "MEASURES", "SIGNALS", "attendance_tables"]
 
 #: Absence signals published (children with one in the school year).
 SIGNALS = ("report_16h_4w", "lrv_4w")
@@ -39,6 +40,10 @@ MEASURES = ("pupils", *TIERS, "chronic_total", "early_warning", "improved", *SIG
 UNKNOWN = "unknown"
 _LEVELS = {"gemeente": ("gemeente_code", ("gemeente",)),
            "swv": ("swv_id", ("swv_po", "swv_vo"))}
+#: Levels published by default. The gemeente level is left out: at small scales most of
+#: its cells are below the threshold and, linked with the SWV table through the same
+#: pupils, made protection three times slower (docs/dashboard.md, "Speed of publish").
+DEFAULT_LEVELS = ("swv",)
 
 
 def _year_members(reg: Register, year: str, cal: SchoolCalendar) -> pl.DataFrame | None:
@@ -65,9 +70,11 @@ def _year_members(reg: Register, year: str, cal: SchoolCalendar) -> pl.DataFrame
         swv_id=pl.col("swv_id").fill_null(UNKNOWN))
 
 
-def attendance_tables(register: Register | str, years: Sequence[str]) -> list[MonitorTable]:
-    """Tables ``attendance_gemeente`` and ``attendance_swv`` (dims ``period, measure,
-    region``; ``region`` = ``total`` for the nation) over the school years ``years``."""
+def attendance_tables(register: Register | str, years: Sequence[str],
+                      levels: Sequence[str] = DEFAULT_LEVELS) -> list[MonitorTable]:
+    """Tables ``attendance_<level>`` for ``levels`` (``swv``, ``gemeente``; dims ``period,
+    measure, region``; ``region`` = ``total`` for the nation) over the school years
+    ``years``."""
     reg = Register.open(register)
     if reg.scan("absence_days").select(pl.len()).collect().item() == 0:
         return []
@@ -79,7 +86,8 @@ def attendance_tables(register: Register | str, years: Sequence[str]) -> list[Mo
     regions = reg.read("regions")
     periods = [p for p in years if p in set(members["period"].unique().to_list())]
     out = []
-    for level, (col, kinds) in _LEVELS.items():
+    for level in levels:
+        col, kinds = _LEVELS[level]
         known = regions.filter(pl.col("kind").is_in(kinds))["region_id"].sort().to_list()
         extra = sorted(set(members[col].unique().to_list()) - set(known))
         m = members.select("unit", "period", "measure", region=pl.col(col))
