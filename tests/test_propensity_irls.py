@@ -1,0 +1,65 @@
+"""The Newton-Cholesky IRLS against R 4.2's ``glm`` and statsmodels' GLM (scores to 1e-8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from ozamonitor.causal import propensity_irls
+from ozamonitor.causal.propensity import design_matrix, estimate_propensity
+
+REF = Path(__file__).parent / "data" / "glm_reference"
+COVS = ["age", "absence", "year", "special", "region", "boy"]
+
+
+@pytest.fixture(scope="module")
+def units() -> pd.DataFrame:
+    return pd.read_csv(REF / "units.csv")
+
+
+def _r_fit() -> tuple[pd.DataFrame, pd.Series, int]:
+    fitted = pd.read_csv(REF / "r_fitted.csv")
+    coef = pd.read_csv(REF / "r_coefficients.csv").set_index("term")["coefficient"]
+    iterations = int((REF / "r_info.txt").read_text().splitlines()[1].split()[1])
+    return fitted, coef, iterations
+
+
+def test_scores_equal_r_glm(units):
+    # year has mean ~2018 and SD ~2: an ill-conditioned design (intercept ~ -98)
+    m = estimate_propensity(units, "t", COVS)
+    fitted, coef, iterations = _r_fit()
+    np.testing.assert_allclose(m.score, fitted["score"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(m.linear_predictor, fitted["linear_predictor"], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(m.coefficients[coef.index], coef, rtol=1e-9, atol=1e-10)
+    assert m.iterations == iterations and m.converged
+
+
+def test_scores_equal_statsmodels_glm(units):
+    m = estimate_propensity(units, "t", COVS)
+    X = design_matrix(units, COVS).X
+    sm_fit = sm.GLM(units["t"].to_numpy(float), X, family=sm.families.Binomial()).fit(
+        tol=1e-14, maxiter=100
+    )
+    np.testing.assert_allclose(m.score, sm_fit.fittedvalues, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(m.coefficients.to_numpy(), sm_fit.params, rtol=1e-6, atol=1e-8)
+
+
+def test_row_blocks_do_not_change_the_fit(units, monkeypatch):
+    one = estimate_propensity(units, "t", COVS)
+    monkeypatch.setattr(propensity_irls, "BLOCK", 97)  # 16 blocks, the last one short
+    many = estimate_propensity(units, "t", COVS)
+    np.testing.assert_allclose(many.score, one.score, rtol=0, atol=1e-13)
+    assert many.iterations == one.iterations
+
+
+def test_normal_equations_match_dense_products():
+    rng = np.random.default_rng(1)
+    X = np.asfortranarray(rng.normal(size=(1000, 5)))
+    w, r = rng.random(1000), rng.normal(size=1000)
+    G, b = propensity_irls._normal_equations(X, w, r)
+    np.testing.assert_allclose(G, X.T @ (X * w[:, None]), rtol=1e-12)
+    np.testing.assert_allclose(b, X.T @ r, rtol=1e-12)
