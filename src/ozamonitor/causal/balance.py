@@ -28,6 +28,7 @@ as cobalt does; the propensity score, when given, is the first row
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,19 +56,47 @@ def _wvar(x: np.ndarray, w: np.ndarray) -> float:
     return float((w * (x - m) ** 2).sum() * sw / (sw * sw - sw2))
 
 
-def _ecdf_stats(x: np.ndarray, t: np.ndarray, w: np.ndarray, binary: bool) -> tuple[float, float]:
-    wt, wc = w * t, w * (1 - t)
-    if wt.sum() <= 0 or wc.sum() <= 0:
-        return float("nan"), float("nan")
-    if binary:
-        d = abs(_wmean(x[t == 1], w[t == 1]) - _wmean(x[t == 0], w[t == 0]))
-        return d, d
-    o = np.argsort(x, kind="stable")
-    xs = x[o]
-    diffs = np.abs(np.cumsum(wt[o]) / wt.sum() - np.cumsum(wc[o]) / wc.sum())
-    last = np.append(np.diff(xs) != 0, True)
-    diffs = diffs[last]
+def _ecdf_points(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of ``x`` (sorted) and how many units have ``x <=`` each.
+
+    One unstable sort (vectorised in numpy); the order within ties does not
+    matter because the eCDFs are read at the end of each run of equal values.
+    """
+    xs = np.sort(x)
+    last = np.empty(xs.size, dtype=bool)
+    np.not_equal(xs[1:], xs[:-1], out=last[:-1])
+    last[-1] = True
+    ends = np.flatnonzero(last)
+    return xs[ends], ends + 1
+
+
+def _ecdf_gaps(
+    points: tuple[np.ndarray, np.ndarray], xt: np.ndarray, wt: np.ndarray,
+    xc: np.ndarray, wc: np.ndarray, totals: tuple[float, float],
+) -> tuple[float, float]:
+    """Mean and max of |F_t - F_c| at the full sample's distinct values.
+
+    ``xt``/``xc`` are the values of the units with weight in each group; units
+    without weight only supply evaluation points (``points``), so the weighted
+    eCDFs are cumulative sums over the weighted units only, read off with a
+    binary search.
+    """
+    values = points[0]
+    gaps = []
+    for xg, wg, tot in ((xt, wt, totals[0]), (xc, wc, totals[1])):
+        o = np.argsort(xg, kind="stable")
+        cum = np.concatenate(([0.0], np.cumsum(wg[o])))
+        gaps.append(cum[np.searchsorted(xg[o], values, side="right")] / tot)
+    diffs = np.abs(gaps[0] - gaps[1])
     return float(diffs.mean()), float(diffs.max())
+
+
+def _two_valued(x: np.ndarray) -> bool:
+    """At most two distinct values (linear time, no sort)."""
+    other = x != x[0]
+    if not other.any():
+        return True
+    return bool(np.all(other <= (x == x[int(np.argmax(other))])))
 
 
 def _columns(df: pd.DataFrame, covariates: Sequence[str]) -> list[tuple[str, np.ndarray, bool]]:
@@ -79,8 +108,64 @@ def _columns(df: pd.DataFrame, covariates: Sequence[str]) -> list[tuple[str, np.
         if dm.level[j] is not None:
             out.append((f"{dm.source[j]}_{dm.level[j]}", x, True))
         else:
-            out.append((name, x, np.unique(x).size <= 2))
+            out.append((name, x, _two_valued(x)))
     return out
+
+
+@dataclass
+class _Sample:
+    """The units with weight in each group, their weights and the group totals."""
+
+    rows_t: np.ndarray
+    w_t: np.ndarray
+    rows_c: np.ndarray
+    w_c: np.ndarray
+    totals: tuple[float, float]
+    unweighted: bool
+
+
+def _sample(t: np.ndarray, w: np.ndarray, unweighted: bool) -> _Sample:
+    tr = t == 1
+    totals = (float((w * t).sum()), float((w * (1 - t)).sum()))
+    keep = np.ones(t.size, dtype=bool) if unweighted else w > 0
+    rows_t, rows_c = np.flatnonzero(keep & tr), np.flatnonzero(keep & ~tr)
+    return _Sample(rows_t, w[rows_t], rows_c, w[rows_c], totals, unweighted)
+
+
+def _ecdf_row(
+    x: np.ndarray, s: _Sample, points: tuple[np.ndarray, np.ndarray]
+) -> tuple[float, float]:
+    """eCDF mean and max for a continuous row; unweighted: counts, no second sort."""
+    if s.unweighted:
+        n_t, n_c = s.totals
+        xt = np.sort(x[s.rows_t])
+        below_t = np.searchsorted(xt, points[0], side="right")
+        diffs = np.abs(below_t / n_t - (points[1] - below_t) / n_c)
+        return float(diffs.mean()), float(diffs.max())
+    return _ecdf_gaps(points, x[s.rows_t], s.w_t, x[s.rows_c], s.w_c, s.totals)
+
+
+def _row_stats(
+    x: np.ndarray, s: _Sample, is_bin: bool, sd_t: float, binary: str,
+    points: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[float, float, float, float, float, float]:
+    """Means, difference, variance ratio and eCDF statistics of one row for one sample."""
+    xt, xc = x[s.rows_t], x[s.rows_c]
+    mt, mc = _wmean(xt, s.w_t), _wmean(xc, s.w_c)
+    diff = mt - mc
+    if not is_bin or binary == "std":
+        diff = diff / sd_t if sd_t > 0 else float("nan")
+    vr = float("nan")
+    if not is_bin:
+        vc = _wvar(xc, s.w_c)
+        vr = _wvar(xt, s.w_t) / vc if vc > 0 else float("nan")
+    if s.totals[0] <= 0 or s.totals[1] <= 0:
+        em = ex = float("nan")
+    elif is_bin or points is None:
+        em = ex = abs(mt - mc)
+    else:
+        em, ex = _ecdf_row(x, s, points)
+    return mt, mc, diff, vr, em, ex
 
 
 def balance_table(
@@ -131,39 +216,23 @@ def balance_table(
             raise InputError(f"weights have length {w_adj.size}, expected {n}")
         if (w_adj < 0).any() or not np.isfinite(w_adj).all():
             raise InputError("weights must be finite and non-negative")
-    ones = np.ones(n)
-    tr = t == 1
+    samples = [("un", _sample(t, np.ones(n), True))]
+    if w_adj is not None:
+        samples.append(("adj", _sample(t, w_adj, False)))
+    t_rows = samples[0][1].rows_t
+    stats = ("mean_treated", "mean_control", "diff", "var_ratio", "ecdf_mean", "ecdf_max")
     records = []
     for name, x, is_bin in rows:
         if is_bin:  # cobalt/MatchIt: binary SD is sqrt(p (1 - p)), no n - 1 correction
-            p_t = float(np.mean(x[tr] == x.max()))
+            p_t = float(np.mean(x[t_rows] == x.max()))
             sd_t = float(np.sqrt(p_t * (1 - p_t)))
         else:
-            sd_t = float(np.std(x[tr], ddof=1)) if tr.sum() > 1 else float("nan")
+            sd_t = float(np.std(x[t_rows], ddof=1)) if t_rows.size > 1 else float("nan")
+        points = None if is_bin else _ecdf_points(x)  # one sort, shared by both samples
         rec: dict[str, Any] = {"variable": name, "type": "Binary" if is_bin else "Contin."}
-        for suffix, w in (("un", ones), ("adj", w_adj)):
-            if w is None:
-                continue
-            mt = _wmean(x[tr], w[tr])
-            mc = _wmean(x[~tr], w[~tr])
-            diff = mt - mc
-            if not is_bin or binary == "std":
-                diff = diff / sd_t if sd_t > 0 else float("nan")
-            vr = float("nan")
-            if not is_bin:
-                vc = _wvar(x[~tr], w[~tr])
-                vr = _wvar(x[tr], w[tr]) / vc if vc > 0 else float("nan")
-            em, ex = _ecdf_stats(x, t, w, is_bin)
-            rec.update(
-                {
-                    f"mean_treated_{suffix}": mt,
-                    f"mean_control_{suffix}": mc,
-                    f"diff_{suffix}": diff,
-                    f"var_ratio_{suffix}": vr,
-                    f"ecdf_mean_{suffix}": em,
-                    f"ecdf_max_{suffix}": ex,
-                }
-            )
+        for suffix, smp in samples:
+            values = _row_stats(x, smp, is_bin, sd_t, binary, points)
+            rec.update({f"{k}_{suffix}": v for k, v in zip(stats, values, strict=True)})
         records.append(rec)
     return pd.DataFrame.from_records(records)
 

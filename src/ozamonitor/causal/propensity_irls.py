@@ -114,7 +114,7 @@ def irls_logit(
     converged = False
     it = 0
     dev = devold
-    for it in range(1, maxit + 1):  # noqa: B007 - used after the loop
+    for it in range(1, maxit + 1):
         mev = mu_eta(eta)
         w = mev * mev / (mu * (1.0 - mu))  # glm.fit's w^2
         r = w * ((y - mu) / mev)  # W (z - eta)
