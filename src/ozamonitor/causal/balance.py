@@ -35,7 +35,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ozamonitor.causal.propensity import as_pandas, design_matrix, treatment_vector
+from ozamonitor.causal.propensity import (
+    DesignColumn,
+    as_pandas,
+    design_columns,
+    treatment_vector,
+)
 from ozamonitor.errors import ConfigurationError, InputError
 from ozamonitor.files import atomic_write
 
@@ -99,16 +104,19 @@ def _two_valued(x: np.ndarray) -> bool:
     return bool(np.all(other <= (x == x[int(np.argmax(other))])))
 
 
-def _columns(df: pd.DataFrame, covariates: Sequence[str]) -> list[tuple[str, np.ndarray, bool]]:
-    """(row name, values, is_binary) for each covariate, factors split by level."""
-    dm = design_matrix(df, covariates, intercept=False, full_dummies=True)
-    out = []
-    for j, name in enumerate(dm.columns):
-        x = dm.X[:, j]
-        if dm.level[j] is not None:
-            out.append((f"{dm.source[j]}_{dm.level[j]}", x, True))
+def _columns(df: pd.DataFrame, covariates: Sequence[str]) -> list[tuple[str, Any, bool]]:
+    """(row name, column, is_binary) for each covariate, factors split by level.
+
+    A column is an array or a :class:`DesignColumn` made into one only when its row
+    is computed (no n x p matrix of dummies).
+    """
+    specs, _ = design_columns(df, covariates, intercept=False, full_dummies=True)
+    out: list[tuple[str, Any, bool]] = []
+    for c in specs:
+        if c.level is not None:
+            out.append((f"{c.source}_{c.level}", c, True))
         else:
-            out.append((name, x, _two_valued(x)))
+            out.append((c.name, c.values, _two_valued(c.values)))
     return out
 
 
@@ -222,7 +230,8 @@ def balance_table(
     t_rows = samples[0][1].rows_t
     stats = ("mean_treated", "mean_control", "diff", "var_ratio", "ecdf_mean", "ecdf_max")
     records = []
-    for name, x, is_bin in rows:
+    for name, col, is_bin in rows:
+        x = col.array(n) if isinstance(col, DesignColumn) else col
         if is_bin:  # cobalt/MatchIt: binary SD is sqrt(p (1 - p)), no n - 1 correction
             p_t = float(np.mean(x[t_rows] == x.max()))
             sd_t = float(np.sqrt(p_t * (1 - p_t)))

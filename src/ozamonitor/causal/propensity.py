@@ -32,10 +32,12 @@ from ozamonitor.causal.propensity_irls import irls_logit
 from ozamonitor.errors import InputError
 
 __all__ = [
+    "DesignColumn",
     "DesignMatrix",
     "PropensityModel",
     "SeparationWarning",
     "as_pandas",
+    "design_columns",
     "design_matrix",
     "estimate_propensity",
     "treatment_vector",
@@ -167,17 +169,62 @@ def design_matrix(
     values.
     """
     df = as_pandas(data)
+    specs, reference = design_columns(df, covariates, intercept=intercept,
+                                      full_dummies=full_dummies)
+    # one preallocated column-major matrix: no n x p temporaries, contiguous columns
+    X = np.empty((len(df), len(specs)), order="F")
+    for j, spec in enumerate(specs):
+        spec.fill(X[:, j])
+    return DesignMatrix(X=X, columns=[c.name for c in specs], source=[c.source for c in specs],
+                        level=[c.level for c in specs], reference=reference)
+
+
+@dataclass
+class DesignColumn:
+    """One model-matrix column, not yet materialised.
+
+    ``values`` is a float array, or a scalar (the intercept's 1.0); for a factor
+    level ``codes`` and ``code`` give the dummy (``codes == code``).
+    """
+
+    name: str
+    source: str
+    level: str | None
+    values: Any = 0.0
+    codes: np.ndarray | None = None
+    code: int = 0
+
+    def fill(self, out: np.ndarray) -> np.ndarray:
+        """Write the column into ``out`` (float64, length n) and return it."""
+        if self.codes is None:
+            out[:] = self.values
+        else:
+            np.equal(self.codes, self.code, out=out, casting="unsafe")
+        return out
+
+    def array(self, n: int) -> np.ndarray:
+        """The column as a new float64 array (numeric columns are returned as they are)."""
+        if self.codes is None and isinstance(self.values, np.ndarray):
+            return self.values
+        return self.fill(np.empty(n))
+
+
+def design_columns(
+    df: pd.DataFrame, covariates: Sequence[str], *, intercept: bool = True,
+    full_dummies: bool = False,
+) -> tuple[list[DesignColumn], dict[str, str]]:
+    """The columns of :func:`design_matrix` (checked, named) without building the matrix.
+
+    Returns the columns and the reference level of each factor.
+    """
     covariates = list(covariates)
     if not covariates:
         raise MatchingError("at least one covariate is needed")
     _check_columns(df, covariates, "covariate")
-    n = len(df)
-    # (name, source, level, values or (codes, code)) per column; filled into one
-    # preallocated column-major matrix (no n x p temporaries; contiguous columns)
-    specs: list[tuple[str, str, str | None, Any]] = []
+    specs: list[DesignColumn] = []
     reference: dict[str, str] = {}
     if intercept:
-        specs.append(("(Intercept)", "(Intercept)", None, 1.0))
+        specs.append(DesignColumn("(Intercept)", "(Intercept)", None, 1.0))
     for cov in covariates:
         col = df[cov]
         na = col.isna().to_numpy()
@@ -193,8 +240,9 @@ def design_matrix(
             code_of = {u: k for k, u in enumerate(uniques.tolist())}
             reference[cov] = _level_str(levels[0])
             for lev in levels if full_dummies else levels[1:]:
-                specs.append((f"{cov}{_level_str(lev)}", cov, _level_str(lev),
-                              (codes, code_of[lev])))
+                name = _level_str(lev)
+                specs.append(DesignColumn(f"{cov}{name}", cov, name, codes=codes,
+                                          code=code_of[lev]))
         else:
             x = col.to_numpy(dtype=float)
             bad = ~np.isfinite(x)
@@ -203,15 +251,8 @@ def design_matrix(
                     f"covariate {cov!r} has non-finite values "
                     f"(first row {int(np.flatnonzero(bad)[0])})"
                 )
-            specs.append((cov, cov, None, x))
-    X = np.empty((n, len(specs)), order="F")
-    for j, (_, _, _, values) in enumerate(specs):
-        if isinstance(values, tuple):
-            np.equal(values[0], values[1], out=X[:, j], casting="unsafe")
-        else:
-            X[:, j] = values
-    return DesignMatrix(X=X, columns=[s[0] for s in specs], source=[s[1] for s in specs],
-                        level=[s[2] for s in specs], reference=reference)
+            specs.append(DesignColumn(cov, cov, None, x))
+    return specs, reference
 
 
 def _check_variance(dm: DesignMatrix, covariates: Sequence[str]) -> None:
@@ -219,8 +260,7 @@ def _check_variance(dm: DesignMatrix, covariates: Sequence[str]) -> None:
         idx = [j for j, s in enumerate(dm.source) if s == cov]
         if not idx:
             raise MatchingError(f"covariate {cov!r} has no variance (a single level); drop it")
-        block = dm.X[:, idx]
-        if np.all(np.ptp(block, axis=0) == 0):
+        if not any(np.any(dm.X[:, j] != dm.X[0, j]) for j in idx):  # no n x k copy
             raise MatchingError(f"covariate {cov!r} has no variance (constant); drop it")
 
 

@@ -37,20 +37,43 @@ _THRESH = 30.0
 _MTHRESH = -30.0
 _INVEPS = 1.0 / DBL_EPS
 #: Rows per block when accumulating X'WX (keeps a block of X in the cache).
-BLOCK = 32_768
+BLOCK = 8_192
+
+
+def _clamped_exp(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``exp(eta)`` and the mask of ``|eta| > 30`` (``None`` when there are none)."""
+    out = (eta < _MTHRESH) | (eta > _THRESH)
+    return np.exp(eta), (out if out.any() else None)
 
 
 def linkinv(eta: np.ndarray) -> np.ndarray:
     """R's ``binomial()$linkinv`` (logit link, clamped at ``|eta| > 30``)."""
-    tmp = np.where(eta < _MTHRESH, DBL_EPS, np.where(eta > _THRESH, _INVEPS, np.exp(eta)))
-    return tmp / (1.0 + tmp)
+    return link(eta)[0]
 
 
 def mu_eta(eta: np.ndarray) -> np.ndarray:
     """R's ``binomial()$mu.eta`` for the logit link."""
-    ex = np.exp(np.clip(eta, _MTHRESH, _THRESH))
-    out = ex / ((1.0 + ex) * (1.0 + ex))
-    return np.where((eta > _THRESH) | (eta < _MTHRESH), DBL_EPS, out)
+    return link(eta)[1]
+
+
+def link(eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``linkinv(eta)`` and ``mu.eta(eta)`` from one ``exp``, as R's C code computes them.
+
+    R: ``tmp = exp(eta)`` (``DBL_EPSILON`` below -30, ``1 / DBL_EPSILON`` above 30),
+    ``mu = tmp / (1 + tmp)``; ``mu.eta = exp(eta) / (1 + exp(eta))^2``
+    (``DBL_EPSILON`` outside +-30).
+    """
+    ex, out = _clamped_exp(eta)
+    tmp = ex
+    if out is not None:
+        tmp = np.where(eta < _MTHRESH, DBL_EPS, np.where(eta > _THRESH, _INVEPS, ex))
+        ex = np.exp(np.clip(eta, _MTHRESH, _THRESH))
+    opexp = 1.0 + ex
+    mev = ex / (opexp * opexp)
+    if out is not None:
+        mev[out] = DBL_EPS
+        return tmp / (1.0 + tmp), mev
+    return tmp / opexp, mev
 
 
 def deviance(y: np.ndarray, mu: np.ndarray) -> float:
@@ -60,12 +83,14 @@ def deviance(y: np.ndarray, mu: np.ndarray) -> float:
 
 def _normal_equations(X: np.ndarray, w: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``X' diag(w) X`` and ``X' r``, accumulated over row blocks (one GEMM per block)."""
-    p = X.shape[1]
+    n, p = X.shape
     G = np.zeros((p, p))
     b = np.zeros(p)
-    for s in range(0, X.shape[0], BLOCK):
+    buf = np.empty((min(BLOCK, n), p), order="F")
+    for s in range(0, n, BLOCK):
         Xb = X[s : s + BLOCK]
-        Xw = Xb * w[s : s + BLOCK, None]
+        Xw = buf[: Xb.shape[0]]
+        np.multiply(Xb, w[s : s + BLOCK, None], out=Xw)
         G += Xw.T @ Xb
         b += r[s : s + BLOCK] @ Xb
     return G, b
@@ -114,8 +139,8 @@ def irls_logit(
     converged = False
     it = 0
     dev = devold
+    mev = mu_eta(eta)
     for it in range(1, maxit + 1):
-        mev = mu_eta(eta)
         w = mev * mev / (mu * (1.0 - mu))  # glm.fit's w^2
         r = w * ((y - mu) / mev)  # W (z - eta)
         if it == 1:  # coefficients from glm's mustart: solve for them directly
@@ -125,7 +150,7 @@ def irls_logit(
             G, b = _normal_equations(X, w, r)
             coef = coef + _solve(G, b)
         eta = X @ coef
-        mu = linkinv(eta)
+        mu, mev = link(eta)
         dev = deviance(y, mu)
         if abs(dev - devold) / (abs(dev) + 0.1) < epsilon:
             converged = True
