@@ -63,3 +63,17 @@ def test_normal_equations_match_dense_products():
     G, b = propensity_irls._normal_equations(X, w, r)
     np.testing.assert_allclose(G, X.T @ (X * w[:, None]), rtol=1e-12)
     np.testing.assert_allclose(b, X.T @ r, rtol=1e-12)
+
+
+def test_fused_working_values_equal_r_formulas():
+    rng = np.random.default_rng(3)
+    eta = np.r_[rng.normal(0, 8, 20_000), -40.0, -30.0, 30.0, 45.0]
+    y = (rng.random(eta.size) < 0.4).astype(float)
+    mu, w, r = np.empty_like(eta), np.empty_like(eta), np.empty_like(eta)
+    dev = propensity_irls._working_values(eta, y, mu, w, r)
+    mu_ref, mev = propensity_irls.link(eta)
+    w_ref = mev * mev / (mu_ref * (1 - mu_ref))
+    np.testing.assert_allclose(mu, mu_ref, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(w, w_ref, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(r, w_ref * ((y - mu_ref) / mev), rtol=1e-13, atol=0)
+    assert dev == pytest.approx(propensity_irls.deviance(y, mu_ref), rel=1e-13)
