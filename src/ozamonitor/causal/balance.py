@@ -47,12 +47,19 @@ from ozamonitor.files import atomic_write
 __all__ = ["balance_from_match", "balance_table", "love_plot"]
 
 
-def _wmean(x: np.ndarray, w: np.ndarray) -> float:
+def _wmean(x: np.ndarray, w: np.ndarray | None) -> float:
+    if w is None:  # unit weights: the same number as (1 * x).sum() / n, one pass
+        return float(x.sum() / x.size) if x.size else float("nan")
     sw = w.sum()
     return float((w * x).sum() / sw) if sw > 0 else float("nan")
 
 
-def _wvar(x: np.ndarray, w: np.ndarray) -> float:
+def _wvar(x: np.ndarray, w: np.ndarray | None) -> float:
+    if w is None:
+        n = float(x.size)
+        if n * n - n <= 0:
+            return float("nan")
+        return float(((x - x.sum() / n) ** 2).sum() * n / (n * n - n))
     sw = w.sum()
     sw2 = (w * w).sum()
     if sw <= 0 or sw * sw - sw2 <= 0:
@@ -82,16 +89,17 @@ def _ecdf_gaps(
     """Mean and max of |F_t - F_c| at the full sample's distinct values.
 
     ``xt``/``xc`` are the values of the units with weight in each group; units
-    without weight only supply evaluation points (``points``), so the weighted
-    eCDFs are cumulative sums over the weighted units only, read off with a
-    binary search.
+    without weight only supply evaluation points (``points``). Each weighted
+    unit's value is located among the distinct values (a binary search for the
+    few weighted units, not for the many evaluation points) and the eCDFs are
+    cumulative sums of the weights per distinct value.
     """
     values = points[0]
-    gaps = []
-    for xg, wg, tot in ((xt, wt, totals[0]), (xc, wc, totals[1])):
-        o = np.argsort(xg, kind="stable")
-        cum = np.concatenate(([0.0], np.cumsum(wg[o])))
-        gaps.append(cum[np.searchsorted(xg[o], values, side="right")] / tot)
+    gaps = [
+        np.cumsum(np.bincount(np.searchsorted(values, xg), weights=wg, minlength=values.size))
+        / tot
+        for xg, wg, tot in ((xt, wt, totals[0]), (xc, wc, totals[1]))
+    ]
     diffs = np.abs(gaps[0] - gaps[1])
     return float(diffs.mean()), float(diffs.max())
 
@@ -125,9 +133,9 @@ class _Sample:
     """The units with weight in each group, their weights and the group totals."""
 
     rows_t: np.ndarray
-    w_t: np.ndarray
+    w_t: np.ndarray | None  # None: unit weights
     rows_c: np.ndarray
-    w_c: np.ndarray
+    w_c: np.ndarray | None
     totals: tuple[float, float]
     unweighted: bool
 
@@ -137,6 +145,8 @@ def _sample(t: np.ndarray, w: np.ndarray, unweighted: bool) -> _Sample:
     totals = (float((w * t).sum()), float((w * (1 - t)).sum()))
     keep = np.ones(t.size, dtype=bool) if unweighted else w > 0
     rows_t, rows_c = np.flatnonzero(keep & tr), np.flatnonzero(keep & ~tr)
+    if unweighted:
+        return _Sample(rows_t, None, rows_c, None, totals, unweighted)
     return _Sample(rows_t, w[rows_t], rows_c, w[rows_c], totals, unweighted)
 
 
@@ -145,9 +155,10 @@ def _ecdf_row(
 ) -> tuple[float, float]:
     """eCDF mean and max for a continuous row; unweighted: counts, no second sort."""
     if s.unweighted:
-        n_t, n_c = s.totals
-        xt = np.sort(x[s.rows_t])
-        below_t = np.searchsorted(xt, points[0], side="right")
+        n_t, n_c = s.totals  # counts: the same numbers as cumulative sums of ones
+        values = points[0]
+        below_t = np.cumsum(np.bincount(np.searchsorted(values, x[s.rows_t]),
+                                        minlength=values.size))
         diffs = np.abs(below_t / n_t - (points[1] - below_t) / n_c)
         return float(diffs.mean()), float(diffs.max())
     return _ecdf_gaps(points, x[s.rows_t], s.w_t, x[s.rows_c], s.w_c, s.totals)
