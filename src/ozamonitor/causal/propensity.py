@@ -290,29 +290,34 @@ def _aliased_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
 
 
 def _separating_columns(dm: DesignMatrix, y: np.ndarray, keep: list[int]) -> list[str]:
-    """Human-readable descriptions of design columns that separate treatment."""
+    """Human-readable descriptions of design columns that separate treatment.
+
+    0/1 columns are judged from counts (``sum(x)``, ``x @ y``: exact integers),
+    not by selecting rows.
+    """
     out: list[str] = []
+    n, n_treated = y.size, float(y.sum())
+    treated = y == 1
     for j in keep:
         if dm.source[j] == "(Intercept)":
             continue
         x = dm.X[:, j]
-        if dm.level[j] is not None or np.all(np.isin(x, (0.0, 1.0))):
-            for val in (1.0, 0.0):
-                sel = x == val
-                if not sel.any():
+        if dm.level[j] is not None or not np.any((x != 0.0) & (x != 1.0)):
+            ones, t_ones = float(x.sum()), float(x @ y)
+            for val, units, t_units in ((1.0, ones, t_ones),
+                                        (0.0, n - ones, n_treated - t_ones)):
+                if units == 0 or 0 < t_units < units:
                     continue
-                share = y[sel].mean()
-                if share in (0.0, 1.0):
-                    grp = "treated" if share == 1.0 else "control"
-                    if dm.level[j] is not None and val == 1.0:
-                        what = f"level {dm.level[j]!r} of covariate {dm.source[j]!r}"
-                    elif dm.level[j] is not None:
-                        what = f"covariate {dm.source[j]!r} other than level {dm.level[j]!r}"
-                    else:
-                        what = f"covariate {dm.source[j]!r} = {int(val)}"
-                    out.append(f"{what} occurs only among {grp} units ({int(sel.sum())} units)")
+                grp = "treated" if t_units == units else "control"
+                if dm.level[j] is not None and val == 1.0:
+                    what = f"level {dm.level[j]!r} of covariate {dm.source[j]!r}"
+                elif dm.level[j] is not None:
+                    what = f"covariate {dm.source[j]!r} other than level {dm.level[j]!r}"
+                else:
+                    what = f"covariate {dm.source[j]!r} = {int(val)}"
+                out.append(f"{what} occurs only among {grp} units ({int(units)} units)")
         else:
-            xt, xc = x[y == 1], x[y == 0]
+            xt, xc = x[treated], x[~treated]
             if xt.min() >= xc.max() or xt.max() <= xc.min():
                 out.append(f"covariate {dm.source[j]!r} separates treated from control units")
     return out
