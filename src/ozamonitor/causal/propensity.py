@@ -420,7 +420,7 @@ def estimate_propensity(
             stacklevel=2,
         )
     keep = [j for j in range(dm.X.shape[1]) if j not in aliased]
-    X = dm.X[:, keep]
+    X = dm.X[:, keep] if aliased else dm.X  # no copy of n x p when nothing is dropped
     coef, eta, mu, converged, iterations, dev = irls_logit(X, y)
     issues = _separating_columns(dm, y, keep)
     eps = 10 * _DBL_EPS

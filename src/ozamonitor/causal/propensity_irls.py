@@ -127,17 +127,18 @@ def _fitted_pass(
 def _solve(G: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve ``G x = b`` for symmetric positive (semi)definite ``G``.
 
-    Cholesky of the equilibrated matrix; a numerically singular ``G`` (complete
-    separation drives weights to ``DBL_EPS``) falls back to a least-squares solve.
+    Cholesky ``G = L L'`` of the equilibrated matrix and two triangular solves
+    (p x p, numpy only: scipy's import would cost more than the solve); a
+    numerically singular ``G`` (complete separation drives weights to
+    ``DBL_EPS``) falls back to a least-squares solve.
     """
-    from scipy.linalg import LinAlgError, cho_factor, cho_solve
-
     d = np.sqrt(np.diag(G))
     d[d == 0] = 1.0
     Gs = G / np.outer(d, d)
     try:
-        return cho_solve(cho_factor(Gs, lower=False), b / d) / d
-    except LinAlgError:
+        L = np.linalg.cholesky(Gs)
+        return np.linalg.solve(L.T, np.linalg.solve(L, b / d)) / d
+    except np.linalg.LinAlgError:
         return np.linalg.lstsq(Gs, b / d, rcond=None)[0] / d
 
 
