@@ -60,7 +60,7 @@ def test_normal_equations_match_dense_products():
     rng = np.random.default_rng(1)
     X = np.asfortranarray(rng.normal(size=(1000, 5)))
     w, r = rng.random(1000), rng.normal(size=1000)
-    G, b = propensity_irls._normal_equations(X, w, r)
+    G, b = propensity_irls.normal_equations(X, w, r)
     np.testing.assert_allclose(G, X.T @ (X * w[:, None]), rtol=1e-12)
     np.testing.assert_allclose(b, X.T @ r, rtol=1e-12)
 
@@ -77,3 +77,14 @@ def test_fused_working_values_equal_r_formulas():
     np.testing.assert_allclose(w, w_ref, rtol=1e-13, atol=0)
     np.testing.assert_allclose(r, w_ref * ((y - mu_ref) / mev), rtol=1e-13, atol=0)
     assert dev == pytest.approx(propensity_irls.deviance(y, mu_ref), rel=1e-13)
+
+
+def test_lazy_design_equals_dense_matrix(units, monkeypatch):
+    from ozamonitor.causal.propensity import LazyDesign, design_columns
+
+    monkeypatch.setattr(propensity_irls, "BLOCK", 256)
+    y = units["t"].to_numpy(float)
+    dense = propensity_irls.irls_logit(design_matrix(units, COVS).X, y)
+    lazy = propensity_irls.irls_logit(LazyDesign(design_columns(units, COVS)[0], len(units)), y)
+    np.testing.assert_array_equal(lazy[2], dense[2])  # the same numbers, block by block
+    assert lazy[4] == dense[4]

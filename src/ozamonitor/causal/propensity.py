@@ -28,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from ozamonitor.causal.propensity_irls import DBL_EPS as _DBL_EPS
-from ozamonitor.causal.propensity_irls import irls_logit
+from ozamonitor.causal.propensity_irls import irls_logit, normal_equations
 from ozamonitor.errors import InputError
 
 __all__ = [
     "DesignColumn",
     "DesignMatrix",
+    "LazyDesign",
     "PropensityModel",
     "SeparationWarning",
     "as_pandas",
@@ -208,6 +209,46 @@ class DesignColumn:
             return self.values
         return self.fill(np.empty(n))
 
+    def fill_rows(self, start: int, stop: int, out: np.ndarray) -> None:
+        """Write rows ``start:stop`` of the column into ``out``."""
+        if self.codes is not None:
+            np.equal(self.codes[start:stop], self.code, out=out, casting="unsafe")
+        elif isinstance(self.values, np.ndarray):
+            out[:] = self.values[start:stop]
+        else:
+            out[:] = self.values
+
+
+class LazyDesign:
+    """A model matrix that is never built whole: columns and row blocks on demand.
+
+    The logistic fit reads it in row blocks (:func:`irls_logit`), so 2.5 million
+    units with 16 dummy-coded columns need no 320 MB matrix; only the numeric
+    covariates and the factor codes are held.
+    """
+
+    def __init__(self, specs: list[DesignColumn], n: int) -> None:
+        self.specs = specs
+        self.shape = (n, len(specs))
+        self.columns = [c.name for c in specs]
+        self.source = [c.source for c in specs]
+        self.level = [c.level for c in specs]
+
+    def column(self, j: int) -> np.ndarray:
+        """Column ``j`` as a float64 array."""
+        return self.specs[j].array(self.shape[0])
+
+    def subset(self, keep: list[int]) -> LazyDesign:
+        """The design restricted to the columns ``keep``."""
+        return LazyDesign([self.specs[j] for j in keep], self.shape[0])
+
+    def block(self, start: int, stop: int, out: np.ndarray) -> np.ndarray:
+        """Rows ``start:stop`` filled into ``out`` (at least that many rows, p columns)."""
+        rows = out[: stop - start]
+        for j, c in enumerate(self.specs):
+            c.fill_rows(start, stop, rows[:, j])
+        return rows
+
 
 def design_columns(
     df: pd.DataFrame, covariates: Sequence[str], *, intercept: bool = True,
@@ -255,18 +296,23 @@ def design_columns(
     return specs, reference
 
 
-def _check_variance(dm: DesignMatrix, covariates: Sequence[str]) -> None:
+def _check_variance(dm: LazyDesign, covariates: Sequence[str]) -> None:
     for cov in covariates:
         idx = [j for j, s in enumerate(dm.source) if s == cov]
         if not idx:
             raise MatchingError(f"covariate {cov!r} has no variance (a single level); drop it")
-        if not any(np.any(dm.X[:, j] != dm.X[0, j]) for j in idx):  # no n x k copy
+        if not any(np.any((x := dm.column(j)) != x[0]) for j in idx):
             raise MatchingError(f"covariate {cov!r} has no variance (constant); drop it")
 
 
-def _aliased_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
-    """Columns linearly dependent on earlier ones (R's pivoting keeps earlier columns)."""
-    G = X.T @ X  # one BLAS pass; the columns are equilibrated on the Gram matrix
+def _aliased_columns(X: Any, tol: float = 1e-9) -> list[int]:
+    """Columns linearly dependent on earlier ones (R's pivoting keeps earlier columns).
+
+    ``X`` is a matrix or a :class:`LazyDesign`; the Gram matrix is accumulated over row
+    blocks and the columns are equilibrated on it.
+    """
+    n = X.shape[0]
+    G, _ = normal_equations(X, np.ones(n), np.zeros(n))
     scale = np.sqrt(np.diag(G))
     scale[scale == 0] = 1.0
     G = G / np.outer(scale, scale)
@@ -289,7 +335,7 @@ def _aliased_columns(X: np.ndarray, tol: float = 1e-9) -> list[int]:
     return aliased
 
 
-def _separating_columns(dm: DesignMatrix, y: np.ndarray, keep: list[int]) -> list[str]:
+def _separating_columns(dm: LazyDesign, y: np.ndarray, keep: list[int]) -> list[str]:
     """Human-readable descriptions of design columns that separate treatment.
 
     0/1 columns are judged from counts (``sum(x)``, ``x @ y``: exact integers),
@@ -301,7 +347,7 @@ def _separating_columns(dm: DesignMatrix, y: np.ndarray, keep: list[int]) -> lis
     for j in keep:
         if dm.source[j] == "(Intercept)":
             continue
-        x = dm.X[:, j]
+        x = dm.column(j)
         if dm.level[j] is not None or not np.any((x != 0.0) & (x != 1.0)):
             ones, t_ones = float(x.sum()), float(x @ y)
             for val, units, t_units in ((1.0, ones, t_ones),
@@ -395,14 +441,15 @@ def estimate_propensity(
     df = as_pandas(data)
     y = treatment_vector(df, treatment).astype(float)
     covariates = list(covariates)
-    dm = design_matrix(df, covariates)
+    dm = LazyDesign(design_columns(df, covariates)[0], len(df))
     _check_variance(dm, covariates)
     if method == "gbm":
         from sklearn.ensemble import HistGradientBoostingClassifier
 
+        X = design_matrix(df, covariates).X[:, 1:]
         clf = HistGradientBoostingClassifier(random_state=seed)
-        clf.fit(dm.X[:, 1:], y.astype(int))
-        score = clf.predict_proba(dm.X[:, 1:])[:, 1]
+        clf.fit(X, y.astype(int))
+        score = clf.predict_proba(X)[:, 1]
         return PropensityModel(
             method="gbm", link="logit", score=score, distance=score, columns=dm.columns[1:]
         )
@@ -410,7 +457,7 @@ def estimate_propensity(
         raise MatchingError(f"unknown propensity method {method!r}; use 'glm' or 'gbm'")
     if link not in ("logit", "linear.logit"):
         raise MatchingError(f"unknown link {link!r}; use 'logit' or 'linear.logit'")
-    aliased = _aliased_columns(dm.X)
+    aliased = _aliased_columns(dm)
     if aliased:
         warnings.warn(
             "propensity model: column(s) "
@@ -419,9 +466,8 @@ def estimate_propensity(
             UserWarning,
             stacklevel=2,
         )
-    keep = [j for j in range(dm.X.shape[1]) if j not in aliased]
-    X = dm.X[:, keep] if aliased else dm.X  # no copy of n x p when nothing is dropped
-    coef, eta, mu, converged, iterations, dev = irls_logit(X, y)
+    keep = [j for j in range(dm.shape[1]) if j not in aliased]
+    coef, eta, mu, converged, iterations, dev = irls_logit(dm.subset(keep), y)
     issues = _separating_columns(dm, y, keep)
     eps = 10 * _DBL_EPS
     extreme = int(((mu > 1 - eps) | (mu < eps)).sum())
@@ -432,7 +478,8 @@ def estimate_propensity(
         if extreme:
             msg += f"; fitted probabilities numerically 0 or 1 for {extreme} unit(s)"
         if not issues:
-            big = int(np.argmax(np.abs(coef[1:]) * X[:, 1:].std(axis=0))) + 1
+            sds = np.array([dm.column(j).std() for j in keep[1:]])
+            big = int(np.argmax(np.abs(coef[1:]) * sds)) + 1
             msg += f" (largest standardised coefficient: {dm.columns[keep[big]]!r})"
         warnings.warn(msg, SeparationWarning, stacklevel=2)
     if not converged:
@@ -441,7 +488,7 @@ def estimate_propensity(
             RuntimeWarning,
             stacklevel=2,
         )
-    full = np.full(dm.X.shape[1], np.nan)
+    full = np.full(dm.shape[1], np.nan)
     full[keep] = coef
     coefs = pd.Series(full, index=dm.columns, name="coefficient")
     return PropensityModel(

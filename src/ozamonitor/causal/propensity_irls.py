@@ -28,10 +28,12 @@ forms ``X * w`` for the whole sample on every iteration, about 6x slower on
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 
-__all__ = ["DBL_EPS", "deviance", "irls_logit", "linkinv"]
+__all__ = ["DBL_EPS", "deviance", "irls_logit", "linkinv", "normal_equations"]
 
 DBL_EPS = float(np.finfo(float).eps)
 _THRESH = 30.0
@@ -82,14 +84,23 @@ def deviance(y: np.ndarray, mu: np.ndarray) -> float:
     return float(-2.0 * (np.log(mu[y == 1]).sum() + np.log(1.0 - mu[y == 0]).sum()))
 
 
-def _normal_equations(X: np.ndarray, w: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rows(X: Any, s: int, buf: np.ndarray) -> np.ndarray:
+    """Rows ``s : s + BLOCK`` of ``X``: a view of a dense matrix, or filled into ``buf``
+    by a lazy design (an object with ``shape`` and ``block(start, stop, out)``)."""
+    if isinstance(X, np.ndarray):
+        return X[s : s + BLOCK]
+    return X.block(s, min(s + BLOCK, X.shape[0]), buf)
+
+
+def normal_equations(X: Any, w: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``X' diag(w) X`` and ``X' r``, accumulated over row blocks (one GEMM per block)."""
     n, p = X.shape
     G = np.zeros((p, p))
     b = np.zeros(p)
     buf = np.empty((min(BLOCK, n), p), order="F")
+    xbuf = np.empty_like(buf)
     for s in range(0, n, BLOCK):
-        Xb = X[s : s + BLOCK]
+        Xb = _rows(X, s, xbuf)
         Xw = buf[: Xb.shape[0]]
         np.multiply(Xb, w[s : s + BLOCK, None], out=Xw)
         G += Xw.T @ Xb
@@ -98,7 +109,7 @@ def _normal_equations(X: np.ndarray, w: np.ndarray, r: np.ndarray) -> tuple[np.n
 
 
 def _fitted_pass(
-    X: np.ndarray, coef: np.ndarray, y: np.ndarray, eta: np.ndarray, mu: np.ndarray,
+    X: Any, coef: np.ndarray, y: np.ndarray, eta: np.ndarray, mu: np.ndarray,
     w: np.ndarray, r: np.ndarray,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """``eta = X coef``, then ``mu``, the deviance and the next step's ``X'WX``, ``X'r``.
@@ -111,10 +122,11 @@ def _fitted_pass(
     G = np.zeros((p, p))
     b = np.zeros(p)
     buf = np.empty((min(BLOCK, n), p), order="F")
+    xbuf = np.empty_like(buf)
     dev = 0.0
     for s in range(0, n, BLOCK):
         e = slice(s, s + BLOCK)
-        Xb = X[e]
+        Xb = _rows(X, s, xbuf)
         np.matmul(Xb, coef, out=eta[e])
         dev += _working_values(eta[e], y[e], mu[e], w[e], r[e])
         Xw = buf[: Xb.shape[0]]
@@ -143,14 +155,16 @@ def _solve(G: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def irls_logit(
-    X: np.ndarray, y: np.ndarray, epsilon: float = 1e-8, maxit: int = 25
+    X: Any, y: np.ndarray, epsilon: float = 1e-8, maxit: int = 25
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, int, float]:
     """Fit ``glm(y ~ X - 1, family = binomial)`` exactly as R's ``glm.fit`` iterates.
 
     Parameters
     ----------
-    X : numpy.ndarray
-        ``(n, p)`` float64 model matrix of full column rank (either memory order).
+    X : numpy.ndarray or lazy design
+        ``(n, p)`` float64 model matrix of full column rank (either memory order),
+        or an object with ``shape`` and ``block(start, stop, out)`` that fills rows
+        ``start:stop`` into ``out`` and returns them (no n x p matrix is then made).
     y : numpy.ndarray
         0/1 response as float64.
     epsilon, maxit : float, int
@@ -170,7 +184,7 @@ def irls_logit(
     coef = np.zeros(X.shape[1])
     mu, y01 = np.empty_like(y), np.ascontiguousarray(y, dtype=np.float64)
     eta = eta.copy()
-    G, b = _normal_equations(X, w, r + w * eta)
+    G, b = normal_equations(X, w, r + w * eta)
     converged = False
     it = 0
     dev = devold
