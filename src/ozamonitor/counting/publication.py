@@ -12,7 +12,11 @@ all relations between tables follow from the data's structure exactly:
 * totals: the categories of an exclusive definition add up to its total; the
   total of a non-exclusive definition counts distinct children;
 * identities between definitions that follow from their rules (Inspectie AV
-  counts the same children as OCW 2016 AV, ...).
+  counts the same children as OCW 2016 AV, ...);
+
+and the inequalities that follow from the definitions' rules are declared
+(:func:`declare_inequalities`): they are known to anyone who reads the
+definition files, and are written to ``relations.csv`` with sense ``le``.
 
 :data:`LEVELS` are always published together, so a ``count --by gemeente``
 and a ``count --by swv`` on the same register and period are two views of one
@@ -21,11 +25,14 @@ protected publication (the same cells suppressed).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import polars as pl
 
 from ozamonitor.counting.count import BY_DIMENSIONS, Counter
+from ozamonitor.counting.definition import Definition
+from ozamonitor.counting.implications import TOTAL, definition_inequalities, stock_within_flow
 from ozamonitor.counting.swv import SwvRule
 from ozamonitor.privacy.publication import Protected, Protection, Publication, TableSpec
 
@@ -102,7 +109,61 @@ def count_publication(
         spec = TableSpec(table_name(b), DIMS, title=_title(b, lang),
                          description=BY_DIMENSIONS[b], priority=len(levels) - prio)
         pub.add_table(spec, mem, grid)
+    declare_inequalities(pub, counter.definitions, plist, levels)
     return pub
+
+
+def declare_inequalities(pub: Publication, definitions: Sequence[Definition],
+                         periods: Sequence[str], levels: Sequence[str]) -> None:
+    """Declare the inequalities that follow from the definitions' rules
+    (:mod:`ozamonitor.counting.implications`) between the cells of the tables
+    ``by_<level>``: between definitions on every stock date in every region, over
+    a school year nationally (where the larger side is a total: an exclusive
+    definition's category over a year is the first one met, not a pointwise
+    one); and each definition's stock on a date <= its flow over the school year
+    holding it (nationally)."""
+    pairs = definition_inequalities(definitions)
+    stock_flow = stock_within_flow(periods)
+    dates = sorted({d for d, _ in stock_flow} | {p for p in periods if _is_date(p)})
+    flows = [p for p in periods if p not in dates]
+    exclusive = {d.name: d.exclusive for d in definitions}
+    # over a year, an exclusive definition's category is the first one met at any
+    # time: only its total (and a non-exclusive category) is a pointwise "ever met"
+    rows = [(a.smaller[0], a.smaller[1], a.larger[0], a.larger[1],
+             a.larger[1] == TOTAL or not exclusive[a.larger[0]]) for a in pairs]
+    ineq = pl.DataFrame(rows, schema={"definition": pl.String, "category": pl.String,
+                                      "def_l": pl.String, "cat_l": pl.String,
+                                      "in_flow": pl.Boolean}, orient="row")
+    for b in levels:
+        t = next(x for x in pub.tables if x.spec.name == table_name(b))
+        cells = t.cells.select(*DIMS)
+        use = dates if b not in ("nation",) else [*dates, *flows]
+        small = cells.filter(pl.col("period").is_in(use)).join(
+            ineq, on=["definition", "category"]).filter(
+            pl.col("period").is_in(dates) | pl.col("in_flow"))
+        large = small.select(definition="def_l", category="cat_l", region="region",
+                             period="period")
+        pub.add_inequalities(pub.cell_ids(t.spec.name, small),
+                             pub.cell_ids(t.spec.name, large))
+        if b == "nation" and stock_flow:
+            sf = pl.DataFrame(stock_flow, schema={"period": pl.String, "year": pl.String},
+                              orient="row")
+            cats = [(d.name, c) for d in definitions
+                    for c in ([TOTAL] if d.exclusive else [TOTAL, *d.category_names()])]
+            st = cells.join(sf, on="period").join(
+                pl.DataFrame(cats, schema={"definition": pl.String, "category": pl.String},
+                             orient="row"),
+                on=["definition", "category"])
+            pub.add_inequalities(pub.cell_ids(t.spec.name, st),
+                                 pub.cell_ids(t.spec.name, st.with_columns(period="year")))
+
+
+def _is_date(p: str) -> bool:
+    try:
+        dt.date.fromisoformat(p)
+    except ValueError:
+        return False
+    return True
 
 
 def _add_reconciliation(pub: Publication, rep: pl.DataFrame, periods: list[str]) -> None:
@@ -221,5 +282,5 @@ def reconciliation_frames(res: Protected, period: str) -> tuple[pl.DataFrame, pl
     return w, ov
 
 
-__all__ = ["DIMS", "LEVELS", "count_publication", "in_table_order", "protect_counts",
-           "reconciliation_frames", "table_name"]
+__all__ = ["DIMS", "LEVELS", "count_publication", "declare_inequalities", "in_table_order",
+           "protect_counts", "reconciliation_frames", "table_name"]

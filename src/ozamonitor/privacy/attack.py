@@ -66,7 +66,8 @@ def _components(rel: sp.csr_matrix, hidden: np.ndarray) -> list[tuple[np.ndarray
 
 def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
                        targets: np.ndarray | None = None, integer: bool = True,
-                       enough: float | None = None) -> Intervals:
+                       enough: float | None = None,
+                       inequalities: sp.spmatrix | None = None) -> Intervals:
     """Bounds of every hidden cell (or of ``targets`` only) given the published cells.
 
     Parameters
@@ -85,6 +86,10 @@ def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.
         Stop solving for a cell once solutions found for other cells show that
         its interval is at least this wide (the bounds returned for it are then
         the range of those solutions: inside its interval, not the interval).
+    inequalities:
+        ``(n_inequalities, n_cells)`` sparse matrix, ``inequalities @ values <= 0``
+        (e.g. one definition never counts more than another); they join the
+        components like relations and are rows with an upper bound only.
     """
     values = np.asarray(values, float)
     n = values.size
@@ -94,11 +99,14 @@ def attacker_intervals(relations: sp.csr_matrix, values: np.ndarray, hidden: np.
     if not want.any():
         return Intervals(lower, upper)
     rel = sp.csr_matrix(relations, dtype=float)
+    n_eq = rel.shape[0]
+    if inequalities is not None and inequalities.shape[0]:
+        rel = sp.vstack([rel, sp.csr_matrix(inequalities, dtype=float)], format="csr")
     for cells, rels in _components(rel, hidden):
         goal = cells[want[cells]]
         if goal.size == 0:
             continue
-        lo, hi = _solve_component(rel, values, hidden, cells, rels, goal, enough)
+        lo, hi = _solve_component(rel, values, hidden, cells, rels, goal, enough, n_eq)
         lower[goal], upper[goal] = lo, hi
     if integer:
         lower = np.where(np.isfinite(lower), np.ceil(lower - _TOL), lower)
@@ -155,8 +163,11 @@ def _merge_identities(a: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
 
 def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
                      cells: np.ndarray, rels: np.ndarray, goal: np.ndarray,
-                     enough: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     enough: float | None = None, n_eq: int | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """LP bounds of the ``goal`` cells of one component.
+
+    Rows of ``rel`` from ``n_eq`` on are inequalities (``<= 0``).
 
     With ``enough``, a cell whose values in the solutions found so far already
     span ``enough`` is not solved for: its returned bounds are those values
@@ -169,14 +180,15 @@ def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
     if a.shape[0] == 0:  # no relation: only non-negativity
         return np.zeros(goal.size), np.full(goal.size, np.inf)
     a.sort_indices()
-    rep = _merge_identities(a, rhs)
+    ub = rels >= (rel.shape[0] if n_eq is None else n_eq)
+    rep = _merge_identities(a[~ub], rhs[~ub])
     reps, col_of = np.unique(rep, return_inverse=True)
     nc = reps.size
     a = sp.csr_matrix((a.data, col_of[a.indices], a.indptr), shape=(a.shape[0], nc))
     a.sum_duplicates()
     a.eliminate_zeros()
     keep = np.diff(a.indptr) > 0
-    a, rhs = a[keep], rhs[keep]
+    a, rhs, ub = a[keep], rhs[keep], ub[keep]
     import highspy
 
     h = _quiet_highs()
@@ -184,7 +196,7 @@ def _solve_component(rel: sp.csr_matrix, values: np.ndarray, hidden: np.ndarray,
     inf = highspy.kHighsInf
     h.addVars(nc, np.zeros(nc), np.full(nc, inf))
     if a.shape[0]:
-        h.addRows(a.shape[0], rhs, rhs, a.nnz, a.indptr[:-1].astype(np.int32),
+        h.addRows(a.shape[0], np.where(ub, -inf, rhs), rhs, a.nnz, a.indptr[:-1].astype(np.int32),
                   a.indices.astype(np.int32), a.data)
     pos = {int(c): int(col_of[i]) for i, c in enumerate(cells.tolist())}
     var_lo = np.full(nc, np.inf)

@@ -6,9 +6,13 @@ Layout (written atomically, :func:`ozamonitor.files.atomic_dir`)::
                          symbols, tables [{name, file, title, unit, dims, ...}],
                          relations
     tables/<name>.csv    dimension columns, then ``count`` (integer or ``x``)
-    relations.csv        relation, table, row, coef: every linear identity
-                         between published cells (sum of coef * cell == 0;
-                         ``row`` is the 0-based data row in the table's file)
+    relations.csv        relation, table, row, coef, sense: every linear
+                         identity (sense ``eq``: sum of coef * cell == 0) and
+                         declared inequality (sense ``le``: sum <= 0, e.g. one
+                         definition never counts more than another) between
+                         published cells; ``row`` is the 0-based data row in
+                         the table's file (a file without ``sense`` has
+                         identities only)
     ledger.json          every run's published cells, read by the next run
 
 :func:`audit_folder` rebuilds the relations from ``relations.csv`` and the
@@ -83,14 +87,20 @@ def write_folder(result: Protected, folder: str | Path, *,
 
 
 def _relations_frame(result: Protected) -> pl.DataFrame:
-    rel = result.relations.tocoo()
+    ineq = result.inequalities
+    n_eq = result.relations.shape[0]
+    both = (result.relations if ineq is None or not ineq.shape[0]
+            else sp.vstack([result.relations, ineq]))
+    rel = sp.coo_matrix(both)
     tabs = result.publication.tables
     offsets = np.array([t.offset for t in tabs])
     names = np.array([t.spec.name for t in tabs])
     which = np.searchsorted(offsets, rel.col, side="right") - 1
     return pl.DataFrame({"relation": rel.row.astype(np.int64), "table": names[which],
                          "row": (rel.col - offsets[which]).astype(np.int64),
-                         "coef": rel.data}).sort("relation", "table", "row")
+                         "coef": rel.data,
+                         "sense": np.where(rel.row < n_eq, "eq", "le")}
+                        ).sort("relation", "table", "row")
 
 
 def read_ledger(folder: str | Path) -> dict[str, Any]:
@@ -153,9 +163,24 @@ def read_folder(path: str | Path) -> tuple[dict[str, Any], dict[str, pl.DataFram
     rpath = folder / manifest.get("relations", "relations.csv")
     if not rpath.exists():
         raise FolderError(f"{rpath}: missing (the relations between published cells)")
-    rel = pl.read_csv(rpath, schema={"relation": pl.Int64, "table": pl.String,
-                                      "row": pl.Int64, "coef": pl.Float64})
-    return manifest, tables, rel
+    rel = pl.read_csv(rpath, schema_overrides={"relation": pl.Int64, "table": pl.String,
+                                               "row": pl.Int64, "coef": pl.Float64,
+                                               "sense": pl.String})
+    if "sense" not in rel.columns:
+        rel = rel.with_columns(sense=pl.lit("eq"))
+    odd = rel.filter(~pl.col("sense").is_in(["eq", "le"]))
+    if odd.height:
+        raise FolderError(f"{rpath}: relation {odd['relation'][0]}: sense "
+                          f"{odd['sense'][0]!r} is neither 'eq' nor 'le'")
+    return manifest, tables, rel.select("relation", "table", "row", "coef", "sense")
+
+
+def _matrix(rel: pl.DataFrame, offsets: dict[str, int], n: int) -> sp.csr_matrix:
+    """The rows of ``relations.csv`` as a sparse matrix over all cells (renumbered)."""
+    cols = rel["row"].to_numpy() + np.array([offsets[t] for t in rel["table"].to_list()],
+                                            np.int64)
+    ids, row = np.unique(rel["relation"].to_numpy(), return_inverse=True)
+    return sp.csr_matrix((rel["coef"].to_numpy(), (row, cols)), shape=(ids.size, n))
 
 
 def audit_folder(path: str | Path, width: int | None = None,
@@ -196,11 +221,8 @@ def audit_folder(path: str | Path, width: int | None = None,
     unknown = set(rel["table"].unique().to_list()) - set(offsets)
     if unknown:
         raise FolderError(f"relations.csv names unknown table(s) {sorted(unknown)}")
-    cols = rel["row"].to_numpy() + np.array([offsets[t] for t in rel["table"].to_list()],
-                                            np.int64)
-    R = sp.csr_matrix((rel["coef"].to_numpy(), (rel["relation"].to_numpy(), cols)),
-                      shape=(int(rel["relation"].max() or 0) + 1 if rel.height else 0, off))
-    iv = attacker_intervals(R, v, h, enough=None if exact else w)
+    R, G = (_matrix(rel.filter(pl.col("sense") == s), offsets, off) for s in ("eq", "le"))
+    iv = attacker_intervals(R, v, h, enough=None if exact else w, inequalities=G)
     bad = too_narrow(iv, h, prot)
     names = np.concatenate([[n] * df.height for n, df in tables.items()]) if tables else []
     rows = np.concatenate([np.arange(df.height) for df in tables.values()]) if tables else []

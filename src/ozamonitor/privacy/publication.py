@@ -7,7 +7,10 @@ membership pattern across all definitions and categories) -- and, for every
 published table, which inner cells each of its cells adds up. Every relation
 between published cells (totals, hierarchies such as school -> SWV -> nation,
 identities between definitions) then follows from the matrix exactly; nothing
-is declared by hand.
+is declared by hand. Inequalities that an attacker knows from elsewhere (e.g.
+from the definitions' rules: one definition never counts more than another)
+are not in the matrix; they are declared with :meth:`Publication.add_inequalities`
+and join the attacker's LP as ``<=`` rows.
 
 >>> pub = Publication(inner_counts)                      # doctest: +SKIP
 >>> pub.add_table(TableSpec("by_gemeente", ("definition", "category", "region", "period")),
@@ -129,6 +132,7 @@ class Publication:
     tables: list[_Table] = field(default_factory=list)
     _rows: list[np.ndarray] = field(default_factory=list)
     _cols: list[np.ndarray] = field(default_factory=list)
+    _ineq: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.inner_counts = np.asarray(self.inner_counts, np.int64)
@@ -178,6 +182,48 @@ class Publication:
         self._cols.append(m["inner_id"].to_numpy().astype(np.int64))
         self.tables.append(_Table(spec, cells, offset))
 
+    def cell_ids(self, name: str, keys: pl.DataFrame) -> np.ndarray:
+        """Cell index (over all tables) of every row of ``keys`` in table ``name``
+        (-1 where the table has no such cell)."""
+        t = next((t for t in self.tables if t.spec.name == name), None)
+        if t is None:
+            raise KeyError(name)
+        dims = list(t.spec.dims)
+        idx = t.cells.with_row_index("__cell")
+        m = keys.select(dims).with_columns(pl.col(c).cast(t.cells.schema[c]) for c in dims).join(
+            idx, on=dims, how="left", nulls_equal=True, maintain_order="left")
+        return np.where(m["__cell"].is_null().to_numpy(), -1,
+                        m["__cell"].fill_null(0).to_numpy().astype(np.int64) + t.offset)
+
+    def add_inequalities(self, smaller: np.ndarray, larger: np.ndarray) -> None:
+        """Declare ``cell[smaller[i]] <= cell[larger[i]]`` (known to an attacker, e.g.
+        from the definitions' rules). Pairs with a -1 are skipped; each pair must hold
+        in the counts (a pair between periods has no inner cells in common, so the
+        inner sets cannot show it)."""
+        s, b = np.asarray(smaller, np.int64), np.asarray(larger, np.int64)
+        ok = (s >= 0) & (b >= 0) & (s != b)
+        s, b = s[ok], b[ok]
+        m = self.matrix()
+        values = np.asarray(m @ self.inner_counts, np.int64)
+        size = np.diff(m.indptr)[s]
+        bad = np.flatnonzero(values[s] > values[b])
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(f"declared {self.describe(int(s[k]))} <= "
+                             f"{self.describe(int(b[k]))} does not hold in the data")
+        keep = size > 0  # an empty cell is a structural 0: the inequality says nothing
+        self._ineq.append((s[keep], b[keep]))
+
+    def inequalities(self) -> sp.csr_matrix:
+        """Declared inequalities ``(n, n_cells)``: each row ``x_smaller - x_larger <= 0``."""
+        s = np.concatenate([p[0] for p in self._ineq]) if self._ineq else np.zeros(0, np.int64)
+        b = np.concatenate([p[1] for p in self._ineq]) if self._ineq else np.zeros(0, np.int64)
+        pairs = np.unique(np.stack([s, b], axis=1), axis=0) if s.size else np.zeros((0, 2),
+                                                                                   np.int64)
+        r = np.repeat(np.arange(pairs.shape[0]), 2)
+        return sp.csr_matrix((np.tile([1.0, -1.0], pairs.shape[0]), (r, pairs.ravel())),
+                             shape=(pairs.shape[0], self.n_cells))
+
     def matrix(self) -> sp.csr_matrix:
         """The model matrix ``(n_cells, n_inner)``, 0/1."""
         rows = np.concatenate(self._rows) if self._rows else np.zeros(0, np.int64)
@@ -212,8 +258,9 @@ class Publication:
         order = order[~hidden_seed[order]]
         supp = gauss_suppress(m, hidden_seed, order.tolist(), forced_public)
         rel = linear_relations(m)
-        supp = _interval_rounds(rel, values, supp, prio, prot, forced_public, m)
-        return Protected(self, values, primary, supp, rel, prot)
+        ineq = self.inequalities()
+        supp = _interval_rounds(rel, values, supp, prio, prot, forced_public, m, ineq)
+        return Protected(self, values, primary, supp, rel, prot, ineq)
 
     def describe(self, j: int) -> str:
         """``table(key=value, ...)`` of cell ``j``."""
@@ -230,8 +277,12 @@ class Publication:
 
 def _interval_rounds(rel: sp.csr_matrix, values: np.ndarray, supp: np.ndarray,
                      prio: np.ndarray, prot: Protection,
-                     forced_public: np.ndarray | None, m: sp.csr_matrix) -> np.ndarray:
+                     forced_public: np.ndarray | None, m: sp.csr_matrix,
+                     ineq: sp.csr_matrix | None = None) -> np.ndarray:
     """Suppress more cells until every small cell's interval is wide enough.
+
+    ``ineq``: declared inequalities (rows ``<= 0``), used by the attacker and,
+    like relations, to find cells to suppress next.
 
     Hiding a cell only widens the other intervals, so a round re-checks only
     the cells that were narrower than the width in the round before and the
@@ -240,15 +291,17 @@ def _interval_rounds(rel: sp.csr_matrix, values: np.ndarray, supp: np.ndarray,
     supp = supp.copy()
     nonempty = np.diff(m.indptr) > 0
     locked = forced_public if forced_public is not None else np.zeros(values.size, bool)
-    relc = rel.tocsc()
+    links = rel if ineq is None or not ineq.shape[0] else sp.vstack([rel, ineq], format="csr")
+    relc = links.tocsc()
     twin = _twins(m)
     check = supp.copy()
     for _ in range(prot.max_rounds):
-        iv = attacker_intervals(rel, values, supp, targets=check, enough=prot.required_width)
+        iv = attacker_intervals(rel, values, supp, targets=check, enough=prot.required_width,
+                                inequalities=ineq)
         narrow = too_narrow(iv, supp, prot) & check
         if not narrow.any():
             return supp
-        added = _complements(rel, relc, narrow, supp, values, prio, nonempty & ~locked)
+        added = _complements(links, relc, narrow, supp, values, prio, nonempty & ~locked)
         if not added.any():
             p = int(np.flatnonzero(narrow)[0])
             raise DisclosureRefusedError(
@@ -352,6 +405,7 @@ class Protected:
     suppressed: np.ndarray
     relations: sp.csr_matrix
     protection: Protection
+    inequalities: sp.csr_matrix | None = None
 
     def _slice(self, name: str) -> tuple[_Table, slice]:
         for t in self.publication.tables:
@@ -389,7 +443,8 @@ class Protected:
 
     def intervals(self) -> Intervals:
         """Attacker intervals of every suppressed cell."""
-        return attacker_intervals(self.relations, self.values, self.suppressed)
+        return attacker_intervals(self.relations, self.values, self.suppressed,
+                                  inequalities=self.inequalities)
 
     def audit(self) -> pl.DataFrame:
         """One row per suppressed cell: table, row, lower, upper, primary, ok

@@ -38,6 +38,7 @@ __all__ = [
 
 DEFAULT_THRESHOLD = 10
 TOTAL = "total"
+SYMBOL = "x"
 
 
 def protect(table: pl.DataFrame, value: str, sum_groups: Sequence[Sequence[str]], *,
@@ -61,22 +62,25 @@ def protect(table: pl.DataFrame, value: str, sum_groups: Sequence[Sequence[str]]
     -------
     polars.DataFrame
         The table with ``value`` null where suppressed and a ``suppression``
-        column (``primary``, ``secondary`` or null).
+        column (``primary``, ``secondary`` or null; displayed alike, see
+        :func:`format_count`). Protected by the joint engine
+        (:func:`ozamonitor.privacy.tidy.protect_tidy`): secondary suppression and
+        the attacker-interval check.
     """
-    # Kept to one function so the privacy module's rework (joint protection
-    # across published tables) can be plugged in here alone.
-    from ozamonitor.privacy.disclosure import SumGroup, suppress
+    from ozamonitor.privacy.tidy import protect_tidy
 
-    groups = [SumGroup(list(g), total=pl.col(total_col) == TOTAL) for g in sum_groups]
-    return suppress(table, value, threshold=threshold, sum_groups=groups)
+    return protect_tidy(table, value, sum_groups, total_col=total_col, total=TOTAL,
+                        threshold=threshold)[0]
 
 
 def format_count(value: Any, flag: Any, threshold: int = DEFAULT_THRESHOLD) -> str:
-    """A protected count as text: ``<10`` (primary), ``x`` (secondary) or the number."""
-    if flag == "primary":
-        return f"<{threshold}"
-    if flag == "secondary":
-        return "x"
+    """A protected count as text: ``x`` for every suppressed cell, else the number.
+
+    Primary and secondary suppressions read alike: ``<10`` would tell a reader
+    that the cell is 1..9 and not a complement (``threshold`` is kept for callers).
+    """
+    if flag in ("primary", "secondary"):
+        return SYMBOL
     return "" if value is None else str(value)
 
 
