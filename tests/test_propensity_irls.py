@@ -88,3 +88,12 @@ def test_lazy_design_equals_dense_matrix(units, monkeypatch):
     lazy = propensity_irls.irls_logit(LazyDesign(design_columns(units, COVS)[0], len(units)), y)
     np.testing.assert_array_equal(lazy[2], dense[2])  # the same numbers, block by block
     assert lazy[4] == dense[4]
+
+
+def test_units_with_identical_covariates_get_identical_scores(units):
+    # the same rows at every position of a block: no 1-ulp differences between copies
+    many = pd.concat([units.iloc[:37]] * 60, ignore_index=True)
+    many["t"] = np.r_[units["t"].to_numpy()[:37 * 30], 1 - units["t"].to_numpy()[:37 * 30]]
+    m = estimate_propensity(many, "t", COVS)
+    per_row = m.score.reshape(60, 37)
+    assert (per_row == per_row[0]).all()
