@@ -63,7 +63,28 @@ def peak_rss_gib() -> float:
     return kib / 1024**2
 
 
-def distance_backend(method: str, backend: str) -> tuple[str, dict[str, Any] | None, Any]:
+#: distance evaluations (pairs requested from sequences.distances, before deduplication)
+EVALUATIONS = [0]
+
+
+def count_evaluations(distances: Any) -> None:
+    """Count the pairs CLARA asks ``distances`` for (its default distance calls these two)."""
+    cross, square = distances.seqdist_cross_setup, distances.seqdist_setup
+
+    def counted_cross(a: Any, b: Any, *args: Any, **kw: Any) -> Any:
+        EVALUATIONS[0] += a.n_sequences * b.n_sequences
+        return cross(a, b, *args, **kw)
+
+    def counted_square(a: Any, *args: Any, **kw: Any) -> Any:
+        EVALUATIONS[0] += a.n_sequences * (a.n_sequences - 1) // 2
+        return square(a, *args, **kw)
+
+    distances.seqdist_cross_setup = counted_cross
+    distances.seqdist_setup = counted_square
+
+
+def distance_backend(method: str, backend: str,
+                     sm: str = "CONSTANT") -> tuple[str, dict[str, Any] | None, Any]:
     """``(description, dist_kwargs or None for the numba fallback, wrap)``; ``wrap``
     turns a code matrix into CLARA's input."""
     distances = None
@@ -80,7 +101,8 @@ def distance_backend(method: str, backend: str) -> tuple[str, dict[str, Any] | N
         return f"numba hamming_cross FALLBACK ({why})", None, lambda codes: codes
     kw: dict[str, Any] = {"method": method}
     if method == "OM":
-        kw.update(sm="CONSTANT", indel=1.0)
+        kw.update(sm=sm, indel=1.0 if sm == "CONSTANT" else "auto")
+    count_evaluations(distances)
 
     def wrap(codes: np.ndarray) -> Any:
         # built directly: seqdef would re-derive the alphabet from 120M cells
@@ -129,6 +151,8 @@ def main() -> None:
     p.add_argument("--stability", action="store_true")
     p.add_argument("--quality-sample", type=int, default=2000)
     p.add_argument("--method", default="HAM", choices=["HAM", "OM"])
+    p.add_argument("--sm", default="CONSTANT", choices=["CONSTANT", "TRATE"],
+                   help="OM substitution costs (TRATE: estimated on the data, indel auto)")
     p.add_argument(
         "--backend",
         default="seqdist",
@@ -139,7 +163,7 @@ def main() -> None:
     p.add_argument("--skip-clara", action="store_true")
     args = p.parse_args()
 
-    desc, dist_kwargs, wrap = distance_backend(args.method, args.backend)
+    desc, dist_kwargs, wrap = distance_backend(args.method, args.backend, args.sm)
     print(f"distance backend: {desc}")
 
     if not args.skip_clara:
@@ -162,11 +186,13 @@ def main() -> None:
         print(f"CLARA on {args.n:,} cases, k = {args.ks}, R = {args.R}, ")
         print(f"  sample_size = {args.sample_size}, eval_sample = {args.eval_sample} ...")
         t, c = time.perf_counter(), time.process_time()
+        EVALUATIONS[0] = 0
         res = run_clara(xs, args, dist_kwargs)
         t_full = time.perf_counter() - t
         print(
             f"  {t_full:.1f} s wall ({t_full / 60:.2f} min), {time.process_time() - c:.1f} s CPU "
-            f"(all threads), {res.n_distinct:,} distinct sequences"
+            f"(all threads), {res.n_distinct:,} distinct sequences, "
+            f"{EVALUATIONS[0]:,} distance evaluations requested"
         )
         print(f"  peak RSS so far {peak_rss_gib():.2f} GiB")
         print(

@@ -107,3 +107,16 @@ def test_sequences_is_a_library() -> None:
             for name in names:
                 if name.startswith("ozamonitor"):
                     assert name.startswith(allowed), f"{path.name} imports {name}"
+
+
+def test_factorize_dict_path_equals_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pandas-free factorisation of small inputs gives pandas.factorize's codes and labels."""
+    from ozamonitor.sequences import define
+
+    values = np.array([["b", None, 1, 1.0], [float("nan"), "a", "", "b"],
+                       [np.float64(2.0), 2, "a", None]], dtype=object)
+    got = define._factorize(values, ["a"])
+    monkeypatch.setattr(define, "_DICT_CELLS", 0)
+    want = define._factorize(values, ["a"])
+    np.testing.assert_array_equal(got[0], want[0])
+    assert got[1] == want[1]

@@ -124,3 +124,35 @@ def test_om_reduced_to_lcs_equals_the_dp(ragged: list[list[str]], sm: str,
     cross = seqdist_cross(seqs, seqs[np.arange(3, 9)], "OM",
                           sm=sub if sm == "matrix" else "CONSTANT", indel=indel)
     np.testing.assert_allclose(cross, want[:, 3:9], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["LCP", "RLCP", "HAM", "DHD"])
+@pytest.mark.parametrize("norm", ["none", "auto"])
+def test_square_in_one_pass_equals_condensed(method: str, norm: str) -> None:
+    """The one-pass N x N kernels (duplicates included) equal the distinct-sequence path."""
+    from scipy.spatial.distance import squareform
+
+    rng = np.random.default_rng(11)
+    x = np.repeat(rng.integers(0, 6, size=(150, 6)), 12, axis=1)
+    flip = rng.random(x.shape) < 0.1
+    x[flip] = rng.integers(0, 6, size=int(flip.sum()))
+    x = np.vstack([x, x[:20]])  # duplicates, 170 rows: blocks of 64 and 8 partly filled
+    seqs = seqdef([[str(v) for v in r] for r in x], alphabet=[str(i) for i in range(6)])
+    sq = seqdist(seqs, method, norm=norm)
+    cond = seqdist(seqs, method, norm=norm, condensed=True)
+    np.testing.assert_array_equal(sq, squareform(cond, checks=False))
+    assert np.all(np.diag(sq) == 0.0)
+
+
+def test_vector_width_opt_out_and_user_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    """512-bit code is asked for only when neither the user nor numba has chosen."""
+    import numba
+
+    from ozamonitor.sequences._vector_width import prefer_512_bit_vectors
+
+    monkeypatch.setenv("OZAMONITOR_VECTOR_256", "1")
+    assert prefer_512_bit_vectors() is False
+    monkeypatch.delenv("OZAMONITOR_VECTOR_256")
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", "+avx2")
+    assert prefer_512_bit_vectors() is False
+    assert numba.config.CPU_FEATURES == "+avx2"

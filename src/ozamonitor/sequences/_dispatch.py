@@ -19,6 +19,7 @@ import numpy as np
 from ozamonitor.errors import ConfigurationError
 from ozamonitor.sequences import _fast_kernels as fast
 from ozamonitor.sequences import _kernels as kern
+from ozamonitor.sequences import _square_kernels as sq
 from ozamonitor.sequences.chi2 import chi2_features
 from ozamonitor.sequences.seqdata import SequenceData
 
@@ -317,13 +318,7 @@ def fast_condensed(seqs: SequenceData, setup: DistanceSetup, norm_code: int,
         pm = fast.match_masks(codes, lens, nst)
         fast.lcs_condensed(codes, lens, pm, unit, maxscost(setup), norm_code, out)
     elif m in ("LCP", "RLCP"):
-        keys = codes.copy()
-        if m == "RLCP":
-            for r in range(keys.shape[0]):
-                keys[r, : lens[r]] = codes[r, : lens[r]][::-1]
-        pos = np.arange(keys.shape[1])
-        keys[pos[None, :] >= lens[:, None]] = -1  # shorter sorts first
-        order = np.lexsort(keys.T[::-1]).astype(np.int64)
+        keys, order = _lcp_keys(codes, lens, m)
         fast.lcp_condensed(keys, lens, order, norm_code, out)
     else:  # HAM, DHD: all sequences have length setup.seq_len
         ln = setup.seq_len
@@ -337,3 +332,49 @@ def fast_condensed(seqs: SequenceData, setup: DistanceSetup, norm_code: int,
         else:
             tc = fast.lane_codes(c, lens, 0)
             fast.ham_condensed(c, tc, np.ascontiguousarray(sm3), maxdist, norm_code, out)
+
+
+def _lcp_keys(codes: np.ndarray, lens: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, lexicographic order): sequences (reversed for RLCP), -1 past the end."""
+    keys = codes.copy()
+    if method == "RLCP":
+        for r in range(keys.shape[0]):
+            keys[r, : lens[r]] = codes[r, : lens[r]][::-1]
+    pos = np.arange(keys.shape[1])
+    keys[pos[None, :] >= lens[:, None]] = -1  # shorter sorts first
+    return keys, np.lexsort(keys.T[::-1]).astype(np.int64)
+
+
+def square_direct(seqs: SequenceData, setup: DistanceSetup, dtype: np.dtype,
+                  backend: str) -> np.ndarray | None:
+    """The ``N x N`` matrix of all sequences in one pass (LCP/RLCP, HAM/DHD with one
+    off-diagonal cost), or ``None``.
+
+    Only for methods where duplicates need no special treatment: the formula
+    gives 0 for identical sequences (HAM/DHD: when every diagonal cost is 0).
+    """
+    m = setup.method
+    if backend != "cpu" or m not in ("LCP", "RLCP", "HAM", "DHD"):
+        return None
+    n = seqs.n_sequences
+    codes = _codes(seqs)
+    lens = seqs.lengths.astype(np.int64)
+    norm_code = kern.NORM_CODES.get(setup.norm, 0)
+    if m in ("LCP", "RLCP"):
+        keys, order = _lcp_keys(codes, lens, m)
+        out = np.empty((n, n), dtype=dtype)
+        sq.lcp_square(keys, lens, order, norm_code, out)
+        return out
+    ln = setup.seq_len
+    _, sm3, _, _, _, maxdist = scalar_params(setup, ln)
+    diag = np.stack([np.diag(x) for x in sm3])
+    if diag.any() or sm3.shape[1] > 255:
+        return None
+    c = np.ascontiguousarray(codes[:, :ln])
+    off = sm3[:, ~np.eye(sm3.shape[1], dtype=bool)]
+    if not (off.size and np.all(off == off.flat[0])):
+        # cost profiles: compute-bound, so half the pairs (condensed) and a mirror pass win
+        return None
+    out = np.empty((n, n), dtype=dtype)
+    sq.mismatch_square(c, sq.byte_lanes(c, ln), float(off.flat[0]), maxdist, norm_code, out)
+    return out

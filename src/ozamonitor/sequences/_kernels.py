@@ -23,6 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ozamonitor.sequences._vector_width import prefer_512_bit_vectors
+
+prefer_512_bit_vectors()  # before numba builds its code generator (first compile or load)
+
 LANES = 8
 TILE = 16  # query rows per target block visit (profile reuse in cache)
 

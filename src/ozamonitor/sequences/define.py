@@ -47,17 +47,44 @@ def _factorize(values: np.ndarray, extra: Sequence[Any]) -> tuple[np.ndarray, li
     """Codes of the distinct cell values (``-1`` = missing) and their text labels.
 
     Missing cells: None, NaN, empty strings and values whose label is in ``extra``.
-    Hash-based (pandas.factorize) so that large inputs stay fast.
+    Hash-based: a dict (no pandas import, which costs a command-line run more
+    than the factorisation) up to ``_DICT_CELLS`` cells, pandas.factorize above.
+    Both number the distinct values in order of first appearance and compare them
+    with Python's ``==`` (``1`` and ``1.0`` are one value).
     """
-    import pandas as pd
-
     flat = values.ravel()
-    codes, uniques = pd.factorize(pd.Series(flat, dtype=object), use_na_sentinel=True)
+    if flat.size <= _DICT_CELLS:
+        cells = flat.tolist()
+        uniq = list(dict.fromkeys(cells))
+        lookup = {u: i for i, u in enumerate(uniq)}
+        codes = np.fromiter(map(lookup.__getitem__, cells), dtype=np.int64, count=len(cells))
+        na = np.array([_is_na(u) for u in uniq] + [True], dtype=bool)
+        codes = np.where(na[codes], -1, codes)
+        keep = ~na[:-1]
+        renum = np.cumsum(keep) - 1  # codes of the non-missing values, in order
+        codes = np.where(codes >= 0, renum[codes], -1)
+        uniques = [u for u, k in zip(uniq, keep, strict=True) if k]
+    else:
+        import pandas as pd
+
+        codes, uniques = pd.factorize(pd.Series(flat, dtype=object), use_na_sentinel=True)
     labels = [_label(u) for u in uniques]
     extra_set = {_label(e) for e in extra} | {""}
     bad = np.array([lab in extra_set for lab in labels] + [True], dtype=bool)
     codes = np.where(bad[codes], -1, codes)  # codes == -1 indexes the final True
     return codes.reshape(values.shape), labels
+
+
+_DICT_CELLS = 20_000_000
+
+
+def _is_na(v: Any) -> bool:
+    """Missing as pandas.factorize sees it: None, NaN, pandas' NA and NaT."""
+    if v is None:
+        return True
+    if isinstance(v, (float, np.floating)):
+        return bool(v != v)
+    return type(v).__name__ in ("NAType", "NaTType")
 
 
 def _label(v: Any) -> str:

@@ -280,6 +280,10 @@ def seqdist_setup(
     be = dispatch.resolve_backend(backend, setup.method)
     old = dispatch.set_threads(n_threads)
     try:
+        if not condensed:
+            direct = dispatch.square_direct(seqs, setup, dt, be)
+            if direct is not None:
+                return direct
         first, inv = unique_rows(seqs.codes)
         nu = len(first)
         identity = nu == seqs.n_sequences
