@@ -2,56 +2,49 @@
 
 Serves a publication folder (``ozamonitor publish``; built here from a
 synthetic register when ``--publication`` is not given) with ``ozamonitor
-serve --publication`` (waitress, 16 threads) in a subprocess, then 50
-anonymous clients (keep-alive connections, as bench_web.py) send requests
-spread over the dashboard with random selections (definition, region level,
-region, period), the CSV downloads, the OZA monitor tab, a definition page
-and the JSON API, and prints p50/p95/p99 latency and errors per page. The
-reference measured in the same run is ``GET /healthz`` (one database round
-trip): a page's p95 is also given as a multiple of it.
+serve --publication`` in a subprocess (gunicorn, one process per core, by
+default; ``--server waitress`` for the one-process fallback), then 50
+anonymous keep-alive clients send requests spread over the dashboard with
+random selections (definition, region level, region, period), the CSV
+downloads, the OZA monitor tab, a definition page and the JSON API:
+
+closed loop (``--mode closed``)
+    each client sends its next request as soon as the last is answered,
+    ``--requests`` in all: the server's capacity; latency = 50 / throughput.
+open loop (``--mode open``)
+    Poisson arrivals at ``--rate`` requests per second for ``--open-seconds``
+    over the same 50 connections; latency from each scheduled arrival.
+
+Prints p50/p95/p99 latency and errors per view, the CPU seconds of server and
+client (an asyncio loop, benchmarks/httpload.py) and each view's p95 as a
+multiple of ``GET /healthz``'s in the same run.
+
+National scale: the synthetic geography has every gemeente and SWV of the
+country whatever ``--scale`` (the scale sets the number of pupils and so the
+counts, not the number of regions, definitions or periods the dashboard
+tables hold); ``--publication`` serves any folder, e.g. one published from a
+scale-1 register.
 
     python benchmarks/bench_dashboard.py --publication PUB/
     python benchmarks/bench_dashboard.py --scale 0.01 --requests 3000
 
 Target (issue 16): every view under 300 ms p95 at national scale with 50
-concurrent clients. The clients run on the same machine as the server.
+concurrent clients.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
+import asyncio
 import json
-import os
 import random
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
+import httpload
+
 KINDS = ("index", "index-gemeente", "download", "monitor", "definition", "api", "healthz")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(conn: http.client.HTTPConnection, path: str) -> int:
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-    except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-        conn.close()
-        conn.request("GET", path)
-        resp = conn.getresponse()
-    resp.read()
-    return resp.status
 
 
 def _paths(pub: Path, rng: random.Random) -> dict[str, list[str]]:
@@ -79,73 +72,52 @@ def _paths(pub: Path, rng: random.Random) -> dict[str, list[str]]:
     return out
 
 
-def run(pub: Path, requests: int, clients: int, workdir: Path) -> dict[str, dict[str, float]]:
-    port = _free_port()
-    env = dict(os.environ)
-    env.pop("DATABASE_URL", None)
-    cmd = [sys.executable, "-m", "ozamonitor.cli.main", "serve", "--data-dir",
-           str(workdir / "data"), "--port", str(port), "--threads", "16",
-           "--publication", str(pub)]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    rng = random.Random(1)
-    paths = _paths(pub, rng)
-    results: dict[str, list[float]] = {k: [] for k in KINDS}
-    errors = dict.fromkeys(KINDS, 0)
-    lock = threading.Lock()
+async def _load(port: int, pid: int, paths: dict[str, list[str]], a: argparse.Namespace
+                ) -> dict[str, dict[str, dict[str, float]]]:
+    warm = httpload.Conn(port)
+    await warm.request("GET", "/dashboard/")  # reads and indexes the publication once
+    warm.close()
+    rng = random.Random(2)
+
+    def path_for(conn: httpload.Conn, kind: str) -> tuple[str, dict[str, str]]:
+        return rng.choice(paths[kind]), {}
+
+    pool = [httpload.Conn(port) for _ in range(a.clients)]
+    out = {}
+    if a.mode in ("closed", "both"):
+        per = a.requests // a.clients
+        plans = [[rng.choice(KINDS) for _ in range(per)] for _ in pool]
+        res = await httpload.measure(
+            lambda r: httpload.closed_loop(pool, plans, path_for, r), pid)
+        out["closed"] = httpload.report(f"[dashboard] closed loop, {a.clients} clients", res)
+    if a.mode in ("open", "both"):
+        kinds = [rng.choice(KINDS) for _ in range(int(a.rate * a.open_seconds))]
+        res = await httpload.measure(
+            lambda r: httpload.open_loop(pool, kinds, a.rate, path_for, r), pid)
+        out["open"] = httpload.report(
+            f"[dashboard] open loop, {a.rate:g} req/s arriving over {a.clients} connections",
+            res)
+    for c in pool:
+        c.close()
+    return out
+
+
+def run(pub: Path, a: argparse.Namespace, workdir: Path
+        ) -> dict[str, dict[str, dict[str, float]]]:
+    """Serve ``pub`` and load it; return the per-view numbers."""
+    port = httpload.free_port()
+    paths = _paths(pub, random.Random(1))
+    server = httpload.start_server(["--data-dir", str(workdir / "data"), "--publication",
+                                    str(pub)], port, a.server, a.workers, a.threads)
     try:
-        for _ in range(600):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                if _get(c, "/healthz") == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        _get(warm, "/dashboard/")  # reads and indexes the publication once
-        per_client = requests // clients
-        plans = [[rng.choice(KINDS) for _ in range(per_client)] for _ in range(clients)]
-
-        def work(plan: list[str], seed: int) -> None:
-            r = random.Random(seed)
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-            for kind in plan:
-                path = r.choice(paths[kind])
-                t = time.perf_counter()
-                try:
-                    status = _get(conn, path)
-                except (OSError, http.client.HTTPException):
-                    status = 0
-                ms = (time.perf_counter() - t) * 1000
-                with lock:
-                    results[kind].append(ms)
-                    errors[kind] += status != 200
-
-        threads = [threading.Thread(target=work, args=(p, i)) for i, p in enumerate(plans)]
-        t0 = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
+        out = asyncio.run(_load(port, server.pid, paths, a))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-    ref = statistics.quantiles(results["healthz"], n=100)[94]
-    out: dict[str, dict[str, float]] = {}
-    everything = [x for v in results.values() for x in v]
-    for kind, vals in [*results.items(), ("all", everything)]:
-        q = statistics.quantiles(vals, n=100)
-        out[kind] = {"n": len(vals), "p50": q[49], "p95": q[94], "p99": q[98],
-                     "errors": sum(errors.values()) if kind == "all" else errors[kind],
-                     "x_healthz": q[94] / ref}
-    print(f"\n{len(everything)} requests from {clients} clients in {wall:.1f} s "
-          f"({len(everything) / wall:.0f} req/s); load {os.getloadavg()[0]:.1f}")
-    print(f"{'page':<16}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
-          f"{'p95/healthz':>13}")
-    for kind, r in out.items():
-        print(f"{kind:<16}{r['n']:>6}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}"
-              f"{r['errors']:>8}{r['x_healthz']:>13.1f}")
+        httpload.stop_server(server)
+    for mode, r in out.items():
+        worst = max(r[k]["p95"] for k in KINDS if k in r)
+        ok = worst < 300 and r["all"]["errors"] == 0
+        print(f"[dashboard] {mode} loop: every view p95 < 300 ms, zero errors: "
+              f"{'met' if ok else 'NOT met'} (worst p95 {worst:.0f} ms)")
     return out
 
 
@@ -155,9 +127,9 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=0.01,
                     help="Scale of the synthetic register when no --publication is given.")
     ap.add_argument("--from", dest="first", default="2021-2022")
-    ap.add_argument("--requests", type=int, default=3000)
-    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--requests", type=int, default=3000, help="Closed loop: requests in all.")
     ap.add_argument("--workdir", type=Path, default=None)
+    httpload.add_server_options(ap)
     a = ap.parse_args()
     workdir = a.workdir or Path(tempfile.mkdtemp(prefix="ozm-bench-dash-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +142,7 @@ def main() -> None:
         reg = generate(workdir / "register", scale=a.scale, seed=1)
         pub = publish(reg, workdir / "PUB", first=a.first)
         print(f"publication ready in {time.perf_counter() - t0:.0f} s", flush=True)
-    run(pub, a.requests, a.clients, workdir)
+    run(pub, a, workdir)
 
 
 if __name__ == "__main__":

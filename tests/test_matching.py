@@ -480,3 +480,16 @@ def test_property_matches_bruteforce(n, levels, ratio, replace, caliper, exact, 
         dist, treat, ratio=ratio, replace=replace, caliper=caliper, strata=strata, order=order
     )
     np.testing.assert_array_equal(res.match_matrix, ref)
+
+
+@pytest.mark.parametrize("ties", [0, 5, 200, 5000])
+def test_stable_argsort_equals_numpy_stable(ties):
+    from ozamonitor.causal.matching import stable_argsort
+
+    rng = np.random.default_rng(ties)
+    x = rng.random(20_000)
+    if ties:
+        x[rng.integers(0, x.size, ties)] = rng.choice(x[:7], ties)  # runs of equal values
+        x[:3] = [-0.0, 0.0, -0.0]
+    np.testing.assert_array_equal(stable_argsort(x), np.argsort(x, kind="stable"))
+    np.testing.assert_array_equal(stable_argsort(-x), np.argsort(-x, kind="stable"))

@@ -109,3 +109,20 @@ def test_collinear_column_dropped_with_warning():
     with pytest.warns(UserWarning, match="'b' are linearly dependent"):
         m = estimate_propensity(df, "t", ["a", "b"])
     assert np.isnan(m.coefficients["b"]) and np.isfinite(m.score).all()
+
+
+def test_separation_by_a_level_and_a_binary_covariate_is_named():
+    rng = np.random.default_rng(8)
+    n = 400
+    df = pd.DataFrame({"age": rng.normal(0, 1, n), "grp": rng.choice(["a", "b", "c"], n),
+                       "flag": rng.integers(0, 2, n)})
+    df["t"] = (rng.random(n) < 0.4).astype(int)
+    df.loc[df.grp == "c", "t"] = 1  # level c only among treated
+    df.loc[df.flag == 1, "t"] = np.where(df.grp[df.flag == 1] == "c", 1, 0)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        estimate_propensity(df, "t", ["age", "grp", "flag"])
+    msg = " ".join(str(w.message) for w in rec if issubclass(w.category, SeparationWarning))
+    n_c = int((df.grp == "c").sum())
+    assert f"level 'c' of covariate 'grp' occurs only among treated units ({n_c} units)" in msg
+    assert "covariate 'flag' = 1" not in msg  # flag = 1 has treated (level c) and controls

@@ -256,3 +256,38 @@ def test_outcome_table_counts_the_event_functions(reg):
             return (int(r[:4]) * 12 + int(r[5:])) - (int(e[:4]) * 12 + int(e[5:])) <= 12
         assert _cell(t, outcome="accessibility", year=y, participant="total",
                      status="reached") == sum(map(within, ev))
+
+
+def test_provinces_brute_force(synthetic_register):
+    """Reach per province of the arrangement's gemeente, against a loop over participations;
+    its national total is the SWV table's."""
+    from ozamonitor.synth import SynthParams
+
+    reg = Register.open(synthetic_register(0.002, 5,
+                                           params=SynthParams(oza_min_participants=60)))
+    prov = dict(reg.read("gemeente_regions").filter(pl.col("kind") == "province")
+                .select("gemeente_code", "region_id").iter_rows())
+    arr_gem = dict(reg.read("arrangements").select("arrangement_id", "gemeente_code")
+                   .iter_rows())
+    part = m.participations(reg).to_dicts()
+    t = m.province_spec(reg).table()
+    swv = m.regional(reg)
+    ext = reg.extraction_date
+    for y in (2023, 2024, 2025, 2026):
+        lo, hi = D(y, 1, 1), min(D(y, 12, 31), ext)
+        first: dict[str, dict] = {}
+        for p in sorted(part, key=lambda p: (p["start"], p["arrangement_id"])):
+            if p["start"] <= hi and (p["end"] is None or p["end"] >= lo):
+                first.setdefault(p["person_id"], p)
+        c = Counter(prov.get(arr_gem.get(p["arrangement_id"]), "unknown")
+                    for p in first.values())
+        for code in sorted(set(prov.values())):
+            assert _cell(t, year=str(y), region=code) == c[code]
+        assert _cell(t, year=str(y), region="total") == len(first) == _cell(
+            swv, year=str(y), region="total")
+    assert t["region"].n_unique() == 13  # twelve provinces and the total
+
+
+def test_no_provinces_no_table(reg):
+    assert m.province_spec(reg) is None
+    assert "oza_provinces" not in [t.name for t in m.monitor_tables(reg)]

@@ -49,6 +49,10 @@ def test_report_english_and_sections(demo_dir, tmp_path):
     html = out.read_text()
     assert 'lang="en"' in html and "Cells of 1 to 9 are suppressed" in html
     assert "What works for whom" not in html
+    # the regions: a map and a link to the full CSV beside the report, no long tables
+    assert (tmp_path / "r-regions.csv").is_file() and 'href="r-regions.csv"' in html
+    assert 'alt="Map by gemeente' in html and "The 10 highest" in html
+    assert html.count("<tr>") < 300
 
 
 def test_count_writes_the_absence_counts_beside(demo_dir, tmp_path):

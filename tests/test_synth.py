@@ -78,7 +78,8 @@ def test_validates_against_schema(reg: Register) -> None:
 def test_structure_full_size(reg: Register) -> None:
     regions = reg.read("regions")
     kinds = dict(regions.group_by("kind").len().iter_rows())
-    assert kinds == {"gemeente": 342, "swv_po": 77, "swv_vo": 75, "youth_care": 42}
+    assert kinds == {"gemeente": 342, "swv_po": 77, "swv_vo": 75, "youth_care": 42,
+                     "province": 12}
     gr = reg.read("gemeente_regions")
     sums = gr.group_by("gemeente_code", "kind").agg(pl.col("share").sum())
     assert (sums["share"] - 1).abs().max() < 1e-6

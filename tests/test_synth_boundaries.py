@@ -89,4 +89,28 @@ def test_synth_writes_the_file_and_geometry_rewrites_it(synthetic_register, tmp_
     assert res.exit_code == 0, res.output
     assert out.read_text(encoding="utf-8") == written
     kinds = {f["properties"]["kind"] for f in json.loads(written)["features"]}
-    assert kinds == {"gemeente", "swv_po", "swv_vo"}
+    assert kinds == {"gemeente", "swv_po", "swv_vo", "province"}
+
+
+def test_provinces_tile_the_country_where_they_lie(geo):
+    """Twelve provinces, every gemeente in one, each province the union of its gemeenten,
+    and each one's gemeenten nearest to its own anchor (so north lies north)."""
+    from ozamonitor.synth.provinces import PROVINCES, province_tables
+
+    regs, gr = province_tables(geo.regions, seed=5)
+    assert regs["region_id"].to_list() == [p[0] for p in PROVINCES]
+    gems = geo.regions.filter(pl.col("kind") == "gemeente")["region_id"].sort().to_list()
+    assert gr["gemeente_code"].to_list() == gems and (gr["share"] == 1.0).all()
+    again = province_tables(geo.regions, seed=5)[1]
+    assert again.equals(gr)
+    fc = boundaries(pl.concat([geo.regions, regs]), pl.concat([geo.gemeente_regions, gr]), 5)
+    prov = _shapes(fc, "province")
+    gem = _shapes(fc, "gemeente")
+    assert set(prov) == set(regs["region_id"])
+    union = shapely.union_all(list(prov.values()))
+    assert abs(union.area - shapely.union_all(list(gem.values())).area) < 1e-3 * union.area
+    assert sum(s.area for s in prov.values()) == pytest.approx(union.area, rel=1e-3)
+    lat = {p[0]: p[3] for p in PROVINCES}
+    north = np.mean([prov[c].centroid.y for c in prov if lat[c] > 52.8])
+    south = np.mean([prov[c].centroid.y for c in prov if lat[c] < 51.6])
+    assert north > south + 1.0

@@ -44,11 +44,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(data: Path, port: int) -> subprocess.Popen:
+def _start(data: Path, port: int, *extra: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DATABASE_URL", "OZAMONITOR_DATA_DIR", "DJANGO_SETTINGS_MODULE")}
     proc = subprocess.Popen([sys.executable, "-m", "ozamonitor.cli.main", "serve", "--data-dir",
-                             str(data), "--port", str(port)], env=env,
+                             str(data), "--port", str(port), *extra], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
@@ -160,3 +160,50 @@ def test_cli_export_and_import(data_dir: Path, tmp_path: Path) -> None:
     # (xlsx and register exports are tested in-process in test_web_exchange.py)
     out = _cli("arrangements", "import", str(csv_path), "--as", "writer", data=data_dir)
     assert f"0 created, {len(lines) - 1} updated" in out
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "waitress"])
+def test_both_servers_serve_the_app(data_dir: Path, server: str) -> None:
+    """gunicorn (several processes, the default on Linux) and waitress (the portable
+    fallback) serve the same application; gunicorn's workers die with their master."""
+    import psutil
+
+    if server == "gunicorn" and sys.platform == "win32":
+        pytest.skip("gunicorn does not run on Windows")
+    port = _free_port()
+    proc = _start(data_dir, port, "--server", server, "--workers", "2", "--threads", "2")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            assert r.read() == b"ok\n"
+            # waitress announces itself as "ozamonitor" (server.py sets its ident)
+            assert r.headers["Server"].startswith(
+                {"gunicorn": "gunicorn", "waitress": "ozamonitor"}[server])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/",
+                                    timeout=5) as r:
+            assert b"csrfmiddlewaretoken" in r.read()
+        children = psutil.Process(proc.pid).children()
+        assert len(children) == (2 if server == "gunicorn" else 0)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    if server == "gunicorn" and sys.platform.startswith("linux"):
+        _gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, "workers outlived a master killed with kill -9"
+
+
+def test_gunicorn_workers_serve_the_dashboard(tmp_path: Path, publication: Path) -> None:
+    """Each gunicorn worker reads the publication itself: read in the master before the
+    fork, polars' thread pool hung the workers' first dashboard request."""
+    if sys.platform == "win32":
+        pytest.skip("gunicorn does not run on Windows")
+    port = _free_port()
+    proc = _start(tmp_path / "data", port, "--server", "gunicorn", "--workers", "2",
+                  "--publication", str(publication))
+    try:
+        for _ in range(6):  # several connections, so both workers answer
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard/",
+                                        timeout=60) as r:
+                assert r.status == 200 and b"<svg" in r.read()
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

@@ -8,12 +8,39 @@
 * :mod:`~ozamonitor.causal.impact` - subgroups -> matching -> DiD for the OZA experiment.
 """
 
-from ozamonitor.causal.balance import balance_table, love_plot
-from ozamonitor.causal.did import aggte, att_gt, did_2x2
-from ozamonitor.causal.impact import ImpactResult, impact_analysis
-from ozamonitor.causal.matching import MatchResult, match_nearest
-from ozamonitor.causal.propensity import estimate_propensity
-from ozamonitor.causal.subgroups import find_subgroups, gower_distance
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below load lazily: `ozamonitor match` needs none of DiD's imports
+    from ozamonitor.causal.balance import balance_table, love_plot
+    from ozamonitor.causal.did import aggte, att_gt, did_2x2
+    from ozamonitor.causal.impact import ImpactResult, impact_analysis
+    from ozamonitor.causal.matching import MatchResult, match_nearest
+    from ozamonitor.causal.propensity import estimate_propensity
+    from ozamonitor.causal.subgroups import find_subgroups, gower_distance
+
+_HOME = {
+    "ImpactResult": "impact",
+    "MatchResult": "matching",
+    "aggte": "did",
+    "att_gt": "did",
+    "balance_table": "balance",
+    "did_2x2": "did",
+    "estimate_propensity": "propensity",
+    "find_subgroups": "subgroups",
+    "gower_distance": "subgroups",
+    "impact_analysis": "impact",
+    "love_plot": "balance",
+    "match_nearest": "matching",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use (PEP 562)."""
+    if name in _HOME:
+        return getattr(import_module(f"ozamonitor.causal.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'ozamonitor.causal' has no attribute {name!r}")
+
 
 __all__ = [
     "ImpactResult",

@@ -82,11 +82,43 @@ Distance = Literal["glm", "gbm", "mahalanobis"]
 # ---------------------------------------------------------------------------
 
 
+def stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")``, faster for a float vector with few ties.
+
+    numpy's stable sort is a merge sort; its default sort is vectorised (AVX2 /
+    AVX-512) and about 4x faster but leaves equal values in any order. So sort
+    with it, then put each run of equal values back in data order; with many
+    ties (an eighth of the values or more) the stable sort is used directly.
+    """
+    order = np.argsort(values)
+    tie = values[order[1:]] == values[order[:-1]]
+    if not tie.any():
+        return order
+    in_run = np.zeros(order.size, dtype=bool)
+    in_run[:-1] |= tie
+    in_run[1:] |= tie
+    pos = np.flatnonzero(in_run)
+    if pos.size * 8 > order.size:
+        return np.argsort(values, kind="stable")
+    run = np.cumsum(np.r_[True, ~tie])[pos]  # run number of each tied position
+    sub = order[pos]
+    order[pos] = sub[np.lexsort((sub, run))]
+    return order
+
+
 def _stable_order(values: np.ndarray, decreasing: bool) -> np.ndarray:
     """R's ``order(x, decreasing=)`` with the radix method: stable for ties."""
-    if decreasing:
-        return np.argsort(-values, kind="stable")
-    return np.argsort(values, kind="stable")
+    return stable_argsort(-values if decreasing else values)
+
+
+def _duplicate(ids: np.ndarray) -> Any:
+    """The first repeated id in data order, or ``None`` (numeric ids: one vectorised sort)."""
+    if ids.dtype.kind in "iu":
+        srt = np.sort(ids)
+        if not (srt[1:] == srt[:-1]).any():
+            return None
+    dup = pd.Series(ids).duplicated()
+    return ids[int(np.argmax(dup.to_numpy()))] if dup.any() else None
 
 
 def _strata_codes(df: pd.DataFrame, exact: Sequence[str]) -> np.ndarray:
@@ -167,7 +199,7 @@ def nearest_neighbour_indices(
     strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, np.int64)
     rows = np.arange(n)
     # Sort all units by (stratum, distance), stable: ties keep data order, as R's order().
-    srt = np.lexsort((distance, strata)) if strata.any() else np.argsort(distance, kind="stable")
+    srt = np.lexsort((distance, strata)) if strata.any() else stable_argsort(distance)
     is_c_sorted = ~treat[srt]
     ctrl_before = np.cumsum(is_c_sorted) - is_c_sorted  # controls strictly before each position
     c_rows = srt[is_c_sorted]
@@ -346,8 +378,7 @@ def match_nearest(
     if id_col is not None and id_col not in df.columns:
         raise MatchingError(f"id column {id_col!r} not in the data")
     ids = df[id_col].to_numpy() if id_col is not None else np.arange(n)
-    if id_col is not None and pd.Series(ids).duplicated().any():
-        dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
+    if id_col is not None and (dup := _duplicate(ids)) is not None:
         raise MatchingError(f"id column {id_col!r} is not unique (e.g. {dup!r})")
     ratio = int(ratio)
     if ratio < 1:

@@ -13,6 +13,9 @@ building. Years are calendar years (the experiment runs from 1 January 2023).
 * :func:`end_reason_table` - ends per year by reason (``dropout`` among them);
 * :func:`destinations` - where participants are three months after an end;
 * :func:`regional` - reach per year per SWV of the arrangement;
+* :func:`province_spec` - reach per year per province of the arrangement's
+  gemeente (when the register has provinces: ``gemeente_regions`` of kind
+  ``province``; the synthetic register derives them, ``ozamonitor.synth.provinces``);
 * ``monitor_compare.comparison`` - participants beside pupils of regular
   education, sbo, so, vso and children with a 5a exemption on 1 October of each
   year, by background and history;
@@ -50,6 +53,8 @@ __all__ = [
     "flows",
     "monitor_tables",
     "participations",
+    "province_spec",
+    "provinces",
     "regional",
 ]
 
@@ -329,14 +334,54 @@ def regional(register: Register | str, years: Sequence[int] = YEARS,
     return regional_spec(register, years, part).table()
 
 
+def provinces(register: Register | str) -> pl.DataFrame:
+    """``gemeente_code, province`` from ``gemeente_regions`` (empty: no provinces)."""
+    gr = Register.open(register).read("gemeente_regions")
+    return gr.filter(pl.col("kind") == "province").select(
+        "gemeente_code", province="region_id").unique("gemeente_code", keep="first")
+
+
+def province_spec(register: Register | str, years: Sequence[int] = YEARS,
+                  part: pl.DataFrame | None = None) -> MonitorTable | None:
+    """Reach per year and province of the arrangement's gemeente (``region`` =
+    ``total``: the nation); ``None`` when the register places no gemeente in a province.
+
+    The child counts as in :func:`regional_spec` (its first participation active
+    in the year), so the two tables' national totals are one figure.
+    """
+    reg = Register.open(register)
+    prov = provinces(reg)
+    if prov.is_empty():
+        return None
+    part = participations(reg) if part is None else part
+    arr = reg.read("arrangements", ["arrangement_id", "gemeente_code"]).join(
+        prov, on="gemeente_code", how="left").select("arrangement_id", "province")
+    part = part.join(arr, on="arrangement_id", how="left").with_columns(
+        pl.col("province").fill_null("unknown"))
+    ext = reg.extraction_date
+    rows = [_reach(part, y, ext).select(_unit_child().alias("unit"), year=pl.lit(str(y)),
+                                        region="province") for y in _years(years, ext)]
+    members = pl.concat(rows) if rows else pl.DataFrame(
+        schema={"unit": pl.String, "year": pl.String, "region": pl.String})
+    known = reg.read("regions").filter(pl.col("kind") == "province")["region_id"].sort()
+    extra = sorted(set(members["region"].to_list()) - set(known.to_list()))
+    grid = {"year": [str(y) for y in _years(years, ext)], "region": [*known, *extra]}
+    return MonitorTable("oza_provinces", ("year", "region"), members, ("region",), grid,
+                        "children", "Bereik per provincie",
+                        "Children in an arrangement on some day of the year, by the province "
+                        "of the arrangement's gemeente (total: the Netherlands)")
+
+
 def monitor_tables(register: Register | str, years: Sequence[int] = YEARS
                    ) -> list[MonitorTable]:
-    """Every monitor table of the publication (unprotected), in publication order."""
+    """Every monitor table of the publication (unprotected), in publication order
+    (``oza_provinces`` only when the register has provinces)."""
     from ozamonitor.causal.monitor_compare import comparison_spec, outcome_spec
 
     reg = Register.open(register)
     part = participations(reg)
+    prov = province_spec(reg, years, part)
     return [flows_spec(reg, years, part), durations_spec(reg, part),
             end_reasons_spec(reg, years, part), destinations_spec(reg),
-            regional_spec(reg, years, part), comparison_spec(reg, years),
-            outcome_spec(reg, years)]
+            regional_spec(reg, years, part), *([prov] if prov is not None else []),
+            comparison_spec(reg, years), outcome_spec(reg, years)]

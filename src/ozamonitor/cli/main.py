@@ -128,7 +128,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "serve": (
         "web_cmds",
-        "Run the web application (waitress), migrations applied; GET /healthz checks it.",
+        "Run the web application (gunicorn or waitress), migrations applied; GET /healthz.",
     ),
     "besluit-check": (
         "web_cmds",

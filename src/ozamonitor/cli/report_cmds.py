@@ -35,8 +35,12 @@ def build_report(
     trajectory_sample: int = 3000,
     threshold: int = 10,
     seed: int = 1,
+    geometry: Path | None = None,
 ) -> Path:
-    """Assemble the HTML report from the chosen sections and write it atomically."""
+    """Assemble the HTML report from the chosen sections and write it atomically.
+
+    The regional counts go into a CSV beside the report (``<out stem>-regions.csv``).
+    """
     from ozamonitor.register.calendar import (
         school_year_bounds,
         school_year_label,
@@ -74,7 +78,9 @@ def build_report(
 
             doc.add(
                 counting_section(
-                    reg, peildatum=peildatum, schoolyear=schoolyear, lang=lang, threshold=threshold
+                    reg, peildatum=peildatum, schoolyear=schoolyear, lang=lang,
+                    threshold=threshold, geometry=geometry,
+                    csv_name=f"{Path(out).stem}-regions.csv",
                 )
             )
             bar.advance(task)
@@ -137,8 +143,13 @@ def register(app: typer.Typer) -> None:
         ),
         threshold: int = typer.Option(10, help="Disclosure threshold."),
         seed: int = typer.Option(1, help="Random seed (samples, matching)."),
+        geometry: Path | None = typer.Option(
+            None, "--geometry", help="GeoJSON with gemeente and SWV boundaries for the maps "
+            "(features with properties region_id and kind); default: the register's "
+            "geometry.geojson or synthetic boundaries."),
     ) -> None:
         """Write the self-contained HTML report (counts, absence, trajectories, impact)."""
+        from ozamonitor.errors import ConfigurationError
         from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
         from ozamonitor.register.store import RegisterError
 
@@ -146,7 +157,8 @@ def register(app: typer.Typer) -> None:
             raise fail(f"--threshold {threshold}: a report is a published output; cells below "
                        f"{DEFAULT_THRESHOLD} persons are always suppressed")
         check_outputs({"--out": out}, {"--register": register_path,
-                                       "--trajectories-dir": trajectories_dir})
+                                       "--trajectories-dir": trajectories_dir,
+                                       "--geometry": geometry})
         try:
             path = build_report(
                 register_path,
@@ -158,8 +170,9 @@ def register(app: typer.Typer) -> None:
                 trajectories_dir=trajectories_dir,
                 threshold=threshold,
                 seed=seed,
+                geometry=geometry,
             )
-        except (RegisterError, ValueError) as e:
+        except (RegisterError, ConfigurationError, ValueError) as e:
             raise fail(str(e)) from None
         console.print(f"report written to [bold]{path}[/]")
 

@@ -190,12 +190,21 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8000, "--port", help="Port."),
         demo: bool = typer.Option(False, "--demo",
                                   help="Load the demo first when the data folder is new."),
-        threads: int = typer.Option(16, "--threads", help="Worker threads."),
+        threads: int = typer.Option(8, "--threads", help="Worker threads per process."),
+        workers: int = typer.Option(
+            0, "--workers", help="Worker processes (gunicorn; default: one per core)."),
+        server: str = typer.Option(
+            "auto", "--server", help="gunicorn (Linux, macOS), waitress (portable, one "
+            "process) or auto (gunicorn where it runs)."),
         publication: Path | None = typer.Option(
             None, "--publication", help="Publication folder the public dashboard serves "
             "(`ozamonitor publish`; default: $OZAMONITOR_PUBLICATION)."),
     ) -> None:
-        """Run the web application (waitress), migrations applied; GET /healthz checks it."""
+        """Run the web application (gunicorn or waitress), migrations applied; GET /healthz."""
+        from ozamonitor.web.server import SERVERS
+
+        if server not in SERVERS:
+            raise fail(f"--server {server!r}: use {', '.join(SERVERS)}", code=2)
         if publication is not None:
             if not (publication / "manifest.json").exists():
                 raise fail(f"--publication {publication}: no manifest.json (run "
@@ -209,11 +218,15 @@ def register(app: typer.Typer) -> None:
             # a server on the loopback is a local demo: plain-HTTP cookies are fine there
             os.environ.setdefault("OZAMONITOR_INSECURE_COOKIES", "1")
         init_web(data_dir, db, demo=demo and new)
+        from ozamonitor.web.server import choose_server, default_workers
         from ozamonitor.web.server import serve as run
 
-        console.print(f"serving [bold]http://{host}:{port}/[/] (data in {data_dir}); "
+        chosen = choose_server(server)
+        how = (f"gunicorn, {workers or default_workers()} processes x {threads} threads"
+               if chosen == "gunicorn" else f"waitress, {threads} threads")
+        console.print(f"serving [bold]http://{host}:{port}/[/] ({how}; data in {data_dir}); "
                       "Ctrl-C stops")
-        run(host=host, port=port, threads=threads)
+        run(host=host, port=port, threads=threads, workers=workers, server=chosen)
 
     @app.command("besluit-check")
     def besluit_check(

@@ -98,7 +98,7 @@ WAITING_FOR = (
     "care_residential",
 )
 
-REGION_KINDS = ("gemeente", "swv_po", "swv_vo", "youth_care")
+REGION_KINDS = ("gemeente", "swv_po", "swv_vo", "youth_care", "province")
 
 OZA_DEVIATIONS = ("time", "core_objectives", "location", "funding")
 OZA_TARGET_GROUPS = ("at_risk", "long_term_absent", "not_enrolled", "exempt_5a")
@@ -153,7 +153,8 @@ RESIDENCES = Table(
 
 REGIONS = Table(
     name="regions",
-    description="Gemeenten (CBS code GMxxxx), SWV PO and VO, youth-care regions.",
+    description="Gemeenten (CBS code GMxxxx), SWV PO and VO, youth-care regions, provinces "
+    "(CBS code PVxx; optional).",
     primary_key=("region_id",),
     columns=(
         _c("region_id", "str"),
@@ -165,14 +166,15 @@ REGIONS = Table(
 GEMEENTE_REGIONS = Table(
     name="gemeente_regions",
     description=(
-        "Which SWVs and youth-care region each gemeente lies in. A gemeente can lie in "
-        "several SWVs; ``share`` is the fraction of its pupils living in that SWV's part."
+        "Which SWVs, youth-care region and (optionally) province each gemeente lies in. A "
+        "gemeente can lie in several SWVs; ``share`` is the fraction of its pupils living in "
+        "that SWV's part (1 for its youth-care region and province)."
     ),
     primary_key=("gemeente_code", "region_id"),
     columns=(
         _c("gemeente_code", "str", references="regions.region_id"),
         _c("region_id", "str", references="regions.region_id"),
-        _c("kind", "str", codes=("swv_po", "swv_vo", "youth_care")),
+        _c("kind", "str", codes=("swv_po", "swv_vo", "youth_care", "province")),
         _c("share", "float", min=0.0, max=1.0),
     ),
 )
@@ -427,6 +429,7 @@ LABELS_NL: dict[str, str] = {
     "swv_po": "samenwerkingsverband PO",
     "swv_vo": "samenwerkingsverband VO",
     "youth_care": "jeugdzorgregio",
+    "province": "provincie",
     "nation": "Nederland",
     "unauthorised": "ongeoorloofd afwezig",
     "authorised": "geoorloofd afwezig",

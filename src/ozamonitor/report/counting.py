@@ -1,4 +1,5 @@
-"""The report section on thuiszitter counts (all tables disclosure-controlled)."""
+"""The report section on thuiszitter counts (one protected publication: counts, waterfall,
+overlap)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,21 @@ from pathlib import Path
 import polars as pl
 
 from ozamonitor.counting.count import Counter
+from ozamonitor.counting.publication import protect_counts, reconciliation_frames
 from ozamonitor.counting.reconcile import (
-    hidden_counts,
     overlap_figure,
-    publishable_reconciliation,
     publishable_trend,
     render_waterfall,
     trend,
     trend_figure,
     waterfall_figure,
 )
-from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD, render
+from ozamonitor.errors import ConfigurationError
+from ozamonitor.privacy.disclosure import DEFAULT_THRESHOLD
+from ozamonitor.privacy.publication import Protected
 from ozamonitor.register.store import Register
 from ozamonitor.report.document import Section, figure_html, note, paragraph, table_html, tr
-
-
-def _rendered(df: pl.DataFrame, value: str, threshold: int) -> pl.DataFrame:
-    return render(df, value, threshold=threshold)
+from ozamonitor.report.regions import regional_sections
 
 
 def _definition_list(counter: Counter, lang: str) -> str:
@@ -45,37 +44,70 @@ def _definition_list(counter: Counter, lang: str) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
-def _regional_sections(c: Counter, reg: Register, stock_pc: pl.DataFrame, threshold: int,
-                       lang: str, names: dict[str, str]) -> list[Section]:
-    """Totals per definition by gemeente and by SWV (stock), from the joint publication."""
-    subs: list[Section] = []
-    region_names = dict(reg.read("regions").select("region_id", "name").iter_rows())
-    for by, title_nl, title_en in (("gemeente", "Per gemeente", "By gemeente"),
-                                    ("swv", "Per samenwerkingsverband", "By SWV")):
-        # the totals as suppressed in the full table (categories included), so this
-        # table and `ozamonitor count --by ...` on the same date hide the same cells
-        t = c.table(stock_pc, by, threshold=threshold).filter(pl.col("category") == "total")
-        t = render(t, "count", threshold=threshold)
-        wide = t.pivot(on="definition", index="region", values="count").with_columns(
-            name=pl.col("region").replace_strict(region_names, default=pl.col("region")))
-        wide = wide.select("region", "name", *[d.name for d in c.definitions])
-        extra = ""
-        if by == "swv":
-            n_multi = c.multi_swv_gemeenten()["gemeente_code"].n_unique()
-            extra = note(tr(
-                lang,
-                f"Ingeschreven leerlingen tellen bij het SWV van hun school; niet-ingeschreven "
-                f"kinderen via hun woongemeente. {n_multi} gemeente(n) liggen in meer dan één "
-                "SWV: daar telt het SWV met het grootste aandeel.",
-                f"Enrolled pupils count in their school's SWV; children not enrolled through "
-                f"their gemeente of residence. {n_multi} gemeente(n) lie in several SWVs: "
-                "there the SWV with the largest share counts."))
-        subs.append(Section(
-            id=f"counting-{by}", title=tr(lang, title_nl, title_en),
-            html=extra + table_html(wide, labels={**names, "region": tr(lang, "code", "code"),
-                                          "name": tr(lang, "naam", "name")}),
-        ))
-    return subs
+def _multi_swv_note(c: Counter, lang: str) -> str:
+    n_multi = c.multi_swv_gemeenten()["gemeente_code"].n_unique()
+    return note(tr(
+        lang,
+        f"Ingeschreven leerlingen tellen bij het SWV van hun school; niet-ingeschreven "
+        f"kinderen via hun woongemeente. {n_multi} gemeente(n) liggen in meer dan één "
+        "SWV: daar telt het SWV met het grootste aandeel.",
+        f"Enrolled pupils count in their school's SWV; children not enrolled through "
+        f"their gemeente of residence. {n_multi} gemeente(n) lie in several SWVs: "
+        "there the SWV with the largest share counts."))
+
+
+def _side_by_side(res: Protected, c: Counter, stock: str, flow: str, lang: str,
+                  names: dict[str, str]) -> pl.DataFrame:
+    """Stock and flow per definition and category, from the joint publication."""
+    nat = res.rendered("by_nation")
+    cat_labels = {(d.name, k.name): k.display(lang) for d in c.definitions
+                  for k in d.categories}
+    total_lbl = tr(lang, "totaal", "total")
+
+    def col(period: str, name: str) -> pl.DataFrame:
+        return nat.filter(pl.col("period") == period).select(
+            "definition", "category", pl.col("count").alias(name))
+
+    side = col(stock, "stock").join(col(flow, "flow"), on=["definition", "category"],
+                                    how="left", maintain_order="left")
+    return side.with_columns(
+        category=pl.Series([
+            total_lbl if cat == "total" else cat_labels.get((dn, cat), cat)
+            for dn, cat in zip(side["definition"], side["category"], strict=True)]),
+        definition=pl.col("definition").replace_strict(names),
+    )
+
+
+def _hidden_totals(res: Protected, period: str) -> list[str]:
+    """Definitions whose national total of ``period`` the publication suppresses."""
+    t = res.table("by_nation").filter((pl.col("period") == period)
+                                      & (pl.col("category") == "total"))
+    return t.filter(pl.col("suppression").is_not_null())["definition"].to_list()
+
+
+def _largest(res: Protected, period: str) -> str | None:
+    """The definition with the largest published national total on ``period``."""
+    t = res.table("by_nation").filter((pl.col("period") == period)
+                                      & (pl.col("category") == "total")
+                                      & pl.col("suppression").is_null())
+    return t.sort("count", "definition", descending=[True, False])["definition"].first()
+
+
+def _trend(c: Counter, res: Protected, peildatum: dt.date, schoolyear: str,
+           threshold: int) -> pl.DataFrame:
+    """The trend, with the figures the joint publication hides hidden too."""
+    trd = publishable_trend(trend(c), threshold,
+                            hide={schoolyear: _hidden_totals(res, schoolyear)})
+    stock_hidden = _hidden_totals(res, peildatum.isoformat())
+    if peildatum.month != 10 or peildatum.day != 1 or not stock_hidden:
+        return trd
+    year = f"{peildatum.year}-{peildatum.year + 1}"
+    cond = ((pl.col("measure") == "stock_1oct") & (pl.col("school_year") == year)
+            & pl.col("definition").is_in(stock_hidden) & pl.col("suppression").is_null())
+    return trd.with_columns(
+        pl.when(cond).then(None).otherwise(pl.col("count")).alias("count"),
+        pl.when(cond).then(pl.lit("secondary")).otherwise(pl.col("suppression"))
+        .alias("suppression"))
 
 
 def _reconciliation_sections(wf: pl.DataFrame, ov: pl.DataFrame, lang: str,
@@ -115,52 +147,37 @@ def counting_section(
     definitions: str = "all",
     counter: Counter | None = None,
     trends: bool = True,
+    geometry: str | Path | None = None,
+    map_definition: str | None = None,
+    csv_name: str = "thuiszitters-regio.csv",
 ) -> Section:
     """Thuiszitters under every definition, side by side, with reconciliation.
 
     Holds: a side-by-side table (stock on ``peildatum`` and flow over
     ``schoolyear`` per definition and category), the waterfall from the
     narrowest to the widest definition, the overlap matrix, the trend per
-    definition over all school years and regional tables (gemeente, SWV). All
-    counts pass :mod:`ozamonitor.privacy.disclosure` with ``threshold``.
+    definition over all school years and, per gemeente and SWV, a map of
+    ``map_definition`` (default: the one with the most children nationally), its ten highest and
+    lowest regions and a CSV of every region (attached as ``csv_name``). The
+    counts, the waterfall and the overlap are one protected publication
+    (:func:`ozamonitor.counting.publication.protect_counts`, ``threshold``).
     """
     reg = Register.open(register)
     c = counter or Counter(reg, definitions)
     names = {d.name: d.display(lang) for d in c.definitions}
-    cat_labels = {(d.name, k.name): k.display(lang) for d in c.definitions
-                  for k in d.categories}
-    total_lbl = tr(lang, "totaal", "total")
-
-    stock_pc = c.stock(peildatum)
-    flow_pc = c.flow(schoolyear)
+    stock = peildatum.isoformat()
+    pc = pl.concat([c.stock(peildatum), c.flow(schoolyear)], how="vertical_relaxed")
+    # one disclosure system: every level and both periods, waterfall and overlap
+    res = protect_counts(c, pc, periods=[stock, schoolyear], threshold=threshold,
+                         reconcile=True)
+    wf, ov = reconciliation_frames(res, schoolyear)
     subs: list[Section] = []
-    # waterfall and overlap are protected together (see counting.reconcile); a
-    # definition's flow count hidden there is hidden in every table of this section
-    wf, ov = publishable_reconciliation(flow_pc, definitions=[d.name for d in c.definitions],
-                                        threshold=threshold)
-    hidden_flow = hidden_counts(wf)
 
     # 1. side by side
-    st = c.table(stock_pc, "nation", threshold=threshold)
-    fl = _rendered(c.table(flow_pc, "nation", threshold=threshold), "count", threshold)
-    if hidden_flow:  # the whole definition: hiding only its total would leave the sum
-        fl = fl.with_columns(
-            pl.when(pl.col("definition").is_in(hidden_flow)).then(pl.lit("x")).otherwise(pl.col("count")).alias("count"))
-    side = (
-        _rendered(st, "count", threshold).select("definition", "category",
-                                                 pl.col("count").alias("stock"))
-        .join(fl.select("definition", "category", pl.col("count").alias("flow")),
-              on=["definition", "category"], how="left", maintain_order="left")
-    )
-    side = side.with_columns(
-        category=pl.Series([
-            total_lbl if cat == "total" else cat_labels.get((dn, cat), cat)
-            for dn, cat in zip(side["definition"], side["category"], strict=True)]),
-        definition=pl.col("definition").replace_strict(names),
-    )
+    side = _side_by_side(res, c, stock, schoolyear, lang, names)
     hdr = {"definition": tr(lang, "definitie", "definition"),
            "category": tr(lang, "categorie", "category"),
-           "stock": tr(lang, f"op {peildatum.isoformat()}", f"on {peildatum.isoformat()}"),
+           "stock": tr(lang, f"op {stock}", f"on {stock}"),
            "flow": tr(lang, f"in schooljaar {schoolyear}", f"in school year {schoolyear}")}
     subs.append(Section(
         id="counting-side-by-side",
@@ -179,16 +196,22 @@ def counting_section(
 
     # 3. trends
     if trends:
-        trd = publishable_trend(trend(c), threshold, hide={schoolyear: hidden_flow})
-        fig = trend_figure(trd, lang=lang, labels=names)
+        fig = trend_figure(_trend(c, res, peildatum, schoolyear, threshold), lang=lang,
+                           labels=names)
         subs.append(Section(
             id="counting-trend",
             title=tr(lang, "Trend per definitie", "Trend per definition"),
             html=figure_html(fig),
         ))
 
-    # 4. regional tables (stock, totals per definition)
-    subs += _regional_sections(c, reg, stock_pc, threshold, lang, names)
+    # 4. per region: maps, extremes and the CSV (stock, totals per definition)
+    shown = map_definition or _largest(res, stock) or c.definitions[0].name
+    if shown not in names:
+        raise ConfigurationError(f"map definition {shown!r} is not one of {sorted(names)}")
+    subs += regional_sections(reg, res, period=stock, day=peildatum, definition=shown,
+                              def_label=names[shown], lang=lang, threshold=threshold,
+                              geometry=geometry, csv_name=csv_name,
+                              multi_swv_note=_multi_swv_note(c, lang))
 
     subs.append(Section(id="counting-definitions",
                         title=tr(lang, "Definities", "Definitions"),

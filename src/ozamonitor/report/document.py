@@ -51,6 +51,8 @@ class Section:
     title: str
     html: str
     subsections: list[Section] = field(default_factory=list)
+    #: files written beside the report (name -> text), e.g. a CSV the section links to
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def paragraph(text: str) -> str:
@@ -111,8 +113,12 @@ def table_html(
     )
 
 
-def figure_html(fig: Any, *, caption: str | None = None, fmt: str = "png", dpi: int = 110) -> str:
-    """Embed a matplotlib figure (closed afterwards) as base64 PNG or inline SVG."""
+def figure_html(fig: Any, *, caption: str | None = None, fmt: str = "png", dpi: int = 110,
+                alt: str | None = None) -> str:
+    """Embed a matplotlib figure (closed afterwards) as base64 PNG or inline SVG.
+
+    ``alt``: the image's text alternative (default: the caption).
+    """
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -123,8 +129,8 @@ def figure_html(fig: Any, *, caption: str | None = None, fmt: str = "png", dpi: 
         img = img[img.find("<svg"):]
     else:
         data = base64.b64encode(buf.getvalue()).decode("ascii")
-        alt = html.escape(caption or "figure")
-        img = f'<img src="data:image/png;base64,{data}" alt="{alt}">'
+        text = html.escape(alt or caption or "figure")
+        img = f'<img src="data:image/png;base64,{data}" alt="{text}">'
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return f"<figure>{img}{cap}</figure>"
 
@@ -208,8 +214,20 @@ class ReportDocument:
             footer=footer,
         )
 
-    def write(self, path: str | Path) -> Path:
-        """Write the report atomically and return its path."""
-        from ozamonitor.files import atomic_write_text
+    def files(self) -> dict[str, str]:
+        """Files the sections attach (name -> text), written beside the report."""
+        out: dict[str, str] = {}
+        for s in self.sections:
+            for part in (s, *s.subsections):
+                out.update(part.files)
+        return out
 
+    def write(self, path: str | Path) -> Path:
+        """Write the report and the files its sections attach (beside it), atomically;
+        return the report's path."""
+        from ozamonitor.files import atomic_write_text, confined
+
+        path = Path(path)
+        for name, text in self.files().items():  # first: the report links to them
+            atomic_write_text(confined(path.parent, name), text)
         return atomic_write_text(path, self.render())  # a report is published: umask

@@ -7,6 +7,13 @@ Every table published together is protected **jointly**
   year and flow per school year, per nation, gemeente, SWV, sector and school
   (:func:`ozamonitor.counting.publication.count_publication`, tables
   ``by_nation``, ``by_gemeente``, ``by_swv``, ``by_sector``, ``by_school``);
+* the reconciliation of the definitions per period: ``waterfall`` (from the
+  smallest to the largest definition: ``count`` and ``added``) and ``overlap``
+  (children counted by both of two definitions), over the same inner cells as
+  the counts (:func:`ozamonitor.counting.publication.count_publication`);
+* attendance tiers and absence signals per school year and SWV
+  (:mod:`ozamonitor.report.publication_attendance`, when the register has
+  absence days);
 * the OZA monitor (:func:`ozamonitor.causal.monitor.monitor_tables`: reach,
   inflow and outflow, durations, end reasons, destinations, reach per SWV, the
   comparison with regular and special education and 5a exemptions, and the
@@ -56,6 +63,7 @@ from ozamonitor.privacy.folder import ledger_masks, read_ledger, write_folder
 from ozamonitor.privacy.publication import SYMBOL, Protected, Protection, Publication, TableSpec
 from ozamonitor.register.calendar import parse_school_year
 from ozamonitor.register.store import Register
+from ozamonitor.report.publication_attendance import attendance_tables
 
 __all__ = ["DEFAULT_FIRST", "DEFAULT_LAST", "build_publication", "periods", "publish"]
 
@@ -136,12 +144,13 @@ def build_publication(register: Register | str, *, first: str = DEFAULT_FIRST,
     pc = pl.concat(parts, how="vertical_relaxed")
     say("counting", 2, 3)
     plist = [d.isoformat() for d in dates] + years
-    pub = count_publication(counter, pc, periods=plist)
+    pub = count_publication(counter, pc, periods=plist, reconcile=True)
     say("counting", 3, 3)
     say("monitor", 0, 1)
     mon_years = [y for y in YEARS if dt.date(y, 1, 1) <= reg.extraction_date]
     mon = monitor_tables(reg, mon_years) if mon_years else []
-    _add_monitor(pub, mon)
+    # attendance tiers and absence signals per flow school year (when the register has them)
+    _add_monitor(pub, [*mon, *attendance_tables(reg, years)])
     say("monitor", 1, 1)
     say("protection", 0, 1)
     public = hidden = None
@@ -189,7 +198,9 @@ def _duration_stats(reg: Register, res: Protected, threshold: int) -> pl.DataFra
           for c in ("mean_days", "median_days")))
 
 
-def _geometry_text(reg: Register, geometry: Path | None) -> str:
+def geometry_text(reg: Register, geometry: Path | None) -> str:
+    """GeoJSON text of ``geometry``, else the register's ``geometry.geojson``, else
+    synthetic boundaries of its regions."""
     if geometry is not None:
         try:
             doc = json.loads(Path(geometry).read_text(encoding="utf-8"))
@@ -217,13 +228,14 @@ def publish(register: Register | str, out: str | Path, *, first: str = DEFAULT_F
     """
     reg = Register.open(register)
     out = Path(out)
-    geo = _geometry_text(reg, Path(geometry) if geometry else None)  # fail early
+    geo = geometry_text(reg, Path(geometry) if geometry else None)  # fail early
     ledger = read_ledger(out) if out.exists() else None
     res, counter, extra = build_publication(reg, first=first, last=last, threshold=threshold,
                                             definitions=definitions, ledger=ledger,
                                             progress=progress)
     defs = [d.model_dump(mode="json") for d in counter.definitions]
-    regions = reg.read("regions").filter(pl.col("kind").is_in(["gemeente", "swv_po", "swv_vo"]))
+    regions = reg.read("regions").filter(
+        pl.col("kind").is_in(["gemeente", "swv_po", "swv_vo", "province"]))
     with atomic_dir(out) as stage:
         if out.exists() and (out / "ledger.json").exists():
             shutil.copy2(out / "ledger.json", stage / "ledger.json")

@@ -8,7 +8,8 @@ gemeenten), so that consecutive gemeenten are neighbours. Each gemeente is the
 Voronoi cell of its point clipped to the outline. A gemeente that lies in
 several SWVs (``gemeente_regions.share``) is cut along the path into pieces of
 those areas; an SWV is the union of its pieces, so the gemeenten tile the
-country, and the SWVs PO and VO each tile it too.
+country, and the SWVs PO and VO each tile it too. A province
+(:mod:`ozamonitor.synth.provinces`) is the union of its gemeenten.
 
 Deterministic: the same regions and seed give byte-identical GeoJSON
 (:func:`geometry_geojson`). Coordinates are WGS84 longitude/latitude with five
@@ -25,7 +26,8 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box, mapping
 from shapely.geometry.polygon import orient
 
-__all__ = ["COUNTRY", "GEOMETRY_FILE", "boundaries", "geometry_geojson", "region_shapes"]
+__all__ = ["COUNTRY", "GEOMETRY_FILE", "boundaries", "gemeente_points", "geometry_geojson",
+           "region_shapes"]
 
 #: The file name ``ozamonitor synth`` writes beside the register's tables.
 GEOMETRY_FILE = "geometry.geojson"
@@ -104,9 +106,17 @@ def _cut(cell: Polygon | MultiPolygon, shares: list[float], eastward: bool
     return pieces
 
 
+def gemeente_points(regions: pl.DataFrame, seed: int) -> tuple[list[str], np.ndarray]:
+    """Gemeente codes (sorted) and the point (longitude, latitude) each one's shape is
+    drawn around (the same for the same regions and seed)."""
+    gems = regions.filter(pl.col("kind") == "gemeente")["region_id"].sort().to_list()
+    rng = np.random.default_rng([seed, _SEED_SALT])
+    return gems, _band_points(_country(), len(gems), rng)
+
+
 def region_shapes(regions: pl.DataFrame, gemeente_regions: pl.DataFrame, seed: int
                   ) -> dict[str, Polygon | MultiPolygon]:
-    """Shapes of every gemeente, SWV PO and SWV VO (keyed by ``region_id``).
+    """Shapes of every gemeente, SWV PO, SWV VO and province (keyed by ``region_id``).
 
     Parameters
     ----------
@@ -121,9 +131,7 @@ def region_shapes(regions: pl.DataFrame, gemeente_regions: pl.DataFrame, seed: i
         ``region_id -> shapely`` (Multi)Polygon in longitude/latitude.
     """
     country = _country()
-    gems = regions.filter(pl.col("kind") == "gemeente")["region_id"].sort().to_list()
-    rng = np.random.default_rng([seed, _SEED_SALT])
-    pts = _band_points(country, len(gems), rng)
+    gems, pts = gemeente_points(regions, seed)
     cells = shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=country.envelope,
                                      ordered=True)
     shapes: dict[str, Polygon | MultiPolygon] = {}
@@ -144,6 +152,10 @@ def region_shapes(regions: pl.DataFrame, gemeente_regions: pl.DataFrame, seed: i
                 pieces.setdefault(rid, []).append(piece)
     for rid in sorted(pieces):
         shapes[rid] = shapely.union_all(pieces[rid]).buffer(0)
+    prov = gemeente_regions.filter(pl.col("kind") == "province")
+    for rid, part in prov.group_by("region_id", maintain_order=True):
+        shapes[str(rid[0])] = shapely.union_all(
+            [shapes[g] for g in part["gemeente_code"].to_list() if g in shapes]).buffer(0)
     return shapes
 
 
@@ -156,15 +168,16 @@ def _oriented(geom: Polygon | MultiPolygon) -> Polygon | MultiPolygon:
 
 
 def boundaries(regions: pl.DataFrame, gemeente_regions: pl.DataFrame, seed: int) -> dict:
-    """GeoJSON FeatureCollection of the synthetic gemeenten, SWVs PO and SWVs VO.
+    """GeoJSON FeatureCollection of the synthetic gemeenten, SWVs PO, SWVs VO and
+    provinces (when ``gemeente_regions`` places gemeenten in provinces).
 
     Each feature has ``id`` = region id and properties ``region_id``, ``kind``
-    (``gemeente``, ``swv_po``, ``swv_vo``) and ``name``.
+    (``gemeente``, ``swv_po``, ``swv_vo``, ``province``) and ``name``.
     """
     shapes = region_shapes(regions, gemeente_regions, seed)
     info = {r["region_id"]: r for r in regions.iter_rows(named=True)}
     feats = []
-    for kind in ("gemeente", "swv_po", "swv_vo"):
+    for kind in ("gemeente", "swv_po", "swv_vo", "province"):
         for rid in sorted(k for k in shapes if info[k]["kind"] == kind):
             geom = mapping(_oriented(shapes[rid]))
             feats.append({"type": "Feature", "id": rid,

@@ -24,6 +24,7 @@ from ozamonitor.synth.geography import build_geography
 from ozamonitor.synth.oza import build_arrangements
 from ozamonitor.synth.params import SynthParams
 from ozamonitor.synth.population import Population, build_population, month_index, month_start
+from ozamonitor.synth.provinces import province_tables
 from ozamonitor.synth.simulate import SimResult, run
 from ozamonitor.synth.tables import build_tables
 
@@ -281,8 +282,13 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
         # tables (so the earlier tables keep their bytes)
         r_abs, r_detail = (np.random.Generator(np.random.PCG64(s)) for s in ss.spawn(2))
         tables.update(build_detail(tables, geo.schools, extraction_date, r_detail))
-        w.write("regions", geo.regions)
-        w.write("gemeente_regions", geo.gemeente_regions)
+        # provinces: from the gemeenten's map positions (no draws of the register's streams)
+        prov, prov_gr = province_tables(geo.regions, seed)
+        all_regions = pl.concat([geo.regions, prov])
+        all_gr = pl.concat([geo.gemeente_regions, prov_gr]).sort("gemeente_code", "kind",
+                                                                  "region_id")
+        w.write("regions", all_regions)
+        w.write("gemeente_regions", all_gr)
         w.write("schools", geo.schools)
         for name, df in tables.items():
             w.write(name, df)
@@ -294,7 +300,7 @@ def generate(out: str | Path, *, scale: float = 0.01, seed: int = 1,
             r_abs, progress=report)
         # map boundaries of the regions (their own stream, from the seed alone)
         w.side_file(GEOMETRY_FILE).write_text(
-            geometry_geojson(geo.regions, geo.gemeente_regions, seed), encoding="utf-8")
+            geometry_geojson(all_regions, all_gr, seed), encoding="utf-8")
         gt = _ground_truth(res, p)
         # per-participant potential outcomes: a side file next to the tables, committed
         # atomically with them

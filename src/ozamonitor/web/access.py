@@ -328,11 +328,16 @@ class LoginRequiredMiddleware(_DjangoLoginRequired):
     """Every page needs a login unless its view is marked ``@login_not_required``.
 
     The API (``/api/``) authenticates itself (Bearer tokens), so it is exempt here.
+    A view marked ``@login_not_required`` (``/healthz``, the login page, the public
+    dashboard) is let through before ``request.user`` is touched, so it costs no
+    session or user query (Django's own middleware asks for the user first).
     """
 
     def process_view(self, request: HttpRequest, view_func: Any, view_args: Any,
                      view_kwargs: Any) -> Any:
         if request.path_info.startswith("/api/"):
+            return None
+        if not getattr(view_func, "login_required", True):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
 

@@ -26,7 +26,7 @@ from ozamonitor.web.dashboard.selection import VIEWS, Selection
 
 #: Monitor tables in the order of the tab, with their titles.
 MONITOR = ("oza_flows", "oza_durations", "oza_end_reasons", "oza_destination", "oza_regions",
-           "oza_comparison", "oza_outcomes")
+           "oza_provinces", "oza_comparison", "oza_outcomes")
 
 
 def _lang() -> str:
