@@ -89,7 +89,7 @@ def build_report(
 
             # the school year of the flow counts, up to its end or the extraction date
             doc.add(attendance_section(reg, asof=min(school_year_bounds(schoolyear)[1], x),
-                                       lang=lang, threshold=threshold))
+                                       lang=lang, threshold=threshold, geometry=geometry))
             bar.advance(task)
         if "trajectories" in sections:
             from ozamonitor.report.trajectories import trajectories_section
