@@ -32,10 +32,10 @@ def view(request: HttpRequest, view: str, definition: str = "", level: str = "",
     pub = data.current()
     s = Selection.parse(pub, {"definition": definition, "level": level, "region": region,
                               "period": period})
-    df = selection.frame(pub, s, view)
     return {"selection": {"definition": s.definition, "level": s.level, "region": s.region,
                           "period": s.period},
-            "columns": df.columns, "rows": [list(r) for r in df.iter_rows()]}
+            "columns": list(selection.COLUMNS[view]),
+            "rows": [list(r) for r in selection.rows(pub, s, view)]}
 
 
 @router.get("/tables/{name}", auth=None)

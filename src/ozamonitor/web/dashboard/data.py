@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 from django.conf import settings
@@ -30,6 +31,10 @@ LEVELS: dict[str, tuple[str, str | None]] = {
     "swv_vo": ("by_swv", "swv_vo"),
 }
 MAP_WIDTH = 440.0
+#: Derived results memoised per publication before the memo is emptied (a bound on
+#: memory: the map pieces of 3 levels x definitions x periods fit many times over).
+MEMO_SIZE = 2048
+T = TypeVar("T")
 
 
 def value(count: str | None) -> int | None:
@@ -59,8 +64,21 @@ class Publication:
     _series: dict[tuple[str, str, str], pl.DataFrame] = field(default_factory=dict)
     _cells: dict[tuple[str, str, str], dict[tuple[str, str], str]] = field(
         default_factory=dict)
+    _regions: dict[str, list[str]] = field(default_factory=dict)
+    #: Derived rows and HTML fragments, memoised (the folder is immutable while served).
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
+    def memoise(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()`` once per key for this publication (bounded by :data:`MEMO_SIZE`;
+        the key must hold everything the result depends on: selection, language)."""
+        hit = self.memo.get(key, self.memo)
+        if hit is self.memo:
+            if len(self.memo) >= MEMO_SIZE:
+                self.memo.clear()
+            hit = self.memo[key] = build()
+        return hit
+
     @property
     def stock_periods(self) -> list[str]:
         return list(self.manifest.get("periods", {}).get("stock", []))
@@ -78,11 +96,15 @@ class Publication:
         return self.regions.get(rid, {}).get("name", rid)
 
     def regions_of(self, level: str) -> list[str]:
-        kind = LEVELS[level][1]
-        if kind is None:
-            return ["NL"]
-        return sorted((r for r, v in self.regions.items() if v["kind"] == kind),
-                      key=lambda r: self.regions[r]["name"])
+        """The level's region ids sorted by name (do not modify the list)."""
+        hit = self._regions.get(level)
+        if hit is None:
+            kind = LEVELS[level][1]
+            hit = ["NL"] if kind is None else sorted(
+                (r for r, v in self.regions.items() if v["kind"] == kind),
+                key=lambda r: self.regions[r]["name"])
+            self._regions[level] = hit
+        return hit
 
     def series(self, level: str, definition: str, category: str = "total") -> pl.DataFrame:
         """``region, period, count`` of one definition's category at a level."""
@@ -109,6 +131,8 @@ class Publication:
             for level, (t, _) in LEVELS.items():
                 if t == table:
                     self.series(level, definition, category)
+        for level in LEVELS:
+            self.regions_of(level)
         return self
 
     def cell(self, level: str, definition: str, region: str, period: str,

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import polars as pl
 
+from ozamonitor.web.dashboard import fragments
 from ozamonitor.web.dashboard.data import LEVELS, SYMBOL, Publication, value
 
 VIEWS = ("trend", "definitions", "categories", "map")
@@ -59,63 +60,69 @@ def _label(pub: Publication, name: str, lang: str) -> str:
     return (d.get("label_en") if lang == "en" and d.get("label_en") else d.get("label")) or name
 
 
-def trend(pub: Publication, s: Selection) -> pl.DataFrame:
+#: The columns of each view's rows (every value a string).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "trend": ("definition", "level", "region", "region_name", "period", "count"),
+    "definitions": ("definition", "label", "region", "period", "count"),
+    "categories": ("definition", "category", "label", "region", "period", "count"),
+    "map": ("definition", "level", "region", "region_name", "period", "count"),
+}
+Row = tuple[str, ...]
+
+
+def _count(c: str | None) -> str:
+    return c if c is not None else "."
+
+
+def trend(pub: Publication, s: Selection) -> list[Row]:
     """The definition's total in the region over every period of the same kind."""
     periods = pub.stock_periods if s.kind == "stock" else pub.flow_periods
-    df = pub.series(s.level, s.definition).filter(pl.col("region") == s.region)
-    order = pl.DataFrame({"period": periods})
-    got = order.join(df, on="period", how="left", maintain_order="left")
-    return got.select(pl.lit(s.definition).alias("definition"), pl.lit(s.level).alias("level"),
-                      pl.lit(s.region).alias("region"),
-                      pl.lit(pub.region_name(s.region)).alias("region_name"),
-                      "period", pl.col("count").fill_null("."))
+    name = pub.region_name(s.region)
+    return [(s.definition, s.level, s.region, name, p,
+             _count(pub.cell(s.level, s.definition, s.region, p))) for p in periods]
 
 
-def definitions(pub: Publication, s: Selection, lang: str = "nl") -> pl.DataFrame:
+def definitions(pub: Publication, s: Selection, lang: str = "nl") -> list[Row]:
     """Every definition's total for the region and period, side by side."""
-    rows = []
-    for d in pub.definitions:
-        c = pub.cell(s.level, d["name"], s.region, s.period)
-        rows.append((d["name"], _label(pub, d["name"], lang), s.region, s.period,
-                     c if c is not None else "."))
-    return pl.DataFrame(rows, schema=["definition", "label", "region", "period", "count"],
-                        orient="row")
+    return [(d["name"], _label(pub, d["name"], lang), s.region, s.period,
+             _count(pub.cell(s.level, d["name"], s.region, s.period)))
+            for d in pub.definitions]
 
 
-def categories(pub: Publication, s: Selection, lang: str = "nl") -> pl.DataFrame:
+def categories(pub: Publication, s: Selection, lang: str = "nl") -> list[Row]:
     """The selected definition's categories and total (its reconciliation)."""
     d = pub.definition(s.definition) or {"categories": []}
     rows = []
     for c in [*d["categories"], {"name": "total", "label": "totaal", "label_en": "total"}]:
         lab = c.get("label_en") if lang == "en" and c.get("label_en") else c.get("label")
-        cnt = pub.cell(s.level, s.definition, s.region, s.period, c["name"])
         rows.append((s.definition, c["name"], lab or c["name"], s.region, s.period,
-                     cnt if cnt is not None else "."))
-    return pl.DataFrame(rows, schema=["definition", "category", "label", "region", "period",
-                                      "count"], orient="row")
+                     _count(pub.cell(s.level, s.definition, s.region, s.period, c["name"]))))
+    return rows
 
 
-def map_values(pub: Publication, s: Selection) -> pl.DataFrame:
+def map_values(pub: Publication, s: Selection) -> list[Row]:
     """The definition's total in every region of the map's level in the period."""
-    df = pub.series(s.map_level, s.definition).filter(pl.col("period") == s.period)
-    ids = pub.regions_of(s.map_level)
-    got = pl.DataFrame({"region": ids}).join(df, on="region", how="left", maintain_order="left")
-    return got.select(pl.lit(s.definition).alias("definition"),
-                      pl.lit(s.map_level).alias("level"), "region",
-                      pl.Series("region_name", [pub.region_name(r) for r in ids],
-                                dtype=pl.String),
-                      pl.lit(s.period).alias("period"), pl.col("count").fill_null("."))
+    lv = s.map_level
+    return [(s.definition, lv, r, pub.region_name(r), s.period,
+             _count(pub.cell(lv, s.definition, r, s.period))) for r in pub.regions_of(lv)]
+
+
+def rows(pub: Publication, s: Selection, view: str, lang: str = "nl") -> list[Row]:
+    """The rows of ``view`` (one of :data:`VIEWS`), memoised per selection and language
+    (the map's per map level, definition and period: it depends on nothing else)."""
+    if view == "map":
+        key: tuple = ("rows", "map", s.map_level, s.definition, s.period)
+        return pub.memoise(key, lambda: map_values(pub, s))
+    lang = "en" if lang == "en" else "nl"
+    build = {"trend": lambda: trend(pub, s), "definitions": lambda: definitions(pub, s, lang),
+             "categories": lambda: categories(pub, s, lang)}[view]
+    return pub.memoise(("rows", view, s, lang), build)
 
 
 def frame(pub: Publication, s: Selection, view: str, lang: str = "nl") -> pl.DataFrame:
-    """The frame of ``view`` (one of :data:`VIEWS`)."""
-    if view == "trend":
-        return trend(pub, s)
-    if view == "definitions":
-        return definitions(pub, s, lang)
-    if view == "categories":
-        return categories(pub, s, lang)
-    return map_values(pub, s)
+    """The frame of ``view`` (one of :data:`VIEWS`): :func:`rows` as strings."""
+    return pl.DataFrame(rows(pub, s, view, lang), schema={c: pl.String for c in COLUMNS[view]},
+                        orient="row")
 
 
 # ----------------------------------------------------------------------------- charts
@@ -123,10 +130,10 @@ def _num(count: str) -> int | None:
     return value(count)
 
 
-def line_spec(df: pl.DataFrame, title: str) -> dict:
+def line_spec(rows: list[Row], title: str) -> dict:
     """Plotly spec of a trend (suppressed periods are gaps)."""
-    return {"data": [{"type": "scatter", "mode": "lines+markers", "x": df["period"].to_list(),
-                      "y": [_num(c) for c in df["count"].to_list()], "connectgaps": False,
+    return {"data": [{"type": "scatter", "mode": "lines+markers", "x": [r[4] for r in rows],
+                      "y": [_num(r[5]) for r in rows], "connectgaps": False,
                       "line": {"color": "#0b5cad"}, "marker": {"size": 7}}],
             "layout": {"title": {"text": title}, "margin": {"t": 40, "r": 10, "b": 60, "l": 50},
                        "xaxis": {"type": "category"},
@@ -168,10 +175,19 @@ def classes(values: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-def choropleth(pub: Publication, s: Selection, df: pl.DataFrame) -> dict:
-    """Shapes with fill and label for the map template."""
+def choropleth(pub: Publication, s: Selection) -> dict:
+    """Shapes with fill and label for the map template; ``svg`` is the regions' links
+    with the selected region marked (the rest is memoised per map level, definition
+    and period, all it depends on)."""
+    m = pub.memoise(("choropleth", s.map_level, s.definition, s.period),
+                    lambda: _choropleth(pub, s))
+    return {**m, "svg": fragments.map_paths(m["regions"], s.region)}
+
+
+def _choropleth(pub: Publication, s: Selection) -> dict:
     shapes = pub.shapes.get(s.map_level, {})
-    nums = {r: _num(c) for r, c in zip(df["region"], df["count"], strict=True)}
+    rows = map_values(pub, s)
+    nums = {r[2]: _num(r[5]) for r in rows}
     bounds = classes([v for v in nums.values() if v is not None])
 
     def fill(v: int | None) -> str:
@@ -184,12 +200,13 @@ def choropleth(pub: Publication, s: Selection, df: pl.DataFrame) -> dict:
         return CLASSES[-1]
 
     regions = []
-    for r, name, c in zip(df["region"], df["region_name"], df["count"], strict=True):
+    for _d, _lv, r, name, _p, c in rows:
         if r not in shapes:
             continue
-        regions.append({"id": r, "name": name, "count": c, "d": shapes[r],
-                        "fill": fill(nums[r]), "selected": r == s.region,
-                        "query": s.query(level=s.map_level, region=r)})
+        reg = {"id": r, "name": name, "count": c, "d": shapes[r], "fill": fill(nums[r]),
+               "query": s.query(level=s.map_level, region=r)}
+        reg["html"], reg["html_sel"] = fragments.region_html(reg)
+        regions.append(reg)
     legend = [{"fill": fill(lo), "label": f"{lo}" if lo == hi else f"{lo}–{hi}"}
               for lo, hi in bounds]
     return {"regions": regions, "legend": legend, "height": pub.map_height,

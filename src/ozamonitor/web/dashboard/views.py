@@ -21,7 +21,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from ozamonitor.files import formula_safe
-from ozamonitor.web.dashboard import data, selection
+from ozamonitor.web.dashboard import data, fragments, selection
 from ozamonitor.web.dashboard.selection import VIEWS, Selection
 
 #: Monitor tables in the order of the tab, with their titles.
@@ -35,6 +35,17 @@ def _lang() -> str:
 
 def _table(df: pl.DataFrame) -> dict:
     return {"columns": df.columns, "rows": [list(r) for r in df.iter_rows()]}
+
+
+def _rows_table(pub: data.Publication, s: Selection, view: str, rows: list) -> dict:
+    """A view's table for ``dashboard/_table.html`` with its body as HTML (the map's
+    memoised per map level, definition and period; the others are a few rows)."""
+    if view == "map":
+        body = pub.memoise(("map-body", s.map_level, s.definition, s.period),
+                           lambda: fragments.rows_html(rows))
+    else:
+        body = fragments.rows_html(rows)
+    return {"columns": selection.COLUMNS[view], "rows": rows, "body": body}
 
 
 def _level_label(level: str) -> str:
@@ -53,20 +64,20 @@ def index(request: HttpRequest) -> HttpResponse:
     dlabel = (d.get("label_en") if lang == "en" and d.get("label_en") else d.get("label")) \
         or s.definition
     rname = pub.region_name(s.region)
-    tr, defs, cats, mp = (selection.frame(pub, s, v, lang) for v in VIEWS)
+    tr, defs, cats, mp = (selection.rows(pub, s, v, lang) for v in VIEWS)
     number = pub.cell(s.level, s.definition, s.region, s.period)
     ptitle = _("reference date") if s.kind == "stock" else _("school year")
+    names = [r[0] for r in defs]
     charts = {
         "trend": selection.line_spec(tr, _("%(definition)s in %(region)s") % {
             "definition": dlabel, "region": rname}),
         "definitions": selection.bar_spec(
-            defs["label"].to_list(), defs["count"].to_list(),
+            [r[1] for r in defs], [r[4] for r in defs],
             _("All definitions, %(region)s, %(period)s") % {"region": rname,
                                                              "period": s.period},
-            highlight=defs["definition"].to_list().index(s.definition)
-            if s.definition in defs["definition"].to_list() else None),
+            highlight=names.index(s.definition) if s.definition in names else None),
         "categories": selection.bar_spec(
-            cats["label"].to_list(), cats["count"].to_list(),
+            [r[2] for r in cats], [r[5] for r in cats],
             _("%(definition)s by category") % {"definition": dlabel}),
     }
     ctx = {
@@ -76,12 +87,14 @@ def index(request: HttpRequest) -> HttpResponse:
                                      else x.get("label")) or x["name"])
                         for x in pub.definitions],
         "levels": [(k, _level_label(k)) for k in data.LEVELS],
-        "regions": [(r, pub.region_name(r)) for r in pub.regions_of(s.level)],
+        "region_options": fragments.options_html(pub, s.level, s.region),
         "stock_periods": pub.stock_periods, "flow_periods": pub.flow_periods,
-        "tables": {"trend": _table(tr), "definitions": _table(defs),
-                   "categories": _table(cats), "map": _table(mp)},
+        "tables": {"trend": _rows_table(pub, s, "trend", tr),
+                   "definitions": _rows_table(pub, s, "definitions", defs),
+                   "categories": _rows_table(pub, s, "categories", cats),
+                   "map": _rows_table(pub, s, "map", mp)},
         "charts_json": json.dumps(charts),
-        "map": selection.choropleth(pub, s, mp), "map_level_label": _level_label(s.map_level),
+        "map": selection.choropleth(pub, s), "map_level_label": _level_label(s.map_level),
         "query": s.query(), "generated_at": pub.manifest.get("generated_at"),
         "threshold": pub.manifest.get("threshold"),
     }
