@@ -177,3 +177,54 @@ def test_every_dashboard_route_is_public(client):
     assert names == set(urls)
     for url in urls.values():
         assert client.get(url).status_code == 200, url
+
+
+def test_memoised_views_never_mix_selections_or_languages(client):
+    """The rows and HTML memoised per publication answer exactly what a fresh
+    publication answers, whatever the order of selections and languages."""
+    import re
+
+    from ozamonitor.web.dashboard import data, selection
+
+    pub = data.current()
+    g1, g2 = pub.regions_of("gemeente")[:2]
+    s1 = pub.regions_of("swv_po")[0]
+    qs = [f"definition=vws&level=gemeente&region={g1}&period=2024-2025",
+          f"definition=vws&level=gemeente&region={g2}&period=2024-2025",
+          f"definition=ocw2016&level=gemeente&region={g1}&period=2024-2025",
+          f"definition=vws&level=gemeente&region={g1}&period=2023-10-01",
+          f"definition=vws&level=swv_po&region={s1}&period=2024-2025",
+          "definition=vws&level=nation&region=NL&period=2024-2025"]
+    urls = [f"/dashboard/?{q}" for q in qs] + [
+        f"/dashboard/download/{v}.csv?{q}" for v in selection.VIEWS for q in qs[::2]] + [
+        f"/api/dashboard/view/{v}?{q}" for v in selection.VIEWS for q in qs[:2]]
+    token = re.compile(rb'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+')
+
+    def get(url: str, lang: str) -> bytes:
+        r = client.get(url, HTTP_ACCEPT_LANGUAGE=lang)
+        assert r.status_code == 200, url
+        return token.sub(rb"\1", r.content)
+
+    seen = {(u, lang): get(u, lang) for u in urls for lang in ("nl", "en")}
+    assert pub.memo  # something was memoised
+    # every selection and language differs from its neighbours where it should
+    assert seen[(urls[0], "nl")] != seen[(urls[0], "en")]
+    assert len({seen[(u, "nl")] for u in urls[:6]}) == 6
+    assert f'class="sel" data-region="{g1}"'.encode() in seen[(urls[0], "nl")]
+    assert f'class="sel" data-region="{g2}"'.encode() in seen[(urls[1], "nl")]
+    assert b'class="sel"' not in seen[(urls[5], "nl")]
+    # a fresh publication (nothing memoised), asked in the reverse order, agrees
+    fresh = data.load(pub.path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(data, "current", lambda: fresh)
+        for (u, lang), body in reversed(list(seen.items())):
+            assert get(u, lang) == body, (u, lang)
+    for q in qs:
+        s = selection.Selection.parse(fresh, dict(p.split("=") for p in q.split("&")))
+        for lang in ("nl", "en"):
+            assert selection.rows(fresh, s, "definitions", lang) == selection.definitions(
+                fresh, s, lang)
+            assert selection.rows(fresh, s, "categories", lang) == selection.categories(
+                fresh, s, lang)
+        assert selection.rows(fresh, s, "map") == selection.map_values(fresh, s)
+        assert selection.rows(fresh, s, "trend") == selection.trend(fresh, s)
