@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ MAP_WIDTH = 440.0
 #: Derived results memoised per publication before the memo is emptied (a bound on
 #: memory: the map pieces of 3 levels x definitions x periods fit many times over).
 MEMO_SIZE = 2048
+#: Rendered dashboard contents kept per publication (a gemeente page's is ~0.2 MB).
+PAGES_SIZE = 128
 T = TypeVar("T")
 
 
@@ -67,8 +70,26 @@ class Publication:
     _regions: dict[str, list[str]] = field(default_factory=dict)
     #: Derived rows and HTML fragments, memoised (the folder is immutable while served).
     memo: dict[Any, Any] = field(default_factory=dict)
+    #: Rendered page contents, least recently used first (see :meth:`page`).
+    pages: OrderedDict[Hashable, str] = field(default_factory=OrderedDict)
+    _pages_lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ------------------------------------------------------------------ lookups
+    def page(self, key: Hashable, build: Callable[[], str]) -> str:
+        """A rendered page content, kept for the :data:`PAGES_SIZE` most recently used
+        keys (the key must hold everything the content depends on: selection, language)."""
+        with self._pages_lock:
+            hit = self.pages.get(key)
+            if hit is not None:
+                self.pages.move_to_end(key)
+                return hit
+        hit = build()  # outside the lock: two threads may build the same page once each
+        with self._pages_lock:
+            self.pages[key] = hit
+            while len(self.pages) > PAGES_SIZE:
+                self.pages.popitem(last=False)
+        return hit
+
     def memoise(self, key: Hashable, build: Callable[[], T]) -> T:
         """``build()`` once per key for this publication (bounded by :data:`MEMO_SIZE`;
         the key must hold everything the result depends on: selection, language)."""

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
@@ -60,6 +61,14 @@ def index(request: HttpRequest) -> HttpResponse:
     pub = data.current()
     s = Selection.parse(pub, request.GET)
     lang = _lang()
+    content = pub.page(("index", s, lang, get_language()), lambda: mark_safe(render_to_string(
+        "dashboard/_index_content.html", _index_context(pub, s, lang))))
+    return render(request, "dashboard/index.html", {"content": content})
+
+
+def _index_context(pub: data.Publication, s: Selection, lang: str) -> dict:
+    """What the content of the dashboard shows for a selection in a language (nothing
+    from the request: the content is kept per selection and language)."""
     d = pub.definition(s.definition) or {"name": s.definition}
     dlabel = (d.get("label_en") if lang == "en" and d.get("label_en") else d.get("label")) \
         or s.definition
@@ -98,7 +107,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "query": s.query(), "generated_at": pub.manifest.get("generated_at"),
         "threshold": pub.manifest.get("threshold"),
     }
-    return render(request, "dashboard/index.html", ctx)
+    return ctx
 
 
 def _download(df: pl.DataFrame, name: str, fmt: str) -> HttpResponse:
