@@ -228,3 +228,18 @@ def test_memoised_views_never_mix_selections_or_languages(client):
                 fresh, s, lang)
         assert selection.rows(fresh, s, "map") == selection.map_values(fresh, s)
         assert selection.rows(fresh, s, "trend") == selection.trend(fresh, s)
+
+
+def test_download_skips_formula_safe_only_when_it_would_change_nothing():
+    import polars as pl
+
+    from ozamonitor.files import formula_safe
+    from ozamonitor.web.dashboard.views import _plain
+
+    for rows in ([("GM0001", "Aa", "12")], [("=HYPERLINK(1)", "x")], [("a", "-1")],
+                 [("@a", "b")], [("+31", "c")], [("\tx", "y")], [("a", ".")]):
+        df = pl.DataFrame(rows, schema=[f"c{i}" for i in range(len(rows[0]))], orient="row")
+        if _plain(rows):
+            assert formula_safe(df).equals(df)
+    assert _plain([("GM0001", "Aa", "12", ".", "x")])
+    assert not _plain([("=HYPERLINK(1)", "x")])
