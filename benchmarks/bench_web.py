@@ -116,19 +116,7 @@ async def _load(port: int, pid: int, users: list[dict[str, str]], a: argparse.Na
         c.close()
     rng = random.Random(1)
     path_for = _path_for(rng)
-    out = {}
-    if a.mode in ("closed", "both"):
-        per = a.requests // a.clients
-        plans = [[rng.choice(KINDS) for _ in range(per)] for _ in pool]
-        res = await httpload.measure(
-            lambda r: httpload.closed_loop(pool, plans, path_for, r), pid)
-        out["closed"] = httpload.report(f"[{db}] closed loop, {a.clients} clients", res)
-    if a.mode in ("open", "both"):
-        kinds = [rng.choice(KINDS) for _ in range(int(a.rate * a.open_seconds))]
-        res = await httpload.measure(
-            lambda r: httpload.open_loop(pool, kinds, a.rate, path_for, r), pid)
-        out["open"] = httpload.report(
-            f"[{db}] open loop, {a.rate:g} req/s arriving over {a.clients} connections", res)
+    out = await httpload.run_loops(pool, KINDS, path_for, pid, a, rng, db)
     for c in pool:
         c.close()
     return out

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import psutil
@@ -234,6 +234,24 @@ def report(title: str, res: Result, reference: str = "healthz") -> dict[str, dic
               f"{r['errors']:>8}{r['x_healthz']:>13.2f}")
     out["_run"] = {"rps": n / res.wall, "server_cpu_ms": res.server_cpu / n * 1000,
                    "client_cpu_ms": res.client_cpu / n * 1000}
+    return out
+
+
+async def run_loops(pool: list[Conn], kinds: Sequence[str], path_for: PathFor, pid: int,
+                    a: argparse.Namespace, rng: random.Random, label: str
+                    ) -> dict[str, dict[str, dict[str, float]]]:
+    """The closed and/or open loop of ``a.mode`` over ``pool`` (random ``kinds``), reported."""
+    out = {}
+    if a.mode in ("closed", "both"):
+        per = a.requests // a.clients
+        plans = [[rng.choice(kinds) for _ in range(per)] for _ in pool]
+        res = await measure(lambda r: closed_loop(pool, plans, path_for, r), pid)
+        out["closed"] = report(f"[{label}] closed loop, {a.clients} clients", res)
+    if a.mode in ("open", "both"):
+        arrivals = [rng.choice(kinds) for _ in range(int(a.rate * a.open_seconds))]
+        res = await measure(lambda r: open_loop(pool, arrivals, a.rate, path_for, r), pid)
+        out["open"] = report(
+            f"[{label}] open loop, {a.rate:g} req/s arriving over {a.clients} connections", res)
     return out
 
 
