@@ -198,15 +198,23 @@ def _common_prefix(a: np.ndarray, m: int, b: np.ndarray, n: int) -> int:
     return i
 
 
+@njit(cache=True)
+def neighbour_prefixes(keys: np.ndarray, lens: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Common prefix length of each pair of neighbours in ``order`` (``n - 1`` values)."""
+    n = lens.shape[0]
+    adj = np.zeros(max(n - 1, 0), dtype=np.int64)
+    for p in range(n - 1):
+        a, b = order[p], order[p + 1]
+        adj[p] = _common_prefix(keys[a], lens[a], keys[b], lens[b])
+    return adj
+
+
 @njit(parallel=True, cache=True)
 def lcp_condensed(keys: np.ndarray, lens: np.ndarray, order: np.ndarray, norm: int,
                   out: np.ndarray) -> None:
     """LCP distances from ``keys`` (sequences, reversed for RLCP) sorted by ``order``."""
     n = lens.shape[0]
-    adj = np.zeros(max(n - 1, 0), dtype=np.int64)  # common prefix of neighbours in order
-    for p in range(n - 1):
-        a, b = order[p], order[p + 1]
-        adj[p] = _common_prefix(keys[a], lens[a], keys[b], lens[b])
+    adj = neighbour_prefixes(keys, lens, order)  # common prefix of neighbours in order
     half = (n + 1) // 2
     for w in prange(half):
         for rep in range(2):

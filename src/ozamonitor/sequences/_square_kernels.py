@@ -25,19 +25,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ozamonitor.sequences._fast_kernels import neighbour_prefixes
 from ozamonitor.sequences._kernels import normalize
 
 #: targets per block of the mismatch kernel (one AVX-512 register of bytes)
 BYTE_LANES = 64
-
-
-@njit(cache=True)
-def _common_prefix(a: np.ndarray, m: int, b: np.ndarray, n: int) -> int:
-    mn = min(m, n)
-    i = 0
-    while i < mn and a[i] == b[i]:
-        i += 1
-    return i
 
 
 @njit(parallel=True, cache=True)
@@ -45,10 +37,7 @@ def lcp_square(keys: np.ndarray, lens: np.ndarray, order: np.ndarray, norm: int,
                out: np.ndarray) -> None:
     """LCP distances of all sequences (``keys``, reversed for RLCP) into ``out (N, N)``."""
     n = lens.shape[0]
-    adj = np.zeros(max(n - 1, 0), dtype=np.int64)  # common prefix of neighbours in order
-    for p in range(n - 1):
-        a, b = order[p], order[p + 1]
-        adj[p] = _common_prefix(keys[a], lens[a], keys[b], lens[b])
+    adj = neighbour_prefixes(keys, lens, order)  # common prefix of neighbours in order
     for p in prange(n):
         i = order[p]
         m = lens[i]
